@@ -1,0 +1,88 @@
+"""Record audit entries and verify the hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit.models import AuditEntry
+from core.db import utcnow
+
+GENESIS = "0" * 64
+
+
+def _digest(entry: AuditEntry) -> str:
+    payload = json.dumps(
+        {
+            "prev": entry.prev_hash,
+            "at": entry.at.isoformat(),
+            "actor": entry.actor_id,
+            "action": entry.action,
+            "entity": entry.entity,
+            "entity_id": entry.entity_id,
+            "data": entry.data,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: object,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry chained to the previous one, inside the caller's transaction."""
+    if session.bind.dialect.name == "postgresql":
+        # Serialise appenders so two transactions never chain onto the same predecessor.
+        await session.execute(text("SELECT pg_advisory_xact_lock(7301)"))
+    last = await session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    entry = AuditEntry(
+        at=utcnow().replace(microsecond=0),
+        actor_id=actor_id,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        data=json.loads(json.dumps(data or {}, ensure_ascii=False, default=str)),
+        prev_hash=last or GENESIS,
+    )
+    entry.hash = _digest(entry)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Result of a chain verification: ok, entries checked, first broken entry id."""
+
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str = ""
+
+
+async def verify(session: AsyncSession) -> ChainReport:
+    """Walk the log in order; name the first entry whose link or content hash is wrong."""
+    prev = GENESIS
+    checked = 0
+    result = await session.stream_scalars(select(AuditEntry).order_by(AuditEntry.id))
+    async for entry in result:
+        checked += 1
+        if entry.prev_hash != prev:
+            return ChainReport(False, checked, entry.id, "liên kết với mục trước bị sai")
+        if _digest(entry) != entry.hash:
+            return ChainReport(False, checked, entry.id, "nội dung đã bị sửa")
+        prev = entry.hash
+    return ChainReport(True, checked)

@@ -1,0 +1,113 @@
+"""All settings in one typed object, read from TROLY_* environment variables or `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration. Pass it in; nothing else reads os.environ."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TROLY_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage -------------------------------------------------------------
+    data_dir: Path = Path("./data")
+    # Empty means a SQLite file inside data_dir.
+    database_url: str = ""
+    # Built/cached embedding models; empty means data_dir/models.
+    models_dir: Path | None = None
+
+    # --- retrieval -----------------------------------------------------------
+    embedding_model: str = "intfloat/multilingual-e5-small"
+    # bfloat16 encodes ~2.7x faster on CPUs that support it; float32 is the safe default.
+    embedding_dtype: Literal["float32", "bfloat16"] = "float32"
+    # Encoder batch size when indexing (chunks per forward pass).
+    embedding_batch_size: int = 32
+    # Words per chunk window and step between windows for long articles.
+    chunk_words: int = 150
+    chunk_step: int = 110
+    # Weight of the dense score in min-max score fusion (0 = lexical only, 1 = dense only).
+    dense_weight: float = 0.7
+    # Candidates taken from each engine before fusion.
+    candidates: int = 50
+    # Passages shown to a user per answer.
+    answer_passages: int = 3
+    # Calibrated confidence below this raises the "not covered" (novel situation) flag.
+    novel_threshold: float = 0.5
+
+    # --- telegram bot --------------------------------------------------------
+    bot_token: SecretStr | None = None
+    telegram_api: str = "https://api.telegram.org"
+    # Webhook mode is used when webhook_url is set; the secret guards the endpoint.
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    # Redis for conversation state when set; the database otherwise.
+    redis_url: str = ""
+    # Longest question or free-text answer accepted, in characters.
+    max_text_chars: int = 3000
+    # Messages per user per minute before the friendly slow-down reply.
+    rate_limit_per_minute: int = 20
+
+    # --- api / web -----------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Largest accepted request body (uploads included), in bytes.
+    max_upload_bytes: int = 20 * 1024 * 1024
+    # Signs web session cookies; must be set in production.
+    secret_key: SecretStr = SecretStr("dev-only-change-me")
+
+    # --- fast-approval queue -------------------------------------------------
+    office_start: str = "07:30"
+    office_end: str = "17:00"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    # Optional file of public holidays (one ISO date a line); empty uses the built-in calendar.
+    holidays_file: Path | None = None
+    # Working hours allowed per urgency before a case climbs one level up the ladder.
+    sla_hours_urgent: float = 4.0
+    sla_hours_normal: float = 17.0  # two working days of 8.5 office hours
+    # Cosine similarity above which two open cases are linked as near-duplicates.
+    duplicate_similarity: float = 0.92
+    # Seconds between outbox delivery / deadline sweeps.
+    worker_interval_seconds: float = 5.0
+
+    # --- initiatives ---------------------------------------------------------
+    evaluators_per_initiative: int = 2
+    # Spread (max-min of weighted totals, on a 0-100 scale) that flags disagreement.
+    disagreement_threshold: float = 20.0
+
+    # --- derived -------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'troly.db').resolve()}"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        """Where embedding models are built and cached."""
+        return self.models_dir or (self.data_dir / "models")
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the persisted search index lives."""
+        return self.data_dir / "index"
+
+    def ensure_dirs(self) -> None:
+        """Create the data directories this process writes to."""
+        for path in (self.data_dir, self.resolved_models_dir, self.index_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+

@@ -1,0 +1,37 @@
+"""The composition root: long-lived objects every front (bot, API, CLI, workers) is given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.config import Settings
+from core.db import create_engine, create_sessionmaker
+from core.migrate import upgrade
+from retrieval.service import Retriever
+
+
+@dataclass
+class AppContext:
+    """Settings, database and retriever, created once per process and passed in."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    retriever: Retriever
+
+    @classmethod
+    async def create(cls, settings: Settings, *, migrate: bool = True) -> AppContext:
+        """Open the database (migrating it to head), load the model and the search index."""
+        settings.ensure_dirs()
+        engine = create_engine(settings.resolved_database_url)
+        if migrate:
+            await upgrade(engine)
+        sessionmaker = create_sessionmaker(engine)
+        retriever = await Retriever.create(settings, sessionmaker)
+        return cls(settings, engine, sessionmaker, retriever)
+
+    async def close(self) -> None:
+        """Release the database pool."""
+        await self.engine.dispose()

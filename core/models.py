@@ -1,0 +1,19 @@
+"""Imports every ORM model so Base.metadata is complete (Alembic, tests)."""
+
+from core.audit.models import AuditEntry
+from core.outbox.models import OutboxMessage
+from core.users.models import ApiToken, Invite, Unit, User
+from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Chunk",
+    "Document",
+    "DocumentVersion",
+    "Invite",
+    "KnowledgeState",
+    "OutboxMessage",
+    "Unit",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Transactional outbox: notifications are written with the state change, delivered later."""

@@ -1,0 +1,30 @@
+"""ORM model of one pending or delivered notification."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, utcnow
+
+
+class OutboxMessage(Base):
+    """A message for one user. `idempotency_key` is unique so a retry never sends twice."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # HTML (Telegram parse mode); every user-supplied part is escaped by the writer.
+    text: Mapped[str] = mapped_column(Text)
+    # Inline keyboard rows: [[{"text": ..., "callback_data": ...}], ...]
+    buttons: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))

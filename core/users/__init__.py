@@ -1,0 +1,1 @@
+"""Units (province, commune/ward), people, roles, invitations and API tokens."""

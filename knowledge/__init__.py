@@ -1,0 +1,1 @@
+"""Knowledge base: documents, versions and citation-keeping chunks; parsing and import."""

@@ -1,0 +1,1 @@
+"""Hybrid retrieval: dense (sentence-transformers + FAISS) fused with BM25 over segmented Vietnamese."""
