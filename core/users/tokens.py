@@ -1,0 +1,92 @@
+"""API tokens: issued per user, shown once, stored as SHA-256 only, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit.service import record
+from core.db import utcnow
+from core.errors import DomainError, ErrorCode, forbidden
+from core.users.enums import Role
+from core.users.models import ApiToken, User
+
+PREFIX = "troly_"
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token (tokens are random, so a plain SHA-256 suffices)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def create_token(
+    session: AsyncSession, *, user_id: int, label: str = "", actor_id: int | None
+) -> tuple[ApiToken, str]:
+    """A new token row and its plain value (which is never stored)."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy người dùng số {user_id}.")
+    plain = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, token_hash=hash_token(plain), label=label.strip()[:100])
+    session.add(token)
+    await session.flush()
+    await record(
+        session,
+        actor_id=actor_id,
+        action="token.issue",
+        entity="api_token",
+        entity_id=token.id,
+        data={"user_id": user.id, "label": token.label},
+    )
+    return token, plain
+
+
+async def issue_token(
+    session: AsyncSession, *, user_id: int, label: str = "", actor_id: int | None = None
+) -> str:
+    """Issue a token for a user and return its plain value (shown once)."""
+    _, plain = await create_token(session, user_id=user_id, label=label, actor_id=actor_id)
+    return plain
+
+
+async def authenticate_token(session: AsyncSession, token: str) -> User | None:
+    """The active user owning this unrevoked token, or None."""
+    if not token or len(token) > 200:
+        return None
+    row = await session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+async def list_tokens(session: AsyncSession, *, user_id: int) -> list[ApiToken]:
+    """A user's tokens, newest first (hashes only)."""
+    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+    return list(await session.scalars(query))
+
+
+async def revoke_token(session: AsyncSession, *, token_id: int, actor: User) -> ApiToken:
+    """Revoke a token; its owner or an admin may do it. Revoking twice is harmless."""
+    token = await session.get(ApiToken, token_id)
+    if token is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy mã truy cập số {token_id}.")
+    if token.user_id != actor.id and actor.role != Role.ADMIN:
+        raise forbidden()
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        await session.flush()
+        await record(
+            session,
+            actor_id=actor.id,
+            action="token.revoke",
+            entity="api_token",
+            entity_id=token.id,
+        )
+    return token
