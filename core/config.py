@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     # Signs web session cookies; must be set in production.
     secret_key: SecretStr = SecretStr("dev-only-change-me")
+    # Web console: lifetime of a one-time login code sent by the bot, and of a signed-in session.
+    web_login_code_minutes: int = 10
+    web_session_hours: int = 12
 
     # --- fast-approval queue -------------------------------------------------
     office_start: str = "07:30"

@@ -3,6 +3,7 @@
 from core.audit.models import AuditEntry
 from core.outbox.models import OutboxMessage
 from core.users.models import ApiToken, Invite, Unit, User
+from core.web.models import LoginCode, WebSession
 from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState
 
 __all__ = [
@@ -13,7 +14,9 @@ __all__ = [
     "DocumentVersion",
     "Invite",
     "KnowledgeState",
+    "LoginCode",
     "OutboxMessage",
     "Unit",
     "User",
+    "WebSession",
 ]
