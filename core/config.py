@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     # Signs web session cookies; must be set in production.
     secret_key: SecretStr = SecretStr("dev-only-change-me")
+    # The bot's @username, for t.me deep links in invitations (CLI, API, web); empty = unknown.
+    bot_username: str = ""
     # Web console: lifetime of a one-time login code sent by the bot, and of a signed-in session.
     web_login_code_minutes: int = 10
     web_session_hours: int = 12

@@ -72,19 +72,19 @@ async def list_tokens(session: AsyncSession, *, user_id: int) -> list[ApiToken]:
     return list(await session.scalars(query))
 
 
-async def revoke_token(session: AsyncSession, *, token_id: int, actor: User) -> ApiToken:
-    """Revoke a token; its owner or an admin may do it. Revoking twice is harmless."""
+async def revoke_token(session: AsyncSession, *, token_id: int, actor: User | None) -> ApiToken:
+    """Revoke a token; its owner, an admin or the CLI operator (actor None) may do it."""
     token = await session.get(ApiToken, token_id)
     if token is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy mã truy cập số {token_id}.")
-    if token.user_id != actor.id and actor.role != Role.ADMIN:
+    if actor is not None and token.user_id != actor.id and actor.role != Role.ADMIN:
         raise forbidden()
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         await session.flush()
         await record(
             session,
-            actor_id=actor.id,
+            actor_id=actor.id if actor else None,
             action="token.revoke",
             entity="api_token",
             entity_id=token.id,
