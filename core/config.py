@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     evaluators_per_initiative: int = 2
     # Spread (max-min of weighted totals, on a 0-100 scale) that flags disagreement.
     disagreement_threshold: float = 20.0
+    # Working hours an evaluator has to score an assigned initiative (10 working days of 8.5 h).
+    evaluation_sla_hours: float = 85.0
+    # Cosine similarity (multilingual-e5, symmetric "query:" prompts) above which another
+    # initiative is shown as similar on submission.
+    initiative_similarity: float = 0.88
+    # Same, for the lexical fallback used when no embedding model is available (0..1).
+    initiative_lexical_similarity: float = 0.3
+    # How many similar initiatives are shown at most.
+    initiative_similar_limit: int = 5
 
     # --- derived -------------------------------------------------------------
     @property

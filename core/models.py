@@ -1,6 +1,7 @@
 """Imports every ORM model so Base.metadata is complete (Alembic, tests)."""
 
 from core.audit.models import AuditEntry
+from core.initiatives import models as _initiatives  # noqa: F401
 from core.outbox.models import OutboxMessage
 from core.users.models import ApiToken, Invite, Unit, User
 from core.web.models import LoginCode, WebSession

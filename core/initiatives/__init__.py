@@ -1,0 +1,1 @@
+"""Initiatives (sáng kiến): logging, similar-initiative detection and separate rubric evaluation."""

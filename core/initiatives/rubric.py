@@ -1,0 +1,223 @@
+"""The scoring rubric: criteria, validation, versioning and the arithmetic of one score sheet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit.service import record
+from core.errors import invalid, not_found
+from core.initiatives.models import RubricVersion
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One rubric criterion. A gate fails when its score is below `pass_mark`."""
+
+    key: str
+    name: str
+    description: str
+    weight: float
+    scale_min: int
+    scale_max: int
+    gate: bool = False
+    # Lowest passing score of a gate; None means "anything above the scale minimum".
+    pass_mark: int | None = None
+
+    @property
+    def effective_pass_mark(self) -> int:
+        """The lowest score at which a gate criterion passes."""
+        return self.pass_mark if self.pass_mark is not None else self.scale_min + 1
+
+    def normalised(self, score: int) -> float:
+        """The score mapped onto 0..1 along this criterion's scale."""
+        return (score - self.scale_min) / (self.scale_max - self.scale_min)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form stored in a rubric version."""
+        return {
+            "key": self.key,
+            "name": self.name,
+            "description": self.description,
+            "weight": self.weight,
+            "scale_min": self.scale_min,
+            "scale_max": self.scale_max,
+            "gate": self.gate,
+            "pass_mark": self.pass_mark,
+        }
+
+
+DEFAULT_CRITERIA: tuple[Criterion, ...] = (
+    Criterion(
+        "novelty",
+        "Tính mới",
+        "Giải pháp chưa từng được áp dụng tại đơn vị hoặc cải tiến rõ rệt so với cách làm cũ.",
+        30,
+        1,
+        5,
+    ),
+    Criterion(
+        "benefit",
+        "Hiệu quả đo được",
+        "Kết quả có số liệu kiểm chứng: thời gian, chi phí, số người được phục vụ, sai sót giảm.",
+        30,
+        1,
+        5,
+    ),
+    Criterion(
+        "replicability",
+        "Khả năng nhân rộng",
+        "Đơn vị khác có thể áp dụng với điều chỉnh nhỏ, không cần điều kiện đặc thù.",
+        20,
+        1,
+        5,
+    ),
+    Criterion(
+        "compliance",
+        "Tuân thủ quy định",
+        "Cách làm nằm trong khuôn khổ pháp luật và quy trình hiện hành (có/không). "
+        "Chấm 0 (không) thì sáng kiến không được công nhận, bất kể tổng điểm.",
+        0,
+        0,
+        1,
+        gate=True,
+    ),
+    Criterion(
+        "cost",
+        "Chi phí",
+        "Chi phí thực hiện hợp lý so với lợi ích; điểm cao nghĩa là tiết kiệm.",
+        20,
+        1,
+        5,
+    ),
+)
+
+
+def parse_criteria(raw: list[Any]) -> list[Criterion]:
+    """Build criteria from stored/submitted dicts and check that they form a usable rubric."""
+    criteria: list[Criterion] = []
+    for item in raw:
+        try:
+            criteria.append(
+                Criterion(
+                    key=str(item["key"]).strip(),
+                    name=str(item["name"]).strip(),
+                    description=str(item.get("description", "")),
+                    weight=float(item["weight"]),
+                    scale_min=int(item["scale_min"]),
+                    scale_max=int(item["scale_max"]),
+                    gate=bool(item.get("gate", False)),
+                    pass_mark=None if item.get("pass_mark") is None else int(item["pass_mark"]),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise invalid(f"Tiêu chí chấm điểm không hợp lệ: {exc}") from exc
+    validate_criteria(criteria)
+    return criteria
+
+
+def validate_criteria(criteria: list[Criterion]) -> None:
+    """Reject rubrics whose arithmetic would be undefined or ambiguous."""
+    if not criteria:
+        raise invalid("Bộ tiêu chí phải có ít nhất một tiêu chí.")
+    keys = [c.key for c in criteria]
+    if len(set(keys)) != len(keys) or any(not k for k in keys):
+        raise invalid("Mã tiêu chí phải khác rỗng và không trùng nhau.")
+    for c in criteria:
+        if not c.name:
+            raise invalid(f"Tiêu chí {c.key} chưa có tên.")
+        if c.weight < 0:
+            raise invalid(f"Trọng số của tiêu chí {c.name} không được âm.")
+        if c.scale_max <= c.scale_min:
+            raise invalid(f"Thang điểm của tiêu chí {c.name} phải có tối đa lớn hơn tối thiểu.")
+        if c.pass_mark is not None and not c.scale_min < c.pass_mark <= c.scale_max:
+            raise invalid(f"Mức đạt của tiêu chí {c.name} phải nằm trong thang điểm.")
+    if sum(c.weight for c in criteria) <= 0:
+        raise invalid("Tổng trọng số phải lớn hơn 0.")
+
+
+def check_scores(criteria: list[Criterion], scores: dict[str, Any]) -> dict[str, int]:
+    """Every criterion scored with an integer inside its scale; no unknown keys."""
+    unknown = set(scores) - {c.key for c in criteria}
+    if unknown:
+        raise invalid(f"Tiêu chí không có trong bộ tiêu chí: {', '.join(sorted(unknown))}.")
+    clean: dict[str, int] = {}
+    for c in criteria:
+        value = scores.get(c.key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+            raise invalid(f"Thiếu điểm hoặc điểm không phải số nguyên: tiêu chí {c.name}.")
+        if not c.scale_min <= value <= c.scale_max:
+            raise invalid(
+                f"Điểm tiêu chí {c.name} phải từ {c.scale_min} đến {c.scale_max}.",
+                criterion=c.key,
+            )
+        clean[c.key] = int(value)
+    return clean
+
+
+def weighted_total(criteria: list[Criterion], scores: dict[str, int]) -> float:
+    """Weighted mean of the normalised scores, on 0-100 (gates with weight 0 add nothing)."""
+    weight_sum = sum(c.weight for c in criteria)
+    points = sum(c.weight * c.normalised(scores[c.key]) for c in criteria)
+    return round(100.0 * points / weight_sum, 2)
+
+
+def failed_gates(criteria: list[Criterion], scores: dict[str, int]) -> list[str]:
+    """Keys of gate criteria scored below their pass mark."""
+    return [c.key for c in criteria if c.gate and scores[c.key] < c.effective_pass_mark]
+
+
+async def current_rubric(session: AsyncSession) -> RubricVersion:
+    """The newest rubric version, creating version 1 from the defaults on first use."""
+    latest = await session.scalar(
+        select(RubricVersion).order_by(RubricVersion.version.desc()).limit(1)
+    )
+    if latest is not None:
+        return latest
+    latest = RubricVersion(
+        version=1,
+        criteria=[c.as_dict() for c in DEFAULT_CRITERIA],
+        note="Bộ tiêu chí mặc định",
+    )
+    session.add(latest)
+    await session.flush()
+    return latest
+
+
+async def get_rubric_version(session: AsyncSession, *, rubric_version_id: int) -> RubricVersion:
+    """One rubric version by id."""
+    rubric = await session.get(RubricVersion, rubric_version_id)
+    if rubric is None:
+        raise not_found("bộ tiêu chí")
+    return rubric
+
+
+async def update_rubric(
+    session: AsyncSession, *, actor_id: int, criteria: list[dict[str, Any]], note: str = ""
+) -> RubricVersion:
+    """Admin: save a new rubric version; running evaluations keep the version they pinned."""
+    from core.initiatives.service import require_admin  # avoid an import cycle
+
+    await require_admin(session, actor_id)
+    parsed = parse_criteria(criteria)
+    previous = await current_rubric(session)
+    rubric = RubricVersion(
+        version=previous.version + 1,
+        criteria=[c.as_dict() for c in parsed],
+        note=note[:500],
+        created_by_id=actor_id,
+    )
+    session.add(rubric)
+    await session.flush()
+    await record(
+        session,
+        actor_id=actor_id,
+        action="rubric.update",
+        entity="rubric",
+        entity_id=rubric.version,
+        data={"criteria": rubric.criteria, "note": rubric.note},
+    )
+    return rubric

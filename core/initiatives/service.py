@@ -1,0 +1,407 @@
+"""Initiatives: submission, access rules, listing, status transitions and co-authoring.
+
+Access (checked here, on every path): admins see everything; evaluators see only the
+initiatives assigned to them; everyone else sees the initiatives they (co-)author.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit.service import record
+from core.config import Settings
+from core.db import utcnow
+from core.errors import DomainError, ErrorCode, conflict, forbidden, invalid, not_found
+from core.initiatives import notify
+from core.initiatives.enums import (
+    AttachmentKind,
+    AuthorRole,
+    AuthorStatus,
+    EvaluationStatus,
+    InitiativeStatus,
+)
+from core.initiatives.models import Evaluation, Initiative, InitiativeAuthor
+from core.initiatives.similar import SimilarInitiative, TextEncoder, embed, find_similar
+from core.initiatives.similar import initiative_text as _text
+from core.users.enums import Role
+from core.users.models import User
+
+S = InitiativeStatus
+# Which status may follow which. Final states (recognised, not accepted) have no way out.
+ALLOWED: dict[str, frozenset[str]] = {
+    S.SUBMITTED: frozenset({S.SCREENING, S.UNDER_EVALUATION, S.NEEDS_INFO, S.NOT_ACCEPTED}),
+    S.SCREENING: frozenset({S.UNDER_EVALUATION, S.NEEDS_INFO, S.NOT_ACCEPTED}),
+    S.UNDER_EVALUATION: frozenset({S.EVALUATED}),
+    # Back to under_evaluation when a third evaluator is added after a disagreement.
+    S.EVALUATED: frozenset({S.UNDER_EVALUATION, S.RECOGNISED, S.NEEDS_INFO, S.NOT_ACCEPTED}),
+    S.NEEDS_INFO: frozenset({S.SUBMITTED, S.NOT_ACCEPTED}),
+    S.RECOGNISED: frozenset(),
+    S.NOT_ACCEPTED: frozenset(),
+}
+# Officials who log initiatives; evaluators and admins judge them and so do not submit.
+SUBMITTER_ROLES = frozenset({Role.CADRE, Role.SUPERVISOR})
+MAX_ATTACHMENTS = 20
+_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+async def load_user(session: AsyncSession, user_id: int) -> User:
+    """An active user, or an authentication error."""
+    user = await session.get(User, user_id)
+    if user is None or not user.active:
+        raise DomainError(ErrorCode.UNAUTHENTICATED)
+    return user
+
+
+async def require_admin(session: AsyncSession, actor_id: int) -> User:
+    """The actor, who must be an admin."""
+    user = await load_user(session, actor_id)
+    if user.role != Role.ADMIN:
+        raise forbidden("Thao tác này chỉ dành cho quản trị viên.")
+    return user
+
+
+def author_ids(initiative: Initiative) -> set[int]:
+    """Active authors and co-authors."""
+    return {a.user_id for a in initiative.authors if a.status == AuthorStatus.ACTIVE}
+
+
+async def is_assigned(session: AsyncSession, *, initiative_id: int, user_id: int) -> bool:
+    """True when the user is a (not withdrawn) evaluator of this initiative."""
+    found = await session.scalar(
+        select(Evaluation.id).where(
+            Evaluation.initiative_id == initiative_id,
+            Evaluation.evaluator_id == user_id,
+            Evaluation.status != EvaluationStatus.WITHDRAWN,
+        )
+    )
+    return found is not None
+
+
+async def _fetch(session: AsyncSession, initiative_id: int) -> Initiative:
+    initiative = await session.get(Initiative, initiative_id)
+    if initiative is None:
+        raise not_found("sáng kiến")
+    return initiative
+
+
+async def get_initiative(session: AsyncSession, *, actor_id: int, initiative_id: int) -> Initiative:
+    """One initiative, if the actor may see it (404 otherwise, so existence does not leak)."""
+    actor = await load_user(session, actor_id)
+    initiative = await _fetch(session, initiative_id)
+    if actor.role == Role.ADMIN or actor.id in author_ids(initiative):
+        return initiative
+    if actor.role == Role.EVALUATOR and await is_assigned(
+        session, initiative_id=initiative.id, user_id=actor.id
+    ):
+        return initiative
+    raise not_found("sáng kiến")
+
+
+def _clean_attachments(raw: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    if len(raw) > MAX_ATTACHMENTS:
+        raise invalid(f"Tối đa {MAX_ATTACHMENTS} tệp minh chứng.")
+    clean = []
+    for item in raw:
+        kind = str(item.get("kind", ""))
+        if kind not in {k.value for k in AttachmentKind}:
+            raise invalid("Loại tệp minh chứng phải là ảnh (photo) hoặc tài liệu (document).")
+        file_id, path = item.get("file_id"), item.get("path")
+        if not file_id and not path:
+            raise invalid("Tệp minh chứng thiếu mã tệp Telegram hoặc đường dẫn lưu trữ.")
+        clean.append(
+            {
+                "kind": kind,
+                "file_id": str(file_id) if file_id else None,
+                "path": str(path) if path else None,
+                "name": str(item.get("name") or "")[:300],
+            }
+        )
+    return clean
+
+
+def _require_text(value: str, label: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        raise invalid(f"Vui lòng nhập {label}.")
+    if len(value) > limit:
+        raise invalid(f"{label.capitalize()} dài quá {limit} ký tự.")
+    return value
+
+
+async def submit_initiative(
+    session: AsyncSession,
+    *,
+    author_id: int,
+    title: str,
+    problem: str,
+    actions: str,
+    results: str,
+    evidence_text: str = "",
+    attachments: Sequence[dict[str, Any]] = (),
+    field: str = "",
+    period: str = "",
+    settings: Settings | None = None,
+    embedder: TextEncoder | None = None,
+) -> tuple[Initiative, list[SimilarInitiative]]:
+    """Log a new initiative, store its vector, and return it with similar ones from any unit."""
+    settings = settings or Settings.model_construct()
+    author = await load_user(session, author_id)
+    if author.role not in SUBMITTER_ROLES:
+        raise forbidden("Chỉ cán bộ, công chức mới nộp sáng kiến.")
+    now = utcnow()
+    initiative = Initiative(
+        # A unique placeholder until the id is known; replaced below in the same flush cycle.
+        number=f"SK-new-{author_id}-{now.timestamp()}",
+        author_id=author.id,
+        unit_id=author.unit_id,
+        title=_require_text(title, "tên sáng kiến", 500),
+        problem=_require_text(problem, "vấn đề cần giải quyết", 10000),
+        actions=_require_text(actions, "nội dung đã thực hiện", 10000),
+        results=_require_text(results, "kết quả đạt được", 10000),
+        evidence_text=evidence_text.strip()[:10000],
+        attachments=_clean_attachments(attachments),
+        field=field.strip()[:200],
+        period=period.strip()[:50] or str(now.astimezone(_TZ).year),
+        status=InitiativeStatus.SUBMITTED,
+        created_at=now,
+        updated_at=now,
+    )
+    initiative.authors.append(
+        InitiativeAuthor(user_id=author.id, role=AuthorRole.MAIN, status=AuthorStatus.ACTIVE)
+    )
+    initiative.embedding = await embed(
+        embedder,
+        _text(initiative.title, initiative.problem, initiative.actions, initiative.results),
+    )
+    session.add(initiative)
+    await session.flush()
+    initiative.number = f"SK-{now.astimezone(_TZ).year}-{initiative.id:06d}"
+    await session.flush()
+    similar = await find_similar(session, initiative=initiative, settings=settings)
+    await record(
+        session,
+        actor_id=author.id,
+        action="initiative.submit",
+        entity="initiative",
+        entity_id=initiative.id,
+        data={"number": initiative.number, "similar": [s.number for s in similar]},
+    )
+    await notify.notify_authors(session, initiative)
+    return initiative, similar
+
+
+def _visible(stmt: Select[Any], actor: User) -> Select[Any]:
+    """Restrict a query on Initiative to what the actor may see."""
+    if actor.role == Role.ADMIN:
+        return stmt
+    if actor.role == Role.EVALUATOR:
+        assigned = select(Evaluation.initiative_id).where(
+            Evaluation.evaluator_id == actor.id, Evaluation.status != EvaluationStatus.WITHDRAWN
+        )
+        return stmt.where(Initiative.id.in_(assigned))
+    authored = select(InitiativeAuthor.initiative_id).where(
+        InitiativeAuthor.user_id == actor.id, InitiativeAuthor.status == AuthorStatus.ACTIVE
+    )
+    return stmt.where(Initiative.id.in_(authored))
+
+
+async def list_initiatives(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    status: str | None = None,
+    unit_id: int | None = None,
+    field: str | None = None,
+    period: str | None = None,
+    query: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> tuple[list[Initiative], int]:
+    """A page of the initiatives the actor may see, newest first, and the total count."""
+    actor = await load_user(session, actor_id)
+    stmt = _visible(select(Initiative), actor)
+    if status:
+        stmt = stmt.where(Initiative.status == status)
+    if unit_id:
+        stmt = stmt.where(Initiative.unit_id == unit_id)
+    if field:
+        stmt = stmt.where(Initiative.field == field)
+    if period:
+        stmt = stmt.where(Initiative.period == period)
+    if query:
+        like = f"%{query.strip()}%"
+        stmt = stmt.where(or_(Initiative.title.ilike(like), Initiative.number.ilike(like)))
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page, page_size = max(page, 1), min(max(page_size, 1), 200)
+    rows = await session.scalars(
+        stmt.order_by(Initiative.id.desc()).offset((page - 1) * page_size).limit(page_size)
+    )
+    return list(rows.unique()), total
+
+
+async def list_for_author(
+    session: AsyncSession, *, author_id: int, limit: int = 20
+) -> list[Initiative]:
+    """The user's own (co-)authored initiatives, newest first (for /cuatoi)."""
+    items, _ = await list_initiatives(session, actor_id=author_id, page_size=limit)
+    return items
+
+
+async def similar_for(
+    session: AsyncSession, *, actor_id: int, initiative_id: int, settings: Settings
+) -> list[SimilarInitiative]:
+    """Initiatives similar to one the actor may see (authors and its evaluators)."""
+    initiative = await get_initiative(session, actor_id=actor_id, initiative_id=initiative_id)
+    return await find_similar(session, initiative=initiative, settings=settings)
+
+
+async def transition(
+    session: AsyncSession,
+    initiative: Initiative,
+    *,
+    to: InitiativeStatus,
+    actor_id: int | None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Initiative:
+    """Move to `to` if allowed; audit it and notify every author in the same transaction."""
+    if to not in ALLOWED[initiative.status]:
+        raise conflict(
+            "Không thể chuyển sáng kiến sang trạng thái này từ trạng thái hiện tại.",
+            current=initiative.status,
+            wanted=str(to),
+        )
+    previous = initiative.status
+    initiative.status = to
+    initiative.status_seq += 1
+    initiative.updated_at = utcnow()
+    await session.flush()
+    await record(
+        session,
+        actor_id=actor_id,
+        action=f"initiative.{to}",
+        entity="initiative",
+        entity_id=initiative.id,
+        data={"from": previous, "to": str(to), "note": note, **(data or {})},
+    )
+    await notify.notify_authors(session, initiative, note=note)
+    return initiative
+
+
+async def start_screening(
+    session: AsyncSession, *, actor_id: int, initiative_id: int
+) -> Initiative:
+    """Admin: take a submitted initiative into screening."""
+    await require_admin(session, actor_id)
+    initiative = await _fetch(session, initiative_id)
+    return await transition(session, initiative, to=S.SCREENING, actor_id=actor_id)
+
+
+async def provide_info(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    initiative_id: int,
+    changes: dict[str, Any],
+    note: str = "",
+    settings: Settings | None = None,
+    embedder: TextEncoder | None = None,
+) -> Initiative:
+    """An author answers a request for more information; the initiative is submitted again."""
+    initiative = await get_initiative(session, actor_id=actor_id, initiative_id=initiative_id)
+    if actor_id not in author_ids(initiative):
+        raise forbidden("Chỉ tác giả mới bổ sung thông tin cho sáng kiến.")
+    if initiative.status != S.NEEDS_INFO:
+        raise conflict("Sáng kiến không ở trạng thái cần bổ sung thông tin.")
+    limits = {"title": 500, "problem": 10000, "actions": 10000, "results": 10000}
+    for key, value in changes.items():
+        if key in limits:
+            setattr(initiative, key, _require_text(str(value), key, limits[key]))
+        elif key == "evidence_text":
+            initiative.evidence_text = str(value).strip()[:10000]
+        elif key == "attachments":
+            initiative.attachments = initiative.attachments + _clean_attachments(value)
+        else:
+            raise invalid(f"Không thể sửa trường {key}.")
+    initiative.embedding = (
+        await embed(
+            embedder,
+            _text(initiative.title, initiative.problem, initiative.actions, initiative.results),
+        )
+        or initiative.embedding
+    )
+    return await transition(
+        session,
+        initiative,
+        to=S.SUBMITTED,
+        actor_id=actor_id,
+        note=note or None,
+        data={"changed": sorted(changes)},
+    )
+
+
+async def request_to_join(session: AsyncSession, *, actor_id: int, initiative_id: int) -> None:
+    """Ask to become a co-author of a (similar) initiative; its main author decides."""
+    actor = await load_user(session, actor_id)
+    if actor.role not in SUBMITTER_ROLES:
+        raise forbidden("Chỉ cán bộ, công chức mới tham gia làm đồng tác giả.")
+    initiative = await _fetch(session, initiative_id)
+    if any(a.user_id == actor.id for a in initiative.authors):
+        raise conflict("Bạn đã là tác giả hoặc đã gửi đề nghị tham gia sáng kiến này.")
+    if initiative.status in (S.RECOGNISED, S.NOT_ACCEPTED):
+        raise conflict("Sáng kiến đã có kết quả, không nhận thêm đồng tác giả.")
+    initiative.authors.append(
+        InitiativeAuthor(user_id=actor.id, role=AuthorRole.CO, status=AuthorStatus.REQUESTED)
+    )
+    await session.flush()
+    await record(
+        session,
+        actor_id=actor.id,
+        action="initiative.join_request",
+        entity="initiative",
+        entity_id=initiative.id,
+        data={"user_id": actor.id},
+    )
+    await notify.notify_coauthor_request(
+        session, initiative, requester_name=actor.full_name, requester_id=actor.id
+    )
+
+
+async def add_coauthor(
+    session: AsyncSession, *, actor_id: int, initiative_id: int, user_id: int
+) -> Initiative:
+    """Main author or admin: add a co-author (or accept their request to join)."""
+    actor = await load_user(session, actor_id)
+    initiative = await _fetch(session, initiative_id)
+    if actor.role != Role.ADMIN and actor.id != initiative.author_id:
+        raise forbidden("Chỉ tác giả chính hoặc quản trị viên mới thêm đồng tác giả.")
+    if initiative.status in (S.RECOGNISED, S.NOT_ACCEPTED):
+        raise conflict("Sáng kiến đã có kết quả, không nhận thêm đồng tác giả.")
+    user = await load_user(session, user_id)
+    if user.role not in SUBMITTER_ROLES:
+        raise invalid("Đồng tác giả phải là cán bộ, công chức.")
+    if await is_assigned(session, initiative_id=initiative.id, user_id=user.id):
+        raise conflict("Người chấm của sáng kiến không thể là đồng tác giả.")
+    existing = next((a for a in initiative.authors if a.user_id == user.id), None)
+    if existing is not None and existing.status == AuthorStatus.ACTIVE:
+        raise conflict("Người này đã là tác giả của sáng kiến.")
+    if existing is None:
+        initiative.authors.append(InitiativeAuthor(user_id=user.id, role=AuthorRole.CO))
+    else:
+        existing.status = AuthorStatus.ACTIVE
+    await session.flush()
+    await record(
+        session,
+        actor_id=actor.id,
+        action="initiative.coauthor_add",
+        entity="initiative",
+        entity_id=initiative.id,
+        data={"user_id": user.id},
+    )
+    await notify.notify_coauthor_added(session, initiative, user_id=user.id)
+    return initiative
