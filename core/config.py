@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # --- fast-approval queue -------------------------------------------------
     office_start: str = "07:30"
     office_end: str = "17:00"
+    # Lunch break inside office hours (not counted); set both empty for none.
+    office_break_start: str = "11:30"
+    office_break_end: str = "12:30"
     timezone: str = "Asia/Ho_Chi_Minh"
     # Optional file of public holidays (one ISO date a line); empty uses the built-in calendar.
     holidays_file: Path | None = None
@@ -81,6 +84,11 @@ class Settings(BaseSettings):
     duplicate_similarity: float = 0.92
     # Seconds between outbox delivery / deadline sweeps.
     worker_interval_seconds: float = 5.0
+    # Outbox retry backoff: first delay and cap, in seconds (doubling per failed attempt).
+    outbox_backoff_seconds: float = 5.0
+    outbox_backoff_max_seconds: float = 3600.0
+    # A worker's claim on a message it is sending; another worker may retry after this.
+    outbox_lease_seconds: float = 120.0
 
     # --- initiatives ---------------------------------------------------------
     evaluators_per_initiative: int = 2

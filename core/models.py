@@ -1,6 +1,7 @@
 """Imports every ORM model so Base.metadata is complete (Alembic, tests)."""
 
 from core.audit.models import AuditEntry
+from core.cases.models import Case, PrecedentProposal
 from core.initiatives import models as _initiatives  # noqa: F401
 from core.outbox.models import OutboxMessage
 from core.users.models import ApiToken, Invite, Unit, User
@@ -10,6 +11,7 @@ from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "Case",
     "Chunk",
     "Document",
     "DocumentVersion",
@@ -17,6 +19,7 @@ __all__ = [
     "KnowledgeState",
     "LoginCode",
     "OutboxMessage",
+    "PrecedentProposal",
     "Unit",
     "User",
     "WebSession",

@@ -44,7 +44,7 @@ async def record(
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry chained to the previous one, inside the caller's transaction."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # Serialise appenders so two transactions never chain onto the same predecessor.
         await session.execute(text("SELECT pg_advisory_xact_lock(7301)"))
     last = await session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))

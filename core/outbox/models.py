@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -15,6 +15,8 @@ class OutboxMessage(Base):
     """A message for one user. `idempotency_key` is unique so a retry never sends twice."""
 
     __tablename__ = "outbox"
+    # The worker scans pending messages by due time.
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -28,3 +30,5 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # Set when delivery can never succeed (e.g. the user blocked the bot); no more retries.
+    failed_at: Mapped[datetime | None]

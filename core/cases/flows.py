@@ -1,0 +1,98 @@
+"""Side effects of case transitions: who is told what, queued in the outbox in the same transaction.
+
+Idempotency keys are "case:<id>:v<version>:<event>:u<user>": the version is bumped by every
+transition, so a key names exactly one notification of one transition to one person, and a
+retried transaction (or a second scheduler process) can never queue it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.cases.models import Case
+from core.outbox.service import enqueue
+from core.users.enums import Role
+from core.users.models import Unit, User, supervisor_units
+
+Buttons = list[list[dict[str, Any]]]
+
+
+async def supervisors_of(session: AsyncSession, unit_id: int) -> list[User]:
+    """Active supervisors of one unit."""
+    rows = await session.scalars(
+        select(User)
+        .join(supervisor_units, supervisor_units.c.user_id == User.id)
+        .where(supervisor_units.c.unit_id == unit_id, User.active.is_(True))
+        .order_by(User.id)
+    )
+    return list(rows)
+
+
+async def admins(session: AsyncSession) -> list[User]:
+    """Active admins: the recipients of last resort."""
+    rows = await session.scalars(
+        select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
+    )
+    return list(rows)
+
+
+async def route_level(session: AsyncSession, unit_id: int) -> int:
+    """The first rung from `unit_id` up the ladder that has a supervisor (else `unit_id`).
+
+    A case must never sit in a queue nobody reads, so empty rungs are skipped.
+    """
+    seen: set[int] = set()
+    current: int | None = unit_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        if await supervisors_of(session, current):
+            return current
+        current = await session.scalar(select(Unit.escalates_to_id).where(Unit.id == current))
+    return unit_id
+
+
+async def level_recipients(session: AsyncSession, unit_id: int) -> list[User]:
+    """Supervisors of a level, or the admins when the level has none."""
+    return await supervisors_of(session, unit_id) or await admins(session)
+
+
+async def unit_name(session: AsyncSession, unit_id: int) -> str:
+    """Display name of a unit."""
+    return await session.scalar(select(Unit.name).where(Unit.id == unit_id)) or "?"
+
+
+async def user_name(session: AsyncSession, user_id: int | None) -> str:
+    """Display name of a user."""
+    if user_id is None:
+        return "?"
+    return await session.scalar(select(User.full_name).where(User.id == user_id)) or "?"
+
+
+async def tell(
+    session: AsyncSession,
+    case: Case,
+    event: str,
+    users: Iterable[User | int | None],
+    text: str,
+    buttons: Buttons | None = None,
+    *,
+    skip: Sequence[int | None] = (),
+) -> None:
+    """Queue one message per distinct user, keyed to this case version and event."""
+    done: set[int] = {u for u in skip if u is not None}
+    for user in users:
+        user_id = user.id if isinstance(user, User) else user
+        if user_id is None or user_id in done:
+            continue
+        done.add(user_id)
+        await enqueue(
+            session,
+            user_id=user_id,
+            text=text,
+            idempotency_key=f"case:{case.id}:v{case.version}:{event}:u{user_id}",
+            buttons=buttons,
+        )
