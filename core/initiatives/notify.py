@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.initiatives.enums import STATUS_LABELS, AuthorStatus, InitiativeStatus
-from core.initiatives.models import Initiative
+from core.initiatives.models import Evaluation, Initiative
 from core.outbox.service import enqueue
 
 _TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -113,4 +113,19 @@ async def notify_coauthor_added(
         user_id=user_id,
         text=f"🤝 Bạn đã trở thành đồng tác giả {_head(initiative)}.",
         idempotency_key=f"initiative:{initiative.id}:coauthor:{user_id}",
+    )
+
+
+async def notify_overdue_admin(
+    session: AsyncSession, initiative: Initiative, *, evaluation: Evaluation, admin_id: int
+) -> None:
+    """Tell an admin that an evaluator missed the deadline (to reassign or chase)."""
+    await enqueue(
+        session,
+        user_id=admin_id,
+        text=(
+            f"⚠️ {escape(evaluation.evaluator.full_name)} chưa chấm {_head(initiative)} "
+            f"dù đã quá hạn ({_local(evaluation.due_at)})."
+        ),
+        idempotency_key=f"initiative:{initiative.id}:overdue:{evaluation.evaluator_id}:{admin_id}",
     )

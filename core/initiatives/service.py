@@ -89,6 +89,19 @@ async def _fetch(session: AsyncSession, initiative_id: int) -> Initiative:
     return initiative
 
 
+async def lock_initiative(session: AsyncSession, initiative_id: int) -> Initiative:
+    """The initiative, row-locked for this transaction (PostgreSQL; SQLite locks the database)."""
+    initiative = await session.scalar(
+        select(Initiative)
+        .where(Initiative.id == initiative_id)
+        .with_for_update(of=Initiative)
+        .execution_options(populate_existing=True)
+    )
+    if initiative is None:
+        raise not_found("sáng kiến")
+    return initiative
+
+
 async def get_initiative(session: AsyncSession, *, actor_id: int, initiative_id: int) -> Initiative:
     """One initiative, if the actor may see it (404 otherwise, so existence does not leak)."""
     actor = await load_user(session, actor_id)

@@ -23,7 +23,9 @@ SM = async_sessionmaker[AsyncSession]
 async def _submit(sm: SM, settings: Settings, author: int, **over: object):  # type: ignore[no-untyped-def]
     async with unit_of_work(sm) as session:
         fields = {**SAMPLE, **over}
-        return await service.submit_initiative(session, author_id=author, settings=settings, **fields)  # type: ignore[arg-type]
+        return await service.submit_initiative(
+            session, author_id=author, settings=settings, **fields
+        )  # type: ignore[arg-type]
 
 
 async def test_submit_numbers_records_and_notifies(
@@ -119,7 +121,7 @@ async def test_listing_and_access(sessionmaker: SM, settings: Settings, world: W
         own, total = await service.list_initiatives(session, actor_id=world.cadre_a)
         assert [i.id for i in own] == [mine.id] and total == 1
         everything, total = await service.list_initiatives(session, actor_id=world.admin)
-        assert total == 2
+        assert total == 2 and [i.id for i in everything] == [theirs.id, mine.id]
         filtered, total = await service.list_initiatives(
             session, actor_id=world.admin, field="Đất đai"
         )
@@ -141,9 +143,7 @@ async def test_listing_and_access(sessionmaker: SM, settings: Settings, world: W
 async def test_coauthoring(sessionmaker: SM, settings: Settings, world: World) -> None:
     initiative, _ = await _submit(sessionmaker, settings, world.cadre_a)
     async with unit_of_work(sessionmaker) as session:
-        await service.request_to_join(
-            session, actor_id=world.cadre_b, initiative_id=initiative.id
-        )
+        await service.request_to_join(session, actor_id=world.cadre_b, initiative_id=initiative.id)
     async with sessionmaker() as session:
         # A pending request grants no access yet.
         with pytest.raises(DomainError):
