@@ -1,0 +1,83 @@
+"""File importers: turn .md/.txt/.docx/.pdf/.jsonl into `ParsedDocument`s without touching the
+database (for previews); `knowledge.service.import_parsed` stores them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.errors import DomainError, ErrorCode
+from knowledge.importers.base import (
+    DEFAULT_CHUNK_STEP,
+    DEFAULT_CHUNK_WORDS,
+    DocumentMeta,
+    ParsedDocument,
+)
+from knowledge.importers.docx import parse_docx
+from knowledge.importers.jsonl import parse_jsonl
+from knowledge.importers.pdf import parse_pdf
+from knowledge.importers.text import parse_text
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "DocumentMeta",
+    "ParsedDocument",
+    "parse_documents",
+    "parse_file",
+]
+
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf", ".jsonl")
+
+
+def parse_documents(
+    source: Path | str | bytes,
+    filename: str | None = None,
+    *,
+    chunk_words: int = DEFAULT_CHUNK_WORDS,
+    chunk_step: int = DEFAULT_CHUNK_STEP,
+) -> list[ParsedDocument]:
+    """Every document in a file (a JSONL file may hold many; other formats hold one).
+
+    `source` is a path or the file's bytes; `filename` (required with bytes) picks the format.
+    """
+    if isinstance(source, bytes):
+        if not filename:
+            raise ValueError("filename is required when parsing bytes")
+        data, name = source, filename
+    else:
+        path = Path(source)
+        name = filename or path.name
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DomainError(ErrorCode.NOT_FOUND, f"Không đọc được tệp “{path}”.") from exc
+    suffix = Path(name).suffix.lower()
+    opts = {"chunk_words": chunk_words, "chunk_step": chunk_step}
+    if suffix in (".md", ".markdown", ".txt"):
+        return [parse_text(data, name, **opts)]
+    if suffix == ".docx":
+        return [parse_docx(data, name, **opts)]
+    if suffix == ".pdf":
+        return [parse_pdf(data, name, **opts)]
+    if suffix == ".jsonl":
+        return parse_jsonl(data, name, **opts)
+    raise DomainError(
+        ErrorCode.UNSUPPORTED_FILE,
+        f"Không hỗ trợ tệp “{name}”. Chấp nhận: {', '.join(SUPPORTED_SUFFIXES)}.",
+    )
+
+
+def parse_file(
+    source: Path | str | bytes,
+    filename: str | None = None,
+    *,
+    chunk_words: int = DEFAULT_CHUNK_WORDS,
+    chunk_step: int = DEFAULT_CHUNK_STEP,
+) -> ParsedDocument:
+    """The one document in a file, for a preview before import (title, articles, chunks)."""
+    documents = parse_documents(source, filename, chunk_words=chunk_words, chunk_step=chunk_step)
+    if len(documents) != 1:
+        raise DomainError(
+            ErrorCode.INVALID,
+            f"Tệp chứa {len(documents)} văn bản; hãy nhập bằng lệnh “troly kb import”.",
+        )
+    return documents[0]

@@ -1,0 +1,226 @@
+"""What every importer produces: document metadata, normalised text and ready-to-store chunks."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from core.errors import DomainError, ErrorCode
+from knowledge.chunking import (
+    ARTICLE_RE,
+    DIVISION_RE,
+    MD_HEADING_RE,
+    Article,
+    ChunkDraft,
+    chunk_article,
+    chunk_text,
+)
+from knowledge.models import DocumentKind, Scope
+from knowledge.normalize import fold, normalize, normalize_line
+
+DEFAULT_CHUNK_WORDS = 150
+DEFAULT_CHUNK_STEP = 110
+
+_TYPE_WORDS = (
+    "BỘ LUẬT",
+    "LUẬT",
+    "HIẾN PHÁP",
+    "PHÁP LỆNH",
+    "NGHỊ ĐỊNH",
+    "NGHỊ QUYẾT",
+    "THÔNG TƯ LIÊN TỊCH",
+    "THÔNG TƯ",
+    "QUYẾT ĐỊNH",
+    "CHỈ THỊ",
+    "KẾ HOẠCH",
+    "QUY CHẾ",
+    "QUY ĐỊNH",
+    "HƯỚNG DẪN",
+    "CẨM NANG",
+    "KHUNG NĂNG LỰC",
+)
+_NUMBER_RE = re.compile(r"\b[Ss]ố(?:\s+hiệu)?\s*:?\s*(\d+[/\-][0-9A-ZĐa-zđ/\-]+)")
+
+
+@dataclass
+class DocumentMeta:
+    """Metadata of a document as read from a file (front matter) or given by a caller."""
+
+    title: str
+    kind: str = DocumentKind.REGULATION.value
+    number: str | None = None
+    issuer: str | None = None
+    issued_on: date | None = None
+    effective_from: date | None = None
+    expires_on: date | None = None
+    scope: str = Scope.NATIONAL.value
+    # Unit name for province/unit scope; resolved to an id at import time.
+    scope_unit: str | None = None
+    scope_unit_id: int | None = None
+    positions: list[str] = field(default_factory=list)
+    # Explicit re-import key; default: the document number, else the title.
+    key: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def resolved_key(self) -> str:
+        """The stable key a re-import is recognised by (folded, so case and marks don't matter)."""
+        return fold(self.key or self.number or self.title)[:300]
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """A parsed file, not yet stored: preview it (title, articles, chunks), then import it."""
+
+    meta: DocumentMeta
+    text: str
+    chunks: list[ChunkDraft]
+    articles: int
+    source_name: str
+    content_hash: str
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+
+def build_from_text(
+    text: str,
+    meta: DocumentMeta,
+    *,
+    source_name: str,
+    chunk_words: int = DEFAULT_CHUNK_WORDS,
+    chunk_step: int = DEFAULT_CHUNK_STEP,
+) -> ParsedDocument:
+    """Normalise a whole text, chunk it along its structure and hash it."""
+    text = normalize(text)
+    meta = replace(meta, title=normalize_line(meta.title))
+    chunks, articles = chunk_text(
+        text, title=meta.title, chunk_words=chunk_words, chunk_step=chunk_step
+    )
+    if not chunks:
+        raise DomainError(ErrorCode.INVALID, f"Tệp “{source_name}” không có nội dung văn bản.")
+    return ParsedDocument(meta, text, chunks, articles, source_name, content_hash(text))
+
+
+def build_from_articles(
+    articles: list[Article],
+    meta: DocumentMeta,
+    *,
+    source_name: str,
+    chunk_words: int = DEFAULT_CHUNK_WORDS,
+    chunk_step: int = DEFAULT_CHUNK_STEP,
+) -> ParsedDocument:
+    """A document given article by article (JSONL): each article keeps its external id."""
+    meta = replace(meta, title=normalize_line(meta.title))
+    clean = [
+        Article(a.number, normalize_line(a.title), normalize(a.body), a.external_id)
+        for a in articles
+    ]
+    chunks = [
+        c
+        for a in clean
+        for c in chunk_article(a, title=meta.title, chunk_words=chunk_words, chunk_step=chunk_step)
+    ]
+    text = "\n\n".join(f"Điều {a.number}. {a.title}\n{a.body}".strip() for a in clean)
+    ids = "\n".join(a.external_id or "" for a in clean)
+    return ParsedDocument(meta, text, chunks, len(clean), source_name, content_hash(text, ids))
+
+
+def content_hash(*parts: str) -> str:
+    """SHA-256 over the normalised content; equal hashes mean a re-import is a no-op."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def apply_fields(meta: DocumentMeta, fields: dict[str, str | list[str]]) -> DocumentMeta:
+    """Validate front-matter style `key: value` fields onto the metadata."""
+    extra = dict(meta.extra)
+    for name, value in fields.items():
+        if name == "positions":
+            items = value if isinstance(value, list) else value.split(",")
+            meta.positions = [normalize_line(p) for p in items if p.strip()]
+            continue
+        text = value if isinstance(value, str) else ", ".join(value)
+        text = normalize_line(text)
+        if name in ("issued_on", "effective_from", "expires_on"):
+            setattr(meta, name, parse_date(text, name) if text else None)
+        elif name == "kind":
+            meta.kind = _choice(text, {k.value for k in DocumentKind}, "Loại văn bản (kind)")
+        elif name == "scope":
+            meta.scope = _choice(text, {s.value for s in Scope}, "Phạm vi (scope)")
+        elif name == "title":
+            meta.title = text or meta.title
+        elif name in ("number", "issuer", "scope_unit", "key"):
+            setattr(meta, name, text or None)
+        else:
+            extra[name] = text
+    meta.extra = extra
+    return meta
+
+
+def parse_date(value: str, name: str = "ngày") -> date:
+    """ISO (2025-07-01) or Vietnamese (01/07/2025) date; anything else is an INVALID error."""
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise DomainError(ErrorCode.INVALID, f"Ngày không hợp lệ ở trường “{name}”: {value}.")
+
+
+def _choice(value: str, allowed: set[str], label: str) -> str:
+    if value not in allowed:
+        choices = ", ".join(sorted(allowed))
+        raise DomainError(ErrorCode.INVALID, f"{label} không hợp lệ: “{value}” (chọn: {choices}).")
+    return value
+
+
+def guess_title(text: str, fallback: str) -> str:
+    """Title from a level-1 markdown heading, a document-type line ("LUẬT VIÊN CHỨC") in the
+    preamble, else the first line; all-caps titles are turned into sentence case."""
+    preamble = []
+    for raw in normalize(text).split("\n"):
+        line = raw.strip()
+        if ARTICLE_RE.match(line) or DIVISION_RE.match(line):
+            break
+        if line:
+            preamble.append(line)
+    for line in preamble:
+        if line.startswith("# "):
+            return line[2:].strip(" #*")
+    for i, line in enumerate(preamble):
+        plain = line.strip("#* ")
+        if plain.isupper() and any(plain.startswith(w) for w in _TYPE_WORDS) and "SỐ" not in plain:
+            if plain in _TYPE_WORDS and i + 1 < len(preamble):
+                plain = f"{plain} {preamble[i + 1].strip('#* ')}"
+            return sentence_case(plain)
+    for line in preamble:
+        heading = MD_HEADING_RE.match(line)
+        plain = (heading.group(1) if heading else line).strip("#* ")
+        if 3 <= len(plain) <= 200:
+            return sentence_case(plain) if plain.isupper() else plain
+    return fallback
+
+
+def guess_number(text: str) -> str | None:
+    """The document number ("Luật số: 58/2010/QH12") from the first lines, if any."""
+    match = _NUMBER_RE.search(text[:3000])
+    return match.group(1).rstrip(".,;") if match else None
+
+
+def sentence_case(title: str) -> str:
+    """ "LUẬT VIÊN CHỨC" -> "Luật Viên chức": type words kept, the subject capitalised once."""
+    for word in _TYPE_WORDS:
+        if title.startswith(word + " "):
+            rest = title[len(word) + 1 :].lower()
+            head = word.capitalize()
+            return f"{head} {rest[:1].upper()}{rest[1:]}" if rest else head
+    lower = title.lower()
+    return lower[:1].upper() + lower[1:]

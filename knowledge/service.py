@@ -1,0 +1,479 @@
+"""Knowledge-base services: import with content hashing and versions, retire, precedents, seed.
+
+Every change bumps `KnowledgeState.revision` (so the search index can tell it is stale) and
+writes an audit entry, in the caller's transaction: services flush, the edge commits, and after
+committing the edge calls `retriever.sync()`. Read-only queries live in `knowledge.queries` and
+are re-exported here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit.service import record
+from core.db import utcnow
+from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.users.enums import Role
+from core.users.models import Unit, User
+from knowledge.chunking import Section, chunk_section
+from knowledge.importers import parse_documents
+from knowledge.importers.base import (
+    DEFAULT_CHUNK_STEP,
+    DEFAULT_CHUNK_WORDS,
+    DocumentMeta,
+    ParsedDocument,
+    content_hash,
+)
+from knowledge.models import Chunk, Document, DocumentKind, DocumentVersion, KnowledgeState, Scope
+from knowledge.normalize import normalize, normalize_line
+from knowledge.queries import (
+    DocumentPage,
+    KnowledgeStats,
+    chunk_counts,
+    current_revision,
+    get_document,
+    get_version_text,
+    list_chunks,
+    list_documents,
+    stats,
+)
+
+__all__ = [
+    "DocumentPage",
+    "ImportResult",
+    "KnowledgeStats",
+    "bump_revision",
+    "chunk_counts",
+    "create_good_practice",
+    "create_precedent",
+    "current_revision",
+    "get_document",
+    "get_version_text",
+    "import_documents",
+    "import_parsed",
+    "list_chunks",
+    "list_documents",
+    "retire_document",
+    "seed_if_empty",
+    "seed_starter",
+    "stats",
+]
+
+STARTER_DIR = Path(__file__).resolve().parent / "starter"
+STARTER_SOURCE_PREFIX = "starter/"
+_VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+ImportStatus = Literal["created", "new_version", "updated", "restored", "unchanged", "skipped"]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did to one document."""
+
+    document_id: int
+    version_id: int
+    version_number: int
+    status: ImportStatus
+    title: str
+    articles: int
+    chunks: int
+
+
+async def import_parsed(
+    session: AsyncSession,
+    parsed: ParsedDocument,
+    *,
+    actor_id: int | None = None,
+    revive: bool = True,
+) -> ImportResult:
+    """Store a parsed document: unchanged content is a no-op, changed content a new version.
+
+    The old version's chunks are deactivated (kept for audit). `revive=False` leaves a retired
+    document retired instead of bringing it back. `actor_id=None` means the system (CLI, seed).
+    """
+    await _require_admin(session, actor_id)
+    meta = parsed.meta
+    unit_id = await _resolve_unit(session, meta)
+    doc = await session.scalar(select(Document).where(Document.key == meta.resolved_key))
+    if doc is None:
+        doc = Document(key=meta.resolved_key, versions=[], created_at=utcnow())
+        _apply_meta(doc, meta, unit_id)
+        session.add(doc)
+        await session.flush()
+        version = await _add_version(session, doc, parsed, actor_id)
+        return await _finish(session, doc, version, parsed, "created", actor_id)
+
+    current = next((v for v in doc.versions if v.is_current), None)
+    if doc.retired_at is not None and not revive:
+        return _result(doc, current, parsed, "skipped")
+    changed = _apply_meta(doc, meta, unit_id)
+    if current is not None and current.content_hash == parsed.content_hash:
+        if doc.retired_at is not None:
+            doc.retired_at = None
+            await _set_active(session, current.id, True)
+            return await _finish(session, doc, current, parsed, "restored", actor_id)
+        if not changed:
+            return _result(doc, current, parsed, "unchanged")
+        return await _finish(session, doc, current, parsed, "updated", actor_id, changed)
+    if current is not None:
+        current.is_current = False
+        current.retired_at = utcnow()
+        await _set_active(session, current.id, False)
+    doc.retired_at = None
+    version = await _add_version(session, doc, parsed, actor_id)
+    return await _finish(session, doc, version, parsed, "new_version", actor_id, changed)
+
+
+async def import_documents(
+    session: AsyncSession,
+    documents: list[ParsedDocument],
+    *,
+    actor_id: int | None = None,
+) -> list[ImportResult]:
+    """Import several parsed documents (e.g. every document of a JSONL file) in order."""
+    return [await import_parsed(session, d, actor_id=actor_id) for d in documents]
+
+
+async def retire_document(
+    session: AsyncSession, *, document_id: int, actor_id: int | None = None
+) -> Document:
+    """Take a document out of search (its chunks are deactivated); its versions stay for audit."""
+    await _require_admin(session, actor_id)
+    doc = await get_document(session, document_id=document_id)
+    if doc.retired_at is not None:
+        raise DomainError(ErrorCode.CONFLICT, "Văn bản này đã được gỡ khỏi cơ sở tri thức.")
+    doc.retired_at = doc.updated_at = utcnow()
+    await session.execute(update(Chunk).where(Chunk.document_id == doc.id).values(active=False))
+    revision = await bump_revision(session)
+    await record(
+        session,
+        actor_id=actor_id,
+        action="kb.retire",
+        entity="document",
+        entity_id=doc.id,
+        data={"title": doc.title, "revision": revision},
+    )
+    return doc
+
+
+async def bump_revision(session: AsyncSession) -> int:
+    """Increase the knowledge-base revision by one and return the new value."""
+    result = await session.execute(
+        update(KnowledgeState)
+        .where(KnowledgeState.id == 1)
+        .values(revision=KnowledgeState.revision + 1)
+        .returning(KnowledgeState.revision)
+    )
+    revision = result.scalar()
+    if revision is None:  # the migration seeds the row; recreate it if someone deleted it
+        session.add(KnowledgeState(id=1, revision=1))
+        await session.flush()
+        return 1
+    return int(revision)
+
+
+async def create_precedent(
+    session: AsyncSession,
+    *,
+    title: str,
+    question: str,
+    answer: str,
+    legal_basis: str | None,
+    case_number: str,
+    approved_by_id: int,
+    scope: str = Scope.NATIONAL.value,
+    scope_unit_id: int | None = None,
+    expires_on: date | None = None,
+) -> Document:
+    """Publish an approved answer as a "precedent" document citing case number, approver, date.
+
+    Called by the fast-consultation queue once an admin approves (the caller checks that right).
+    Approving the same case again creates a new version of the same document.
+    """
+    approver = await _user(session, approved_by_id)
+    today = datetime.now(_VN_TZ).date()
+    source = (
+        f"Nguồn: trả lời phiếu xin ý kiến số {case_number}; phê duyệt bởi {approver.full_name} "
+        f"ngày {today:%d/%m/%Y}."
+    )
+    body = (
+        f"Tình huống: {question}\n\nHướng dẫn: {answer}\n\n"
+        f"Căn cứ pháp lý: {legal_basis or 'không nêu'}\n\n{source}"
+    )
+    meta = DocumentMeta(
+        title=f"{normalize_line(title)} (tiền lệ theo phiếu {case_number}, duyệt {today:%d/%m/%Y})",
+        kind=DocumentKind.PRECEDENT.value,
+        number=case_number,
+        issuer=approver.full_name,
+        issued_on=today,
+        effective_from=today,
+        expires_on=expires_on,
+        scope=scope,
+        scope_unit_id=scope_unit_id,
+        key=f"precedent:{case_number}",
+        extra={
+            "case_number": case_number,
+            "approved_by_id": approved_by_id,
+            "approved_on": today.isoformat(),
+        },
+    )
+    return await _publish_plain(session, meta, body, approved_by_id, "kb.precedent")
+
+
+async def create_good_practice(
+    session: AsyncSession,
+    *,
+    title: str,
+    problem: str,
+    solution: str,
+    results: str,
+    initiative_number: str,
+    recognised_by_id: int,
+    authors: str = "",
+    scope: str = Scope.NATIONAL.value,
+    scope_unit_id: int | None = None,
+    expires_on: date | None = None,
+) -> Document:
+    """Publish a recognised initiative as good practice (kind guidance) citing the initiative.
+
+    Called by the initiatives service after recognition (the caller checks that right).
+    """
+    recogniser = await _user(session, recognised_by_id)
+    today = datetime.now(_VN_TZ).date()
+    by = f" của {authors}" if authors else ""
+    body = (
+        f"Vấn đề: {problem}\n\nCách làm: {solution}\n\nKết quả: {results}\n\n"
+        f"Nguồn: sáng kiến số {initiative_number}{by}; công nhận bởi {recogniser.full_name} "
+        f"ngày {today:%d/%m/%Y}."
+    )
+    meta = DocumentMeta(
+        title=f"Thực tiễn tốt: {normalize_line(title)} (sáng kiến {initiative_number})",
+        kind=DocumentKind.GUIDANCE.value,
+        number=initiative_number,
+        issuer=recogniser.full_name,
+        issued_on=today,
+        effective_from=today,
+        expires_on=expires_on,
+        scope=scope,
+        scope_unit_id=scope_unit_id,
+        key=f"initiative:{initiative_number}",
+        extra={
+            "initiative_number": initiative_number,
+            "recognised_by_id": recognised_by_id,
+            "recognised_on": today.isoformat(),
+        },
+    )
+    return await _publish_plain(session, meta, body, recognised_by_id, "kb.good_practice")
+
+
+async def seed_starter(
+    session: AsyncSession,
+    *,
+    chunk_words: int = DEFAULT_CHUNK_WORDS,
+    chunk_step: int = DEFAULT_CHUNK_STEP,
+) -> list[ImportResult]:
+    """Import the bundled sample documents. Idempotent; a starter document that an admin
+    retired or replaced by their own version is left alone."""
+    results = []
+    for path in sorted(STARTER_DIR.glob("*.md")):
+        for parsed in parse_documents(
+            path,
+            f"{STARTER_SOURCE_PREFIX}{path.name}",
+            chunk_words=chunk_words,
+            chunk_step=chunk_step,
+        ):
+            existing = await session.scalar(
+                select(DocumentVersion)
+                .join(Document)
+                .where(Document.key == parsed.meta.resolved_key, DocumentVersion.is_current)
+            )
+            if existing is not None and not existing.source_name.startswith(STARTER_SOURCE_PREFIX):
+                continue  # the province replaced it with its own text
+            results.append(await import_parsed(session, parsed, revive=False))
+    return results
+
+
+async def seed_if_empty(
+    session: AsyncSession,
+    *,
+    chunk_words: int = DEFAULT_CHUNK_WORDS,
+    chunk_step: int = DEFAULT_CHUNK_STEP,
+) -> bool:
+    """Seed the starter content when the knowledge base has no documents at all (first run)."""
+    if await session.scalar(select(func.count()).select_from(Document)):
+        return False
+    await seed_starter(session, chunk_words=chunk_words, chunk_step=chunk_step)
+    return True
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+async def _publish_plain(
+    session: AsyncSession, meta: DocumentMeta, body: str, actor_id: int, action: str
+) -> Document:
+    # Answers may quote "Điều 5. ..." lines: chunk as one plain section, never as articles.
+    text = normalize(body)
+    chunks = chunk_section(
+        Section("", text),
+        title=meta.title,
+        chunk_words=DEFAULT_CHUNK_WORDS,
+        chunk_step=DEFAULT_CHUNK_STEP,
+    )
+    parsed = ParsedDocument(meta, text, chunks, 0, action, content_hash(text))
+    result = await import_parsed(session, parsed)
+    doc = await get_document(session, document_id=result.document_id)
+    await record(
+        session,
+        actor_id=actor_id,
+        action=action,
+        entity="document",
+        entity_id=doc.id,
+        data={"title": doc.title, "number": doc.number, "version": result.version_number},
+    )
+    return doc
+
+
+async def _require_admin(session: AsyncSession, actor_id: int | None) -> None:
+    if actor_id is None:
+        return
+    user = await session.get(User, actor_id)
+    if user is None or not user.active or user.role != Role.ADMIN:
+        raise forbidden("Chỉ quản trị viên mới được thay đổi cơ sở tri thức.")
+
+
+async def _user(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("người dùng")
+    return user
+
+
+async def _resolve_unit(session: AsyncSession, meta: DocumentMeta) -> int | None:
+    if meta.scope == Scope.NATIONAL:
+        return None
+    if meta.scope_unit_id is not None:
+        return meta.scope_unit_id
+    if not meta.scope_unit:
+        raise DomainError(
+            ErrorCode.INVALID, "Văn bản phạm vi tỉnh/đơn vị cần ghi rõ đơn vị (scope_unit)."
+        )
+    unit_id = await session.scalar(select(Unit.id).where(Unit.name == meta.scope_unit))
+    if unit_id is None:
+        raise DomainError(ErrorCode.INVALID, f"Không tìm thấy đơn vị “{meta.scope_unit}”.")
+    return unit_id
+
+
+def _apply_meta(doc: Document, meta: DocumentMeta, unit_id: int | None) -> list[str]:
+    """Copy metadata onto the document; return the names of fields that changed."""
+    values: dict[str, Any] = {
+        "kind": meta.kind,
+        "number": meta.number[:100] if meta.number else None,
+        "title": meta.title[:500],
+        "issuer": meta.issuer[:200] if meta.issuer else None,
+        "issued_on": meta.issued_on,
+        "effective_from": meta.effective_from,
+        "expires_on": meta.expires_on,
+        "scope": meta.scope,
+        "scope_unit_id": unit_id,
+        "positions": list(meta.positions),
+        "meta": dict(meta.extra),
+    }
+    changed = [k for k, v in values.items() if getattr(doc, k, None) != v]
+    for name in changed:
+        setattr(doc, name, values[name])
+    if changed:
+        doc.updated_at = utcnow()
+    return changed
+
+
+async def _add_version(
+    session: AsyncSession, doc: Document, parsed: ParsedDocument, actor_id: int | None
+) -> DocumentVersion:
+    number = max((v.number for v in doc.versions), default=0) + 1
+    version = DocumentVersion(
+        document_id=doc.id,
+        number=number,
+        content_hash=parsed.content_hash,
+        source_name=parsed.source_name[:300],
+        text=parsed.text,
+        is_current=True,
+        created_by_id=actor_id,
+        created_at=utcnow(),
+    )
+    doc.versions.append(version)
+    await session.flush()
+    rows = [
+        {
+            "version_id": version.id,
+            "document_id": doc.id,
+            "external_id": c.external_id[:300] if c.external_id else None,
+            "ordinal": i,
+            "citation": c.citation[:500],
+            "article": c.article[:20] if c.article else None,
+            "clause": c.clause[:20] if c.clause else None,
+            "point": c.point[:20] if c.point else None,
+            "heading": c.heading[:500],
+            "text": c.text,
+            "active": True,
+        }
+        for i, c in enumerate(parsed.chunks)
+    ]
+    if rows:
+        # One executemany: thousands of chunks insert in well under a second.
+        await session.execute(insert(Chunk), rows)
+    return version
+
+
+async def _set_active(session: AsyncSession, version_id: int, active: bool) -> None:
+    await session.execute(update(Chunk).where(Chunk.version_id == version_id).values(active=active))
+
+
+async def _finish(
+    session: AsyncSession,
+    doc: Document,
+    version: DocumentVersion,
+    parsed: ParsedDocument,
+    status: ImportStatus,
+    actor_id: int | None,
+    changed: list[str] | None = None,
+) -> ImportResult:
+    revision = await bump_revision(session)
+    await record(
+        session,
+        actor_id=actor_id,
+        action=f"kb.{status}",
+        entity="document",
+        entity_id=doc.id,
+        data={
+            "title": doc.title,
+            "version": version.number,
+            "content_hash": version.content_hash,
+            "chunks": len(parsed.chunks),
+            "source": parsed.source_name,
+            "changed": changed or [],
+            "revision": revision,
+        },
+    )
+    return _result(doc, version, parsed, status)
+
+
+def _result(
+    doc: Document, version: DocumentVersion | None, parsed: ParsedDocument, status: ImportStatus
+) -> ImportResult:
+    return ImportResult(
+        document_id=doc.id,
+        version_id=version.id if version else 0,
+        version_number=version.number if version else 0,
+        status=status,
+        title=doc.title,
+        articles=parsed.articles,
+        chunks=len(parsed.chunks),
+    )
