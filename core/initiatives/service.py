@@ -208,7 +208,7 @@ async def submit_initiative(
     return initiative, similar
 
 
-def _visible(stmt: Select[Any], actor: User) -> Select[Any]:
+def visible(stmt: Select[Any], actor: User) -> Select[Any]:
     """Restrict a query on Initiative to what the actor may see."""
     if actor.role == Role.ADMIN:
         return stmt
@@ -237,7 +237,7 @@ async def list_initiatives(
 ) -> tuple[list[Initiative], int]:
     """A page of the initiatives the actor may see, newest first, and the total count."""
     actor = await load_user(session, actor_id)
-    stmt = _visible(select(Initiative), actor)
+    stmt = visible(select(Initiative), actor)
     if status:
         stmt = stmt.where(Initiative.status == status)
     if unit_id:

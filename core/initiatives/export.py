@@ -1,0 +1,159 @@
+"""Export evaluation results to CSV and XLSX for a council meeting (Vietnamese headers)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.config import Settings
+from core.errors import forbidden, invalid
+from core.initiatives.enums import STATUS_LABELS, AuthorRole, AuthorStatus, EvaluationStatus
+from core.initiatives.models import Evaluation, Initiative
+from core.initiatives.rubric import get_rubric_version, parse_criteria
+from core.initiatives.scoring import aggregate
+from core.initiatives.service import load_user, visible
+from core.users.enums import Role
+
+HEADERS = [
+    "Số sáng kiến",
+    "Tên sáng kiến",
+    "Tác giả",
+    "Đồng tác giả",
+    "Đơn vị",
+    "Lĩnh vực",
+    "Kỳ",
+    "Trạng thái",
+    "Số phiếu đã chấm",
+    "Điểm trung bình (0-100)",
+    "Độ lệch giữa người chấm",
+    "Chênh lệch vượt ngưỡng",
+    "Không đạt tiêu chí bắt buộc",
+    "Điểm trung bình theo tiêu chí",
+    "Ghi chú kết luận",
+]
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _yes(value: bool) -> str:
+    return "Có" if value else "Không"
+
+
+async def result_rows(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    settings: Settings,
+    status: str | None = None,
+    period: str | None = None,
+    unit_id: int | None = None,
+) -> list[list[Any]]:
+    """One row per initiative the actor may see. Evaluators get scores only for initiatives
+    whose sheet they have already submitted (blindness holds in exports too)."""
+    actor = await load_user(session, actor_id)
+    if actor.role not in (Role.ADMIN, Role.EVALUATOR):
+        raise forbidden("Chỉ quản trị viên và người đánh giá mới xuất kết quả chấm.")
+    stmt = visible(select(Initiative), actor)
+    if status:
+        stmt = stmt.where(Initiative.status == status)
+    if period:
+        stmt = stmt.where(Initiative.period == period)
+    if unit_id:
+        stmt = stmt.where(Initiative.unit_id == unit_id)
+    initiatives = list((await session.scalars(stmt.order_by(Initiative.id))).unique())
+    sheets: dict[int, list[Evaluation]] = {i.id: [] for i in initiatives}
+    if initiatives:
+        for e in (
+            await session.scalars(
+                select(Evaluation).where(Evaluation.initiative_id.in_(list(sheets)))
+            )
+        ).unique():
+            sheets[e.initiative_id].append(e)
+    rows: list[list[Any]] = []
+    for i in initiatives:
+        mine = next((e for e in sheets[i.id] if e.evaluator_id == actor.id), None)
+        blind = actor.role != Role.ADMIN and (
+            mine is None or mine.status != EvaluationStatus.SUBMITTED
+        )
+        co = [
+            a.user.full_name
+            for a in i.authors
+            if a.role == AuthorRole.CO and a.status == AuthorStatus.ACTIVE
+        ]
+        row: list[Any] = [
+            i.number,
+            i.title,
+            i.author.full_name,
+            ", ".join(co),
+            i.unit.name,
+            i.field,
+            i.period,
+            STATUS_LABELS.get(i.status, i.status),
+        ]
+        if blind or i.rubric_version_id is None:
+            row += [None, None, None, None, None, None]
+        else:
+            rubric = await get_rubric_version(session, rubric_version_id=i.rubric_version_id)
+            criteria = parse_criteria(rubric.criteria)
+            res = aggregate(sheets[i.id], criteria, settings.disagreement_threshold)
+            by_key = {c.key: c.name for c in criteria}
+            row += [
+                res.submitted,
+                res.mean_total,
+                res.spread,
+                _yes(res.disagreement) if res.submitted else None,
+                ", ".join(by_key[k] for k in res.failed_gates) if res.gate_failed else "Không",
+                "; ".join(f"{by_key[k]}: {v:g}" for k, v in res.criteria_means.items()),
+            ]
+        row.append(i.decision_note or "")
+        rows.append(row)
+    return rows
+
+
+def to_csv(rows: list[list[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel shows Vietnamese correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADERS)
+    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(rows: list[list[Any]]) -> bytes:
+    """A one-sheet workbook with a bold, frozen header row."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Kết quả chấm"
+    sheet.append(HEADERS)
+    for row in rows:
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
+    widths = (16, 40, 22, 22, 24, 16, 8, 18, 12, 12, 12, 12, 16, 40, 40)
+    for column, width in zip("ABCDEFGHIJKLMNO", widths, strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def export_results(
+    session: AsyncSession, *, actor_id: int, fmt: str, settings: Settings, **filters: Any
+) -> tuple[bytes, str, str]:
+    """The export as (content, media type, file name)."""
+    if fmt not in MEDIA_TYPES:
+        raise invalid("Định dạng xuất phải là csv hoặc xlsx.")
+    rows = await result_rows(session, actor_id=actor_id, settings=settings, **filters)
+    content = to_csv(rows) if fmt == "csv" else to_xlsx(rows)
+    return content, MEDIA_TYPES[fmt], f"ket-qua-sang-kien.{fmt}"
