@@ -1,0 +1,20 @@
+"""Web console for supervisors, evaluators and admins (server-rendered Jinja2 + htmx).
+
+`router` is included by the API app; every page calls the same core services and access
+checks as the REST API.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.staticfiles import StaticFiles
+
+from api.web import auth, home, tryask
+from api.web.common import STATIC_DIR
+
+router = APIRouter(include_in_schema=False)
+router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+for module in (auth, home, tryask):
+    router.include_router(module.router)
+
+__all__ = ["router"]

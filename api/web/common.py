@@ -1,0 +1,259 @@
+"""Shared plumbing of the web console: templates, signed session cookie, CSRF, login guard.
+
+Every web route uses `WebRoute`, which turns a missing login into a redirect to /login and a
+`DomainError` into a Vietnamese HTML error page, whatever the API's JSON handlers do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from core.context import AppContext
+from core.db import unit_of_work
+from core.errors import DomainError
+from core.users.access import ROLE_LABELS_VI
+from core.users.enums import Role
+from core.users.models import User
+from core.web import service as web_service
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+SESSION_COOKIE = "troly_session"
+PRELOGIN_COOKIE = "troly_prelogin"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def ctx_of(request: Request) -> AppContext:
+    """The composition root the app was created with."""
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+class LoginRequired(Exception):
+    """Raised by the guard; WebRoute answers with a redirect to the login page."""
+
+
+class CsrfRejected(Exception):
+    """Raised when a state-changing request lacks the session's CSRF token."""
+
+
+def _sign(ctx: AppContext, value: str) -> str:
+    key = ctx.settings.secret_key.get_secret_value().encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def sign_cookie(ctx: AppContext, raw_id: str) -> str:
+    """Cookie value: the random session id plus an HMAC, so forged ids are dropped unread."""
+    return f"{raw_id}.{_sign(ctx, 'session:' + raw_id)}"
+
+
+def unsign_cookie(ctx: AppContext, value: str | None) -> str | None:
+    """The raw session id of a well-signed cookie, else None."""
+    if not value or "." not in value:
+        return None
+    raw_id, _, mac = value.rpartition(".")
+    if not hmac.compare_digest(mac, _sign(ctx, "session:" + raw_id)):
+        return None
+    return raw_id
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    """HttpOnly, SameSite=Lax, Secure whenever the console is reached over HTTPS."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def prelogin_csrf(request: Request, response: Response | None = None) -> str:
+    """CSRF token for the login forms (no session yet), tied to a random pre-login cookie."""
+    ctx = ctx_of(request)
+    nonce = request.cookies.get(PRELOGIN_COOKIE) or ""
+    if len(nonce) < 20:
+        nonce = secrets.token_urlsafe(24)
+        if response is not None:
+            set_cookie(request, response, PRELOGIN_COOKIE, nonce, 3600)
+        request.state.new_prelogin = nonce
+    return _sign(ctx, "prelogin:" + nonce)
+
+
+async def check_prelogin_csrf(request: Request) -> None:
+    """Reject a login POST whose token does not match the pre-login cookie."""
+    nonce = request.cookies.get(PRELOGIN_COOKIE) or ""
+    form = await request.form()
+    sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
+    expected = _sign(ctx_of(request), "prelogin:" + nonce)
+    if len(nonce) < 20 or not hmac.compare_digest(sent, expected):
+        raise CsrfRejected()
+
+
+@dataclass(frozen=True)
+class WebAuth:
+    """The signed-in person of this request and their session's CSRF token."""
+
+    user: User
+    csrf: str
+    raw_session_id: str
+
+
+async def current_auth(request: Request) -> WebAuth:
+    """Resolve the session cookie or raise LoginRequired."""
+    ctx = ctx_of(request)
+    raw_id = unsign_cookie(ctx, request.cookies.get(SESSION_COOKIE))
+    if raw_id is None:
+        raise LoginRequired()
+    async with unit_of_work(ctx.sessionmaker) as session:
+        record = await web_service.resolve_session(session, raw_id=raw_id)
+        if record is None:
+            raise LoginRequired()
+        return WebAuth(user=record.user, csrf=record.csrf_token, raw_session_id=raw_id)
+
+
+async def checked_auth(request: Request) -> WebAuth:
+    """Like current_auth, and the request must carry the session's CSRF token (form or header)."""
+    auth = await current_auth(request)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await request.form()
+        sent = str(form.get(CSRF_FIELD) or "")
+    if not hmac.compare_digest(sent, auth.csrf):
+        raise CsrfRejected()
+    return auth
+
+
+Viewer = Annotated[WebAuth, Depends(current_auth)]
+Actor = Annotated[WebAuth, Depends(checked_auth)]
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """A small Vietnamese error page (or fragment, for htmx requests)."""
+    name = "_error_fragment.html" if _is_htmx(request) else "error.html"
+    response = templates.TemplateResponse(
+        request, name, {"status": status, "message": message, "auth": None}, status_code=status
+    )
+    if _is_htmx(request):
+        # htmx ignores 4xx bodies by default; retarget so the message is actually shown.
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+        response.status_code = 200
+    return response
+
+
+class WebRoute(APIRoute):
+    """Route class of the console: HTML answers for login, CSRF and domain errors."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except LoginRequired:
+                target = "/login?next=" + quote(request.url.path)
+                if _is_htmx(request):
+                    return Response(status_code=204, headers={"HX-Redirect": target})
+                return RedirectResponse(target, status_code=303)
+            except CsrfRejected:
+                return error_page(
+                    request, 403, "Phiên làm việc không hợp lệ (CSRF). Hãy tải lại trang."
+                )
+            except DomainError as exc:
+                return error_page(request, exc.code.status, exc.message)
+            nonce = getattr(request.state, "new_prelogin", None)
+            if nonce:
+                set_cookie(request, response, PRELOGIN_COOKIE, nonce, 3600)
+            _harden(response)
+            return response
+
+        return run
+
+
+def _harden(response: Response) -> None:
+    # Everything is served from this origin; inline scripts and frames are never needed.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if isinstance(response, HTMLResponse) or response.media_type == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
+def render(
+    request: Request, name: str, auth: WebAuth | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a template with the signed-in person, their CSRF token and the nav."""
+    return templates.TemplateResponse(
+        request, name, {"auth": auth, **context}, status_code=status_code
+    )
+
+
+def redirect(url: str) -> RedirectResponse:
+    """Post/Redirect/Get."""
+    return RedirectResponse(url, status_code=303)
+
+
+# ---- formatting helpers exposed to templates ------------------------------------------------
+
+
+def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A UTC timestamp in Vietnam's time zone."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime(fmt)
+
+
+def gist(text: str, limit: int = 220) -> str:
+    """First sentence of a passage, the same one-line summary the bot shows."""
+    flat = " ".join(text.split())
+    match = re.search(r"(.+?[.;:])(\s|$)", flat)
+    found = match.group(1) if match else flat
+    if len(found) <= limit:
+        return found
+    return found[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def role_label(role: str) -> str:
+    """Vietnamese label of a role."""
+    try:
+        return ROLE_LABELS_VI[Role(role)]
+    except ValueError:
+        return role
+
+
+templates.env.filters["vntime"] = local_time
+templates.env.filters["role_label"] = role_label
+templates.env.filters["gist"] = gist
+templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
+templates.env.globals["Role"] = Role

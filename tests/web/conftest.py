@@ -1,0 +1,233 @@
+"""Web console fixtures: the real app served by uvicorn on a free port, headless Chromium,
+and helpers to seed people through the services."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.config import Settings
+from core.context import AppContext
+from core.db import unit_of_work
+from core.users import service as users
+from core.users import tokens
+from core.users.enums import Role, UnitKind
+from core.users.schemas import UnitCreate
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A running console; `ctx` lives on the server thread's event loop."""
+
+    url: str
+    thread: threading.Thread
+    server: uvicorn.Server | None = None
+    ctx: AppContext | None = None
+    error: list[BaseException] = field(default_factory=list)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def start_server(settings: Settings) -> LiveServer:
+    """Serve create_app(ctx) in a background thread with its own event loop."""
+    from api.main import create_app
+
+    port = _free_port()
+    ready = threading.Event()
+    live = LiveServer(url=f"http://127.0.0.1:{port}", thread=threading.Thread())
+
+    async def serve() -> None:
+        ctx = await AppContext.create(settings)
+        try:
+            app = create_app(ctx)
+            config = uvicorn.Config(
+                app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+            )
+            live.server = uvicorn.Server(config)
+            live.ctx = ctx
+            ready.set()
+            await live.server.serve()
+        finally:
+            await ctx.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(serve())
+        except BaseException as exc:  # surfaced by the fixture
+            live.error.append(exc)
+        finally:
+            ready.set()
+
+    live.thread = threading.Thread(target=run, daemon=True, name=f"web-{port}")
+    live.thread.start()
+    ready.wait(timeout=300)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not live.error:
+        try:
+            httpx.get(live.url + "/login", timeout=2)
+            return live
+        except httpx.TransportError:
+            time.sleep(0.1)
+    live.stop()
+    raise RuntimeError(f"web server did not start: {live.error}")
+
+
+@pytest.fixture
+def live(settings: Settings) -> Iterator[LiveServer]:
+    """The real app on 127.0.0.1 against this test's database."""
+    server = start_server(settings)
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class Person:
+    """A seeded user with an API token."""
+
+    id: int
+    token: str
+    telegram_id: int
+    unit_id: int
+
+
+@dataclass
+class World:
+    """Units and one person per role, created through the users service."""
+
+    province_id: int
+    commune_id: int
+    people: dict[str, Person]
+
+
+async def seed_world(sm: async_sessionmaker[AsyncSession]) -> World:
+    """A province, a commune and an admin, supervisor, evaluator and cadre with tokens."""
+    people: dict[str, Person] = {}
+    async with unit_of_work(sm) as s:
+        province = await users.create_unit(
+            s, data=UnitCreate(name="Tỉnh Thử Nghiệm", kind=UnitKind.PROVINCE), actor_id=None
+        )
+        other = await users.create_unit(
+            s,
+            data=UnitCreate(
+                name="Sở Nội vụ Thử Nghiệm",
+                kind=UnitKind.DEPARTMENT,
+                parent_id=province.id,
+                escalates_to_id=province.id,
+            ),
+            actor_id=None,
+        )
+        commune = await users.create_unit(
+            s,
+            data=UnitCreate(
+                name="UBND xã Hoà Bình",
+                kind=UnitKind.COMMUNE,
+                parent_id=province.id,
+                escalates_to_id=other.id,
+                positions=["Công chức Văn phòng - Thống kê"],
+            ),
+            actor_id=None,
+        )
+        plan: list[tuple[str, Role, int, dict[str, Any]]] = [
+            ("Nguyễn Quản Trị", Role.ADMIN, province.id, {}),
+            ("Lê Phụ Trách", Role.SUPERVISOR, commune.id, {"supervised_unit_ids": [commune.id]}),
+            ("Phạm Đánh Giá", Role.EVALUATOR, other.id, {}),
+            ("Trần Cán Bộ", Role.CADRE, commune.id, {"position": "Công chức Văn phòng - Thống kê"}),
+        ]
+        for number, (name, role, unit_id, extra) in enumerate(plan, start=1):
+            telegram_id = 700000 + number
+            user = await users.create_user(
+                s,
+                full_name=name,
+                role=role,
+                unit_id=unit_id,
+                actor_id=None,
+                telegram_id=telegram_id,
+                chat_id=telegram_id,
+                **extra,
+            )
+            token = await tokens.issue_token(s, user_id=user.id, label="kiểm thử web")
+            people[str(role)] = Person(user.id, token, telegram_id, unit_id)
+    return World(province.id, commune.id, people)
+
+
+@pytest.fixture
+async def world(sessionmaker: async_sessionmaker[AsyncSession]) -> World:
+    return await seed_world(sessionmaker)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session (cookies are cleared per test)."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    if not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists():
+        pytest.skip("Debian chromium / chromium-driver not installed")
+    profile = tempfile.mkdtemp(prefix="troly-chromium-")
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+        "--lang=vi",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The shared browser with no cookies; a screenshot is kept after each test."""
+    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    yield browser
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    browser.save_screenshot(str(ARTIFACTS / f"{name}-final.png"))
+
+
+def shot(driver: Any, name: str) -> None:
+    """Save a named screenshot as a test artefact."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
