@@ -101,5 +101,10 @@ async def new_case(
         actor = await load_user(s, asker)
         data = CaseCreate(question=question, urgency=urgency)
         return await service.create_case(
-            s, actor=actor, data=data, settings=settings, now=now, **kw  # type: ignore[arg-type]
+            s,
+            actor=actor,
+            data=data,
+            settings=settings,
+            now=now,
+            **kw,  # type: ignore[arg-type]
         )

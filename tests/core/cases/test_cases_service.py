@@ -86,9 +86,7 @@ async def test_concurrent_claims_exactly_one_wins(
         stored = await s.get(Case, case.id)
         assert stored is not None and stored.assignee_id == winners[0]
         name = (await load_user(s, winners[0])).full_name
-        claims = await s.scalar(
-            select(func.count()).where(AuditEntry.action == "case.claim")
-        )
+        claims = await s.scalar(select(func.count()).where(AuditEntry.action == "case.claim"))
     assert claims == 1
     losers = [r for r in results if isinstance(r, str)]
     assert losers == [f"Trường hợp này đã được {name} nhận xử lý."] * 19
@@ -126,7 +124,9 @@ async def test_answer_by_other_supervisor_after_claim_is_refused(
     with pytest.raises(DomainError) as err:
         async with unit_of_work(sessionmaker) as s:
             await service.answer(
-                s, actor=await load_user(s, world.sup2), case_id=case.id,
+                s,
+                actor=await load_user(s, world.sup2),
+                case_id=case.id,
                 data=CaseAnswer(text="Trả lời chen ngang"),
             )
     assert err.value.code is ErrorCode.FORBIDDEN
