@@ -1,7 +1,81 @@
-"""`troly audit ...` commands."""
+"""`troly audit ...` commands: verify the hash chain, show recent entries."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
 import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import service as audit
+from core.config import get_settings
+from core.db import create_engine, create_sessionmaker
+from core.migrate import upgrade
 
 app = typer.Typer(no_args_is_help=True)
+console = Console()
+T = TypeVar("T")
+
+
+def _read(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run a read-only `work` against the configured (migrated) database."""
+
+    async def main() -> T:
+        settings = get_settings()
+        settings.ensure_dirs()
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await upgrade(engine)
+            async with create_sessionmaker(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@app.command("verify")
+def verify() -> None:
+    """Check the whole chain; name the first broken entry (exit code 1 if any)."""
+    report = _read(audit.verify)
+    if report.ok:
+        console.print(f"[green]Nhật ký toàn vẹn[/green]: đã kiểm tra {report.checked} mục.")
+        return
+    console.print(
+        f"[red]Chuỗi nhật ký bị phá vỡ tại mục #{report.first_broken_id}[/red]: "
+        f"{report.reason} (đã kiểm tra {report.checked} mục)."
+    )
+    raise typer.Exit(1)
+
+
+@app.command("show")
+def show(
+    entity: Annotated[str | None, typer.Option(help="e.g. case, document, initiative")] = None,
+    entity_id: Annotated[str | None, typer.Option("--id", help="Entity id")] = None,
+    limit: Annotated[int, typer.Option(help="Entries to show, newest first")] = 20,
+) -> None:
+    """Show recent audit entries."""
+
+    async def work(session: AsyncSession) -> list[tuple[str, ...]]:
+        rows = await audit.entries(session, entity=entity, entity_id=entity_id, limit=limit)
+        return [
+            (
+                str(e.id),
+                e.at.isoformat(timespec="seconds"),
+                str(e.actor_id or "—"),
+                e.action,
+                f"{e.entity}#{e.entity_id}",
+                json.dumps(e.data, ensure_ascii=False)[:80],
+            )
+            for e in rows
+        ]
+
+    table = Table("#", "Thời điểm (UTC)", "Người", "Hành động", "Đối tượng", "Dữ liệu")
+    for row in _read(work):
+        table.add_row(*row)
+    console.print(table)

@@ -86,3 +86,20 @@ async def verify(session: AsyncSession) -> ChainReport:
             return ChainReport(False, checked, entry.id, "nội dung đã bị sửa")
         prev = entry.hash
     return ChainReport(True, checked)
+
+
+async def entries(
+    session: AsyncSession,
+    *,
+    entity: str | None = None,
+    entity_id: object | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[AuditEntry]:
+    """Newest entries first, optionally for one entity (the audit page, `troly audit show`)."""
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+    if entity is not None:
+        stmt = stmt.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        stmt = stmt.where(AuditEntry.entity_id == str(entity_id))
+    return list(await session.scalars(stmt))

@@ -1,4 +1,4 @@
-"""Deadlines on the ladder: 50 % / 80 % reminders, escalation at 100 %, concurrent sweepers, forward."""
+"""Deadlines on the ladder: reminders at 50 % and 80 %, escalation at 100 %, sweepers, forward."""
 
 from __future__ import annotations
 
