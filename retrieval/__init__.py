@@ -1,1 +1,1 @@
-"""Hybrid retrieval: dense (sentence-transformers + FAISS) fused with BM25 over segmented Vietnamese."""
+"""Hybrid retrieval: dense (e5 + FAISS) fused with BM25 over segmented Vietnamese text."""

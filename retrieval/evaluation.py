@@ -1,0 +1,173 @@
+"""`troly eval`: measure retrieval on a labelled question set in a throwaway index.
+
+The corpus is imported through the knowledge base's own JSONL importer into a temporary
+SQLite database and data dir, and every question (its text only) goes through the same
+`Retriever.search` the bot uses. The live knowledge base is never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+from core.db import create_engine, create_sessionmaker, unit_of_work
+from core.migrate import upgrade
+from retrieval.models import SearchRequest, SearchResponse
+from retrieval.service import Retriever
+
+Progress = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Aggregate quality and latency of one eval run."""
+
+    questions: int
+    chunks: int
+    mode: str
+    hit1: float
+    hit5: float
+    hit10: float
+    mrr10: float
+    p50_ms: float
+    p95_ms: float
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a JSON-lines file (blank lines skipped)."""
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def result_ids(resp: SearchResponse) -> list[str]:
+    """External ids of the hits, best first, deduplicated (citation when there is no id)."""
+    out: list[str] = []
+    for hit in resp.hits:
+        key = hit.external_id or hit.citation
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in [0, 100])."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, round(q / 100 * len(ordered) + 0.5 - 1e-9))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+async def import_corpus(settings: Settings, corpus: Path) -> None:
+    """Import a JSONL corpus into the database named by settings (a fresh one)."""
+    from knowledge import service as kb
+    from knowledge.importers import parse_documents
+
+    documents = await asyncio.to_thread(
+        parse_documents, corpus, chunk_words=settings.chunk_words, chunk_step=settings.chunk_step
+    )
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine)
+        async with unit_of_work(create_sessionmaker(engine)) as session:
+            await kb.import_documents(session, documents)
+    finally:
+        await engine.dispose()
+
+
+async def evaluate(
+    retriever: Retriever,
+    questions: list[dict[str, Any]],
+    *,
+    k: int,
+    out: Path | None = None,
+) -> EvalReport:
+    """Send each question's text through retriever.search and score against `relevant`."""
+    hits = {1: 0, 5: 0, 10: 0}
+    mrr = 0.0
+    latencies: list[float] = []
+    lines: list[str] = []
+    for q in questions:
+        start = time.perf_counter()
+        resp = await retriever.search(SearchRequest(query=q["text"], k=k))
+        latencies.append((time.perf_counter() - start) * 1000)
+        ranked = result_ids(resp)
+        relevant = set(q.get("relevant") or [])
+        rank = next((i for i, rid in enumerate(ranked) if rid in relevant), None)
+        if rank is not None:
+            for cut in hits:
+                hits[cut] += rank < cut
+            mrr += 1.0 / (rank + 1) if rank < 10 else 0.0
+        lines.append(
+            json.dumps(
+                {
+                    "id": q["id"],
+                    "results": ranked,
+                    "confidence": resp.confidence,
+                    "novel": resp.novel,
+                },
+                ensure_ascii=False,
+            )
+        )
+    if out is not None:
+        body = "\n".join(lines) + ("\n" if lines else "")
+        await asyncio.to_thread(out.write_text, body, encoding="utf-8")
+    n = max(len(questions), 1)
+    status = retriever.status()
+    return EvalReport(
+        questions=len(questions),
+        chunks=status.chunks,
+        mode=status.mode,
+        hit1=hits[1] / n,
+        hit5=hits[5] / n,
+        hit10=hits[10] / n,
+        mrr10=mrr / n,
+        p50_ms=percentile(latencies, 50),
+        p95_ms=percentile(latencies, 95),
+    )
+
+
+async def run_eval(
+    settings: Settings,
+    corpus: Path,
+    questions: Path,
+    *,
+    k: int = 10,
+    out: Path | None = None,
+    progress: Progress | None = None,
+) -> EvalReport:
+    """Build a throwaway index from `corpus` and evaluate `questions` against it."""
+    say = progress or (lambda _msg: None)
+    rows = list(read_jsonl(questions))
+    with tempfile.TemporaryDirectory(prefix="troly-eval-") as tmp:
+        temp = settings.model_copy(
+            update={
+                "data_dir": Path(tmp),
+                "database_url": "",
+                "models_dir": settings.resolved_models_dir.resolve(),
+            }
+        )
+        temp.ensure_dirs()
+        say(f"Importing {corpus} into a temporary knowledge base…")
+        started = time.perf_counter()
+        await import_corpus(temp, corpus)
+        engine = create_engine(temp.resolved_database_url)
+        try:
+            retriever = await Retriever.create(temp, create_sessionmaker(engine))
+            say(
+                f"Indexed {retriever.status().chunks} chunks in "
+                f"{time.perf_counter() - started:.0f} s ({retriever.mode}); "
+                f"running {len(rows)} questions…"
+            )
+            return await evaluate(retriever, rows, k=k, out=out)
+        finally:
+            await engine.dispose()

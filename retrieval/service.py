@@ -1,0 +1,361 @@
+"""The Retriever: hybrid search over the knowledge base with a persisted, never-stale index.
+
+Freshness rule: every search first reads KnowledgeState.revision (one tiny query); when it
+differs from the revision the in-memory index reflects, the index is synced before serving.
+Sync reads the revision *before* the chunks, so a concurrent import can only make the index
+look older than it is (and be synced again), never newer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import faiss
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.config import Settings
+from core.users.models import Unit
+from knowledge.models import Chunk, Document, KnowledgeState
+from knowledge.normalize import normalize
+from retrieval.calibration import confidence
+from retrieval.dense import DenseIndex
+from retrieval.embedder import Embedder, load_embedder
+from retrieval.engine import ChunkRow, IndexState, Ranking, group_key
+from retrieval.filters import DocMeta, allowed, validity_text
+from retrieval.models import Hit, SearchRequest, SearchResponse
+from retrieval.store import IndexStore, Persisted
+from retrieval.text import passage_tokens, query_tokens
+
+log = logging.getLogger(__name__)
+
+# Chunks whose text is read and encoded per round trip while syncing.
+_BATCH = 512
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What `troly doctor`, the API and the web console show about the index."""
+
+    mode: Literal["hybrid", "lexical"]
+    model: str | None
+    chunks: int
+    revision: int
+    index_dir: str
+
+
+@dataclass
+class _DbView:
+    revision: int
+    docs: dict[int, DocMeta]
+    rows: list[ChunkRow]
+
+
+def passage_text(title: str, heading: str, text: str) -> str:
+    """What is indexed for a chunk: the document's name and the article's title lead, because
+    questions often name the law and the subject of the article."""
+    return "\n".join(p for p in (title, heading, text) if p)
+
+
+class Retriever:
+    """Hybrid (BM25 + dense) search; lexical-only when no embedding model is installed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        embedder: Embedder | None,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.embedder = embedder
+        self.store = IndexStore(settings.index_dir)
+        self._state: IndexState | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def create(
+        cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> Retriever:
+        """Load the model (if installed) and the persisted index, syncing it with the DB."""
+        embedder = await asyncio.to_thread(load_embedder, settings)
+        if embedder is None:
+            log.warning(
+                "No embedding model installed (%s): search runs LEXICAL-ONLY (BM25). "
+                "Run `troly models install` for hybrid search.",
+                settings.embedding_model,
+            )
+        retriever = cls(settings, sessionmaker, embedder)
+        await retriever.sync()
+        return retriever
+
+    @property
+    def mode(self) -> Literal["hybrid", "lexical"]:
+        return "hybrid" if self.embedder is not None else "lexical"
+
+    @property
+    def model_name(self) -> str | None:
+        return self.settings.embedding_model if self.embedder is not None else None
+
+    def status(self) -> IndexStatus:
+        """Mode, model, indexed chunk count and the knowledge-base revision it reflects."""
+        state = self._state
+        return IndexStatus(
+            mode=self.mode,
+            model=self.model_name,
+            chunks=len(state.rows) if state else 0,
+            revision=state.revision if state else -1,
+            index_dir=str(self.settings.index_dir),
+        )
+
+    # --- search -------------------------------------------------------------------------
+
+    async def search(self, request: SearchRequest) -> SearchResponse:
+        """Best passages (one per article) for the question, with confidence and novel flag."""
+        await self._ensure_fresh()
+        state = self._state
+        assert state is not None
+        text = normalize(request.query)
+        if not text:
+            return SearchResponse(query=request.query, mode=self.mode)
+        units = await self._unit_chain(request.unit_id) if request.unit_id else None
+        on_date = request.on_date or datetime.now(ZoneInfo(self.settings.timezone)).date()
+        mask = state.row_mask(self._allowed_docs(state, request, units, on_date))
+        ranking = await asyncio.to_thread(self._rank, state, text, mask, max(request.k, 1))
+        conf = confidence(ranking.features, hybrid=self.embedder is not None)
+        hits = await self._hits(state, ranking)
+        return SearchResponse(
+            query=request.query,
+            hits=hits,
+            confidence=round(conf, 4),
+            novel=conf < self.settings.novel_threshold,
+            mode=self.mode,
+        )
+
+    def _rank(self, state: IndexState, text: str, mask: np.ndarray | None, k: int) -> Ranking:
+        qvec = None
+        if self.embedder is not None and state.dense is not None:
+            qvec = self.embedder.encode_queries([text])[0]
+        return state.rank(
+            query_tokens(text),
+            qvec,
+            mask=mask,
+            candidates=self.settings.candidates,
+            dense_weight=self.settings.dense_weight,
+            k=k,
+        )
+
+    @staticmethod
+    def _allowed_docs(
+        state: IndexState, request: SearchRequest, units: set[int] | None, on_date: date
+    ) -> set[int] | None:
+        ok = {
+            d.id
+            for d in state.docs.values()
+            if allowed(
+                d, units=units, position=request.position, on_date=on_date, kinds=request.kinds
+            )
+        }
+        return None if len(ok) == len(state.docs) else ok
+
+    async def _unit_chain(self, unit_id: int) -> set[int]:
+        """The asker's unit and its ancestors (commune -> province)."""
+        chain: set[int] = set()
+        async with self.sessionmaker() as session:
+            current: int | None = unit_id
+            while current is not None and current not in chain:
+                chain.add(current)
+                current = await session.scalar(select(Unit.parent_id).where(Unit.id == current))
+        return chain
+
+    async def _hits(self, state: IndexState, ranking: Ranking) -> list[Hit]:
+        if not ranking.chunk_ids:
+            return []
+        async with self.sessionmaker() as session:
+            result = await session.execute(select(Chunk).where(Chunk.id.in_(ranking.chunk_ids)))
+            chunks = {c.id: c for c in result.scalars()}
+        hits = []
+        for cid, score in zip(ranking.chunk_ids, ranking.scores, strict=True):
+            chunk = chunks.get(cid)
+            doc = state.docs.get(chunk.document_id) if chunk else None
+            if chunk is None or doc is None:
+                continue  # deleted between ranking and reading: skip rather than fail
+            hits.append(
+                Hit(
+                    chunk_id=chunk.id,
+                    document_id=chunk.document_id,
+                    external_id=chunk.external_id,
+                    citation=chunk.citation,
+                    heading=chunk.heading,
+                    text=chunk.text,
+                    document_title=doc.title,
+                    kind=doc.kind,
+                    validity=validity_text(doc),
+                    score=round(float(score), 4),
+                )
+            )
+        return hits
+
+    # --- sync ---------------------------------------------------------------------------
+
+    async def _ensure_fresh(self) -> None:
+        async with self.sessionmaker() as session:
+            revision = await session.scalar(
+                select(KnowledgeState.revision).where(KnowledgeState.id == 1)
+            )
+        if self._state is None or self._state.revision != (revision or 0):
+            await self.sync()
+
+    async def sync(self) -> None:
+        """Bring the index up to date with the database (incrementally) and persist it."""
+        async with self._lock:
+            view = await self._read_db()
+            state = self._state
+            if state is None:
+                persisted = await asyncio.to_thread(self._load_persisted)
+                base_tokens = (
+                    dict(zip(persisted.chunk_ids.tolist(), persisted.tokens, strict=True))
+                    if persisted
+                    else {}
+                )
+                base_dense = persisted.dense if persisted else None
+                base_model = persisted.model if persisted else None
+                base_revision = persisted.revision if persisted else -1
+            else:
+                base_tokens = {r.id: t for r, t in zip(state.rows, state.tokens, strict=True)}
+                base_dense, base_model, base_revision = state.dense, state.model, state.revision
+            if state is not None and base_revision == view.revision:
+                return
+            self._state = await self._advance(view, base_tokens, base_dense, base_model)
+            if base_revision != view.revision or state is None:
+                await asyncio.to_thread(self._persist, self._state)
+
+    def _load_persisted(self) -> Persisted | None:
+        with self.store.lock():
+            return self.store.load()
+
+    def _persist(self, state: IndexState) -> None:
+        with self.store.lock():
+            self.store.save(
+                Persisted(state.revision, state.chunk_ids, state.tokens, state.model, state.dense)
+            )
+
+    async def _advance(
+        self,
+        view: _DbView,
+        base_tokens: dict[int, list[str]],
+        base_dense: DenseIndex | None,
+        base_model: str | None,
+    ) -> IndexState:
+        """The next state: reuse cached tokens/vectors, compute them for new chunks only."""
+        active = np.array([r.id for r in view.rows], dtype=np.int64)
+        dense: DenseIndex | None = None
+        need_vectors: list[int] = []
+        if self.embedder is not None:
+            if base_dense is not None and base_model == self.model_name:
+                dense = DenseIndex(base_dense.dim, faiss.clone_index(base_dense.index))
+                held = dense.ids()
+                dense.remove(np.setdiff1d(held, active))
+                need_vectors = np.setdiff1d(active, held).tolist()
+            else:
+                dense = DenseIndex(self.embedder.dim)
+                need_vectors = active.tolist()
+        need_tokens = [r.id for r in view.rows if r.id not in base_tokens]
+        wanted = sorted(set(need_tokens) | set(need_vectors))
+        if wanted:
+            log.info("indexing %d new chunks (revision %d)", len(wanted), view.revision)
+        tokens = dict(base_tokens)
+        token_set = set(need_tokens)
+        vector_set = set(need_vectors)
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            texts = await self._passage_texts(batch)
+            await asyncio.to_thread(
+                self._index_batch, batch, texts, token_set, vector_set, tokens, dense
+            )
+        return IndexState.build(
+            revision=view.revision,
+            rows=view.rows,
+            tokens=[tokens[r.id] for r in view.rows],
+            dense=dense,
+            model=self.model_name if dense is not None else None,
+            docs=view.docs,
+        )
+
+    def _index_batch(
+        self,
+        ids: list[int],
+        texts: list[str],
+        token_set: set[int],
+        vector_set: set[int],
+        tokens: dict[int, list[str]],
+        dense: DenseIndex | None,
+    ) -> None:
+        for cid, text in zip(ids, texts, strict=True):
+            if cid in token_set:
+                tokens[cid] = passage_tokens(text)[0]
+        if dense is not None and self.embedder is not None:
+            pairs = [(c, t) for c, t in zip(ids, texts, strict=True) if c in vector_set]
+            if pairs:
+                vectors = self.embedder.encode_passages([t for _, t in pairs])
+                dense.add(np.array([c for c, _ in pairs], dtype=np.int64), vectors)
+
+    async def _passage_texts(self, ids: list[int]) -> list[str]:
+        async with self.sessionmaker() as session:
+            result = await session.execute(
+                select(Chunk.id, Document.title, Chunk.heading, Chunk.text)
+                .join(Document, Document.id == Chunk.document_id)
+                .where(Chunk.id.in_(ids))
+            )
+            by_id = {row[0]: passage_text(row[1], row[2], row[3]) for row in result}
+        return [by_id[i] for i in ids]
+
+    async def _read_db(self) -> _DbView:
+        async with self.sessionmaker() as session:
+            # Revision first (see module docstring).
+            revision = await session.scalar(
+                select(KnowledgeState.revision).where(KnowledgeState.id == 1)
+            )
+            # Columns, not entities: loading Document would pull every version's full text.
+            result = await session.execute(
+                select(
+                    Document.id,
+                    Document.title,
+                    Document.kind,
+                    Document.scope,
+                    Document.scope_unit_id,
+                    Document.positions,
+                    Document.effective_from,
+                    Document.expires_on,
+                    Document.superseded_by_id,
+                    Document.retired_at,
+                )
+            )
+            docs = {
+                d.id: DocMeta(
+                    id=d.id,
+                    title=d.title,
+                    kind=d.kind,
+                    scope=d.scope,
+                    scope_unit_id=d.scope_unit_id,
+                    positions=tuple(str(p) for p in d.positions or ()),
+                    effective_from=d.effective_from,
+                    expires_on=d.expires_on,
+                    superseded=d.superseded_by_id is not None,
+                    retired=d.retired_at is not None,
+                )
+                for d in result
+            }
+            result = await session.execute(
+                select(Chunk.id, Chunk.document_id, Chunk.external_id, Chunk.article)
+                .where(Chunk.active.is_(True))
+                .order_by(Chunk.id)
+            )
+            rows = [ChunkRow(r[0], r[1], group_key(r[0], r[1], r[2], r[3])) for r in result]
+        return _DbView(revision or 0, docs, rows)
