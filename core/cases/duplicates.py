@@ -64,10 +64,12 @@ async def embed_question(encoder: QueryEncoder | None, text: str) -> list[float]
 
 
 def similarity(case: Case, other: Case) -> float:
-    """Embedding cosine when both cases have vectors of the same size, else lexical."""
+    """The larger of embedding cosine (paraphrases) and folded-word cosine (copies typed with or
+    without diacritics, which the encoder scores lower)."""
+    lexical = lexical_similarity(case.question, other.question)
     if case.embedding and other.embedding and len(case.embedding) == len(other.embedding):
-        return cosine(case.embedding, other.embedding)
-    return lexical_similarity(case.question, other.question)
+        return max(cosine(case.embedding, other.embedding), lexical)
+    return lexical
 
 
 async def find_duplicate(session: AsyncSession, case: Case, threshold: float) -> Case | None:

@@ -40,8 +40,16 @@ class World:
     admin: int
 
 
-async def _unit(session: AsyncSession, name: str, kind: str, up: int | None = None) -> int:
-    unit = Unit(name=name, kind=kind, escalates_to_id=up, positions=["Công chức Tư pháp - Hộ tịch"])
+async def _unit(
+    session: AsyncSession, name: str, kind: str, up: int | None = None, parent: int | None = None
+) -> int:
+    unit = Unit(
+        name=name,
+        kind=kind,
+        escalates_to_id=up,
+        parent_id=parent,
+        positions=["Công chức Tư pháp - Hộ tịch"],
+    )
     session.add(unit)
     await session.flush()
     return unit.id
@@ -62,9 +70,12 @@ async def _user(
 async def world(sessionmaker: async_sessionmaker[AsyncSession]) -> World:
     async with unit_of_work(sessionmaker) as s:
         province = await _unit(s, "UBND tỉnh Thử Nghiệm", UnitKind.PROVINCE)
-        department = await _unit(s, "Sở Nội vụ tỉnh Thử Nghiệm", UnitKind.DEPARTMENT, province)
-        commune = await _unit(s, "UBND xã An Bình", UnitKind.COMMUNE, department)
-        other = await _unit(s, "UBND xã Hoà Lạc", UnitKind.COMMUNE, department)
+        # Two-tier local government: communes and departments belong to the province.
+        department = await _unit(
+            s, "Sở Nội vụ tỉnh Thử Nghiệm", UnitKind.DEPARTMENT, province, province
+        )
+        commune = await _unit(s, "UBND xã An Bình", UnitKind.COMMUNE, department, province)
+        other = await _unit(s, "UBND xã Hoà Lạc", UnitKind.COMMUNE, department, province)
         return World(
             commune=commune,
             other_commune=other,
