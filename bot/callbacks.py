@@ -1,0 +1,47 @@
+"""Typed inline-button payloads (each family has its own prefix; Telegram allows 64 bytes)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class QuestionCb(CallbackData, prefix="q"):
+    """Buttons under a cited answer: up, down, esc (escalate), more, skipwhy."""
+
+    action: str
+    qid: int
+
+
+class PositionCb(CallbackData, prefix="pos"):
+    """Pick the n-th position of the unit during registration."""
+
+    index: int
+
+
+class EscalationCb(CallbackData, prefix="esc"):
+    """Escalation dialogue: cont (no more files), normal, urgent, send, cancel."""
+
+    action: str
+
+
+class InitiativeCb(CallbackData, prefix="ini"):
+    """Initiative dialogue: done (results finished), field (n-th suggested field), cancel."""
+
+    action: str
+    index: int = -1
+
+
+class CaseCb(CallbackData, prefix="case"):
+    """Case buttons, same wire format as core.cases.texts: "case:<action>:<id>".
+
+    Actions: claim, forward, answer, propose, skip (legal basis / note), helpful, unhelpful.
+    """
+
+    action: str
+    case_id: int
+
+
+class ImportCb(CallbackData, prefix="imp"):
+    """Admin document import: ok or no."""
+
+    action: str

@@ -1,0 +1,1 @@
+"""One Router per feature; bot.main assembles them in a fixed order."""

@@ -1,0 +1,139 @@
+"""Admin: a .docx/.pdf/.md/.txt sent to the bot is previewed, then imported; /kb statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keyboards, sender, texts
+from bot.callbacks import ImportCb
+from bot.render import esc
+from bot.states import Import
+from core.config import Settings
+from core.feedback import service as feedback
+from core.users.enums import Role
+from core.users.models import User
+from knowledge import service as kb_service
+from knowledge.importers import parse_file
+from knowledge.importers.base import ParsedDocument
+from retrieval.service import Retriever
+
+router = Router(name=__name__)
+SUFFIXES = (".docx", ".pdf", ".md", ".txt")
+KIND_LABELS = {
+    "regulation": "Văn bản quy phạm",
+    "competency": "Khung năng lực",
+    "guidance": "Hướng dẫn",
+    "precedent": "Tiền lệ",
+}
+
+
+def _parse(path: Path, settings: Settings) -> ParsedDocument:
+    return parse_file(
+        path.read_bytes(), path.name.split("-", 1)[-1],
+        chunk_words=settings.chunk_words, chunk_step=settings.chunk_step,
+    )  # fmt: skip
+
+
+@router.message(StateFilter(None), F.document)
+async def document(
+    message: Message, state: FSMContext, user: User, settings: Settings, bot: Bot
+) -> None:
+    doc = message.document
+    assert doc is not None
+    if user.role != Role.ADMIN:
+        await message.answer(texts.FILE_NOT_ADMIN)
+        return
+    name = Path(doc.file_name or "tep").name
+    if not name.lower().endswith(SUFFIXES):
+        await message.answer(texts.FILE_WRONG_TYPE)
+        return
+    if (doc.file_size or 0) > settings.max_upload_bytes:
+        mb = settings.max_upload_bytes // (1024 * 1024)
+        size = round((doc.file_size or 0) / (1024 * 1024), 1)
+        await message.answer(texts.FILE_TOO_BIG.format(size=size, limit=mb))
+        return
+    buffer = io.BytesIO()
+    await bot.download(doc.file_id, destination=buffer)
+    # Kept on disk (not in memory) so the confirmation survives a restart.
+    path = settings.data_dir / "uploads" / f"{doc.file_unique_id}-{name}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buffer.getvalue())
+    parsed = await asyncio.to_thread(_parse, path, settings)
+    await state.set_state(Import.confirm)
+    await state.set_data({"path": str(path)})
+    await message.answer(
+        texts.IMPORT_PREVIEW.format(
+            title=esc(parsed.title), number=esc(parsed.meta.number or "—"),
+            kind=KIND_LABELS.get(parsed.meta.kind, esc(parsed.meta.kind)),
+            articles=parsed.articles, chunks=len(parsed.chunks),
+        ),
+        reply_markup=keyboards.import_confirm(),
+    )  # fmt: skip
+
+
+@router.callback_query(Import.confirm, ImportCb.filter(F.action == "ok"))
+async def confirm(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    retriever: Retriever,
+    bot: Bot,
+) -> None:
+    path = Path(str((await state.get_data()).get("path", "")))
+    await query.answer()
+    parsed = await asyncio.to_thread(_parse, path, settings)
+    result = await kb_service.import_parsed(session, parsed, actor_id=user.id)
+    await state.clear()
+    # The edge owns the transaction: commit, then bring the search index up to date.
+    await session.commit()
+    await retriever.sync()
+    await asyncio.to_thread(path.unlink, missing_ok=True)
+    summary = f"{result.status}, {result.articles} điều, {result.chunks} đoạn"
+    if isinstance(query.message, Message):
+        await sender.edit(
+            bot, chat_id=query.from_user.id, message_id=query.message.message_id,
+            text=texts.IMPORT_DONE.format(title=esc(result.title), result=esc(summary)),
+        )  # fmt: skip
+
+
+@router.callback_query(Import.confirm, ImportCb.filter(F.action == "no"))
+async def reject(query: CallbackQuery, state: FSMContext) -> None:
+    path = Path(str((await state.get_data()).get("path", "")))
+    await state.clear()
+    await asyncio.to_thread(path.unlink, missing_ok=True)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(texts.IMPORT_CANCELLED)
+
+
+@router.callback_query(ImportCb.filter())
+async def stale(query: CallbackQuery) -> None:
+    await query.answer(texts.EXPIRED_BUTTON)
+
+
+@router.message(Command("kb"))
+async def kb_stats(
+    message: Message, session: AsyncSession, user: User, retriever: Retriever
+) -> None:
+    if user.role != Role.ADMIN:
+        await message.answer(texts.ADMIN_ONLY)
+        return
+    stats = await kb_service.stats(session)
+    counts = await feedback.counts(session)
+    status = retriever.status()
+    index = f"{status.mode}, {status.chunks} đoạn, phiên bản {status.revision}"
+    await message.answer(
+        texts.KB_STATS.format(
+            documents=stats.documents, chunks=stats.active_chunks, index=esc(index), **counts
+        )
+    )

@@ -1,0 +1,61 @@
+"""Gate for unknown users, /trogiup and /huy (works in any state)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot import texts
+from core.users.enums import Role
+from core.users.models import User
+
+router = Router(name=__name__)
+
+
+class Unregistered(Filter):
+    """Matches events from people who are not registered (or are deactivated)."""
+
+    async def __call__(self, event: TelegramObject, user: User | None = None) -> bool:
+        return user is None
+
+
+@router.message(Unregistered())
+async def unknown_message(message: Message, inactive: bool = False) -> None:
+    await message.answer(texts.INACTIVE_USER if inactive else texts.UNKNOWN_USER)
+
+
+@router.callback_query(Unregistered())
+async def unknown_callback(query: CallbackQuery, inactive: bool = False) -> None:
+    await query.answer(texts.INACTIVE_USER if inactive else texts.UNKNOWN_USER, show_alert=True)
+
+
+def help_text(user: User) -> str:
+    """Help for this person's role."""
+    text = texts.HELP_CADRE
+    if user.role in (Role.SUPERVISOR, Role.ADMIN):
+        text += texts.HELP_SUPERVISOR
+    if user.role == Role.ADMIN:
+        text += texts.HELP_ADMIN
+    return text
+
+
+@router.message(Command("trogiup", "help"))
+async def show_help(message: Message, user: User) -> None:
+    await message.answer(help_text(user))
+
+
+@router.message(Command("huy", "cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    had_state = await state.get_state() is not None
+    await state.clear()
+    await message.answer(texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL)
+
+
+@router.callback_query(F.data.endswith(":cancel"))
+async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(texts.CANCELLED)

@@ -1,0 +1,187 @@
+"""/xinykien and the one-tap escalation: situation, attachments, urgency + confirmation, case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keyboards, render, sender, texts
+from bot.callbacks import EscalationCb
+from bot.render import esc
+from bot.states import Escalation
+from core.cases import service as case_service
+from core.cases.enums import Urgency
+from core.cases.schemas import Attachment, CaseCreate, PassageSnapshot
+from core.config import Settings
+from core.feedback import service as feedback
+from core.users.models import User
+from retrieval.models import SearchRequest
+from retrieval.service import Retriever
+
+router = Router(name=__name__)
+MAX_ATTACHMENTS = 10
+
+
+def attachment_of(message: Message) -> dict[str, Any] | None:
+    """A photo (largest size) or document of a message as an attachment record."""
+    if message.photo:
+        return {"kind": "photo", "file_id": message.photo[-1].file_id, "name": "ảnh"}
+    if message.document:
+        doc = message.document
+        return {"kind": "document", "file_id": doc.file_id, "name": doc.file_name or "tệp"}
+    return None
+
+
+def confirm_text(data: dict[str, Any]) -> str:
+    urgency = texts.URGENCY_LABELS.get(str(data.get("urgency", "normal")), "Thường")
+    return texts.ESC_CONFIRM.format(
+        question=esc(render.clip(str(data.get("question", "")), 800)),
+        urgency=urgency,
+        attachments=len(data.get("attachments", [])),
+        passages=len(data.get("passages", [])),
+    )
+
+
+async def show_confirm(bot: Bot, state: FSMContext, chat_id: int, prefix: str = "") -> None:
+    data = await state.get_data()
+    await state.set_state(Escalation.confirm)
+    text = (prefix + "\n\n" if prefix else "") + confirm_text(data)
+    await bot.send_message(
+        chat_id=chat_id, text=text,
+        reply_markup=keyboards.escalation_confirm(str(data.get("urgency", "normal"))),
+    )  # fmt: skip
+
+
+async def start_prefilled(
+    bot: Bot,
+    state: FSMContext,
+    *,
+    chat_id: int,
+    question: str,
+    passages: list[dict[str, Any]],
+    confidence: float | None,
+    question_id: int | None,
+) -> None:
+    """One tap from an answer: the question and its passages go straight to confirmation."""
+    await state.set_data(
+        {"question": question, "passages": passages, "confidence": confidence,
+         "qid": question_id, "attachments": [], "urgency": "normal"}
+    )  # fmt: skip
+    await show_confirm(bot, state, chat_id, texts.ESC_PREFILLED.format(count=len(passages)))
+
+
+@router.message(Command("xinykien"))
+async def start(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await state.set_state(Escalation.text)
+    await message.answer(texts.ESC_ASK_TEXT)
+
+
+@router.message(Escalation.text, F.text, ~F.text.startswith("/"))
+async def situation(
+    message: Message, state: FSMContext, settings: Settings, retriever: Retriever, user: User
+) -> None:
+    text = message.text or ""
+    if len(text) > settings.max_text_chars:
+        await message.answer(texts.TOO_LONG.format(length=len(text), limit=settings.max_text_chars))
+        return
+    if len(text.strip()) < 3:
+        await message.answer(texts.ESC_ASK_TEXT)
+        return
+    # Attach what the knowledge base has, so the supervisor sees it next to the question.
+    found = await retriever.search(
+        SearchRequest(query=text, k=settings.answer_passages, unit_id=user.unit_id,
+                      position=user.position)
+    )  # fmt: skip
+    await state.set_data(
+        {"question": text, "passages": [render.hit_snapshot(h) for h in found.hits],
+         "confidence": found.confidence, "qid": None, "attachments": [], "urgency": "normal"}
+    )  # fmt: skip
+    await state.set_state(Escalation.attachments)
+    await message.answer(texts.ESC_ASK_ATTACH, reply_markup=keyboards.escalation_continue())
+
+
+@router.message(Escalation.text)
+async def situation_not_text(message: Message) -> None:
+    await message.answer(texts.TEXT_EXPECTED)
+
+
+@router.message(Escalation.attachments, F.photo | F.document)
+@router.message(Escalation.confirm, F.photo | F.document)
+async def attach(message: Message, state: FSMContext, bot: Bot) -> None:
+    data = await state.get_data()
+    files = list(data.get("attachments", []))
+    item = attachment_of(message)
+    if item is not None and len(files) < MAX_ATTACHMENTS:
+        files.append(item)
+    await state.update_data(attachments=files)
+    if await state.get_state() == Escalation.confirm.state:
+        await show_confirm(bot, state, message.chat.id)
+        return
+    await message.answer(
+        texts.ESC_ATTACHED.format(count=len(files)), reply_markup=keyboards.escalation_continue()
+    )
+
+
+@router.callback_query(Escalation.attachments, EscalationCb.filter(F.action == "cont"))
+async def no_more_files(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+    await query.answer()
+    await show_confirm(bot, state, query.from_user.id)
+
+
+@router.callback_query(Escalation.confirm, EscalationCb.filter(F.action.in_({"normal", "urgent"})))
+async def set_urgency(query: CallbackQuery, callback_data: EscalationCb, state: FSMContext) -> None:
+    await state.update_data(urgency=callback_data.action)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            confirm_text(await state.get_data()),
+            reply_markup=keyboards.escalation_confirm(callback_data.action),
+        )
+
+
+@router.callback_query(Escalation.confirm, EscalationCb.filter(F.action == "send"))
+async def send(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    retriever: Retriever,
+    bot: Bot,
+) -> None:
+    data = await state.get_data()
+    case = await case_service.create_case(
+        session,
+        actor=user,
+        data=CaseCreate(
+            question=str(data["question"]),
+            urgency=Urgency(str(data.get("urgency", "normal"))),
+            passages=[PassageSnapshot.model_validate(p) for p in data.get("passages", [])],
+            confidence=data.get("confidence"),
+            attachments=[Attachment.model_validate(a) for a in data.get("attachments", [])],
+        ),
+        settings=settings,
+        embedder=retriever.embedder,
+    )
+    if data.get("qid"):
+        await feedback.link_case(session, question_id=int(data["qid"]), case_id=case.id)
+    await state.clear()
+    await query.answer()
+    text = texts.ESC_CREATED.format(
+        number=esc(case.number), due=render.local_time(case.due_at, settings.timezone)
+    )
+    if isinstance(query.message, Message):
+        await sender.edit(bot, chat_id=query.from_user.id, message_id=query.message.message_id,
+                          text=text)  # fmt: skip
+
+
+@router.callback_query(EscalationCb.filter())
+async def stale(query: CallbackQuery) -> None:
+    """A button from a finished or cancelled escalation."""
+    await query.answer(texts.EXPIRED_BUTTON)

@@ -1,0 +1,167 @@
+"""/sangkien: title, problem, what was done, results with evidence, field → initiative number."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keyboards, texts
+from bot.callbacks import InitiativeCb
+from bot.handlers.escalation import MAX_ATTACHMENTS, attachment_of
+from bot.render import esc
+from bot.states import Initiative
+from core.config import Settings
+from core.initiatives import service as initiative_service
+from core.users.models import User
+from retrieval.service import Retriever
+
+router = Router(name=__name__)
+TEXT = F.text & ~F.text.startswith("/")
+# Each text step: (state, data key, next state, next prompt).
+STEPS: dict[str | None, tuple[str, State, str]] = {
+    Initiative.title.state: ("title", Initiative.problem, texts.INI_ASK_PROBLEM),
+    Initiative.problem.state: ("problem", Initiative.actions, texts.INI_ASK_ACTIONS),
+    Initiative.actions.state: ("actions", Initiative.results, texts.INI_ASK_RESULTS),
+}
+
+
+@router.message(Command("sangkien"))
+async def start(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await state.set_state(Initiative.title)
+    await message.answer(texts.INI_ASK_TITLE)
+
+
+def _too_long(message: Message, settings: Settings) -> str | None:
+    text = message.text or message.caption or ""
+    if len(text) > settings.max_text_chars:
+        return texts.TOO_LONG.format(length=len(text), limit=settings.max_text_chars)
+    return None
+
+
+@router.message(Initiative.title, TEXT)
+@router.message(Initiative.problem, TEXT)
+@router.message(Initiative.actions, TEXT)
+async def text_step(message: Message, state: FSMContext, settings: Settings) -> None:
+    if (error := _too_long(message, settings)) is not None:
+        await message.answer(error)
+        return
+    key, next_state, prompt = STEPS[str(await state.get_state())]
+    await state.update_data({key: (message.text or "").strip()})
+    await state.set_state(next_state)
+    markup = keyboards.results_done() if next_state == Initiative.results else None
+    await message.answer(prompt, reply_markup=markup)
+
+
+@router.message(Initiative.title)
+@router.message(Initiative.problem)
+@router.message(Initiative.actions)
+async def not_text(message: Message) -> None:
+    await message.answer(texts.TEXT_EXPECTED)
+
+
+@router.message(Initiative.results, TEXT | F.photo | F.document)
+async def evidence(message: Message, state: FSMContext, settings: Settings) -> None:
+    if (error := _too_long(message, settings)) is not None:
+        await message.answer(error)
+        return
+    data = await state.get_data()
+    results = list(data.get("results", []))
+    files = list(data.get("attachments", []))
+    if text := (message.text or message.caption or "").strip():
+        results.append(text)
+    item = attachment_of(message)
+    if item is not None and len(files) < MAX_ATTACHMENTS:
+        files.append(item)
+    await state.update_data(results=results, attachments=files)
+    await message.answer(
+        texts.INI_EVIDENCE_ADDED.format(texts=len(results), files=len(files)),
+        reply_markup=keyboards.results_done(),
+    )
+
+
+@router.callback_query(Initiative.results, InitiativeCb.filter(F.action == "done"))
+async def results_done(query: CallbackQuery, state: FSMContext) -> None:
+    data = await state.get_data()
+    if not data.get("results"):
+        await query.answer(texts.INI_RESULTS_EMPTY, show_alert=True)
+        return
+    await query.answer()
+    await state.set_state(Initiative.field)
+    await query.bot.send_message(  # type: ignore[union-attr]
+        chat_id=query.from_user.id, text=texts.INI_ASK_FIELD, reply_markup=keyboards.fields()
+    )
+
+
+@router.callback_query(Initiative.field, InitiativeCb.filter(F.action == "field"))
+async def field_picked(
+    query: CallbackQuery,
+    callback_data: InitiativeCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    retriever: Retriever,
+) -> None:
+    if not 0 <= callback_data.index < len(texts.INI_FIELDS):
+        await query.answer(texts.EXPIRED_BUTTON)
+        return
+    await query.answer()
+    text = await _submit(
+        state, session, user, settings, retriever, texts.INI_FIELDS[callback_data.index]
+    )
+    await query.bot.send_message(chat_id=query.from_user.id, text=text)  # type: ignore[union-attr]
+
+
+@router.message(Initiative.field, TEXT)
+async def field_typed(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    retriever: Retriever,
+) -> None:
+    name = " ".join((message.text or "").split())
+    if len(name) > 200:
+        await message.answer(texts.TOO_LONG.format(length=len(name), limit=200))
+        return
+    await message.answer(await _submit(state, session, user, settings, retriever, name))
+
+
+async def _submit(
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    retriever: Retriever,
+    field: str,
+) -> str:
+    data = await state.get_data()
+    initiative, similar = await initiative_service.submit_initiative(
+        session,
+        author_id=user.id,
+        title=str(data.get("title", "")),
+        problem=str(data.get("problem", "")),
+        actions=str(data.get("actions", "")),
+        results="\n".join(data.get("results", [])),
+        attachments=list(data.get("attachments", [])),
+        field=field,
+        settings=settings,
+        embedder=retriever.embedder,
+    )
+    await state.clear()
+    text = texts.INI_CREATED.format(number=esc(initiative.number), title=esc(initiative.title))
+    if similar:
+        lines = [f"• {esc(s.number)} — {esc(s.title)} ({esc(s.unit_name)})" for s in similar[:3]]
+        text += "\n\n" + texts.INI_SIMILAR + "\n" + "\n".join(lines)
+    return text
+
+
+@router.callback_query(InitiativeCb.filter())
+async def stale(query: CallbackQuery) -> None:
+    await query.answer(texts.EXPIRED_BUTTON)

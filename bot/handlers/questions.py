@@ -1,0 +1,166 @@
+"""Plain text is a question: cited passages, gist, confidence, and 👍 👎 ❓ ➕ buttons."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, Update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keyboards, render, sender, texts
+from bot.callbacks import QuestionCb
+from bot.handlers.escalation import start_prefilled
+from bot.states import Feedback
+from core.config import Settings
+from core.feedback import service as feedback
+from core.users.models import User
+from retrieval.models import SearchRequest
+from retrieval.service import Retriever
+
+router = Router(name=__name__)
+# Passages kept per question beyond those shown, for "➕ Xem thêm".
+EXTRA_PASSAGES = 3
+
+
+@router.message(StateFilter(None), F.text, ~F.text.startswith("/"))
+async def ask(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    retriever: Retriever,
+    event_update: Update,
+) -> None:
+    question = message.text or ""
+    if len(question) > settings.max_text_chars:
+        await message.answer(
+            texts.TOO_LONG.format(length=len(question), limit=settings.max_text_chars)
+        )
+        return
+    with contextlib.suppress(Exception):  # the typing indicator is cosmetic only
+        await bot.send_chat_action(chat_id=message.chat.id, action=ChatAction.TYPING)
+    shown = settings.answer_passages
+    response = await retriever.search(
+        SearchRequest(
+            query=question, k=shown + EXTRA_PASSAGES, unit_id=user.unit_id, position=user.position
+        )
+    )
+    passages = [render.hit_snapshot(h) for h in response.hits]
+    entry = await feedback.log_question(
+        session, user_id=user.id, unit_id=user.unit_id, query=question, passages=passages,
+        confidence=response.confidence, novel=response.novel,
+    )  # fmt: skip
+    text = render.answer(
+        passages[:shown], confidence=response.confidence, novel=response.novel,
+        lexical=response.mode == "lexical",
+    )  # fmt: skip
+    markup = keyboards.answer(entry.id, novel=response.novel, has_more=len(passages) > shown)
+    await sender.reply(
+        bot, session, chat_id=message.chat.id, text=text, user=user, markup=markup,
+        key=sender.update_key({"event_update": event_update}),
+    )  # fmt: skip
+
+
+@router.callback_query(QuestionCb.filter(F.action == "up"))
+async def helpful(
+    query: CallbackQuery, callback_data: QuestionCb, session: AsyncSession, user: User
+) -> None:
+    await feedback.set_feedback(session, question_id=callback_data.qid, user_id=user.id,
+                                verdict="helpful")  # fmt: skip
+    await query.answer(texts.FEEDBACK_THANKS)
+
+
+@router.callback_query(QuestionCb.filter(F.action == "down"))
+async def unhelpful(
+    query: CallbackQuery,
+    callback_data: QuestionCb,
+    session: AsyncSession,
+    user: User,
+    state: FSMContext,
+) -> None:
+    await feedback.set_feedback(session, question_id=callback_data.qid, user_id=user.id,
+                                verdict="unhelpful")  # fmt: skip
+    await query.answer(texts.FEEDBACK_THANKS)
+    await state.set_state(Feedback.why)
+    await state.set_data({"qid": callback_data.qid})
+    await query.bot.send_message(  # type: ignore[union-attr]
+        chat_id=query.from_user.id, text=texts.ASK_WHY,
+        reply_markup=keyboards.skip_why(callback_data.qid),
+    )  # fmt: skip
+
+
+@router.message(Feedback.why, F.text, ~F.text.startswith("/"))
+async def why(
+    message: Message, session: AsyncSession, user: User, state: FSMContext, settings: Settings
+) -> None:
+    reason = message.text or ""
+    if len(reason) > feedback.MAX_REASON_CHARS:
+        await message.answer(
+            texts.TOO_LONG.format(length=len(reason), limit=feedback.MAX_REASON_CHARS)
+        )
+        return
+    data = await state.get_data()
+    await feedback.set_feedback(session, question_id=int(data["qid"]), user_id=user.id,
+                                verdict="unhelpful", reason=reason)  # fmt: skip
+    await state.clear()
+    await message.answer(texts.WHY_THANKS)
+
+
+@router.callback_query(QuestionCb.filter(F.action == "skipwhy"))
+async def skip_why(query: CallbackQuery, state: FSMContext) -> None:
+    if await state.get_state() == Feedback.why.state:
+        await state.clear()
+    await query.answer(texts.DONE)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+@router.callback_query(QuestionCb.filter(F.action == "more"))
+async def more(
+    query: CallbackQuery,
+    callback_data: QuestionCb,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+) -> None:
+    entry = await feedback.get_own(session, question_id=callback_data.qid, user_id=user.id)
+    extra = list(entry.passages)[settings.answer_passages :]
+    await query.answer()
+    if not extra:
+        text = texts.NO_MORE
+    else:
+        blocks = [
+            render.passage_block(n, p) for n, p in enumerate(extra, settings.answer_passages + 1)
+        ]
+        text = "\n\n".join([texts.MORE_HEADER, *blocks])
+    for part in render.split(text):
+        await query.bot.send_message(chat_id=query.from_user.id, text=part)  # type: ignore[union-attr]
+
+
+@router.callback_query(QuestionCb.filter(F.action == "esc"))
+async def escalate(
+    query: CallbackQuery,
+    callback_data: QuestionCb,
+    session: AsyncSession,
+    user: User,
+    state: FSMContext,
+    settings: Settings,
+) -> None:
+    entry = await feedback.get_own(session, question_id=callback_data.qid, user_id=user.id)
+    await query.answer()
+    shown = list(entry.passages)[: settings.answer_passages]
+    await start_prefilled(
+        query.bot, state, chat_id=query.from_user.id, question=entry.query,  # type: ignore[arg-type]
+        passages=shown, confidence=entry.confidence, question_id=entry.id,
+    )  # fmt: skip
+
+
+@router.message(StateFilter(None))
+async def anything_else(message: Message) -> None:
+    """Stickers, unknown commands, photos outside a flow: explain what the bot takes."""
+    await message.answer(texts.UNSUPPORTED_MESSAGE)

@@ -1,0 +1,234 @@
+"""Supervisor: claim (atomic), answer with legal basis, forward up, propose as guidance, /hangdoi.
+
+Also the asker's 👍/👎 under an answer receipt (same "case:" button family).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keyboards, render, texts
+from bot.callbacks import CaseCb
+from bot.render import esc
+from bot.states import Answering
+from core.cases import service as case_service
+from core.cases.enums import STATUS_LABELS, URGENCY_LABELS, CaseStatus, Urgency
+from core.cases.schemas import CaseAnswer, CaseFeedback, CaseForward
+from core.config import Settings
+from core.users.enums import Role
+from core.users.models import User
+
+router = Router(name=__name__)
+TEXT = F.text & ~F.text.startswith("/")
+MAX_ANSWER_CHARS = 4000
+
+
+async def _say(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    bot = query.bot
+    assert bot is not None
+    await bot.send_message(chat_id=query.from_user.id, text=text, reply_markup=markup)
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    if isinstance(query.message, Message):
+        # Cosmetic; the message may be too old to edit.
+        with contextlib.suppress(Exception):
+            await query.message.edit_reply_markup(reply_markup=None)
+
+
+@router.callback_query(CaseCb.filter(F.action == "claim"))
+async def claim(
+    query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, user: User
+) -> None:
+    case = await case_service.claim(session, actor=user, case_id=callback_data.case_id)
+    await query.answer(texts.DONE)
+    await _drop_buttons(query)
+    await _say(query, texts.CLAIMED_OK.format(number=esc(case.number)), keyboards.handle(case.id))
+
+
+@router.callback_query(CaseCb.filter(F.action == "answer"))
+async def start_answer(
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+) -> None:
+    case = await case_service.get_case(session, actor=user, case_id=callback_data.case_id)
+    await state.set_state(Answering.answer)
+    await state.set_data({"case_id": case.id})
+    await query.answer()
+    await _say(query, texts.ASK_ANSWER.format(number=esc(case.number)))
+
+
+@router.message(Answering.answer, TEXT)
+async def answer_text(message: Message, state: FSMContext) -> None:
+    text = message.text or ""
+    if len(text) > MAX_ANSWER_CHARS:
+        await message.answer(texts.TOO_LONG.format(length=len(text), limit=MAX_ANSWER_CHARS))
+        return
+    data = await state.get_data()
+    await state.update_data(answer=text)
+    await state.set_state(Answering.legal_basis)
+    await message.answer(
+        texts.ASK_LEGAL_BASIS, reply_markup=keyboards.skip_case_step(int(data["case_id"]))
+    )
+
+
+@router.message(Answering.legal_basis, TEXT)
+async def legal_basis(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, bot: Bot
+) -> None:
+    basis = message.text or ""
+    if len(basis) > 2000:
+        await message.answer(texts.TOO_LONG.format(length=len(basis), limit=2000))
+        return
+    await _deliver(bot, message.chat.id, state, session, user, basis)
+
+
+@router.message(Answering.forward_note, TEXT)
+async def forward_note(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    note = message.text or ""
+    if len(note) > 2000:
+        await message.answer(texts.TOO_LONG.format(length=len(note), limit=2000))
+        return
+    await _forward(bot, message.chat.id, state, session, user, settings, note)
+
+
+@router.message(Answering.answer)
+@router.message(Answering.legal_basis)
+@router.message(Answering.forward_note)
+async def not_text(message: Message) -> None:
+    await message.answer(texts.TEXT_EXPECTED)
+
+
+@router.callback_query(CaseCb.filter(F.action == "skip"))
+async def skip(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    current = await state.get_state()
+    await query.answer()
+    await _drop_buttons(query)
+    if current == Answering.legal_basis.state:
+        await _deliver(bot, query.from_user.id, state, session, user, None)
+    elif current == Answering.forward_note.state:
+        await _forward(bot, query.from_user.id, state, session, user, settings, None)
+
+
+async def _deliver(
+    bot: Bot, chat_id: int, state: FSMContext, session: AsyncSession, user: User,
+    basis: str | None,
+) -> None:  # fmt: skip
+    data = await state.get_data()
+    case = await case_service.answer(
+        session, actor=user, case_id=int(data["case_id"]),
+        data=CaseAnswer(text=str(data["answer"]), legal_basis=basis or None),
+    )  # fmt: skip
+    await state.clear()
+    await bot.send_message(
+        chat_id=chat_id, text=texts.ANSWERED_OK.format(number=esc(case.number)),
+        reply_markup=keyboards.propose(case.id),
+    )  # fmt: skip
+
+
+@router.callback_query(CaseCb.filter(F.action == "forward"))
+async def start_forward(query: CallbackQuery, callback_data: CaseCb, state: FSMContext) -> None:
+    await state.set_state(Answering.forward_note)
+    await state.set_data({"case_id": callback_data.case_id})
+    await query.answer()
+    await _say(query, texts.ASK_FORWARD_NOTE, keyboards.skip_case_step(callback_data.case_id))
+
+
+async def _forward(
+    bot: Bot, chat_id: int, state: FSMContext, session: AsyncSession, user: User,
+    settings: Settings, note: str | None,
+) -> None:  # fmt: skip
+    data = await state.get_data()
+    case = await case_service.forward(
+        session, actor=user, case_id=int(data["case_id"]),
+        data=CaseForward(note=note or None), settings=settings,
+    )  # fmt: skip
+    await state.clear()
+    await bot.send_message(chat_id=chat_id, text=texts.FORWARDED_OK.format(number=esc(case.number)))
+
+
+@router.callback_query(CaseCb.filter(F.action == "propose"))
+async def propose(
+    query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, user: User
+) -> None:
+    from core.cases import precedents
+    from core.cases.schemas import PrecedentPropose
+
+    proposal = await precedents.propose(
+        session, actor=user, case_id=callback_data.case_id, data=PrecedentPropose()
+    )
+    await query.answer(texts.DONE)
+    await _drop_buttons(query)
+    await _say(query, texts.PROPOSED_OK.format(number=esc(proposal.case.number)))
+
+
+@router.callback_query(CaseCb.filter(F.action.in_({"helpful", "unhelpful"})))
+async def rate_answer(
+    query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, user: User
+) -> None:
+    await case_service.give_feedback(
+        session, actor=user, case_id=callback_data.case_id,
+        data=CaseFeedback(helpful=callback_data.action == "helpful"),
+    )  # fmt: skip
+    await query.answer(texts.FEEDBACK_THANKS)
+    await _drop_buttons(query)
+
+
+@router.message(Command("hangdoi"))
+async def queue(message: Message, session: AsyncSession, user: User, settings: Settings) -> None:
+    if user.role not in (Role.SUPERVISOR, Role.ADMIN):
+        await message.answer(texts.SUP_ONLY)
+        return
+    cases = await case_service.queue(session, actor=user)
+    if not cases:
+        await message.answer(texts.QUEUE_EMPTY)
+        return
+    lines = [texts.QUEUE_HEADER]
+    rows: list[list[InlineKeyboardButton]] = []
+    for case in cases:
+        lines.append(
+            texts.QUEUE_LINE.format(
+                number=esc(case.number),
+                urgency=URGENCY_LABELS.get(Urgency(case.urgency), case.urgency),
+                status=STATUS_LABELS.get(CaseStatus(case.status), case.status),
+                due=render.local_time(case.due_at, settings.timezone),
+                question=esc(render.clip(case.question, 160)),
+            )
+        )
+        if len(rows) < 8:
+            mine = case.status == CaseStatus.CLAIMED and case.assignee_id == user.id
+            action, label = ("answer", texts.BTN_ANSWER) if mine else ("claim", texts.BTN_CLAIM)
+            if mine or case.status != CaseStatus.CLAIMED:
+                data = CaseCb(action=action, case_id=case.id).pack()
+                rows.append(
+                    [InlineKeyboardButton(text=f"{label} {case.number}", callback_data=data)]
+                )
+    parts = render.split("\n".join(lines))
+    for i, part in enumerate(parts):
+        markup = (
+            InlineKeyboardMarkup(inline_keyboard=rows) if rows and i == len(parts) - 1 else None
+        )
+        await message.answer(part, reply_markup=markup)

@@ -1,0 +1,144 @@
+"""Inline keyboards; labels come from bot.texts, payloads from bot.callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import texts
+from bot.callbacks import (
+    CaseCb,
+    EscalationCb,
+    ImportCb,
+    InitiativeCb,
+    PositionCb,
+    QuestionCb,
+)
+
+
+def _button(text: str, data: Any) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def answer(qid: int, *, novel: bool, has_more: bool) -> InlineKeyboardMarkup:
+    """👍 · 👎 · ❓ · ➕ under a cited answer (escalation first when not covered)."""
+    escalate = [_button(texts.BTN_ESCALATE, QuestionCb(action="esc", qid=qid))]
+    feedback = [
+        _button(texts.BTN_HELPFUL, QuestionCb(action="up", qid=qid)),
+        _button(texts.BTN_UNHELPFUL, QuestionCb(action="down", qid=qid)),
+    ]
+    more = [_button(texts.BTN_MORE, QuestionCb(action="more", qid=qid))] if has_more else []
+    rows = [escalate, feedback + more] if novel else [feedback, escalate + more]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def skip_why(qid: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(texts.BTN_SKIP, QuestionCb(action="skipwhy", qid=qid))]]
+    )
+
+
+def positions(names: Sequence[str]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(name, PositionCb(index=i))] for i, name in enumerate(names)]
+    )
+
+
+def escalation_continue() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(texts.BTN_CONTINUE, EscalationCb(action="cont")),
+                _button(texts.BTN_CANCEL, EscalationCb(action="cancel")),
+            ]
+        ]
+    )
+
+
+def escalation_confirm(urgency: str) -> InlineKeyboardMarkup:
+    """Send, switch urgency (thường ⇄ khẩn), cancel."""
+    switch = (
+        _button(texts.BTN_NORMAL, EscalationCb(action="normal"))
+        if urgency == "urgent"
+        else _button(texts.BTN_URGENT, EscalationCb(action="urgent"))
+    )
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(texts.BTN_SEND, EscalationCb(action="send")), switch],
+            [_button(texts.BTN_CANCEL, EscalationCb(action="cancel"))],
+        ]
+    )
+
+
+def results_done() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(texts.BTN_RESULTS_DONE, InitiativeCb(action="done"))]]
+    )
+
+
+def fields() -> InlineKeyboardMarkup:
+    rows = [
+        [_button(name, InitiativeCb(action="field", index=i))]
+        for i, name in enumerate(texts.INI_FIELDS)
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def claim(case_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(texts.BTN_CLAIM, CaseCb(action="claim", case_id=case_id)),
+                _button(texts.BTN_FORWARD, CaseCb(action="forward", case_id=case_id)),
+            ]
+        ]
+    )
+
+
+def handle(case_id: int) -> InlineKeyboardMarkup:
+    """For the assignee: answer or forward up."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(texts.BTN_ANSWER, CaseCb(action="answer", case_id=case_id)),
+                _button(texts.BTN_FORWARD_UP, CaseCb(action="forward", case_id=case_id)),
+            ]
+        ]
+    )
+
+
+def propose(case_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(texts.BTN_PROPOSE, CaseCb(action="propose", case_id=case_id))]]
+    )
+
+
+def skip_case_step(case_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(texts.BTN_SKIP, CaseCb(action="skip", case_id=case_id))]]
+    )
+
+
+def import_confirm() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(texts.BTN_IMPORT, ImportCb(action="ok")),
+                _button(texts.BTN_CANCEL, ImportCb(action="no")),
+            ]
+        ]
+    )
+
+
+def from_rows(rows: list[list[dict[str, Any]]]) -> InlineKeyboardMarkup | None:
+    """Outbox button rows ({text, callback_data}) as an aiogram keyboard."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b["text"], callback_data=b["callback_data"]) for b in row]
+            for row in rows
+        ]
+    )

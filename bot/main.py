@@ -1,0 +1,163 @@
+"""Bot and dispatcher factories, error translation, and the polling / webhook runners."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import ErrorEvent
+
+from bot import texts
+from bot.handlers import (
+    admin_kb,
+    common,
+    escalation,
+    initiatives,
+    mine,
+    questions,
+    registration,
+    supervisor,
+)
+from bot.middlewares import DbSessionMiddleware, RateLimitMiddleware
+from bot.render import esc
+from bot.sender import RetryMiddleware
+from bot.storage import create_storage
+from core.config import Settings
+from core.errors import DomainError
+
+if TYPE_CHECKING:
+    from core.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def create_bot(settings: Settings) -> Bot:
+    """A Bot on the configured API server, HTML parse mode, retrying transient errors."""
+    if settings.bot_token is None:
+        raise RuntimeError("TROLY_BOT_TOKEN is not set")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api))
+    session.middleware(RetryMiddleware())
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) -> Dispatcher:
+    """The dispatcher with long-lived objects in workflow data and every feature router."""
+    dp = Dispatcher(
+        storage=storage or create_storage(ctx.settings, ctx.sessionmaker),
+        # A user's fast double taps are handled one after another, never racing the state.
+        events_isolation=SimpleEventIsolation(),
+        ctx=ctx,
+        settings=ctx.settings,
+        retriever=ctx.retriever,
+    )
+    dp.update.outer_middleware(RateLimitMiddleware(ctx.settings.rate_limit_per_minute))
+    dp.update.outer_middleware(DbSessionMiddleware(ctx.sessionmaker))
+    dp.errors.register(on_domain_error, ExceptionTypeFilter(DomainError))
+    dp.errors.register(on_error)
+    # Order matters: registration serves unknown people, the gate stops the rest of them,
+    # /huy and /trogiup work in any state, and free text falls through to questions last.
+    features = (
+        registration,
+        common,
+        supervisor,
+        escalation,
+        initiatives,
+        admin_kb,
+        mine,
+        questions,
+    )
+    dp.include_routers(*(_fresh(module.router) for module in features))
+    return dp
+
+
+def _fresh(template: Router) -> Router:
+    """A new router with the template's handlers: a router attaches to one dispatcher only,
+    and a restart (or a test) builds a new dispatcher in the same process."""
+    router = Router(name=template.name)
+    for event, observer in template.observers.items():
+        router.observers[event].handlers.extend(observer.handlers)
+    return router
+
+
+async def _tell(event: ErrorEvent, text: str) -> None:
+    update = event.update
+    bot = update.bot
+    if update.callback_query is not None:
+        query = update.callback_query
+        await query.answer(text[:190], show_alert=True)
+        if bot is not None:
+            await bot.send_message(chat_id=query.from_user.id, text=text)
+    elif update.message is not None:
+        await update.message.answer(text)
+
+
+async def on_domain_error(event: ErrorEvent) -> None:
+    """A service refused: show its Vietnamese message (the update's transaction rolled back)."""
+    assert isinstance(event.exception, DomainError)
+    await _tell(event, texts.ERROR_DOMAIN.format(message=esc(event.exception.message)))
+
+
+async def on_error(event: ErrorEvent) -> None:
+    """Anything else: log it and apologise."""
+    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    try:
+        await _tell(event, texts.ERROR_GENERIC)
+    except Exception:
+        log.warning("could not tell the user about the error")
+
+
+async def run_polling(ctx: AppContext, bot: Bot | None = None) -> None:
+    """Long polling until cancelled."""
+    bot = bot or create_bot(ctx.settings)
+    dp = create_dispatcher(ctx)
+    await bot.delete_webhook(drop_pending_updates=False)
+    await dp.start_polling(bot, handle_signals=False)
+
+
+async def run_webhook(ctx: AppContext, bot: Bot | None = None) -> None:
+    """Serve webhook calls on settings.webhook_host:webhook_port until cancelled."""
+    import asyncio
+
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
+
+    settings = ctx.settings
+    bot = bot or create_bot(settings)
+    dp = create_dispatcher(ctx)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    path = urlparse(settings.webhook_url).path or "/telegram/webhook"
+    app = web.Application()
+    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path=path)
+    setup_application(app, dp, bot=bot)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+    await bot.set_webhook(
+        settings.webhook_url, secret_token=secret, allowed_updates=dp.resolve_used_update_types()
+    )
+    log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port, path)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def run_bot(ctx: AppContext, bot: Bot | None = None) -> None:
+    """Polling, or webhook when TROLY_WEBHOOK_URL is set."""
+    if ctx.settings.webhook_url:
+        await run_webhook(ctx, bot)
+    else:
+        await run_polling(ctx, bot)

@@ -1,0 +1,176 @@
+"""HTML rendering for Telegram: escaping, answer layout and splitting under the 4,096 limit."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from retrieval.models import Hit
+
+# Telegram rejects messages over 4,096 characters; keep a margin for re-opened tags.
+MESSAGE_LIMIT = 4000
+PASSAGE_CHARS = 700
+GIST_CHARS = 220
+_TAG = re.compile(r"<(/?)([a-z]+)[^>]*>")
+
+
+def esc(value: object) -> str:
+    """Escape any user- or document-supplied value for HTML parse mode."""
+    return html.escape(str(value), quote=False)
+
+
+def clip(value: str, limit: int) -> str:
+    """Shorten plain text to `limit` characters at a word boundary, marking the cut."""
+    value = " ".join(value.split())
+    if len(value) <= limit:
+        return value
+    cut = value[:limit].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+def percent(confidence: float) -> int:
+    return round(max(0.0, min(1.0, confidence)) * 100)
+
+
+def local_time(moment: datetime | None, tz: str = "Asia/Ho_Chi_Minh") -> str:
+    """A UTC timestamp shown in the office time zone (dd/mm/yyyy HH:MM)."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M %d/%m/%Y")
+
+
+def gist(text: str) -> str:
+    """The first sentence of a passage, as a one-line summary."""
+    flat = " ".join(text.split())
+    match = re.search(r"(.+?[.;:])(\s|$)", flat)
+    return clip(match.group(1) if match else flat, GIST_CHARS)
+
+
+def passage_block(n: int, passage: dict[str, Any]) -> str:
+    """One cited passage: citation, validity and an excerpt, all escaped."""
+    return texts.ANSWER_PASSAGE.format(
+        n=n,
+        citation=esc(passage.get("citation", "")),
+        validity=esc(passage.get("validity", "")),
+        text=esc(clip(str(passage.get("text", "")), PASSAGE_CHARS)),
+    )
+
+
+def answer(
+    passages: Sequence[dict[str, Any]], *, confidence: float, novel: bool, lexical: bool = False
+) -> str:
+    """The reply to a question: passages with citations, a gist and the confidence."""
+    parts: list[str] = []
+    if novel:
+        parts.append(texts.NOT_COVERED.format(percent=percent(confidence)))
+        if passages:
+            parts.append(texts.NOT_COVERED_CLOSEST)
+    else:
+        parts.append(texts.ANSWER_HEADER)
+    parts.extend(passage_block(i, p) for i, p in enumerate(passages, 1))
+    if not passages:
+        parts.append(texts.NO_PASSAGES)
+    if passages and not novel:
+        parts.append(texts.ANSWER_GIST.format(gist=esc(gist(str(passages[0].get("text", ""))))))
+        parts.append(texts.ANSWER_CONFIDENCE.format(percent=percent(confidence)))
+    if lexical:
+        parts.append(texts.ANSWER_LEXICAL)
+    return "\n\n".join(parts)
+
+
+def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split HTML into messages under `limit`, at paragraph, then line, then word boundaries.
+
+    Tags open at a cut are closed and re-opened in the next part, and a cut never falls
+    inside a tag or an entity, so every part is valid HTML for Telegram.
+    """
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for piece in _pieces(text, limit):
+        joiner = "\n" if current else ""
+        if len(current) + len(joiner) + len(piece) <= limit:
+            current += joiner + piece
+        else:
+            if current:
+                parts.append(current)
+            current = piece
+    if current:
+        parts.append(current)
+    return _balance(parts)
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """Lines of the text, each line cut further when it alone exceeds the limit."""
+    pieces: list[str] = []
+    budget = limit - 100  # room for tags re-opened/closed around a cut
+    for line in text.split("\n"):
+        while len(line) > budget:
+            cut = _safe_cut(line, budget)
+            pieces.append(line[:cut])
+            line = line[cut:].lstrip(" ")
+        pieces.append(line)
+    return pieces
+
+
+def _safe_cut(line: str, budget: int) -> int:
+    """A cut position at most `budget`, preferring a space, never inside a tag or entity."""
+    cut = line.rfind(" ", budget // 2, budget)
+    cut = cut if cut > 0 else budget
+    lt, gt = line.rfind("<", 0, cut), line.rfind(">", 0, cut)
+    if lt > gt:
+        cut = lt
+    amp, semi = line.rfind("&", 0, cut), line.rfind(";", 0, cut)
+    if amp > semi and cut - amp < 10:
+        cut = amp
+    return max(cut, 1)
+
+
+def _balance(parts: list[str]) -> list[str]:
+    """Close tags left open at the end of a part and re-open them at the start of the next."""
+    balanced: list[str] = []
+    carried: list[str] = []
+    for part in parts:
+        body = "".join(carried) + part
+        stack: list[tuple[str, str]] = []
+        for match in _TAG.finditer(body):
+            closing, name = match.group(1), match.group(2)
+            if closing:
+                for i in range(len(stack) - 1, -1, -1):
+                    if stack[i][0] == name:
+                        del stack[i]
+                        break
+            else:
+                stack.append((name, match.group(0)))
+        body += "".join(f"</{name}>" for name, _ in reversed(stack))
+        carried = [opening for _, opening in stack]
+        balanced.append(body)
+    return balanced
+
+
+def buttons_to_rows(markup: Any) -> list[list[dict[str, Any]]]:
+    """An aiogram inline keyboard as plain rows for the outbox (text + callback_data)."""
+    if markup is None:
+        return []
+    return [
+        [{"text": b.text, "callback_data": b.callback_data} for b in row]
+        for row in markup.inline_keyboard
+    ]
+
+
+def hit_snapshot(hit: Hit) -> dict[str, Any]:
+    """What is kept of a search hit: enough to cite it again and to escalate with it."""
+    return {
+        "chunk_id": hit.chunk_id,
+        "document_id": hit.document_id,
+        "citation": hit.citation,
+        "validity": hit.validity,
+        "text": hit.text,
+        "score": round(hit.score, 4),
+    }

@@ -1,0 +1,1 @@
+"""Persistent conversation state of chat fronts (the bot's FSM when no Redis is configured)."""

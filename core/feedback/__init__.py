@@ -1,0 +1,1 @@
+"""Questions asked to the assistant and the askers' feedback on the cited answers."""

@@ -1,0 +1,170 @@
+"""End-to-end bot fixtures: the fake Bot API server, a seeded context with the real retriever,
+people in a small unit ladder, and a runner that polls with a real aiogram dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from fake_telegram import FakeTelegram, FakeUser
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.main import create_bot, create_dispatcher
+from bot.storage import DatabaseStorage
+from cli.run import run_workers
+from core.config import Settings
+from core.context import AppContext
+from core.db import unit_of_work
+from core.users import service as user_service
+from core.users.enums import Role, UnitKind
+from core.users.models import User
+from core.users.schemas import UnitCreate
+from knowledge import service as kb_service
+from knowledge.importers import parse_file
+from retrieval.embedder import Embedder, load_embedder
+from retrieval.service import Retriever
+
+DATA = Path(__file__).parent / "data"
+POSITIONS = ["Công chức Tư pháp - Hộ tịch", "Công chức Văn phòng - Thống kê"]
+
+
+@pytest.fixture(scope="session")
+def embedder(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    """The real embedding model, loaded once for all bot tests."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("emb"), models_dir=models_dir)
+    loaded = load_embedder(settings)
+    if loaded is None:
+        pytest.skip(f"embedding model not built in {models_dir} (run `troly models install`)")
+    return loaded
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def bot_settings(settings: Settings, fake: FakeTelegram) -> Settings:
+    return settings.model_copy(
+        update={
+            "bot_token": SecretStr(fake.token),
+            "telegram_api": fake.base_url,
+            "worker_interval_seconds": 0.2,
+            "outbox_backoff_seconds": 0.2,
+            "rate_limit_per_minute": 1000,
+        }
+    )
+
+
+@pytest.fixture
+async def ctx(
+    bot_settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    embedder: Embedder,
+) -> AppContext:
+    """Context over the test database, with the sample regulation imported and indexed."""
+    async with unit_of_work(sessionmaker) as session:
+        parsed = parse_file((DATA / "quy_che_mau.md").read_bytes(), "quy_che_mau.md")
+        await kb_service.import_parsed(session, parsed)
+    retriever = Retriever(bot_settings, sessionmaker, embedder)
+    await retriever.sync()
+    return AppContext(bot_settings, engine, sessionmaker, retriever)
+
+
+@dataclass
+class People:
+    """A province above a commune, and Telegram identities for the tests."""
+
+    province_id: int
+    commune_id: int
+    users: dict[str, User] = field(default_factory=dict)
+    fakes: dict[str, FakeUser] = field(default_factory=dict)
+
+
+@pytest.fixture
+async def people(ctx: AppContext) -> People:
+    """Cadre, two commune supervisors, one province supervisor and an admin, all registered."""
+    async with unit_of_work(ctx.sessionmaker) as s:
+        province = await user_service.create_unit(
+            s, data=UnitCreate(name="Tỉnh Thử Nghiệm", kind=UnitKind.PROVINCE), actor_id=None
+        )
+        commune = await user_service.create_unit(
+            s,
+            data=UnitCreate(name="Xã An Bình", kind=UnitKind.COMMUNE, parent_id=province.id,
+                            escalates_to_id=province.id, positions=POSITIONS),
+            actor_id=None,
+        )  # fmt: skip
+        result = People(province.id, commune.id)
+        specs = [
+            ("cadre", "Nguyễn Thị Cán Bộ", Role.CADRE, commune.id, 1001),
+            ("sup1", "Trần Văn Phụ Trách", Role.SUPERVISOR, commune.id, 2001),
+            ("sup2", "Lê Thị Giám Sát", Role.SUPERVISOR, commune.id, 2002),
+            ("prov", "Phạm Văn Tỉnh", Role.SUPERVISOR, province.id, 3001),
+            ("admin", "Hoàng Quản Trị", Role.ADMIN, province.id, 4001),
+        ]
+        for key, name, role, unit_id, tg in specs:
+            result.users[key] = await user_service.create_user(
+                s, full_name=name, role=role, unit_id=unit_id, actor_id=None,
+                position=POSITIONS[0] if role == Role.CADRE else None,
+                telegram_id=tg, chat_id=tg,
+            )  # fmt: skip
+            result.fakes[key] = FakeUser(tg, name.split()[-1])
+    return result
+
+
+class BotRunner:
+    """Runs a real dispatcher polling the fake server, plus the outbox/deadline workers."""
+
+    def __init__(self, ctx: AppContext, fake: FakeTelegram) -> None:
+        self.ctx = ctx
+        self.fake = fake
+        self.bot: Bot | None = None
+        self.dp: Dispatcher | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._stop = asyncio.Event()
+
+    async def start(self, storage: BaseStorage | None = None) -> None:
+        self.bot = create_bot(self.ctx.settings)
+        self.dp = create_dispatcher(
+            self.ctx, storage=storage or DatabaseStorage(self.ctx.sessionmaker)
+        )
+        self._stop = asyncio.Event()
+        polling = self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=1)
+        self._tasks = [
+            asyncio.create_task(polling),
+            asyncio.create_task(run_workers(self.ctx, self.bot, self._stop)),
+        ]
+        await self.fake.wait_polling()
+
+    async def stop(self) -> None:
+        """Stop polling and workers, as a process shutdown would."""
+        self._stop.set()
+        if self.dp is not None:
+            with contextlib.suppress(RuntimeError):
+                await self.dp.stop_polling()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+        if self.bot is not None:
+            await self.bot.session.close()
+        self._tasks = []
+
+
+@pytest.fixture
+async def runner(ctx: AppContext, fake: FakeTelegram) -> AsyncIterator[BotRunner]:
+    bot_runner = BotRunner(ctx, fake)
+    await bot_runner.start()
+    yield bot_runner
+    await bot_runner.stop()
