@@ -21,11 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
 from core.context import AppContext
-from core.db import unit_of_work
+from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.users import service as users
 from core.users import tokens
 from core.users.enums import Role, UnitKind
 from core.users.schemas import UnitCreate
+from retrieval.embedder import load_embedder
+from retrieval.service import Retriever
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -54,6 +56,22 @@ class LiveServer:
         self.thread.join(timeout=30)
 
 
+_EMBEDDER: list[Any] = []
+_EMBEDDER_LOCK = threading.Lock()
+
+
+async def _context(settings: Settings) -> AppContext:
+    """AppContext as AppContext.create builds it, but the model is loaded once per session."""
+    with _EMBEDDER_LOCK:
+        if not _EMBEDDER:
+            _EMBEDDER.append(await asyncio.to_thread(load_embedder, settings))
+    engine = create_engine(settings.resolved_database_url)
+    sessionmaker = create_sessionmaker(engine)
+    retriever = Retriever(settings, sessionmaker, _EMBEDDER[0])
+    await retriever.sync()
+    return AppContext(settings, engine, sessionmaker, retriever)
+
+
 def start_server(settings: Settings) -> LiveServer:
     """Serve create_app(ctx) in a background thread with its own event loop."""
     from api.main import create_app
@@ -63,7 +81,7 @@ def start_server(settings: Settings) -> LiveServer:
     live = LiveServer(url=f"http://127.0.0.1:{port}", thread=threading.Thread())
 
     async def serve() -> None:
-        ctx = await AppContext.create(settings)
+        ctx = await _context(settings)
         try:
             app = create_app(ctx)
             config = uvicorn.Config(

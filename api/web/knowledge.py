@@ -1,0 +1,316 @@
+"""Knowledge base (admin): list, upload with a parsed preview, versions and diffs, retire,
+reindex with progress."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import re
+import secrets
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
+from core.context import AppContext
+from core.db import unit_of_work
+from core.errors import DomainError, ErrorCode, invalid
+from core.users.access import require_admin
+from knowledge import service as kb
+from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument, parse_file
+from knowledge.models import DocumentKind
+
+router = APIRouter(route_class=WebRoute)
+
+KIND_LABELS = {
+    DocumentKind.REGULATION.value: "Văn bản quy phạm",
+    DocumentKind.COMPETENCY.value: "Khung năng lực",
+    DocumentKind.GUIDANCE.value: "Hướng dẫn",
+    DocumentKind.PRECEDENT.value: "Tiền lệ",
+}
+_STAGED_RE = re.compile(r"^(\d+)-([A-Za-z0-9_-]{16,})(\.[a-z]+)$")
+_STAGED_MAX_AGE = 24 * 3600
+_DIFF_MAX_LINES = 4000
+
+
+@dataclass
+class ReindexJob:
+    """Progress of a background index sync started from the console."""
+
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    error: str = ""
+    task: asyncio.Task[None] | None = None
+
+
+def _staging_dir(ctx: AppContext) -> Path:
+    path = ctx.settings.data_dir / "web_uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sweep_staging(folder: Path) -> None:
+    # Abandoned previews are removed after a day.
+    cutoff = time.time() - _STAGED_MAX_AGE
+    for item in folder.iterdir():
+        if item.is_file() and item.stat().st_mtime < cutoff:
+            item.unlink(missing_ok=True)
+
+
+def _staged_path(ctx: AppContext, user_id: int, name: str) -> Path:
+    match = _STAGED_RE.match(name)
+    if match is None or int(match.group(1)) != user_id:
+        raise invalid("Bản xem trước không hợp lệ hoặc đã hết hạn; hãy tải tệp lên lại.")
+    path = _staging_dir(ctx) / name
+    if not path.is_file():
+        raise invalid("Bản xem trước đã hết hạn; hãy tải tệp lên lại.")
+    return path
+
+
+def _parse(ctx: AppContext, data: bytes, filename: str, kind: str) -> ParsedDocument:
+    parsed = parse_file(
+        data,
+        filename,
+        chunk_words=ctx.settings.chunk_words,
+        chunk_step=ctx.settings.chunk_step,
+    )
+    if kind:
+        parsed = replace(parsed, meta=replace(parsed.meta, kind=kind))
+    return parsed
+
+
+@router.get("/kb")
+async def kb_list(
+    request: Request,
+    auth: Viewer,
+    q: str = "",
+    kind: str = "",
+    status: str = "active",
+    page: int = 1,
+) -> HTMLResponse:
+    """Documents with filters, knowledge-base statistics and the index status."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    size = 30
+    page = max(page, 1)
+    state = status if status in ("active", "retired", "all") else "active"
+    async with unit_of_work(ctx.sessionmaker) as session:
+        listing = await kb.list_documents(
+            session,
+            kind=kind or None,
+            status=state,  # type: ignore[arg-type]
+            search=q or None,
+            limit=size,
+            offset=(page - 1) * size,
+        )
+        counts = await kb.chunk_counts(session, document_ids=[d.id for d in listing.items])
+        stats = await kb.stats(session)
+    return render(
+        request,
+        "kb_list.html",
+        auth,
+        listing=listing,
+        counts=counts,
+        stats=stats,
+        index=ctx.retriever.status(),
+        q=q,
+        kind=kind,
+        status=state,
+        page=page,
+        pages=max(1, -(-listing.total // size)),
+        kinds=KIND_LABELS,
+        suffixes=", ".join(SUPPORTED_SUFFIXES),
+    )
+
+
+@router.post("/kb/upload")
+async def kb_upload(
+    request: Request,
+    auth: Actor,
+    file: Annotated[UploadFile, File()],
+    kind: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Parse an uploaded file and show its structure before anything is stored."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    if kind and kind not in KIND_LABELS:
+        raise invalid("Loại văn bản không hợp lệ.")
+    filename = Path(file.filename or "").name
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DomainError(
+            ErrorCode.UNSUPPORTED_FILE,
+            f"Không hỗ trợ tệp “{filename}”. Chấp nhận: {', '.join(SUPPORTED_SUFFIXES)}.",
+        )
+    data = await file.read(ctx.settings.max_upload_bytes + 1)
+    if len(data) > ctx.settings.max_upload_bytes:
+        raise DomainError(ErrorCode.TOO_LARGE)
+    parsed = await asyncio.to_thread(_parse, ctx, data, filename, kind)
+    folder = _staging_dir(ctx)
+    await asyncio.to_thread(_sweep_staging, folder)
+    staged = f"{auth.user.id}-{secrets.token_urlsafe(18)}{suffix}"
+    await asyncio.to_thread((folder / staged).write_bytes, data)
+    return render(
+        request,
+        "kb_preview.html",
+        auth,
+        parsed=parsed,
+        staged=staged,
+        filename=filename,
+        kind=kind,
+        kinds=KIND_LABELS,
+    )
+
+
+@router.post("/kb/import")
+async def kb_import(
+    request: Request,
+    auth: Actor,
+    staged: Annotated[str, Form()],
+    filename: Annotated[str, Form()],
+    kind: Annotated[str, Form()] = "",
+) -> Response:
+    """Store the previewed file (a new document or a new version) and refresh the index."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    path = _staged_path(ctx, auth.user.id, staged)
+    data = await asyncio.to_thread(path.read_bytes)
+    parsed = await asyncio.to_thread(_parse, ctx, data, Path(filename).name or path.name, kind)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        result = await kb.import_parsed(session, parsed, actor_id=auth.user.id)
+    path.unlink(missing_ok=True)
+    # Searchable at once: the index follows the committed revision before we answer.
+    await ctx.retriever.sync()
+    return redirect(f"/kb/{result.document_id}?imported={result.status}")
+
+
+@router.get("/kb/{document_id}")
+async def kb_document(
+    request: Request, auth: Viewer, document_id: int, imported: str = ""
+) -> HTMLResponse:
+    """A document: metadata, versions (pick two to diff) and its current chunks."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        doc = await kb.get_document(session, document_id=document_id)
+        chunks = await kb.list_chunks(session, document_id=document_id, limit=500)
+    return render(
+        request,
+        "kb_document.html",
+        auth,
+        doc=doc,
+        chunks=chunks,
+        kinds=KIND_LABELS,
+        imported=imported,
+    )
+
+
+def _diff_lines(old: str, new: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
+    lines = difflib.unified_diff(
+        old.splitlines(), new.splitlines(), old_name, new_name, n=2, lineterm=""
+    )
+    out: list[tuple[str, str]] = []
+    for line in lines:
+        css = ""
+        if line.startswith("@@"):
+            css = "hunk"
+        elif line.startswith("+") and not line.startswith("+++"):
+            css = "add"
+        elif line.startswith("-") and not line.startswith("---"):
+            css = "del"
+        out.append((css, line))
+        if len(out) >= _DIFF_MAX_LINES:
+            out.append(("hunk", "… (cắt bớt: khác biệt quá dài)"))
+            break
+    return out
+
+
+@router.get("/kb/{document_id}/diff")
+async def kb_diff(request: Request, auth: Viewer, document_id: int, a: int, b: int) -> HTMLResponse:
+    """Line diff between two versions of the same document."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        doc = await kb.get_document(session, document_id=document_id)
+        versions = {v.id: v for v in doc.versions}
+        if a not in versions or b not in versions:
+            raise DomainError(ErrorCode.NOT_FOUND, "Không tìm thấy phiên bản của văn bản này.")
+        old = await kb.get_version_text(session, version_id=a)
+        new = await kb.get_version_text(session, version_id=b)
+    va, vb = versions[a], versions[b]
+    lines = await asyncio.to_thread(
+        _diff_lines, old, new, f"phiên bản {va.number}", f"phiên bản {vb.number}"
+    )
+    return render(request, "kb_diff.html", auth, doc=doc, va=va, vb=vb, lines=lines)
+
+
+@router.post("/kb/{document_id}/retire")
+async def kb_retire(request: Request, auth: Actor, document_id: int) -> Response:
+    """Take a document out of search (versions are kept)."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await kb.retire_document(session, document_id=document_id, actor_id=auth.user.id)
+    await ctx.retriever.sync()
+    return redirect(f"/kb/{document_id}")
+
+
+def _jobs(request: Request) -> dict[str, ReindexJob]:
+    state = request.app.state
+    if not hasattr(state, "web_reindex"):
+        state.web_reindex = {}
+    jobs: dict[str, ReindexJob] = state.web_reindex
+    return jobs
+
+
+async def _run_sync(ctx: AppContext, job: ReindexJob) -> None:
+    try:
+        await ctx.retriever.sync()
+    except Exception as exc:  # shown on the progress panel instead of being lost
+        job.error = str(exc) or type(exc).__name__
+    finally:
+        job.finished = time.monotonic()
+
+
+@router.post("/kb/reindex")
+async def kb_reindex(request: Request, auth: Actor) -> HTMLResponse:
+    """Start bringing the search index up to date in the background; the panel polls progress."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    jobs = _jobs(request)
+    job = jobs.get("current")
+    if job is None or job.finished is not None:
+        job = ReindexJob()
+        job.task = asyncio.create_task(_run_sync(ctx, job))
+        jobs["current"] = job
+    return await _progress(request, auth, job)
+
+
+@router.get("/kb/reindex/progress")
+async def kb_reindex_progress(request: Request, auth: Viewer) -> HTMLResponse:
+    """The progress panel (polled by htmx while a sync runs)."""
+    require_admin(auth.user)
+    return await _progress(request, auth, _jobs(request).get("current"))
+
+
+async def _progress(request: Request, auth: Viewer, job: ReindexJob | None) -> HTMLResponse:
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        stats = await kb.stats(session)
+    index = ctx.retriever.status()
+    done = index.revision == stats.revision
+    return render(
+        request,
+        "_reindex.html",
+        auth,
+        job=job,
+        index=index,
+        stats=stats,
+        done=done,
+        running=job is not None and job.finished is None,
+        elapsed=(job.finished or time.monotonic()) - job.started if job else 0.0,
+    )
