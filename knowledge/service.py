@@ -32,7 +32,7 @@ from knowledge.importers.base import (
     content_hash,
 )
 from knowledge.models import Chunk, Document, DocumentKind, DocumentVersion, KnowledgeState, Scope
-from knowledge.normalize import normalize, normalize_line
+from knowledge.normalize import fold, normalize, normalize_line
 from knowledge.queries import (
     DocumentPage,
     KnowledgeStats,
@@ -107,13 +107,14 @@ async def import_parsed(
         _apply_meta(doc, meta, unit_id)
         session.add(doc)
         await session.flush()
+        links = await _supersede(session, doc, meta)
         version = await _add_version(session, doc, parsed, actor_id)
-        return await _finish(session, doc, version, parsed, "created", actor_id)
+        return await _finish(session, doc, version, parsed, "created", actor_id, links)
 
     current = next((v for v in doc.versions if v.is_current), None)
     if doc.retired_at is not None and not revive:
         return _result(doc, current, parsed, "skipped")
-    changed = _apply_meta(doc, meta, unit_id)
+    changed = _apply_meta(doc, meta, unit_id) + await _supersede(session, doc, meta)
     if current is not None and current.content_hash == parsed.content_hash:
         if doc.retired_at is not None:
             doc.retired_at = None
@@ -391,6 +392,26 @@ def _apply_meta(doc: Document, meta: DocumentMeta, unit_id: int | None) -> list[
         setattr(doc, name, values[name])
     if changed:
         doc.updated_at = utcnow()
+    return changed
+
+
+async def _supersede(session: AsyncSession, doc: Document, meta: DocumentMeta) -> list[str]:
+    """Mark the documents `meta.supersedes` names as replaced by `doc` (search drops them)."""
+    changed = []
+    for ref in meta.supersedes:
+        old = await session.scalar(
+            select(Document).where(
+                (Document.key == fold(ref)[:300])
+                | (Document.number == ref)
+                | (Document.title == ref)
+            )
+        )
+        if old is None:
+            raise DomainError(ErrorCode.INVALID, f"Không tìm thấy văn bản bị thay thế “{ref}”.")
+        if old.id != doc.id and old.superseded_by_id != doc.id:
+            old.superseded_by_id = doc.id
+            old.updated_at = utcnow()
+            changed.append(f"supersedes:{old.id}")
     return changed
 
 

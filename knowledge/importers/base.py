@@ -61,6 +61,8 @@ class DocumentMeta:
     scope_unit: str | None = None
     scope_unit_id: int | None = None
     positions: list[str] = field(default_factory=list)
+    # Numbers (or titles) of documents this one replaces; they leave search once it is imported.
+    supersedes: list[str] = field(default_factory=list)
     # Explicit re-import key; default: the document number, else the title.
     key: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -146,6 +148,11 @@ def apply_fields(meta: DocumentMeta, fields: dict[str, str | list[str]]) -> Docu
         if name == "positions":
             items = value if isinstance(value, list) else value.split(",")
             meta.positions = [normalize_line(p) for p in items if p.strip()]
+            continue
+        if name == "supersedes":
+            # Titles may hold commas ("Luật Phòng, chống ma túy"): a one-line value splits on ";".
+            items = value if isinstance(value, list) else value.split(";")
+            meta.supersedes = [normalize_line(p) for p in items if p.strip()]
             continue
         text = value if isinstance(value, str) else ", ".join(value)
         text = normalize_line(text)

@@ -13,9 +13,11 @@ Front matter (all optional)::
     scope: national           # national | province | unit
     scope_unit: Tỉnh Mẫu      # unit name, for province/unit scope
     positions: [Tư pháp - Hộ tịch, Văn phòng - Thống kê]
+    supersedes: 05/2020/QĐ-UBND; Quy chế cũ   # numbers or titles, separated by ";"
     ---
 
-Values are plain strings (no YAML types); lists are `[a, b]`, `a, b` or `- item` lines.
+Values are plain strings (no YAML types); lists are `[a, b]`, `a, b` or `- item` lines
+(`supersedes` on one line splits on ";", since titles may contain commas).
 Unknown keys are kept in the document's `meta`.
 """
 

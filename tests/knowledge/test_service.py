@@ -264,3 +264,22 @@ async def test_seed_is_idempotent_and_respects_replacements(sessionmaker: SM) ->
         assert {r.status for r in results if r.document_id == retired} == {"skipped"}
     async with sessionmaker() as session:
         assert await _count(session, Document, Document.retired_at.is_not(None)) == 1
+
+
+async def test_supersedes_links_the_replaced_document(sessionmaker: SM) -> None:
+    old_md = "---\nnumber: 05/2020/QĐ-MẪU\ntitle: Quy chế cũ\n---\nĐiều 1. Cũ\nNội dung cũ."
+    new_md = (
+        "---\nnumber: 09/2025/QĐ-MẪU\ntitle: Quy chế mới\nsupersedes: 05/2020/QĐ-MẪU\n---\n"
+        "Điều 1. Mới\nNội dung mới."
+    )
+    [old] = await _import(sessionmaker, old_md.encode(), "cu.md")
+    [new] = await _import(sessionmaker, new_md.encode(), "moi.md")
+    async with sessionmaker() as session:
+        replaced = await service.get_document(session, document_id=old.document_id)
+        assert replaced.superseded_by_id == new.document_id
+        last = await session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+        assert last is not None and f"supersedes:{old.document_id}" in last.data["changed"]
+    missing = new_md.replace("05/2020/QĐ-MẪU", "01/1999/KHÔNG-CÓ")
+    with pytest.raises(DomainError) as err:
+        await _import(sessionmaker, missing.encode(), "moi.md")
+    assert err.value.code is ErrorCode.INVALID and "01/1999/KHÔNG-CÓ" in err.value.message
