@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("dev-only-change-me")
     # The bot's @username, for t.me deep links in invitations (CLI, API, web); empty = unknown.
     bot_username: str = ""
+    # Largest accepted non-upload (JSON/form) body, in bytes; over-long bodies get 413.
+    max_json_bytes: int = 1024 * 1024
+    # API requests per user per minute (token bucket, per process) before 429.
+    api_rate_limit_per_minute: int = 600
     # Web console: lifetime of a one-time login code sent by the bot, and of a signed-in session.
     web_login_code_minutes: int = 10
     web_session_hours: int = 12

@@ -1,0 +1,1 @@
+"""REST API and web console (FastAPI), a thin front over the core services."""

@@ -1,0 +1,1 @@
+"""One router per API resource, aggregated under /api/v1 in api.main."""

@@ -1,0 +1,315 @@
+"""Knowledge base: documents (list, read, upload-import, retire), index status and reindex.
+
+Reading is open to every signed-in role; changes are for admins. A change is committed before
+the index is synced, so the upload's response already reflects a searchable document.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from pydantic import BaseModel, Field
+
+from api.deps import AdminUser, CtxDep, CurrentUser, PageDep, SessionDep, end_transaction
+from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
+from api.schemas import Page
+from core.errors import DomainError, ErrorCode
+from knowledge import service as kb
+from knowledge.importers import SUPPORTED_SUFFIXES, parse_documents
+from knowledge.importers.base import apply_fields
+from knowledge.models import Document, DocumentKind, Scope
+
+router = APIRouter(prefix="/knowledge", tags=["knowledge"])
+
+
+class VersionRead(BaseModel):
+    """One imported text of a document (the text itself is not included)."""
+
+    id: int
+    number: int
+    content_hash: str
+    source_name: str
+    is_current: bool
+    created_at: datetime
+    retired_at: datetime | None
+
+
+class DocumentRead(BaseModel):
+    """A document's metadata, its versions and how many passages are searchable."""
+
+    id: int
+    kind: str
+    number: str | None
+    title: str
+    issuer: str | None
+    issued_on: date | None
+    effective_from: date | None
+    expires_on: date | None
+    scope: str
+    scope_unit_id: int | None
+    positions: list[str]
+    retired_at: datetime | None
+    updated_at: datetime
+    active_chunks: int
+    versions: list[VersionRead] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, doc: Document, active_chunks: int, with_versions: bool = True) -> DocumentRead:
+        versions = [
+            VersionRead(
+                id=v.id,
+                number=v.number,
+                content_hash=v.content_hash,
+                source_name=v.source_name,
+                is_current=v.is_current,
+                created_at=v.created_at,
+                retired_at=v.retired_at,
+            )
+            for v in (doc.versions if with_versions else [])
+        ]
+        return cls(
+            id=doc.id,
+            kind=doc.kind,
+            number=doc.number,
+            title=doc.title,
+            issuer=doc.issuer,
+            issued_on=doc.issued_on,
+            effective_from=doc.effective_from,
+            expires_on=doc.expires_on,
+            scope=doc.scope,
+            scope_unit_id=doc.scope_unit_id,
+            positions=[str(p) for p in doc.positions],
+            retired_at=doc.retired_at,
+            updated_at=doc.updated_at,
+            active_chunks=active_chunks,
+            versions=versions,
+        )
+
+
+class ChunkRead(BaseModel):
+    """One searchable passage with its citation."""
+
+    id: int
+    ordinal: int
+    citation: str
+    heading: str
+    text: str
+    active: bool
+
+
+class ImportOut(BaseModel):
+    """What an upload did (or, for a preview, would do) to each document in the file."""
+
+    document_id: int | None
+    version_number: int | None
+    status: str = Field(examples=["created"])
+    title: str
+    articles: int
+    chunks: int
+
+
+class IndexStatusOut(BaseModel):
+    """Search mode, model, indexed passages and the revisions of index and database."""
+
+    mode: Literal["hybrid", "lexical"]
+    model: str | None
+    indexed_chunks: int
+    index_revision: int
+    database_revision: int
+    fresh: bool
+    documents: int
+    retired_documents: int
+    active_chunks: int
+    versions: int
+
+
+@router.get("/documents", response_model=Page[DocumentRead], summary="Danh sách văn bản")
+async def list_documents(
+    session: SessionDep,
+    _user: CurrentUser,
+    page: PageDep,
+    kind: DocumentKind | None = None,
+    status: Annotated[Literal["active", "retired", "all"], Query()] = "active",
+    search: Annotated[str | None, Query(max_length=200, description="Tìm trong tiêu đề")] = None,
+) -> Page[DocumentRead]:
+    """Documents newest first; the title search ignores case and diacritics."""
+    found = await kb.list_documents(
+        session, kind=kind, status=status, search=search, limit=page.limit, offset=page.offset
+    )
+    counts = await kb.chunk_counts(session, document_ids=[d.id for d in found.items])
+    return Page(
+        items=[DocumentRead.of(d, counts[d.id], with_versions=False) for d in found.items],
+        total=found.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get(
+    "/documents/{document_id}",
+    response_model=DocumentRead,
+    summary="Xem một văn bản và các phiên bản",
+    responses=NOT_FOUND_RESPONSE,
+)
+async def get_document(document_id: int, session: SessionDep, _user: CurrentUser) -> DocumentRead:
+    """A document with its version history."""
+    doc = await kb.get_document(session, document_id=document_id)
+    counts = await kb.chunk_counts(session, document_ids=[doc.id])
+    return DocumentRead.of(doc, counts[doc.id])
+
+
+@router.get(
+    "/documents/{document_id}/chunks",
+    response_model=list[ChunkRead],
+    summary="Các đoạn trích của văn bản",
+    responses=NOT_FOUND_RESPONSE,
+)
+async def document_chunks(
+    document_id: int,
+    session: SessionDep,
+    _user: CurrentUser,
+    version_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+) -> list[ChunkRead]:
+    """Passages of the current version (or of `version_id`) in document order."""
+    await kb.get_document(session, document_id=document_id)
+    rows = await kb.list_chunks(
+        session, document_id=document_id, version_id=version_id, limit=limit
+    )
+    return [
+        ChunkRead(
+            id=c.id,
+            ordinal=c.ordinal,
+            citation=c.citation,
+            heading=c.heading,
+            text=c.text,
+            active=c.active,
+        )
+        for c in rows
+    ]
+
+
+@router.post(
+    "/documents",
+    response_model=list[ImportOut],
+    status_code=201,
+    summary="Tải lên và nhập văn bản (quản trị)",
+    description="Tệp .md/.txt/.docx/.pdf/.jsonl (multipart, giới hạn TROLY_MAX_UPLOAD_BYTES). "
+    "Nhập lại nội dung không đổi là không thao tác; nội dung đổi tạo phiên bản mới. "
+    "`preview=true` chỉ phân tích, không lưu. Gửi kèm `Idempotency-Key` để gửi lại an toàn.",
+    responses={415: {"description": "Định dạng tệp không được hỗ trợ."}},
+)
+async def upload_document(
+    session: SessionDep,
+    ctx: CtxDep,
+    admin: AdminUser,
+    file: Annotated[UploadFile, File(description=f"Một tệp {', '.join(SUPPORTED_SUFFIXES)}")],
+    preview: Annotated[bool, Form(description="Chỉ xem trước, không lưu")] = False,
+    kind: Annotated[DocumentKind | None, Form(description="Loại văn bản")] = None,
+    scope: Annotated[Scope | None, Form(description="Phạm vi áp dụng")] = None,
+    scope_unit: Annotated[str | None, Form(description="Tên đơn vị (phạm vi tỉnh/đơn vị)")] = None,
+    positions: Annotated[
+        str | None, Form(description="Chức danh áp dụng, cách nhau dấu phẩy")
+    ] = None,
+) -> list[ImportOut]:
+    """Parse the file and import every document in it (or only preview them)."""
+    data = await file.read()
+    if not data:
+        raise DomainError(ErrorCode.INVALID, "Tệp tải lên trống.")
+    parsed = parse_documents(
+        data,
+        file.filename or "upload.txt",
+        chunk_words=ctx.settings.chunk_words,
+        chunk_step=ctx.settings.chunk_step,
+    )
+    fields: dict[str, str | list[str]] = {}
+    for name, value in (("kind", kind), ("scope", scope), ("scope_unit", scope_unit)):
+        if value:
+            fields[name] = str(value)
+    if positions:
+        fields["positions"] = positions
+    for doc in parsed:
+        apply_fields(doc.meta, dict(fields))
+    if preview:
+        return [
+            ImportOut(
+                document_id=None,
+                version_number=None,
+                status="preview",
+                title=d.title,
+                articles=d.articles,
+                chunks=len(d.chunks),
+            )
+            for d in parsed
+        ]
+    results = await kb.import_documents(session, parsed, actor_id=admin.id)
+    # The edge owns the transaction: commit, then bring the index up to date.
+    await end_transaction(session)
+    await ctx.retriever.sync()
+    return [
+        ImportOut(
+            document_id=r.document_id,
+            version_number=r.version_number,
+            status=r.status,
+            title=r.title,
+            articles=r.articles,
+            chunks=r.chunks,
+        )
+        for r in results
+    ]
+
+
+@router.post(
+    "/documents/{document_id}/retire",
+    response_model=DocumentRead,
+    summary="Gỡ văn bản khỏi tìm kiếm (quản trị)",
+    description="Các phiên bản vẫn được giữ để kiểm tra; gỡ lần hai trả về lỗi 409.",
+    responses={**NOT_FOUND_RESPONSE, **CONFLICT_RESPONSE},
+)
+async def retire_document(
+    document_id: int, session: SessionDep, ctx: CtxDep, admin: AdminUser
+) -> DocumentRead:
+    """Take a document out of search."""
+    doc = await kb.retire_document(session, document_id=document_id, actor_id=admin.id)
+    out = DocumentRead.of(doc, 0)
+    await end_transaction(session)
+    await ctx.retriever.sync()
+    return out
+
+
+async def _status(session: SessionDep, ctx: CtxDep) -> IndexStatusOut:
+    index = ctx.retriever.status()
+    stats = await kb.stats(session)
+    return IndexStatusOut(
+        mode=index.mode,
+        model=index.model,
+        indexed_chunks=index.chunks,
+        index_revision=index.revision,
+        database_revision=stats.revision,
+        fresh=index.revision == stats.revision,
+        documents=stats.documents,
+        retired_documents=stats.retired_documents,
+        active_chunks=stats.active_chunks,
+        versions=stats.versions,
+    )
+
+
+@router.get("/status", response_model=IndexStatusOut, summary="Trạng thái chỉ mục tìm kiếm")
+async def index_status(session: SessionDep, ctx: CtxDep, _user: CurrentUser) -> IndexStatusOut:
+    """Mode (hybrid/lexical), model, passages indexed and whether the index is up to date."""
+    return await _status(session, ctx)
+
+
+@router.post(
+    "/reindex",
+    response_model=IndexStatusOut,
+    summary="Đồng bộ lại chỉ mục (quản trị)",
+    description="Đưa chỉ mục về khớp với cơ sở dữ liệu; gọi lại nhiều lần là an toàn.",
+)
+async def reindex(session: SessionDep, ctx: CtxDep, _admin: AdminUser) -> IndexStatusOut:
+    """Bring the persisted index up to date with the database."""
+    await end_transaction(session)
+    await ctx.retriever.sync()
+    return await _status(session, ctx)

@@ -1,0 +1,75 @@
+"""Response shapes shared by several routers (pages, search results)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.models import DocumentKind
+from retrieval.models import SearchResponse
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the items, the total matching, and the page window."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class SearchIn(BaseModel):
+    """A question; filters default to the caller's unit, position and today."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"query": "cán bộ xã nghỉ phép năm bao nhiêu ngày", "k": 3}]
+        }
+    )
+
+    query: str = Field(min_length=2, max_length=3000, description="Câu hỏi bằng tiếng Việt")
+    k: int = Field(default=3, ge=1, le=20, description="Số đoạn trích trả về")
+    on_date: date | None = Field(default=None, description="Ngày xét hiệu lực (mặc định hôm nay)")
+    kinds: list[DocumentKind] = Field(default_factory=list, description="Chỉ các loại văn bản này")
+
+
+class HitOut(BaseModel):
+    """One cited passage."""
+
+    chunk_id: int
+    document_id: int
+    external_id: str | None
+    citation: str = Field(examples=["Luật Cán bộ, công chức, Điều 10, khoản 1"])
+    heading: str
+    text: str
+    document_title: str
+    kind: str
+    validity: str = Field(examples=["Hiệu lực từ 01/07/2025"])
+    score: float
+
+
+class SearchOut(BaseModel):
+    """Best passages first, the calibrated confidence and the not-covered flag."""
+
+    query: str
+    hits: list[HitOut]
+    confidence: float = Field(ge=0.0, le=1.0)
+    novel: bool = Field(description="Kho tri thức chưa bao quát tình huống này")
+    mode: Literal["hybrid", "lexical"]
+    question_id: int | None = Field(default=None, description="Mã câu hỏi đã ghi nhận")
+
+    @classmethod
+    def of(cls, response: SearchResponse, question_id: int | None) -> SearchOut:
+        """From the retrieval contract's dataclass."""
+        return cls(
+            query=response.query,
+            hits=[HitOut.model_validate(h, from_attributes=True) for h in response.hits],
+            confidence=response.confidence,
+            novel=response.novel,
+            mode=response.mode,
+            question_id=question_id,
+        )
