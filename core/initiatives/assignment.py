@@ -177,7 +177,8 @@ async def assign_evaluators(
             )
         )
         if evaluation is None:  # a withdrawn row is reused: one row per (initiative, evaluator)
-            evaluation = Evaluation(initiative_id=initiative.id, evaluator_id=user.id)
+            # Relationships set up front so readers never lazy-load (not allowed under asyncio).
+            evaluation = Evaluation(initiative=initiative, evaluator=user)
             session.add(evaluation)
         evaluation.status = EvaluationStatus.ASSIGNED
         evaluation.assigned_by_id = actor_id

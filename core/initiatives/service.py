@@ -232,8 +232,8 @@ async def list_initiatives(
     field: str | None = None,
     period: str | None = None,
     query: str | None = None,
-    page: int = 1,
-    page_size: int = 20,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[Initiative], int]:
     """A page of the initiatives the actor may see, newest first, and the total count."""
     actor = await load_user(session, actor_id)
@@ -250,10 +250,8 @@ async def list_initiatives(
         like = f"%{query.strip()}%"
         stmt = stmt.where(or_(Initiative.title.ilike(like), Initiative.number.ilike(like)))
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page, page_size = max(page, 1), min(max(page_size, 1), 200)
-    rows = await session.scalars(
-        stmt.order_by(Initiative.id.desc()).offset((page - 1) * page_size).limit(page_size)
-    )
+    limit, offset = min(max(limit, 1), 200), max(offset, 0)
+    rows = await session.scalars(stmt.order_by(Initiative.id.desc()).offset(offset).limit(limit))
     return list(rows.unique()), total
 
 
@@ -261,7 +259,7 @@ async def list_for_author(
     session: AsyncSession, *, author_id: int, limit: int = 20
 ) -> list[Initiative]:
     """The user's own (co-)authored initiatives, newest first (for /cuatoi)."""
-    items, _ = await list_initiatives(session, actor_id=author_id, page_size=limit)
+    items, _ = await list_initiatives(session, actor_id=author_id, limit=limit)
     return items
 
 

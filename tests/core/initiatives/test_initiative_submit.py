@@ -127,7 +127,7 @@ async def test_listing_and_access(sessionmaker: SM, settings: Settings, world: W
         )
         assert [i.id for i in filtered] == [theirs.id]
         page2, total = await service.list_initiatives(
-            session, actor_id=world.admin, page=2, page_size=1
+            session, actor_id=world.admin, limit=1, offset=1
         )
         assert total == 2 and [i.id for i in page2] == [mine.id]
         # An evaluator with no assignment sees nothing; a stranger gets 404.

@@ -1,0 +1,301 @@
+"""Pydantic shapes of initiatives for the fronts (API, web): requests and read models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.initiatives.enums import STATUS_LABELS, AttachmentKind, InitiativeStatus
+from core.initiatives.models import Evaluation, Initiative, RubricVersion
+from core.initiatives.scoring import EvaluationResult
+from core.initiatives.similar import SimilarInitiative
+
+
+class AttachmentIn(BaseModel):
+    """A photo or document: a Telegram file_id or a stored path, and a display name."""
+
+    kind: AttachmentKind
+    file_id: str | None = Field(default=None, max_length=300)
+    path: str | None = Field(default=None, max_length=500)
+    name: str = Field(default="", max_length=300)
+
+
+class InitiativeCreate(BaseModel):
+    """A new initiative, as its author describes it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Số hóa sổ hộ tịch bằng mã QR",
+                    "problem": "Tra cứu sổ hộ tịch giấy mất nhiều thời gian.",
+                    "actions": "Gắn mã QR cho từng quyển sổ, lập bảng tra cứu điện tử.",
+                    "results": "Thời gian tra cứu giảm từ 20 phút xuống 3 phút.",
+                    "evidence_text": "Bảng thống kê tháng 3 và tháng 6.",
+                    "field": "Hộ tịch",
+                    "period": "2026",
+                }
+            ]
+        }
+    )
+
+    title: str = Field(min_length=3, max_length=500, description="Tên sáng kiến")
+    problem: str = Field(min_length=3, max_length=10000, description="Vấn đề cần giải quyết")
+    actions: str = Field(min_length=3, max_length=10000, description="Nội dung đã thực hiện")
+    results: str = Field(min_length=3, max_length=10000, description="Kết quả đạt được")
+    evidence_text: str = Field(default="", max_length=10000, description="Minh chứng")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    field: str = Field(default="", max_length=200, description="Lĩnh vực")
+    period: str = Field(default="", max_length=50, description="Kỳ đánh giá, ví dụ 2026")
+
+
+class InfoUpdate(BaseModel):
+    """An author's answer to a request for more information (only the fields that change)."""
+
+    title: str | None = Field(default=None, max_length=500)
+    problem: str | None = Field(default=None, max_length=10000)
+    actions: str | None = Field(default=None, max_length=10000)
+    results: str | None = Field(default=None, max_length=10000)
+    evidence_text: str | None = Field(default=None, max_length=10000)
+    attachments: list[AttachmentIn] | None = Field(default=None, max_length=20)
+    note: str = Field(default="", max_length=2000)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields actually given."""
+        data = self.model_dump(exclude_none=True, exclude={"note"}, mode="json")
+        return data
+
+
+class AuthorRead(BaseModel):
+    user_id: int
+    full_name: str
+    role: str
+    status: str
+
+
+class InitiativeRead(BaseModel):
+    """An initiative as its authors, its evaluators and admins see it."""
+
+    id: int
+    number: str = Field(examples=["SK-2026-000045"])
+    title: str
+    field: str
+    period: str
+    status: InitiativeStatus
+    status_label: str = Field(examples=["Đang chấm điểm"])
+    unit_id: int
+    unit_name: str
+    author_id: int
+    authors: list[AuthorRead]
+    problem: str
+    actions: str
+    results: str
+    evidence_text: str
+    attachments: list[dict[str, Any]]
+    decision_note: str | None
+    decided_at: datetime | None
+    council_decision: bool
+    published_document_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, i: Initiative) -> InitiativeRead:
+        """From the ORM row."""
+        return cls(
+            id=i.id,
+            number=i.number,
+            title=i.title,
+            field=i.field,
+            period=i.period,
+            status=InitiativeStatus(i.status),
+            status_label=STATUS_LABELS.get(i.status, i.status),
+            unit_id=i.unit_id,
+            unit_name=i.unit.name,
+            author_id=i.author_id,
+            authors=[
+                AuthorRead(
+                    user_id=a.user_id, full_name=a.user.full_name, role=a.role, status=a.status
+                )
+                for a in i.authors
+            ],
+            problem=i.problem,
+            actions=i.actions,
+            results=i.results,
+            evidence_text=i.evidence_text,
+            attachments=i.attachments,
+            decision_note=i.decision_note,
+            decided_at=i.decided_at,
+            council_decision=i.council_decision,
+            published_document_id=i.published_document_id,
+            created_at=i.created_at,
+            updated_at=i.updated_at,
+        )
+
+
+class SimilarRead(BaseModel):
+    """Another initiative that resembles this one (from any unit)."""
+
+    id: int
+    number: str
+    title: str
+    unit_name: str
+    status: str
+    score: float
+    method: Literal["semantic", "lexical"]
+
+    @classmethod
+    def of(cls, s: SimilarInitiative) -> SimilarRead:
+        return cls.model_validate(s, from_attributes=True)
+
+
+class SubmitResult(BaseModel):
+    """The logged initiative and the similar ones its author may co-author or adopt."""
+
+    initiative: InitiativeRead
+    similar: list[SimilarRead]
+
+
+class CriterionIn(BaseModel):
+    """One rubric criterion; a gate criterion scored below its pass mark blocks recognition."""
+
+    key: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    weight: float = Field(ge=0)
+    scale_min: int
+    scale_max: int
+    gate: bool = False
+    pass_mark: int | None = None
+
+
+class RubricRead(BaseModel):
+    id: int
+    version: int
+    criteria: list[CriterionIn]
+    note: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: RubricVersion) -> RubricRead:
+        return cls(
+            id=r.id,
+            version=r.version,
+            criteria=[CriterionIn.model_validate(c) for c in r.criteria],
+            note=r.note,
+            created_at=r.created_at,
+        )
+
+
+class RubricUpdate(BaseModel):
+    criteria: list[CriterionIn] = Field(min_length=1, max_length=30)
+    note: str = Field(default="", max_length=500)
+
+
+class AssignIn(BaseModel):
+    """Evaluators to assign; omitted means an automatic, conflict-free choice."""
+
+    evaluator_ids: list[int] | None = Field(default=None, max_length=10)
+
+
+class EvaluatorRead(BaseModel):
+    id: int
+    full_name: str
+    unit_id: int
+
+
+class EvaluationRead(BaseModel):
+    """One score sheet (or an assignment still waiting for it)."""
+
+    id: int
+    initiative_id: int
+    initiative_number: str
+    initiative_title: str
+    evaluator_id: int
+    evaluator_name: str
+    rubric_version_id: int
+    status: str
+    scores: dict[str, int]
+    comment: str
+    total: float | None
+    gate_failed: bool | None
+    assigned_at: datetime
+    due_at: datetime
+    submitted_at: datetime | None
+
+    @classmethod
+    def of(cls, e: Evaluation) -> EvaluationRead:
+        return cls(
+            id=e.id,
+            initiative_id=e.initiative_id,
+            initiative_number=e.initiative.number,
+            initiative_title=e.initiative.title,
+            evaluator_id=e.evaluator_id,
+            evaluator_name=e.evaluator.full_name,
+            rubric_version_id=e.rubric_version_id,
+            status=e.status,
+            scores=e.scores,
+            comment=e.comment,
+            total=e.total,
+            gate_failed=e.gate_failed,
+            assigned_at=e.assigned_at,
+            due_at=e.due_at,
+            submitted_at=e.submitted_at,
+        )
+
+
+class ScoreIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scores": {
+                        "novelty": 4,
+                        "benefit": 5,
+                        "replicability": 4,
+                        "compliance": 1,
+                        "cost": 3,
+                    },
+                    "comment": "Cách làm rõ ràng, số liệu kiểm chứng được.",
+                }
+            ]
+        }
+    )
+
+    scores: dict[str, int] = Field(description="Điểm theo mã tiêu chí")
+    comment: str = Field(default="", max_length=5000)
+
+
+class ResultRead(BaseModel):
+    """Aggregate: mean of weighted totals (0-100), spread, disagreement and gate flags."""
+
+    assigned: int
+    submitted: int
+    mean_total: float | None
+    spread: float | None
+    disagreement: bool
+    gate_failed: bool
+    failed_gates: list[str]
+    criteria_means: dict[str, float]
+
+    @classmethod
+    def of(cls, r: EvaluationResult) -> ResultRead:
+        return cls.model_validate(r, from_attributes=True)
+
+
+class DecisionIn(BaseModel):
+    outcome: Literal["recognised", "needs_info", "not_accepted"]
+    note: str = Field(default="", max_length=5000)
+    council: bool = Field(
+        default=False, description="Quyết định của hội đồng khi điểm người chấm lệch quá ngưỡng"
+    )
+
+
+class CoauthorIn(BaseModel):
+    user_id: int
+
+
+class PublishedRead(BaseModel):
+    document_id: int
