@@ -1,4 +1,7 @@
-""" "Thử hỏi": ask a question and see what the bot would answer, without Telegram."""
+""" "Thử hỏi": ask a question and see what the bot would answer, without Telegram.
+
+Admins and supervisors may ask "as" a unit and position, to see what a cadre there would get.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +10,52 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from api.web.common import Actor, Viewer, WebRoute, ctx_of, render
-from core.errors import invalid
+from api.web.common import Actor, Viewer, WebAuth, WebRoute, ctx_of, render
+from core.db import unit_of_work
+from core.errors import forbidden, invalid
+from core.users import service as users
+from core.users.access import supervised_unit_ids
+from core.users.enums import Role
+from core.users.models import Unit
 from retrieval.models import SearchRequest
 
 router = APIRouter(route_class=WebRoute)
 
 
+async def _units(request: Request, auth: WebAuth) -> list[Unit]:
+    """Units this person may ask on behalf of: all for admins, their own ones for supervisors."""
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        units = await users.list_units(session)
+    if auth.user.role == Role.ADMIN:
+        return units
+    mine = supervised_unit_ids(auth.user) | {auth.user.unit_id}
+    return [u for u in units if u.id in mine]
+
+
 @router.get("/try")
 async def try_page(request: Request, auth: Viewer) -> HTMLResponse:
     """The question form."""
-    return render(request, "try.html", auth, answer=None, question="")
+    return render(
+        request,
+        "try.html",
+        auth,
+        answer=None,
+        question="",
+        units=await _units(request, auth),
+        unit_id=auth.user.unit_id,
+        position=auth.user.position or "",
+    )
 
 
 @router.post("/try")
-async def try_ask(request: Request, auth: Actor, question: Annotated[str, Form()]) -> HTMLResponse:
+async def try_ask(
+    request: Request,
+    auth: Actor,
+    question: Annotated[str, Form()],
+    unit_id: Annotated[int | None, Form()] = None,
+    position: Annotated[str, Form()] = "",
+) -> HTMLResponse:
     """Run the question through the bot's retrieval pipeline with the asker's filters."""
     ctx = ctx_of(request)
     question = " ".join(question.split())
@@ -29,13 +63,27 @@ async def try_ask(request: Request, auth: Actor, question: Annotated[str, Form()
         raise invalid("Hãy nhập câu hỏi.")
     if len(question) > ctx.settings.max_text_chars:
         raise invalid(f"Câu hỏi dài quá {ctx.settings.max_text_chars} ký tự.")
+    units = await _units(request, auth)
+    unit = unit_id if unit_id is not None else auth.user.unit_id
+    if unit not in {u.id for u in units}:
+        raise forbidden("Bạn không được hỏi thay cho đơn vị này.")
+    position = " ".join(position.split()) or (auth.user.position or "")
     answer = await ctx.retriever.search(
         SearchRequest(
             query=question,
             k=ctx.settings.answer_passages,
-            unit_id=auth.user.unit_id,
-            position=auth.user.position,
+            unit_id=unit,
+            position=position or None,
         )
     )
     name = "_answer.html" if request.headers.get("HX-Request") == "true" else "try.html"
-    return render(request, name, auth, answer=answer, question=question)
+    return render(
+        request,
+        name,
+        auth,
+        answer=answer,
+        question=question,
+        units=units,
+        unit_id=unit,
+        position=position,
+    )

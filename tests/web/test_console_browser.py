@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.cases import service as cases
+from core.cases.schemas import CaseCreate, PassageSnapshot
 from core.db import unit_of_work
 from core.outbox.models import OutboxMessage
+from core.users import service as users
 from tests.web.conftest import LiveServer, World, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -137,3 +140,72 @@ async def test_upload_a_document_preview_import_and_find_it_by_search(
     diff = text_of(page, "#diff")
     assert "-Thùng ong phải đặt cách" in diff and "một trăm mét" in diff
     shot(page, "kb-version-diff")
+
+
+async def _open_case(
+    sm: async_sessionmaker[AsyncSession], live: LiveServer, world: World, question: str
+) -> int:
+    assert live.ctx is not None
+    async with unit_of_work(sm) as session:
+        cadre = await users.require_user(session, user_id=world.people["cadre"].id)
+        case = await cases.create_case(
+            session,
+            actor=cadre,
+            data=CaseCreate(
+                question=question,
+                passages=[
+                    PassageSnapshot(
+                        citation="Cẩm nang mẫu, Điều 3",
+                        text="Khi chưa có quy định rõ, cán bộ xin ý kiến cấp trên trước khi làm.",
+                    )
+                ],
+                confidence=0.21,
+            ),
+            settings=live.ctx.settings,
+        )
+        return case.id
+
+
+async def test_supervisor_answers_a_case_and_admin_approves_it_as_precedent(
+    page: Any, live: LiveServer, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    question = "Người dân xin xác nhận cho thuê chuồng trại nuôi chim yến thì xã xử lý thế nào?"
+    case_id = await _open_case(sessionmaker, live, world, question)
+    login_with_token(page, live, world.people["supervisor"].token, "/queue")
+    row = text_of(page, f"tr[data-case='{case_id}']")
+    assert "chim yến" in row and "trong hạn" in row
+    shot(page, "queue-with-countdown")
+    wait(page).until(ec.element_to_be_clickable((By.LINK_TEXT, row.split()[0]))).click()
+    assert "Cẩm nang mẫu, Điều 3" in text_of(page, "#passages")
+    find(page, "answer-input").send_keys(
+        "Xã tiếp nhận hồ sơ, kiểm tra hiện trạng chuồng trại và xác nhận trong năm ngày làm việc."
+    )
+    find(page, "legal-basis-input").send_keys("Hướng dẫn mẫu số 12, Điều 4")
+    find(page, "send-answer").click()
+    assert "Đã gửi câu trả lời" in text_of(page, "#done")
+    assert text_of(page, "#case-status") == "Đã trả lời"
+    assert text_of(page, "#legal-basis") == "Hướng dẫn mẫu số 12, Điều 4"
+    shot(page, "case-answered")
+    # The asker's receipt is queued for the bot in the same transaction.
+    async with unit_of_work(sessionmaker) as session:
+        texts = list(
+            await session.scalars(
+                select(OutboxMessage.text).where(OutboxMessage.user_id == world.people["cadre"].id)
+            )
+        )
+    assert any("Hướng dẫn mẫu số 12" in t for t in texts)
+
+    find(page, "propose").click()
+    assert "chờ quản trị viên duyệt" in text_of(page, "#done")
+    page.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    login_with_token(page, live, world.people["admin"].token, "/precedents")
+    form = wait(page).until(ec.presence_of_element_located((By.CSS_SELECTOR, "article.proposal")))
+    form.find_element(By.CSS_SELECTOR, "button.approve").click()
+    assert "Đã duyệt" in text_of(page, "#done")
+    # Scoped to the asker's commune: ask as a cadre there.
+    page.get(live.url + "/try")
+    Select(find(page, "ask-unit")).select_by_visible_text("UBND xã Hoà Bình")
+    find(page, "question").send_keys("xác nhận cho thuê chuồng nuôi chim yến")
+    find(page, "ask").click()
+    assert "chim yến" in text_of(page, "#answer-card .hits")
+    shot(page, "precedent-searchable")

@@ -1,0 +1,128 @@
+"""Case page: question, retrieved passages, history; claim, answer (with legal basis), forward,
+propose as precedent. Every action is the queue service's own function."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ValidationError
+
+from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
+from api.web.queue import sla_of, status_label, urgency_label
+from core.cases import precedents
+from core.cases import service as cases
+from core.cases.access import can_act, supervised_ids
+from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, CaseStatus
+from core.cases.schemas import CaseAnswer, CaseForward, PrecedentPropose
+from core.db import unit_of_work, utcnow
+from core.errors import invalid
+from core.users.access import require_role
+from core.users.enums import Role
+
+router = APIRouter(route_class=WebRoute)
+M = TypeVar("M", bound=BaseModel)
+
+DONE_MESSAGES = {
+    "claimed": "Bạn đã nhận xử lý yêu cầu này.",
+    "answered": "Đã gửi câu trả lời tới người hỏi.",
+    "forwarded": "Đã chuyển yêu cầu lên cấp trên.",
+    "proposed": "Đã đề xuất thành hướng dẫn, chờ quản trị viên duyệt.",
+}
+
+
+def _valid(build: type[M], **fields: object) -> M:
+    # Pydantic messages are English; the console speaks Vietnamese.
+    try:
+        return build(**fields)
+    except ValidationError as exc:
+        raise invalid("Nội dung nhập chưa hợp lệ (trống hoặc quá dài).") from exc
+
+
+@router.get("/cases/{case_id}")
+async def case_page(request: Request, auth: Viewer, case_id: int, done: str = "") -> HTMLResponse:
+    """Everything a supervisor needs to answer a case."""
+    require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        case = await cases.get_case(session, actor=auth.user, case_id=case_id)
+        entries = await cases.history(session, actor=auth.user, case_id=case_id)
+        may_act = can_act(auth.user, await supervised_ids(session, auth.user), case)
+    status = case.status
+    return render(
+        request,
+        "case.html",
+        auth,
+        case=case,
+        history=entries,
+        sla=sla_of(case, utcnow()),
+        may_act=may_act,
+        can_claim=may_act and status in {s.value for s in CLAIMABLE_STATUSES},
+        can_answer=may_act
+        and (
+            status in {s.value for s in CLAIMABLE_STATUSES}
+            or (status == CaseStatus.CLAIMED and case.assignee_id == auth.user.id)
+            or (status == CaseStatus.CLAIMED and auth.user.role == Role.ADMIN)
+        ),
+        can_forward=may_act and status in {s.value for s in OPEN_STATUSES},
+        can_propose=status in (CaseStatus.ANSWERED, CaseStatus.CLOSED) and bool(case.answer),
+        status_label=status_label,
+        urgency_label=urgency_label,
+        done=DONE_MESSAGES.get(done, ""),
+    )
+
+
+@router.post("/cases/{case_id}/claim")
+async def case_claim(request: Request, auth: Actor, case_id: int) -> Response:
+    """Atomic claim; a losing supervisor sees who has it."""
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await cases.claim(session, actor=auth.user, case_id=case_id)
+    return redirect(f"/cases/{case_id}?done=claimed")
+
+
+@router.post("/cases/{case_id}/answer")
+async def case_answer(
+    request: Request,
+    auth: Actor,
+    case_id: int,
+    text: Annotated[str, Form()],
+    legal_basis: Annotated[str, Form()] = "",
+) -> Response:
+    """Answer (claiming first if free); the asker gets the receipt through the bot."""
+    ctx = ctx_of(request)
+    data = _valid(CaseAnswer, text=text.strip(), legal_basis=legal_basis.strip() or None)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await cases.answer(session, actor=auth.user, case_id=case_id, data=data)
+    return redirect(f"/cases/{case_id}?done=answered")
+
+
+@router.post("/cases/{case_id}/forward")
+async def case_forward(
+    request: Request, auth: Actor, case_id: int, note: Annotated[str, Form()] = ""
+) -> Response:
+    """Forward one rung up the ladder with an optional note."""
+    ctx = ctx_of(request)
+    data = _valid(CaseForward, note=note.strip() or None)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await cases.forward(
+            session, actor=auth.user, case_id=case_id, data=data, settings=ctx.settings
+        )
+    return redirect(f"/cases/{case_id}?done=forwarded")
+
+
+@router.post("/cases/{case_id}/propose")
+async def case_propose(
+    request: Request,
+    auth: Actor,
+    case_id: int,
+    title: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """Propose the answer as reusable guidance for an admin to approve."""
+    ctx = ctx_of(request)
+    data = _valid(PrecedentPropose, title=title.strip() or None, note=note.strip() or None)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await precedents.propose(session, actor=auth.user, case_id=case_id, data=data)
+    return redirect(f"/cases/{case_id}?done=proposed")

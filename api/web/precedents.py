@@ -1,0 +1,99 @@
+"""Precedent approvals (admin): review proposals, edit, set scope and expiry, approve or reject."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
+from core.cases import precedents
+from core.cases.enums import ProposalStatus
+from core.cases.schemas import PrecedentApprove
+from core.db import unit_of_work
+from core.errors import invalid
+from core.users.access import require_admin
+
+router = APIRouter(route_class=WebRoute)
+
+PROPOSAL_LABELS = {
+    ProposalStatus.PROPOSED.value: "Chờ duyệt",
+    ProposalStatus.APPROVED.value: "Đã duyệt",
+    ProposalStatus.REJECTED.value: "Từ chối",
+}
+
+
+@router.get("/precedents")
+async def precedents_page(request: Request, auth: Viewer, done: str = "") -> HTMLResponse:
+    """Pending proposals first (editable), then the recently decided ones."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        pending = await precedents.list_proposals(
+            session, actor=auth.user, status=ProposalStatus.PROPOSED, limit=100
+        )
+        recent = [
+            p
+            for p in await precedents.list_proposals(session, actor=auth.user, limit=50)
+            if p.status != ProposalStatus.PROPOSED
+        ]
+    return render(
+        request,
+        "precedents.html",
+        auth,
+        pending=pending,
+        recent=recent,
+        labels=PROPOSAL_LABELS,
+        done={"approved": "Đã duyệt và đưa vào kho tri thức.", "rejected": "Đã từ chối."}.get(
+            done, ""
+        ),
+    )
+
+
+@router.post("/precedents/{proposal_id}/approve")
+async def precedent_approve(
+    request: Request,
+    auth: Actor,
+    proposal_id: int,
+    title: Annotated[str, Form()] = "",
+    question: Annotated[str, Form()] = "",
+    answer: Annotated[str, Form()] = "",
+    legal_basis: Annotated[str, Form()] = "",
+    scope: Annotated[str, Form()] = "unit",
+    expires_on: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """Publish as a precedent document; searchable as soon as this returns."""
+    ctx = ctx_of(request)
+    try:
+        data = PrecedentApprove(
+            title=title.strip() or None,
+            question=question.strip() or None,
+            answer=answer.strip() or None,
+            legal_basis=legal_basis.strip(),
+            scope=scope,
+            expires_on=date.fromisoformat(expires_on) if expires_on else None,
+            note=note.strip() or None,
+        )
+    except (ValidationError, ValueError) as exc:
+        raise invalid("Thông tin duyệt chưa hợp lệ (phạm vi, ngày hết hiệu lực…).") from exc
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await precedents.approve(session, actor=auth.user, proposal_id=proposal_id, data=data)
+    await ctx.retriever.sync()
+    return redirect("/precedents?done=approved")
+
+
+@router.post("/precedents/{proposal_id}/reject")
+async def precedent_reject(
+    request: Request, auth: Actor, proposal_id: int, note: Annotated[str, Form()] = ""
+) -> Response:
+    """Decline with a reason the proposer will read."""
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await precedents.reject(
+            session, actor=auth.user, proposal_id=proposal_id, note=note.strip() or None
+        )
+    return redirect("/precedents?done=rejected")
