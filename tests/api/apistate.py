@@ -6,8 +6,9 @@ import itertools
 
 from apikit import World
 
+from core.cases import precedents
 from core.cases import service as case_service
-from core.cases.schemas import CaseAnswer, CaseCreate
+from core.cases.schemas import CaseAnswer, CaseCreate, PrecedentPropose
 from core.context import AppContext
 from core.db import unit_of_work
 from core.users import service as users
@@ -55,6 +56,15 @@ async def answered_case(ctx: AppContext, world: World) -> int:
             data=CaseAnswer(text="Xã tiếp nhận và hướng dẫn theo quy trình một cửa."),
         )
     return case_id
+
+
+async def proposal(ctx: AppContext, world: World) -> int:
+    """A pending precedent proposal made by the supervisor from an answered case."""
+    case_id = await answered_case(ctx, world)
+    async with unit_of_work(ctx.sessionmaker) as s:
+        actor = await users.require_user(s, user_id=world.ids["supervisor"])
+        made = await precedents.propose(s, actor=actor, case_id=case_id, data=PrecedentPropose())
+        return made.id
 
 
 def document_text(title: str, body: str) -> bytes:

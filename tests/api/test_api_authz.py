@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from apikit import ROLES, World, assert_error
-from apistate import answered_case, document_text, new_case, new_document, new_token
+from apistate import answered_case, document_text, new_case, new_document, new_token, proposal
 
 from api.main import create_app
 from core.config import Settings
@@ -39,6 +39,10 @@ async def _case(ctx: AppContext, world: World) -> dict[str, Any]:
 
 async def _answered(ctx: AppContext, world: World) -> dict[str, Any]:
     return {"case": await answered_case(ctx, world)}
+
+
+async def _proposal(ctx: AppContext, world: World) -> dict[str, Any]:
+    return {"proposal": await proposal(ctx, world)}
 
 
 async def _document(ctx: AppContext, _world: World) -> dict[str, Any]:
@@ -111,6 +115,27 @@ ROWS = [
         prepare=_answered,
         json=lambda p: {"helpful": True},
     ),
+    Row(
+        "POST", "/cases/{case}/propose-precedent", STAFF, 201, prepare=_answered, json=lambda p: {}
+    ),
+    Row("GET", "/precedents", STAFF),
+    Row("GET", "/precedents/{proposal}", STAFF, prepare=_proposal),
+    Row(
+        "POST",
+        "/precedents/{proposal}/approve",
+        ADMIN,
+        prepare=_proposal,
+        json=lambda p: {"scope": "unit"},
+    ),
+    Row(
+        "POST",
+        "/precedents/{proposal}/reject",
+        ADMIN,
+        prepare=_proposal,
+        json=lambda p: {"note": "chưa phù hợp"},
+    ),
+    Row("GET", "/stats/cases", STAFF),
+    Row("GET", "/stats/questions", STAFF),
     Row("GET", "/knowledge/documents", ALL),
     Row("GET", "/knowledge/documents/{doc}", ALL, prepare=_document),
     Row("GET", "/knowledge/documents/{doc}/chunks", ALL, prepare=_document),
@@ -183,6 +208,7 @@ def test_matrix_covers_every_api_route() -> None:
         "{cadre}": "{user_id}",
         "{token}": "{token_id}",
         "{invite}": "{invite_id}",
+        "{proposal}": "{proposal_id}",
     }
     covered = set()
     for row in ROWS:

@@ -1,0 +1,1 @@
+"""Read-only statistics over questions asked (complements core.cases.stats for the queue)."""
