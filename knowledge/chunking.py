@@ -10,8 +10,10 @@ with the same window rule, and cited by section heading. Input must already be `
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # Article heading: "Điều 12. Tên điều", "ĐIỀU 12:", "**Điều 12.** Tên", "### Điều 12a. Tên".
 ARTICLE_RE = re.compile(
@@ -60,10 +62,16 @@ class Section:
     body: str
 
 
-@dataclass(frozen=True)
-class _Token:
-    start: int
-    end: int
+class _Line(NamedTuple):
+    """A non-empty line of an article body: where it is, its words, its clause and point.
+
+    Words are located per line, not per word, because the corpus has ~10^6 words and only the
+    first and last word of each window need their exact position."""
+
+    offset: int  # character offset of the line in the body
+    text: str
+    first: int  # index (in the article) of the line's first word
+    words: int  # words on the line
     clause: str | None
     point: str | None
 
@@ -140,17 +148,16 @@ def chunk_article(
     """One chunk for a short article; overlapping windows cited by clause/point for a long one."""
     base = f"{title}, Điều {article.number}"
     body = article.body or article.title
-    tokens = _tokens(body)
-    if not tokens:
-        return []
+    lines = _lines(body)
+    total = lines[-1].first + lines[-1].words if lines else 0
     chunks = []
-    for first, last in _windows(len(tokens), chunk_words, chunk_step):
-        whole = first == 0 and last == len(tokens) - 1
-        citation, clause, point = (base, None, None) if whole else _cite(base, tokens, first, last)
+    for first, last in _windows(total, chunk_words, chunk_step):
+        whole = first == 0 and last == total - 1
+        citation, clause, point = (base, None, None) if whole else _cite(base, lines, first, last)
         chunks.append(
             ChunkDraft(
                 citation=citation,
-                text=body[tokens[first].start : tokens[last].end],
+                text=body[_word_span(lines, first)[0] : _word_span(lines, last)[1]],
                 heading=article.title,
                 article=article.number,
                 clause=clause,
@@ -193,30 +200,43 @@ def _windows(n: int, size: int, step: int) -> Iterable[tuple[int, int]]:
         start += step
 
 
-def _tokens(body: str) -> list[_Token]:
-    """Whitespace tokens of an article body, each labelled with the clause and point it is in."""
-    tokens: list[_Token] = []
+def _lines(body: str) -> list[_Line]:
+    """The body's non-empty lines, each labelled with the clause and point it is in."""
+    lines: list[_Line] = []
     clause: str | None = None
     point: str | None = None
-    offset = 0
+    offset = total = 0
     for line in body.split("\n"):
         if match := CLAUSE_RE.match(line):
             clause, point = match.group(1), None
         elif match := POINT_RE.match(line):
             point = match.group(1)
-        tokens.extend(
-            _Token(offset + m.start(), offset + m.end(), clause, point)
-            for m in _TOKEN.finditer(line)
-        )
+        count = len(line.split())
+        if count:
+            lines.append(_Line(offset, line, total, count, clause, point))
+            total += count
         offset += len(line) + 1
-    return tokens
+    return lines
+
+
+def _line_of(lines: list[_Line], word: int) -> int:
+    return bisect_right([line.first for line in lines], word) - 1
+
+
+def _word_span(lines: list[_Line], word: int) -> tuple[int, int]:
+    """Character span of the `word`-th word of the body."""
+    line = lines[_line_of(lines, word)]
+    for i, match in enumerate(_TOKEN.finditer(line.text)):
+        if i == word - line.first:
+            return line.offset + match.start(), line.offset + match.end()
+    raise IndexError(word)
 
 
 def _cite(
-    base: str, tokens: list[_Token], first: int, last: int
+    base: str, lines: list[_Line], first: int, last: int
 ) -> tuple[str, str | None, str | None]:
     """Citation of a window: the clause (or clause range) and point (or point range) it covers."""
-    window = tokens[first : last + 1]
+    window = lines[_line_of(lines, first) : _line_of(lines, last) + 1]
     start_clause, end_clause = window[0].clause, window[-1].clause
     if start_clause != end_clause:
         if start_clause is None:
@@ -224,7 +244,7 @@ def _cite(
         return f"{base}, khoản {start_clause}–{end_clause}", start_clause, None
     citation = base if start_clause is None else f"{base}, khoản {start_clause}"
     # Within one clause: cite the point(s) only when the window holds nothing but point text.
-    if any(t.point is None for t in window):
+    if any(line.point is None for line in window):
         return citation, start_clause, None
     start_point, end_point = window[0].point, window[-1].point
     if start_point == end_point:

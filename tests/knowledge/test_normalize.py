@@ -72,3 +72,7 @@ def test_fold_strips_diacritics_and_case() -> None:
     assert fold("Đường ĐÊ") == "duong de"
     assert fold(unicodedata.normalize("NFD", "Hòa")) == "hoa"
     assert fold(normalize("thuý")) == fold(normalize("thúy")) == "thuy"
+
+
+def test_unify_keeps_every_separator() -> None:
+    assert unify_tone_marks("hoà\nthuý  khoẻ,\tuỷ") == "hòa\nthúy  khỏe,\tủy"
