@@ -9,12 +9,22 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from api.web import auth, cases, home, knowledge, precedents, queue, tryask
+from api.web import (
+    admin,
+    auth,
+    cases,
+    home,
+    initiatives,
+    knowledge,
+    precedents,
+    queue,
+    tryask,
+)
 from api.web.common import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-for module in (auth, home, tryask, knowledge, queue, cases, precedents):
+for module in (auth, home, tryask, knowledge, queue, cases, precedents, initiatives, admin):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -16,8 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.cases import service as cases
 from core.cases.schemas import CaseCreate, PassageSnapshot
 from core.db import unit_of_work
+from core.initiatives import assignment
+from core.initiatives import service as initiatives
 from core.outbox.models import OutboxMessage
 from core.users import service as users
+from core.users.enums import Role
 from tests.web.conftest import LiveServer, World, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -209,3 +212,58 @@ async def test_supervisor_answers_a_case_and_admin_approves_it_as_precedent(
     find(page, "ask").click()
     assert "chim yến" in text_of(page, "#answer-card .hits")
     shot(page, "precedent-searchable")
+
+
+async def test_evaluator_scores_an_initiative_blind(
+    page: Any, live: LiveServer, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    assert live.ctx is not None
+    settings = live.ctx.settings
+    async with unit_of_work(sessionmaker) as session:
+        second = await users.create_user(
+            session,
+            full_name="Võ Đánh Giá Hai",
+            role=Role.EVALUATOR,
+            unit_id=world.province_id,
+            actor_id=None,
+        )
+        item, _ = await initiatives.submit_initiative(
+            session,
+            author_id=world.people["cadre"].id,
+            title="Sổ hẹn trả kết quả bằng mã QR tại bộ phận một cửa",
+            problem="Người dân phải quay lại nhiều lần để hỏi hồ sơ đã xong chưa.",
+            actions="In mã QR trên giấy hẹn; quét mã để xem trạng thái hồ sơ.",
+            results="Số lượt hỏi trực tiếp giảm khoảng một nửa sau ba tháng.",
+            field="Cải cách hành chính",
+            settings=settings,
+        )
+        await assignment.assign_evaluators(
+            session,
+            actor_id=world.people["admin"].id,
+            initiative_id=item.id,
+            settings=settings,
+            evaluator_ids=[world.people["evaluator"].id, second.id],
+        )
+        initiative_id = item.id
+    login_with_token(page, live, world.people["evaluator"].token, "/initiatives")
+    assert "mã QR" in text_of(page, "#my-assignments")
+    wait(page).until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, f"a[href='/initiatives/{initiative_id}']"))
+    ).click()
+    for key, value in (
+        ("novelty", "4"),
+        ("benefit", "5"),
+        ("replicability", "4"),
+        ("compliance", "1"),
+        ("cost", "3"),
+    ):
+        Select(find(page, f"score-{key}")).select_by_value(value)
+    shot(page, "initiative-scoring-form")
+    find(page, "submit-scores").click()
+    assert "Đã nộp phiếu chấm" in text_of(page, "#done")
+    # Weighted: (30*.75 + 30*1 + 20*.75 + 20*.5) / 100 = 77.5; the other sheet stays hidden.
+    assert "Đã nộp 1/2 phiếu" in text_of(page, "#result")
+    assert text_of(page, "#mean-total") == "77.5"
+    sheets = text_of(page, "#sheets")
+    assert "Phạm Đánh Giá" in sheets and "Võ Đánh Giá Hai" not in sheets
+    shot(page, "initiative-scored")

@@ -1,0 +1,214 @@
+"""Admin pages: units (with the escalation ladder), users, invitations, the rubric editor and the
+audit log with chain verification. Each change is the owning service's function."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
+from core.audit import service as audit
+from core.db import unit_of_work
+from core.errors import invalid
+from core.initiatives import rubric as rubrics
+from core.users import invites
+from core.users import service as users
+from core.users.access import require_admin
+from core.users.enums import Role, UnitKind
+from core.users.schemas import UnitCreate
+
+router = APIRouter(route_class=WebRoute)
+
+KIND_LABELS = {
+    UnitKind.PROVINCE.value: "Tỉnh",
+    UnitKind.DEPARTMENT.value: "Sở, ban, ngành",
+    UnitKind.COMMUNE.value: "Xã, phường",
+}
+DONE = {
+    "unit": "Đã tạo đơn vị.",
+    "invite": "Đã tạo mã mời.",
+    "role": "Đã đổi vai trò.",
+    "active": "Đã cập nhật trạng thái tài khoản.",
+    "rubric": "Đã lưu phiên bản tiêu chí mới; các phiếu đang chấm giữ phiên bản cũ.",
+}
+
+
+def _lines(raw: str) -> list[str]:
+    return [line.strip() for line in raw.replace(",", "\n").splitlines() if line.strip()]
+
+
+@router.get("/admin/units")
+async def units_page(request: Request, auth: Viewer, done: str = "") -> HTMLResponse:
+    """Units and their ladder, people, and invitation codes."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        units = await users.list_units(session)
+        people = await users.list_users(session, limit=500)
+        codes = await invites.list_invites(session, usable_only=True)
+    return render(
+        request,
+        "admin_units.html",
+        auth,
+        units=units,
+        by_id={u.id: u for u in units},
+        people=people,
+        codes=codes,
+        kinds=KIND_LABELS,
+        roles=list(Role),
+        done=DONE.get(done, ""),
+    )
+
+
+def _optional_id(raw: str) -> int | None:
+    return int(raw) if raw.strip().isdigit() else None
+
+
+@router.post("/admin/units")
+async def unit_create(
+    request: Request,
+    auth: Actor,
+    name: Annotated[str, Form()],
+    kind: Annotated[str, Form()],
+    parent_id: Annotated[str, Form()] = "",
+    escalates_to_id: Annotated[str, Form()] = "",
+    positions: Annotated[str, Form()] = "",
+) -> Response:
+    """Create a unit (name, kind, parent, next rung of the ladder, positions)."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    try:
+        data = UnitCreate(
+            name=name,
+            kind=UnitKind(kind),
+            parent_id=_optional_id(parent_id),
+            escalates_to_id=_optional_id(escalates_to_id),
+            positions=_lines(positions),
+        )
+    except (ValidationError, ValueError) as exc:
+        raise invalid("Thông tin đơn vị chưa hợp lệ (tên từ 2 ký tự, loại đơn vị).") from exc
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await users.create_unit(session, data=data, actor_id=auth.user.id)
+    return redirect("/admin/units?done=unit")
+
+
+@router.post("/admin/invites")
+async def invite_create(
+    request: Request,
+    auth: Actor,
+    role: Annotated[str, Form()],
+    unit_id: Annotated[int, Form()],
+    uses: Annotated[int, Form()] = 1,
+    valid_days: Annotated[int, Form()] = 7,
+) -> Response:
+    """Create an invitation code the person types into the bot (/start CODE)."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    try:
+        role_value = Role(role)
+    except ValueError as exc:
+        raise invalid("Vai trò không hợp lệ.") from exc
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await invites.create_invite(
+            session,
+            role=role_value,
+            unit_id=unit_id,
+            created_by_id=auth.user.id,
+            uses=uses,
+            valid_days=valid_days,
+        )
+    return redirect("/admin/units?done=invite")
+
+
+@router.post("/admin/users/{user_id}/role")
+async def user_role(
+    request: Request, auth: Actor, user_id: int, role: Annotated[str, Form()]
+) -> Response:
+    """Change a person's role."""
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await users.set_role(session, user_id=user_id, role=role, actor=auth.user)
+    return redirect("/admin/units?done=role")
+
+
+@router.post("/admin/users/{user_id}/active")
+async def user_active(
+    request: Request, auth: Actor, user_id: int, active: Annotated[bool, Form()]
+) -> Response:
+    """Lock or unlock an account."""
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await users.set_active(session, user_id=user_id, active=active, actor=auth.user)
+    return redirect("/admin/units?done=active")
+
+
+@router.get("/admin/rubric")
+async def rubric_page(request: Request, auth: Viewer, done: str = "") -> HTMLResponse:
+    """The current rubric as an editable table (plus an empty row to add a criterion)."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        current = await rubrics.current_rubric(session)
+    criteria = rubrics.parse_criteria(current.criteria)
+    return render(
+        request,
+        "admin_rubric.html",
+        auth,
+        rubric=current,
+        criteria=criteria,
+        done=DONE.get(done, ""),
+    )
+
+
+@router.post("/admin/rubric")
+async def rubric_save(request: Request, auth: Actor) -> Response:
+    """Save the edited table as a new rubric version (rows with an empty key are dropped)."""
+    ctx = ctx_of(request)
+    form = await request.form()
+    columns = ("key", "name", "description", "weight", "scale_min", "scale_max", "pass_mark")
+    values = {c: [str(v) for v in form.getlist(c)] for c in columns}
+    gates = {str(v) for v in form.getlist("gate")}
+    rows = []
+    for i, key in enumerate(values["key"]):
+        if not key.strip():
+            continue
+        row: dict[str, object] = {c: values[c][i] if i < len(values[c]) else "" for c in columns}
+        row["gate"] = key.strip() in gates
+        row["pass_mark"] = row["pass_mark"] or None
+        rows.append(row)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await rubrics.update_rubric(
+            session, actor_id=auth.user.id, criteria=rows, note=str(form.get("note") or "")
+        )
+    return redirect("/admin/rubric?done=rubric")
+
+
+@router.get("/admin/audit")
+async def audit_page(
+    request: Request, auth: Viewer, entity: str = "", page: int = 1, verify: bool = False
+) -> HTMLResponse:
+    """Newest audit entries, and on request a verification of the whole hash chain."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    size = 100
+    page = max(page, 1)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        rows = await audit.entries(
+            session, entity=entity or None, limit=size, offset=(page - 1) * size
+        )
+        report = await audit.verify(session) if verify else None
+        names = {u.id: u.full_name for u in await users.list_users(session, limit=1000)}
+    return render(
+        request,
+        "admin_audit.html",
+        auth,
+        rows=rows,
+        report=report,
+        names=names,
+        entity=entity,
+        page=page,
+        more=len(rows) == size,
+    )
