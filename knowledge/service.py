@@ -46,6 +46,7 @@ from knowledge.queries import (
 )
 
 __all__ = [
+    "STATUS_LABELS",
     "DocumentPage",
     "ImportResult",
     "KnowledgeStats",
@@ -71,6 +72,15 @@ STARTER_SOURCE_PREFIX = "starter/"
 _VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 ImportStatus = Literal["created", "new_version", "updated", "restored", "unchanged", "skipped"]
+# What fronts show for each import status.
+STATUS_LABELS: dict[str, str] = {
+    "created": "đã thêm mới",
+    "new_version": "đã cập nhật thành phiên bản mới",
+    "updated": "đã cập nhật thông tin văn bản",
+    "restored": "đã khôi phục văn bản đã gỡ",
+    "unchanged": "không thay đổi (nội dung đã có)",
+    "skipped": "bỏ qua (văn bản đã bị gỡ)",
+}
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,11 @@ class ImportResult:
     title: str
     articles: int
     chunks: int
+
+    @property
+    def status_label(self) -> str:
+        """The status in Vietnamese, for bot and web replies."""
+        return STATUS_LABELS[self.status]
 
 
 async def import_parsed(
