@@ -1,0 +1,308 @@
+"""Storing parsed documents: versioned import by content hash, retire, the KB revision.
+
+Every change bumps `KnowledgeState.revision` (so the search index can tell it is stale) and
+writes an audit entry, in the caller's transaction: services flush, the edge commits, and after
+committing the edge calls `retriever.sync()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit.service import record
+from core.db import utcnow
+from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.users.enums import Role
+from core.users.models import Unit, User
+from knowledge.importers.base import DocumentMeta, ParsedDocument
+from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState, Scope
+from knowledge.normalize import fold
+from knowledge.queries import get_document
+
+ImportStatus = Literal["created", "new_version", "updated", "restored", "unchanged", "skipped"]
+# What fronts show for each import status.
+STATUS_LABELS: dict[str, str] = {
+    "created": "đã thêm mới",
+    "new_version": "đã cập nhật thành phiên bản mới",
+    "updated": "đã cập nhật thông tin văn bản",
+    "restored": "đã khôi phục văn bản đã gỡ",
+    "unchanged": "không thay đổi (nội dung đã có)",
+    "skipped": "bỏ qua (văn bản đã bị gỡ)",
+}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did to one document."""
+
+    document_id: int
+    version_id: int
+    version_number: int
+    status: ImportStatus
+    title: str
+    articles: int
+    chunks: int
+
+    @property
+    def status_label(self) -> str:
+        """The status in Vietnamese, for bot and web replies."""
+        return STATUS_LABELS[self.status]
+
+
+async def import_parsed(
+    session: AsyncSession,
+    parsed: ParsedDocument,
+    *,
+    actor_id: int | None = None,
+    revive: bool = True,
+) -> ImportResult:
+    """Store a parsed document: unchanged content is a no-op, changed content a new version.
+
+    The old version's chunks are deactivated (kept for audit). `revive=False` leaves a retired
+    document retired instead of bringing it back. `actor_id=None` means the system (CLI, seed).
+    """
+    await _require_admin(session, actor_id)
+    meta = parsed.meta
+    unit_id = await _resolve_unit(session, meta)
+    doc = await session.scalar(select(Document).where(Document.key == meta.resolved_key))
+    if doc is None:
+        doc = Document(key=meta.resolved_key, versions=[], created_at=utcnow())
+        _apply_meta(doc, meta, unit_id)
+        session.add(doc)
+        await session.flush()
+        links = await _supersede(session, doc, meta)
+        version = await _add_version(session, doc, parsed, actor_id)
+        return await _finish(session, doc, version, parsed, "created", actor_id, links)
+
+    current = next((v for v in doc.versions if v.is_current), None)
+    if doc.retired_at is not None and not revive:
+        return _result(doc, current, parsed, "skipped")
+    changed = _apply_meta(doc, meta, unit_id) + await _supersede(session, doc, meta)
+    if current is not None and current.content_hash == parsed.content_hash:
+        if doc.retired_at is not None:
+            doc.retired_at = None
+            await _set_active(session, current.id, True)
+            return await _finish(session, doc, current, parsed, "restored", actor_id)
+        if not changed:
+            return _result(doc, current, parsed, "unchanged")
+        return await _finish(session, doc, current, parsed, "updated", actor_id, changed)
+    if current is not None:
+        current.is_current = False
+        current.retired_at = utcnow()
+        await _set_active(session, current.id, False)
+    doc.retired_at = None
+    version = await _add_version(session, doc, parsed, actor_id)
+    return await _finish(session, doc, version, parsed, "new_version", actor_id, changed)
+
+
+async def import_documents(
+    session: AsyncSession,
+    documents: list[ParsedDocument],
+    *,
+    actor_id: int | None = None,
+) -> list[ImportResult]:
+    """Import several parsed documents (e.g. every document of a JSONL file) in order."""
+    return [await import_parsed(session, d, actor_id=actor_id) for d in documents]
+
+
+async def retire_document(
+    session: AsyncSession, *, document_id: int, actor_id: int | None = None
+) -> Document:
+    """Take a document out of search (its chunks are deactivated); its versions stay for audit."""
+    await _require_admin(session, actor_id)
+    doc = await get_document(session, document_id=document_id)
+    if doc.retired_at is not None:
+        raise DomainError(ErrorCode.CONFLICT, "Văn bản này đã được gỡ khỏi cơ sở tri thức.")
+    doc.retired_at = doc.updated_at = utcnow()
+    await session.execute(update(Chunk).where(Chunk.document_id == doc.id).values(active=False))
+    revision = await bump_revision(session)
+    await record(
+        session,
+        actor_id=actor_id,
+        action="kb.retire",
+        entity="document",
+        entity_id=doc.id,
+        data={"title": doc.title, "revision": revision},
+    )
+    return doc
+
+
+async def bump_revision(session: AsyncSession) -> int:
+    """Increase the knowledge-base revision by one and return the new value."""
+    result = await session.execute(
+        update(KnowledgeState)
+        .where(KnowledgeState.id == 1)
+        .values(revision=KnowledgeState.revision + 1)
+        .returning(KnowledgeState.revision)
+    )
+    revision = result.scalar()
+    if revision is None:  # the migration seeds the row; recreate it if someone deleted it
+        session.add(KnowledgeState(id=1, revision=1))
+        await session.flush()
+        return 1
+    return int(revision)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+async def _require_admin(session: AsyncSession, actor_id: int | None) -> None:
+    if actor_id is None:
+        return
+    user = await session.get(User, actor_id)
+    if user is None or not user.active or user.role != Role.ADMIN:
+        raise forbidden("Chỉ quản trị viên mới được thay đổi cơ sở tri thức.")
+
+
+async def user_by_id(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("người dùng")
+    return user
+
+
+async def _resolve_unit(session: AsyncSession, meta: DocumentMeta) -> int | None:
+    if meta.scope == Scope.NATIONAL:
+        return None
+    if meta.scope_unit_id is not None:
+        return meta.scope_unit_id
+    if not meta.scope_unit:
+        raise DomainError(
+            ErrorCode.INVALID, "Văn bản phạm vi tỉnh/đơn vị cần ghi rõ đơn vị (scope_unit)."
+        )
+    unit_id = await session.scalar(select(Unit.id).where(Unit.name == meta.scope_unit))
+    if unit_id is None:
+        raise DomainError(ErrorCode.INVALID, f"Không tìm thấy đơn vị “{meta.scope_unit}”.")
+    return unit_id
+
+
+def _apply_meta(doc: Document, meta: DocumentMeta, unit_id: int | None) -> list[str]:
+    """Copy metadata onto the document; return the names of fields that changed."""
+    values: dict[str, Any] = {
+        "kind": meta.kind,
+        "number": meta.number[:100] if meta.number else None,
+        "title": meta.title[:500],
+        "issuer": meta.issuer[:200] if meta.issuer else None,
+        "issued_on": meta.issued_on,
+        "effective_from": meta.effective_from,
+        "expires_on": meta.expires_on,
+        "scope": meta.scope,
+        "scope_unit_id": unit_id,
+        "positions": list(meta.positions),
+        "meta": dict(meta.extra),
+    }
+    changed = [k for k, v in values.items() if getattr(doc, k, None) != v]
+    for name in changed:
+        setattr(doc, name, values[name])
+    if changed:
+        doc.updated_at = utcnow()
+    return changed
+
+
+async def _supersede(session: AsyncSession, doc: Document, meta: DocumentMeta) -> list[str]:
+    """Mark the documents `meta.supersedes` names as replaced by `doc` (search drops them)."""
+    changed = []
+    for ref in meta.supersedes:
+        old = await session.scalar(
+            select(Document).where(
+                (Document.key == fold(ref)[:300])
+                | (Document.number == ref)
+                | (Document.title == ref)
+            )
+        )
+        if old is None:
+            raise DomainError(ErrorCode.INVALID, f"Không tìm thấy văn bản bị thay thế “{ref}”.")
+        if old.id != doc.id and old.superseded_by_id != doc.id:
+            old.superseded_by_id = doc.id
+            old.updated_at = utcnow()
+            changed.append(f"supersedes:{old.id}")
+    return changed
+
+
+async def _add_version(
+    session: AsyncSession, doc: Document, parsed: ParsedDocument, actor_id: int | None
+) -> DocumentVersion:
+    number = max((v.number for v in doc.versions), default=0) + 1
+    version = DocumentVersion(
+        document_id=doc.id,
+        number=number,
+        content_hash=parsed.content_hash,
+        source_name=parsed.source_name[:300],
+        text=parsed.text,
+        is_current=True,
+        created_by_id=actor_id,
+        created_at=utcnow(),
+    )
+    doc.versions.append(version)
+    await session.flush()
+    rows = [
+        {
+            "version_id": version.id,
+            "document_id": doc.id,
+            "external_id": c.external_id[:300] if c.external_id else None,
+            "ordinal": i,
+            "citation": c.citation[:500],
+            "article": c.article[:20] if c.article else None,
+            "clause": c.clause[:20] if c.clause else None,
+            "point": c.point[:20] if c.point else None,
+            "heading": c.heading[:500],
+            "text": c.text,
+            "active": True,
+        }
+        for i, c in enumerate(parsed.chunks)
+    ]
+    if rows:
+        # One executemany: thousands of chunks insert in well under a second.
+        await session.execute(insert(Chunk), rows)
+    return version
+
+
+async def _set_active(session: AsyncSession, version_id: int, active: bool) -> None:
+    await session.execute(update(Chunk).where(Chunk.version_id == version_id).values(active=active))
+
+
+async def _finish(
+    session: AsyncSession,
+    doc: Document,
+    version: DocumentVersion,
+    parsed: ParsedDocument,
+    status: ImportStatus,
+    actor_id: int | None,
+    changed: list[str] | None = None,
+) -> ImportResult:
+    revision = await bump_revision(session)
+    await record(
+        session,
+        actor_id=actor_id,
+        action=f"kb.{status}",
+        entity="document",
+        entity_id=doc.id,
+        data={
+            "title": doc.title,
+            "version": version.number,
+            "content_hash": version.content_hash,
+            "chunks": len(parsed.chunks),
+            "source": parsed.source_name,
+            "changed": changed or [],
+            "revision": revision,
+        },
+    )
+    return _result(doc, version, parsed, status)
+
+
+def _result(
+    doc: Document, version: DocumentVersion | None, parsed: ParsedDocument, status: ImportStatus
+) -> ImportResult:
+    return ImportResult(
+        document_id=doc.id,
+        version_id=version.id if version else 0,
+        version_number=version.number if version else 0,
+        status=status,
+        title=doc.title,
+        articles=parsed.articles,
+        chunks=len(parsed.chunks),
+    )
