@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import (
     admin,
+    analytics,
     auth,
     cases,
     home,
@@ -24,7 +25,18 @@ from api.web.common import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-for module in (auth, home, tryask, knowledge, queue, cases, precedents, initiatives, admin):
+for module in (
+    auth,
+    home,
+    tryask,
+    knowledge,
+    queue,
+    cases,
+    precedents,
+    initiatives,
+    admin,
+    analytics,
+):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -1,0 +1,177 @@
+"""Analytics for supervisors (their units) and admins: charts and a CSV export.
+
+Figures come from core.cases.stats (queue) and core.stats.questions (questions asked); this
+module only picks a period, draws and exports them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.web.charts import BAD, BAR, GOOD, bar_list, column_chart, split_bar
+from api.web.common import Viewer, WebRoute, ctx_of, render
+from api.web.queue import status_label
+from core.cases import stats as case_stats
+from core.cases.stats import CaseStats
+from core.db import unit_of_work
+from core.errors import invalid
+from core.stats import questions as question_stats
+from core.stats.questions import QuestionStats
+from core.users.access import require_role
+from core.users.enums import Role
+from core.users.models import User
+
+router = APIRouter(route_class=WebRoute)
+DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Period:
+    """A date range in local time, [start, end] inclusive."""
+
+    start: date
+    end: date
+    tz: ZoneInfo
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time.min, self.tz)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time.min, self.tz)
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+def _period(request: Request, start: str, end: str) -> Period:
+    tz = ZoneInfo(ctx_of(request).settings.timezone)
+    today = datetime.now(tz).date()
+    try:
+        last = date.fromisoformat(end) if end else today
+        first = date.fromisoformat(start) if start else last - timedelta(days=DEFAULT_DAYS - 1)
+    except ValueError as exc:
+        raise invalid("Ngày không hợp lệ (định dạng YYYY-MM-DD).") from exc
+    if first > last or (last - first).days > 366:
+        raise invalid("Khoảng thời gian phải từ 1 đến 366 ngày.")
+    return Period(first, last, tz)
+
+
+async def _figures(
+    request: Request, actor: User, period: Period
+) -> tuple[CaseStats, QuestionStats]:
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        cases = await case_stats.case_stats(
+            session, actor=actor, settings=ctx.settings, since=period.since, until=period.until
+        )
+        questions = await question_stats.question_stats(
+            session, actor=actor, since=period.since, until=period.until, examples=15
+        )
+    return cases, questions
+
+
+def _topics(cases: CaseStats, limit: int = 10) -> list[tuple[str, int]]:
+    return sorted(cases.by_topic.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+@router.get("/analytics")
+async def analytics_page(
+    request: Request, auth: Viewer, start: str = "", end: str = ""
+) -> HTMLResponse:
+    """Charts over the chosen period (default: the last 30 days)."""
+    require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
+    period = _period(request, start, end)
+    cases, questions = await _figures(request, auth.user, period)
+    per_day = [(d.strftime("%d/%m"), float(questions.per_day.get(d, 0))) for d in period.days()]
+    from_kb = max(questions.questions - questions.escalated, 0)
+    sla_rows = [
+        (u.unit_name, u.sla_rate or 0.0, GOOD if (u.sla_rate or 0) >= 0.8 else BAD)
+        for u in cases.by_unit
+        if u.answered
+    ]
+    helpful = questions.helpful + cases.feedback.get("helpful", 0)
+    unhelpful = questions.unhelpful + cases.feedback.get("unhelpful", 0)
+    return render(
+        request,
+        "analytics.html",
+        auth,
+        period=period,
+        cases=cases,
+        questions=questions,
+        from_kb=from_kb,
+        chart_per_day=column_chart(per_day, title="Số câu hỏi mỗi ngày"),
+        chart_share=split_bar(
+            [
+                ("Trả lời từ kho tri thức", from_kb, GOOD),
+                ("Chuyển xin ý kiến", questions.escalated, BAR),
+            ],
+            title="Tỷ lệ trả lời từ kho tri thức và chuyển xin ý kiến",
+        ),
+        chart_sla=bar_list(
+            sla_rows, title="Tỷ lệ trả lời đúng hạn theo đơn vị", maximum=1.0, percent=True
+        ),
+        chart_topics=bar_list(
+            [(topic, float(n), BAR) for topic, n in _topics(cases)],
+            title="Chủ đề xin ý kiến nhiều nhất",
+        ),
+        chart_feedback=bar_list(
+            [("Hữu ích", float(helpful), GOOD), ("Chưa đúng", float(unhelpful), BAD)],
+            title="Đánh giá của người hỏi",
+        ),
+        status_label=status_label,
+    )
+
+
+@router.get("/analytics.csv")
+async def analytics_csv(request: Request, auth: Viewer, start: str = "", end: str = "") -> Response:
+    """The same figures as CSV (UTF-8 with BOM so spreadsheet programs show Vietnamese)."""
+    require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
+    period = _period(request, start, end)
+    cases, questions = await _figures(request, auth.user, period)
+    buffer = io.StringIO()
+    out = csv.writer(buffer)
+    out.writerow(["Mục", "Khoá", "Giá trị", "Ghi chú"])
+    out.writerow(["Khoảng thời gian", period.start.isoformat(), period.end.isoformat(), ""])
+    for key, value in (
+        ("Số câu hỏi", questions.questions),
+        ("Chưa có trong kho tri thức", questions.not_covered),
+        ("Độ tin cậy thấp", questions.low_confidence),
+        ("Chuyển xin ý kiến", questions.escalated),
+        ("Hữu ích", questions.helpful),
+        ("Chưa đúng", questions.unhelpful),
+        ("Xin ý kiến", cases.total),
+        ("Đã trả lời", cases.answered),
+        ("Trả lời đúng hạn", cases.on_time),
+        ("Quá hạn đang mở", cases.overdue_open),
+        ("Thời gian trả lời trung vị (giờ)", cases.median_hours_to_answer),
+        ("Thời gian trả lời trung vị (giờ làm việc)", cases.median_working_hours_to_answer),
+    ):
+        out.writerow(["Tổng", key, "" if value is None else value, ""])
+    for day in period.days():
+        out.writerow(["Câu hỏi theo ngày", day.isoformat(), questions.per_day.get(day, 0), ""])
+    for u in cases.by_unit:
+        rate = "" if u.sla_rate is None else f"{u.sla_rate:.4f}"
+        out.writerow(
+            ["Đúng hạn theo đơn vị", u.unit_name, rate, f"{u.on_time}/{u.answered} đã trả lời"]
+        )
+    for topic, n in _topics(cases, limit=100):
+        out.writerow(["Chủ đề xin ý kiến", topic, n, ""])
+    for status, n in sorted(cases.by_status.items()):
+        out.writerow(["Trạng thái xin ý kiến", status_label(status), n, ""])
+    for item in questions.not_covered_recent:
+        out.writerow(["Câu hỏi chưa có hướng dẫn", item.created_at.isoformat(), item.query, ""])
+    name = f"thong-ke-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
