@@ -110,6 +110,7 @@ async def create_initiative(
         period=data.period,
         settings=ctx.settings,
         embedder=ctx.retriever.embedder,
+        notify_author=True,  # an API/web submitter also gets the receipt in Telegram
     )
     return SubmitResult(
         initiative=InitiativeRead.of(initiative), similar=[SimilarRead.of(s) for s in similar]

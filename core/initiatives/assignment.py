@@ -7,16 +7,17 @@ suggestions and manual assignment alike.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.service import record
 from core.cases.calendar import WorkCalendar, add_working_time, working_time_between
 from core.config import Settings
-from core.db import utcnow
+from core.db import unit_of_work, utcnow
 from core.errors import conflict, invalid, not_found
 from core.initiatives import notify
 from core.initiatives.enums import AuthorStatus, EvaluationStatus, InitiativeStatus
@@ -32,6 +33,7 @@ from core.initiatives.service import (
 from core.users.enums import Role
 from core.users.models import User, supervisor_units
 
+log = logging.getLogger(__name__)
 S = InitiativeStatus
 # Statuses in which evaluators may be added (a third one after a disagreement included).
 ASSIGNABLE = frozenset({S.SUBMITTED, S.SCREENING, S.UNDER_EVALUATION, S.EVALUATED})
@@ -304,3 +306,17 @@ async def send_due_reminders(
         sent += 1
     await session.flush()
     return sent
+
+
+async def sweep_reminders(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    now: datetime | None = None,
+) -> int:
+    """One reminder pass in its own transaction, for the worker loop; never raises."""
+    try:
+        async with unit_of_work(sessionmaker) as session:
+            return await send_due_reminders(session, settings=settings, now=now)
+    except Exception:
+        log.exception("initiative reminder sweep failed")
+        return 0

@@ -160,8 +160,13 @@ async def submit_initiative(
     period: str = "",
     settings: Settings | None = None,
     embedder: TextEncoder | None = None,
+    notify_author: bool = False,
 ) -> tuple[Initiative, list[SimilarInitiative]]:
-    """Log a new initiative, store its vector, and return it with similar ones from any unit."""
+    """Log a new initiative, store its vector, and return it with similar ones from any unit.
+
+    `notify_author` also queues a Telegram receipt; the bot leaves it off because its own
+    reply already carries the number.
+    """
     settings = settings or Settings.model_construct()
     author = await load_user(session, author_id)
     if author.role not in SUBMITTER_ROLES:
@@ -204,7 +209,8 @@ async def submit_initiative(
         entity_id=initiative.id,
         data={"number": initiative.number, "similar": [s.number for s in similar]},
     )
-    await notify.notify_authors(session, initiative)
+    if notify_author:
+        await notify.notify_authors(session, initiative)
     return initiative, similar
 
 

@@ -3,12 +3,14 @@ status notifications and deadline reminders."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.audit.models import AuditEntry
 from core.config import Settings
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
@@ -208,10 +210,10 @@ async def test_full_flow_blind_scoring_and_recognition(
             )
         ]
         keys = list(await session.scalars(select(OutboxMessage.idempotency_key)))
-    # One message per status change: submitted, screening, under evaluation, evaluated, recognised.
-    assert len(to_author) == 5
+    # One message per status change: screening, under evaluation, evaluated, recognised.
+    assert len(to_author) == 4
     for fragment, text in zip(
-        ["Đã tiếp nhận", "Đang sơ loại", "Đang chấm điểm", "Đã chấm xong", "Được công nhận"],
+        ["Đang sơ loại", "Đang chấm điểm", "Đã chấm xong", "Được công nhận"],
         to_author,
         strict=True,
     ):
@@ -354,7 +356,7 @@ async def test_needs_info_round_trip_and_transitions(
             )
         ]
     assert any("Bổ sung số liệu &lt;trước/sau&gt;" in t for t in texts)
-    assert len(texts) == 3  # received, needs info, submitted again
+    assert len(texts) == 2  # needs info, submitted again
 
 
 async def test_reminders_at_50_80_100_percent_once(
@@ -373,8 +375,7 @@ async def test_reminders_at_50_80_100_percent_once(
     await _score(sessionmaker, world.eval_2, initiative.id, GOOD)
 
     async def sweep(at: datetime) -> int:
-        async with unit_of_work(sessionmaker) as session:
-            return await assignment.send_due_reminders(session, settings=settings, now=at)
+        return await assignment.sweep_reminders(sessionmaker, settings, now=at)
 
     assert await sweep(start + timedelta(days=2)) == 0
     assert await sweep(datetime(2026, 3, 9, 6, 0, tzinfo=UTC)) == 1  # past half-way
@@ -396,3 +397,25 @@ async def test_reminders_at_50_80_100_percent_once(
     assert f"initiative:{iid}:remind:{world.eval_1}:3" in keys
     assert f"initiative:{iid}:overdue:{world.eval_1}:{world.admin}" in keys
     assert not any(k.startswith(f"initiative:{iid}:remind:{world.eval_2}") for k in keys)
+
+
+async def test_simultaneous_last_scores_complete_the_evaluation_once(
+    sessionmaker: SM, settings: Settings, world: World
+) -> None:
+    initiative = await _submit(sessionmaker, settings, world.cadre_a)
+    await _assign(sessionmaker, settings, world, initiative.id, [world.eval_1, world.eval_2])
+    await asyncio.gather(
+        _score(sessionmaker, world.eval_1, initiative.id, GOOD),
+        _score(sessionmaker, world.eval_2, initiative.id, GOOD),
+    )
+    assert await _status(sessionmaker, initiative.id) == InitiativeStatus.EVALUATED
+    async with sessionmaker() as session:
+        moves = list(
+            await session.scalars(
+                select(AuditEntry.action).where(
+                    AuditEntry.entity == "initiative",
+                    AuditEntry.action == "initiative.evaluated",
+                )
+            )
+        )
+    assert moves == ["initiative.evaluated"]

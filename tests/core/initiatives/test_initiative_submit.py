@@ -36,7 +36,12 @@ async def test_submit_numbers_records_and_notifies(
         {"kind": "document", "path": "initiatives/bang-thong-ke.pdf", "name": "bảng.pdf"},
     ]
     initiative, similar = await _submit(
-        sessionmaker, settings, world.cadre_a, attachments=attachments, title="Mã QR <b>sổ</b>"
+        sessionmaker,
+        settings,
+        world.cadre_a,
+        attachments=attachments,
+        title="Mã QR <b>sổ</b>",
+        notify_author=True,
     )
     assert re.fullmatch(r"SK-\d{4}-\d{6}", initiative.number)
     assert initiative.number.endswith(f"{initiative.id:06d}")
@@ -51,6 +56,10 @@ async def test_submit_numbers_records_and_notifies(
     assert initiative.number in messages[0].text
     assert "&lt;b&gt;sổ&lt;/b&gt;" in messages[0].text  # the title is escaped
     assert [a.action for a in audit] == ["initiative.submit"]
+    # The bot shows the number itself, so by default no second (outbox) receipt is queued.
+    await _submit(sessionmaker, settings, world.cadre_a2)
+    async with sessionmaker() as session:
+        assert len((await session.scalars(select(OutboxMessage))).all()) == 1
 
 
 @pytest.mark.parametrize(
