@@ -268,3 +268,107 @@ async def test_supervisor_sees_only_their_units_cases(
     claim = await client.post(f"/cases/{case.id}/claim", data={"csrf_token": token})
     assert claim.status_code == 404
     assert case.number not in (await client.get("/queue")).text
+
+
+async def test_forward_moves_the_case_up_the_ladder(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    from core.cases import service as cases
+    from core.cases.schemas import CaseCreate
+    from core.users.models import Unit
+
+    async with unit_of_work(ctx.sessionmaker) as session:
+        commune = await session.get(Unit, people.commune_id)
+        assert commune is not None and commune.escalates_to_id is not None
+        upper = await users.create_user(
+            session,
+            full_name="Hồ Cấp Trên",
+            role="supervisor",
+            unit_id=commune.escalates_to_id,
+            actor_id=None,
+        )
+        cadre = await users.require_user(session, user_id=people.people["cadre"].id)
+        case = await cases.create_case(
+            session,
+            actor=cadre,
+            data=CaseCreate(question="Hộ kinh doanh xin dựng mái che tạm trên vỉa hè được không?"),
+            settings=ctx.settings,
+        )
+    token = await login(client, people.people["supervisor"].token)
+    page = await client.get(f"/cases/{case.id}")
+    assert 'id="forward"' in page.text and 'id="claim"' in page.text
+    moved = await client.post(
+        f"/cases/{case.id}/forward", data={"csrf_token": token, "note": "Vượt thẩm quyền xã"}
+    )
+    assert moved.status_code == 303
+    async with unit_of_work(ctx.sessionmaker) as session:
+        after = await cases.get_case(session, actor=upper, case_id=case.id)
+    assert after.status == "forwarded" and after.level_unit_id == commune.escalates_to_id
+    # Answering an empty text is refused with a Vietnamese message, nothing changes.
+    empty = await client.post(f"/cases/{case.id}/answer", data={"csrf_token": token, "text": " "})
+    assert empty.status_code == 422 and "chưa hợp lệ" in empty.text
+
+
+async def test_knowledge_upload_rejects_unknown_files_and_retire_reindex_work(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    token = await login(client, people.people["admin"].token)
+    bad = await client.post(
+        "/kb/upload",
+        data={"csrf_token": token},
+        files={"file": ("virus.exe", b"MZ\x90\x00", "application/octet-stream")},
+    )
+    assert bad.status_code == 415 and "Không hỗ trợ" in bad.text
+    text = "Điều 1. Phạm vi\nHướng dẫn mẫu về lịch tiếp công dân tại trụ sở xã.\n"
+    preview = await client.post(
+        "/kb/upload",
+        data={"csrf_token": token, "kind": "guidance"},
+        files={"file": ("lich-tiep-dan.md", text.encode(), "text/markdown")},
+    )
+    assert preview.status_code == 200 and 'id="preview-articles">1<' in preview.text
+    staged = re.search(r'name="staged" value="([^"]+)"', preview.text)
+    assert staged
+    # A staged name of another user (or a path) is refused.
+    forged = await client.post(
+        "/kb/import",
+        data={"csrf_token": token, "staged": "../../etc/passwd", "filename": "x.md"},
+    )
+    assert forged.status_code == 422
+    imported = await client.post(
+        "/kb/import",
+        data={"csrf_token": token, "staged": staged.group(1), "filename": "lich-tiep-dan.md"},
+    )
+    assert imported.status_code == 303
+    doc_url = imported.headers["location"].split("?")[0]
+    doc_id = int(doc_url.rsplit("/", 1)[1])
+    assert ctx.retriever.status().chunks == 1
+    panel = await client.post("/kb/reindex", data={"csrf_token": token})
+    assert panel.status_code == 200 and 'id="reindex-state"' in panel.text
+    for _ in range(100):
+        progress = await client.get("/kb/reindex/progress")
+        if "Đang cập nhật" not in progress.text:
+            break
+    assert "khớp với kho tri thức" in progress.text
+    retired = await client.post(f"/kb/{doc_id}/retire", data={"csrf_token": token})
+    assert retired.status_code == 303
+    assert 'id="retired"' in (await client.get(doc_url)).text
+    assert ctx.retriever.status().chunks == 0
+
+
+async def test_code_request_does_not_reveal_whether_an_account_exists(
+    client: httpx.AsyncClient, people: World
+) -> None:
+    answers = []
+    for telegram_id in (people.people["cadre"].telegram_id, 123456789):
+        page = await client.get("/login")
+        response = await client.post(
+            "/login/code/request",
+            data={"csrf_token": csrf(page.text), "telegram_id": str(telegram_id)},
+        )
+        answers.append((response.status_code, 'id="code-sent"' in response.text))
+    assert answers == [(200, True), (200, True)]
+    page = await client.get("/login")
+    wrong = await client.post(
+        "/login/code", data={"csrf_token": csrf(page.text), "code": "ABCD-EFGH"}
+    )
+    assert wrong.status_code == 401 and "không đúng" in wrong.text
