@@ -76,16 +76,26 @@ class _Line(NamedTuple):
     point: str | None
 
 
-def parse_articles(text: str) -> list[Article]:
-    """The articles of a legal text in order; text before the first article is not included."""
-    articles: list[Article] = []
-    current: tuple[str, str] | None = None
+def parse_blocks(text: str) -> list[Article | Section]:
+    """A legal text's articles in order, plus the text under plain markdown headings that
+    follow the first article (annexes, notes), so nothing after it is silently dropped.
+
+    Text before the first article (issuing body, "Căn cứ ..." preamble) is not included.
+    """
+    blocks: list[Article | Section] = []
+    # The open block: ("article", number, title) or ("section", heading, "") or None.
+    current: tuple[str, str, str] | None = None
     body: list[str] = []
     skip_title = False
 
     def close() -> None:
-        if current is not None:
-            articles.append(Article(current[0], current[1], "\n".join(body).strip()))
+        content = "\n".join(body).strip()
+        if current is None:
+            return
+        if current[0] == "article":
+            blocks.append(Article(current[1], current[2], content))
+        elif content:
+            blocks.append(Section(current[1], content))
 
     for raw in text.split("\n"):
         line = raw.strip()
@@ -95,15 +105,25 @@ def parse_articles(text: str) -> list[Article]:
                 continue  # the title line of a "Chương II" heading written on two lines
         if match := ARTICLE_RE.match(line):
             close()
-            current, body = (match.group(1), _strip_md(match.group(2))), []
-        elif (division := DIVISION_RE.match(line)) or MD_HEADING_RE.match(line):
+            current, body = ("article", match.group(1), _strip_md(match.group(2))), []
+        elif division := DIVISION_RE.match(line):
             close()
             current, body = None, []
-            skip_title = division is not None and not division.group(1)
+            skip_title = not division.group(1)
+        elif heading := MD_HEADING_RE.match(line):
+            close()
+            seen_article = any(isinstance(b, Article) for b in blocks)
+            current = ("section", _strip_md(heading.group(1)), "") if seen_article else None
+            body = []
         elif current is not None and not PAGE_NUMBER_RE.match(line):
             body.append(line)
     close()
-    return articles
+    return blocks
+
+
+def parse_articles(text: str) -> list[Article]:
+    """The articles of a legal text in order."""
+    return [b for b in parse_blocks(text) if isinstance(b, Article)]
 
 
 def parse_sections(text: str) -> list[Section]:
@@ -126,14 +146,20 @@ def chunk_text(
     text: str, *, title: str, chunk_words: int, chunk_step: int
 ) -> tuple[list[ChunkDraft], int]:
     """Chunks of a whole document and its number of articles (0 for a non-legal text)."""
-    articles = parse_articles(text)
+    blocks = parse_blocks(text)
+    articles = sum(isinstance(b, Article) for b in blocks)
     if articles:
-        chunks = [
-            c
-            for a in articles
-            for c in chunk_article(a, title=title, chunk_words=chunk_words, chunk_step=chunk_step)
-        ]
-        return chunks, len(articles)
+        chunks: list[ChunkDraft] = []
+        for block in blocks:
+            if isinstance(block, Article):
+                chunks += chunk_article(
+                    block, title=title, chunk_words=chunk_words, chunk_step=chunk_step
+                )
+            else:
+                chunks += chunk_section(
+                    block, title=title, chunk_words=chunk_words, chunk_step=chunk_step
+                )
+        return chunks, articles
     chunks = [
         c
         for s in parse_sections(text)

@@ -134,3 +134,18 @@ def test_article_heading_variants() -> None:
         ("5a", "Tên điều bổ sung"),
     ]
     assert "Điều 6 của Luật này" in articles[1].body
+
+
+def test_annex_under_a_plain_heading_after_the_articles_is_kept() -> None:
+    text = normalize(
+        "# Quy chế mẫu\nCăn cứ quy định hiện hành.\n\nĐiều 1. Áp dụng\nÁp dụng cho xã mẫu.\n\n"
+        "## Phụ lục: Mẫu sổ theo dõi\nSổ gồm các cột: ngày, người đến, nội dung, kết quả."
+    )
+    chunks, articles = chunk_text(text, title="Quy chế mẫu", chunk_words=150, chunk_step=110)
+    assert articles == 1
+    assert [c.citation for c in chunks] == [
+        "Quy chế mẫu, Điều 1",
+        "Quy chế mẫu, Phụ lục: Mẫu sổ theo dõi",
+    ]
+    # The preamble before the first article is not a chunk.
+    assert all("Căn cứ" not in c.text for c in chunks)
