@@ -63,51 +63,56 @@ async def embed_question(encoder: QueryEncoder | None, text: str) -> list[float]
     return [round(float(x), 6) for x in matrix[0]]
 
 
-def similarity(case: Case, other: Case) -> float:
+def similarity(
+    question: str, vector: list[float] | None, other_question: str, other_vector: list[float] | None
+) -> float:
     """The larger of embedding cosine (paraphrases) and folded-word cosine (copies typed with or
     without diacritics, which the encoder scores lower)."""
-    lexical = lexical_similarity(case.question, other.question)
-    if case.embedding and other.embedding and len(case.embedding) == len(other.embedding):
-        return max(cosine(case.embedding, other.embedding), lexical)
+    lexical = lexical_similarity(question, other_question)
+    if vector and other_vector and len(vector) == len(other_vector):
+        return max(cosine(vector, other_vector), lexical)
     return lexical
 
 
-async def find_duplicate(session: AsyncSession, case: Case, threshold: float) -> Case | None:
-    """The most similar open case at the same level above `threshold`, if any."""
-    rows = await session.scalars(
-        select(Case)
+async def find_duplicate(
+    session: AsyncSession, case: Case, threshold: float
+) -> tuple[int, int | None, float] | None:
+    """(id, group id, score) of the most similar open case at the same level above `threshold`."""
+    rows = await session.execute(
+        select(Case.id, Case.duplicate_group_id, Case.question, Case.embedding)
         .where(
             Case.level_unit_id == case.level_unit_id,
-            Case.status.in_(OPEN_STATUSES),
+            Case.status.in_([s.value for s in OPEN_STATUSES]),
             Case.id != case.id,
         )
         .order_by(Case.id.desc())
         .limit(CANDIDATE_LIMIT)
     )
-    best: tuple[float, Case] | None = None
-    for other in rows:
-        score = similarity(case, other)
-        if score >= threshold and (best is None or score > best[0]):
-            best = (score, other)
-    return best[1] if best else None
+    best: tuple[int, int | None, float] | None = None
+    for other_id, group_id, question, vector in rows.tuples():
+        score = similarity(case.question, case.embedding, question, vector)
+        if score >= threshold and (best is None or score > best[2]):
+            best = (other_id, group_id, score)
+    return best
 
 
 async def link_duplicates(
     session: AsyncSession, *, case: Case, threshold: float
 ) -> tuple[int, float] | None:
     """Put `case` into the group of its nearest open duplicate; returns (group id, score)."""
-    other = await find_duplicate(session, case, threshold)
-    if other is None:
+    found = await find_duplicate(session, case, threshold)
+    if found is None:
         return None
-    group_id = other.duplicate_group_id or other.id
-    if other.duplicate_group_id is None:
+    other_id, other_group, score = found
+    group_id = other_group or other_id
+    if other_group is None:
         # The first case of a group is its anchor; it points at itself.
         await session.execute(
             update(Case)
-            .where(Case.id == other.id, Case.duplicate_group_id.is_(None))
+            .where(Case.id == other_id, Case.duplicate_group_id.is_(None))
             .values(duplicate_group_id=group_id)
             .execution_options(synchronize_session=False)
         )
     case.duplicate_group_id = group_id
     await session.flush()
-    return group_id, similarity(case, other)
+    return group_id, score

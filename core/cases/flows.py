@@ -14,17 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cases.models import Case
-from core.outbox.service import enqueue
+from core.outbox.service import Outgoing, enqueue_many
 from core.users.enums import Role
 from core.users.models import Unit, User, supervisor_units
 
 Buttons = list[list[dict[str, Any]]]
 
 
-async def supervisors_of(session: AsyncSession, unit_id: int) -> list[User]:
-    """Active supervisors of one unit."""
+async def supervisor_ids(session: AsyncSession, unit_id: int) -> list[int]:
+    """Ids of the active supervisors of one unit."""
     rows = await session.scalars(
-        select(User)
+        select(User.id)
         .join(supervisor_units, supervisor_units.c.user_id == User.id)
         .where(supervisor_units.c.unit_id == unit_id, User.active.is_(True))
         .order_by(User.id)
@@ -32,10 +32,10 @@ async def supervisors_of(session: AsyncSession, unit_id: int) -> list[User]:
     return list(rows)
 
 
-async def admins(session: AsyncSession) -> list[User]:
-    """Active admins: the recipients of last resort."""
+async def admins(session: AsyncSession) -> list[int]:
+    """Ids of the active admins: the recipients of last resort."""
     rows = await session.scalars(
-        select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
+        select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
     )
     return list(rows)
 
@@ -49,15 +49,15 @@ async def route_level(session: AsyncSession, unit_id: int) -> int:
     current: int | None = unit_id
     while current is not None and current not in seen:
         seen.add(current)
-        if await supervisors_of(session, current):
+        if await supervisor_ids(session, current):
             return current
         current = await session.scalar(select(Unit.escalates_to_id).where(Unit.id == current))
     return unit_id
 
 
-async def level_recipients(session: AsyncSession, unit_id: int) -> list[User]:
+async def level_recipients(session: AsyncSession, unit_id: int) -> list[int]:
     """Supervisors of a level, or the admins when the level has none."""
-    return await supervisors_of(session, unit_id) or await admins(session)
+    return await supervisor_ids(session, unit_id) or await admins(session)
 
 
 async def unit_name(session: AsyncSession, unit_id: int) -> str:
@@ -84,15 +84,12 @@ async def tell(
 ) -> None:
     """Queue one message per distinct user, keyed to this case version and event."""
     done: set[int] = {u for u in skip if u is not None}
+    batch: list[Outgoing] = []
     for user in users:
         user_id = user.id if isinstance(user, User) else user
         if user_id is None or user_id in done:
             continue
         done.add(user_id)
-        await enqueue(
-            session,
-            user_id=user_id,
-            text=text,
-            idempotency_key=f"case:{case.id}:v{case.version}:{event}:u{user_id}",
-            buttons=buttons,
-        )
+        key = f"case:{case.id}:v{case.version}:{event}:u{user_id}"
+        batch.append(Outgoing(user_id, text, key, buttons or []))
+    await enqueue_many(session, batch)

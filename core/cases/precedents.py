@@ -113,12 +113,12 @@ async def propose(
         entity_id=case.id,
         data={"proposal_id": proposal.id, "number": case.number},
     )
-    for admin in await admins(session):
+    for admin_id in await admins(session):
         await enqueue(
             session,
-            user_id=admin.id,
+            user_id=admin_id,
             text=texts.precedent_proposed(case, actor.full_name),
-            idempotency_key=f"prec:{proposal.id}:proposed:u{admin.id}",
+            idempotency_key=f"prec:{proposal.id}:proposed:u{admin_id}",
             buttons=_review_buttons(proposal.id),
         )
     return proposal

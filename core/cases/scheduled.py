@@ -26,7 +26,6 @@ from core.cases.models import Case
 from core.cases.store import guarded_update, load_case, try_lock
 from core.config import Settings
 from core.db import unit_of_work, utcnow
-from core.users.models import User
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ async def _remind(session: AsyncSession, case: Case, percent: int, now: datetime
         data={"due_at": case.due_at},
     )
     if case.status == CaseStatus.CLAIMED and case.assignee_id is not None:
-        people: list[User | int | None] = [case.assignee_id]
+        people: list[int | None] = [case.assignee_id]
         buttons = texts.answer_buttons(case.id)
     else:
         people = [case.forwarded_to_id] if case.forwarded_to_id else []
