@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response
 from api.deps import CtxDep, PageDep, SessionDep, roles
 from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
 from api.schemas import Page
-from core.initiatives import assignment, publish, rubric, scoring, service
+from core.initiatives import assignment, coauthors, publish, rubric, scoring, service
 from core.initiatives.enums import InitiativeStatus
 from core.initiatives.export import export_results
 from core.initiatives.schemas import (
@@ -404,7 +404,7 @@ async def provide_info(
 )
 async def join(session: SessionDep, user: Author, initiative_id: int) -> Response:
     """Ask the main author to accept the caller as a co-author."""
-    await service.request_to_join(session, actor_id=user.id, initiative_id=initiative_id)
+    await coauthors.request_to_join(session, actor_id=user.id, initiative_id=initiative_id)
     return Response(status_code=202)
 
 
@@ -418,7 +418,7 @@ async def add_coauthor(
     session: SessionDep, user: AnyUser, initiative_id: int, data: CoauthorIn
 ) -> InitiativeRead:
     """Main author or admin adds a co-author (or accepts a request to join)."""
-    initiative = await service.add_coauthor(
+    initiative = await coauthors.add_coauthor(
         session, actor_id=user.id, initiative_id=initiative_id, user_id=data.user_id
     )
     return InitiativeRead.of(initiative)

@@ -1,4 +1,4 @@
-"""Initiatives: submission, access rules, listing, status transitions and co-authoring.
+"""Initiatives: submission, access rules, listing and status transitions.
 
 Access (checked here, on every path): admins see everything; evaluators see only the
 initiatives assigned to them; everyone else sees the initiatives they (co-)author.
@@ -82,7 +82,8 @@ async def is_assigned(session: AsyncSession, *, initiative_id: int, user_id: int
     return found is not None
 
 
-async def _fetch(session: AsyncSession, initiative_id: int) -> Initiative:
+async def fetch(session: AsyncSession, initiative_id: int) -> Initiative:
+    """One initiative by id, without an access check (the caller checks)."""
     initiative = await session.get(Initiative, initiative_id)
     if initiative is None:
         raise not_found("sáng kiến")
@@ -105,7 +106,7 @@ async def lock_initiative(session: AsyncSession, initiative_id: int) -> Initiati
 async def get_initiative(session: AsyncSession, *, actor_id: int, initiative_id: int) -> Initiative:
     """One initiative, if the actor may see it (404 otherwise, so existence does not leak)."""
     actor = await load_user(session, actor_id)
-    initiative = await _fetch(session, initiative_id)
+    initiative = await fetch(session, initiative_id)
     if actor.role == Role.ADMIN or actor.id in author_ids(initiative):
         return initiative
     if actor.role == Role.EVALUATOR and await is_assigned(
@@ -315,7 +316,7 @@ async def start_screening(
 ) -> Initiative:
     """Admin: take a submitted initiative into screening."""
     await require_admin(session, actor_id)
-    initiative = await _fetch(session, initiative_id)
+    initiative = await fetch(session, initiative_id)
     return await transition(session, initiative, to=S.SCREENING, actor_id=actor_id)
 
 
@@ -360,65 +361,3 @@ async def provide_info(
         note=note or None,
         data={"changed": sorted(changes)},
     )
-
-
-async def request_to_join(session: AsyncSession, *, actor_id: int, initiative_id: int) -> None:
-    """Ask to become a co-author of a (similar) initiative; its main author decides."""
-    actor = await load_user(session, actor_id)
-    if actor.role not in SUBMITTER_ROLES:
-        raise forbidden("Chỉ cán bộ, công chức mới tham gia làm đồng tác giả.")
-    initiative = await _fetch(session, initiative_id)
-    if any(a.user_id == actor.id for a in initiative.authors):
-        raise conflict("Bạn đã là tác giả hoặc đã gửi đề nghị tham gia sáng kiến này.")
-    if initiative.status in (S.RECOGNISED, S.NOT_ACCEPTED):
-        raise conflict("Sáng kiến đã có kết quả, không nhận thêm đồng tác giả.")
-    initiative.authors.append(
-        InitiativeAuthor(user_id=actor.id, role=AuthorRole.CO, status=AuthorStatus.REQUESTED)
-    )
-    await session.flush()
-    await record(
-        session,
-        actor_id=actor.id,
-        action="initiative.join_request",
-        entity="initiative",
-        entity_id=initiative.id,
-        data={"user_id": actor.id},
-    )
-    await notify.notify_coauthor_request(
-        session, initiative, requester_name=actor.full_name, requester_id=actor.id
-    )
-
-
-async def add_coauthor(
-    session: AsyncSession, *, actor_id: int, initiative_id: int, user_id: int
-) -> Initiative:
-    """Main author or admin: add a co-author (or accept their request to join)."""
-    actor = await load_user(session, actor_id)
-    initiative = await _fetch(session, initiative_id)
-    if actor.role != Role.ADMIN and actor.id != initiative.author_id:
-        raise forbidden("Chỉ tác giả chính hoặc quản trị viên mới thêm đồng tác giả.")
-    if initiative.status in (S.RECOGNISED, S.NOT_ACCEPTED):
-        raise conflict("Sáng kiến đã có kết quả, không nhận thêm đồng tác giả.")
-    user = await load_user(session, user_id)
-    if user.role not in SUBMITTER_ROLES:
-        raise invalid("Đồng tác giả phải là cán bộ, công chức.")
-    if await is_assigned(session, initiative_id=initiative.id, user_id=user.id):
-        raise conflict("Người chấm của sáng kiến không thể là đồng tác giả.")
-    existing = next((a for a in initiative.authors if a.user_id == user.id), None)
-    if existing is not None and existing.status == AuthorStatus.ACTIVE:
-        raise conflict("Người này đã là tác giả của sáng kiến.")
-    if existing is None:
-        initiative.authors.append(InitiativeAuthor(user_id=user.id, role=AuthorRole.CO))
-    else:
-        existing.status = AuthorStatus.ACTIVE
-    await session.flush()
-    await record(
-        session,
-        actor_id=actor.id,
-        action="initiative.coauthor_add",
-        entity="initiative",
-        entity_id=initiative.id,
-        data={"user_id": user.id},
-    )
-    await notify.notify_coauthor_added(session, initiative, user_id=user.id)
-    return initiative

@@ -14,7 +14,7 @@ from core.audit.models import AuditEntry
 from core.config import Settings
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
-from core.initiatives import assignment, scoring, service
+from core.initiatives import assignment, coauthors, scoring, service
 from core.initiatives.enums import InitiativeStatus
 from core.initiatives.models import Initiative
 from core.outbox.models import OutboxMessage
@@ -86,7 +86,7 @@ async def test_supervisor_of_authors_unit_and_coauthors_unit_are_excluded(
             supervisor_units.insert().values(user_id=world.eval_1, unit_id=world.commune_a)
         )
         # A co-author from commune B makes commune B's evaluator conflicted too.
-        await service.add_coauthor(
+        await coauthors.add_coauthor(
             session, actor_id=world.cadre_a, initiative_id=initiative.id, user_id=world.cadre_b
         )
     for conflicted, reason in ((world.eval_1, "phụ trách đơn vị"), (world.eval_3, "cùng đơn vị")):

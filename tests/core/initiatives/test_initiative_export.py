@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.config import Settings
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
-from core.initiatives import assignment, scoring, service
+from core.initiatives import assignment, coauthors, scoring, service
 from core.initiatives.export import HEADERS, export_results
 from tests.core.initiatives.factories import SAMPLE, World
 
@@ -29,7 +29,7 @@ async def _prepare(sm: SM, settings: Settings, world: World) -> tuple[str, str]:
             session, author_id=world.cadre_b, settings=settings,
             **{**SAMPLE, "title": "Sổ tay tiếp dân, \"một cửa\"; bản điện tử"},
         )  # fmt: skip
-        await service.add_coauthor(
+        await coauthors.add_coauthor(
             session, actor_id=world.cadre_a, initiative_id=scored.id, user_id=world.cadre_a2
         )
         await assignment.assign_evaluators(

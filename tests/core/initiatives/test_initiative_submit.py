@@ -12,7 +12,7 @@ from core.audit.models import AuditEntry
 from core.config import Settings
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
-from core.initiatives import service
+from core.initiatives import coauthors, service
 from core.initiatives.enums import InitiativeStatus
 from core.outbox.models import OutboxMessage
 from tests.core.initiatives.factories import SAMPLE, World
@@ -152,7 +152,9 @@ async def test_listing_and_access(sessionmaker: SM, settings: Settings, world: W
 async def test_coauthoring(sessionmaker: SM, settings: Settings, world: World) -> None:
     initiative, _ = await _submit(sessionmaker, settings, world.cadre_a)
     async with unit_of_work(sessionmaker) as session:
-        await service.request_to_join(session, actor_id=world.cadre_b, initiative_id=initiative.id)
+        await coauthors.request_to_join(
+            session, actor_id=world.cadre_b, initiative_id=initiative.id
+        )
     async with sessionmaker() as session:
         # A pending request grants no access yet.
         with pytest.raises(DomainError):
@@ -161,11 +163,11 @@ async def test_coauthoring(sessionmaker: SM, settings: Settings, world: World) -
             )
     async with unit_of_work(sessionmaker) as session:
         with pytest.raises(DomainError) as err:
-            await service.add_coauthor(
+            await coauthors.add_coauthor(
                 session, actor_id=world.cadre_a2, initiative_id=initiative.id, user_id=world.cadre_b
             )
         assert err.value.code is ErrorCode.FORBIDDEN
-        await service.add_coauthor(
+        await coauthors.add_coauthor(
             session, actor_id=world.cadre_a, initiative_id=initiative.id, user_id=world.cadre_b
         )
     async with sessionmaker() as session:
