@@ -127,6 +127,18 @@ async def test_forward_up_and_to_a_named_supervisor(
     async with unit_of_work(sessionmaker) as s:
         sup = await load_user(s, world.sup1)
         await service.claim(s, actor=sup, case_id=case.id)
+    with pytest.raises(DomainError) as taken:  # a colleague cannot move a claimed case away
+        async with unit_of_work(sessionmaker) as s:
+            await service.forward(
+                s,
+                actor=await load_user(s, world.sup2),
+                case_id=case.id,
+                data=CaseForward(),
+                settings=settings,
+            )
+    assert taken.value.code is ErrorCode.FORBIDDEN and "Phạm Thu Hà" in taken.value.message
+    async with unit_of_work(sessionmaker) as s:
+        sup = await load_user(s, world.sup1)
         moved = await service.forward(
             s,
             actor=sup,
