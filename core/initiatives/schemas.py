@@ -54,6 +54,17 @@ class InitiativeCreate(BaseModel):
 class InfoUpdate(BaseModel):
     """An author's answer to a request for more information (only the fields that change)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": "Giảm từ 20 phút xuống 3 phút; 1.200 hồ sơ trong 6 tháng.",
+                    "note": "Đã bổ sung số liệu",
+                }
+            ]
+        }
+    )
+
     title: str | None = Field(default=None, max_length=500)
     problem: str | None = Field(default=None, max_length=10000)
     actions: str | None = Field(default=None, max_length=10000)
@@ -190,12 +201,42 @@ class RubricRead(BaseModel):
 
 
 class RubricUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "criteria": [
+                        {
+                            "key": "novelty",
+                            "name": "Tính mới",
+                            "description": "Chưa áp dụng tại đơn vị",
+                            "weight": 40,
+                            "scale_min": 1,
+                            "scale_max": 5,
+                        },
+                        {
+                            "key": "compliance",
+                            "name": "Tuân thủ quy định",
+                            "weight": 0,
+                            "scale_min": 0,
+                            "scale_max": 1,
+                            "gate": True,
+                        },
+                    ],
+                    "note": "Tăng trọng số tính mới",
+                }
+            ]
+        }
+    )
+
     criteria: list[CriterionIn] = Field(min_length=1, max_length=30)
     note: str = Field(default="", max_length=500)
 
 
 class AssignIn(BaseModel):
     """Evaluators to assign; omitted means an automatic, conflict-free choice."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"evaluator_ids": [7, 8]}, {}]})
 
     evaluator_ids: list[int] | None = Field(default=None, max_length=10)
 
@@ -286,6 +327,14 @@ class ResultRead(BaseModel):
 
 
 class DecisionIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"outcome": "recognised", "note": "Hội đồng thống nhất công nhận", "council": False}
+            ]
+        }
+    )
+
     outcome: Literal["recognised", "needs_info", "not_accepted"]
     note: str = Field(default="", max_length=5000)
     council: bool = Field(
@@ -294,6 +343,8 @@ class DecisionIn(BaseModel):
 
 
 class CoauthorIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user_id": 12}]})
+
     user_id: int
 
 

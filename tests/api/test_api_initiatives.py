@@ -198,3 +198,24 @@ async def test_admin_only_writes(http: httpx.AsyncClient, people: People) -> Non
         assert_error(r, 403, "forbidden")
     saved = await http.put(f"{BASE}/rubric", json=update, headers=people.auth("admin"))
     assert saved.status_code == 200 and saved.json()["version"] == rubric["version"] + 1
+
+
+async def test_openapi_documents_every_initiative_operation(http: httpx.AsyncClient) -> None:
+    schema = (await http.get("/openapi.json")).json()
+    components = schema["components"]["schemas"]
+    operations = []
+    for path, item in schema["paths"].items():
+        if not path.startswith(BASE):
+            continue
+        for method, op in item.items():
+            operations.append(f"{method.upper()} {path}")
+            assert op.get("summary"), (method, path)
+            assert "401" in op["responses"] and "403" in op["responses"], (method, path)
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                ref = body["schema"]["$ref"].rsplit("/", 1)[-1]
+                assert components[ref].get("examples"), (method, path, ref)
+    assert len(operations) >= 18
+    assert (
+        f"GET {BASE}/export" in operations and f"POST {BASE}/{{initiative_id}}/score" in operations
+    )
