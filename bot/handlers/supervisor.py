@@ -180,9 +180,10 @@ async def propose(
     proposal = await precedents.propose(
         session, actor=user, case_id=callback_data.case_id, data=PrecedentPropose()
     )
+    case = await case_service.get_case(session, actor=user, case_id=proposal.case_id)
     await query.answer(texts.DONE)
     await _drop_buttons(query)
-    await _say(query, texts.PROPOSED_OK.format(number=esc(proposal.case.number)))
+    await _say(query, texts.PROPOSED_OK.format(number=esc(case.number)))
 
 
 @router.callback_query(CaseCb.filter(F.action.in_({"helpful", "unhelpful"})))

@@ -1,0 +1,50 @@
+"""Admin: a document sent to the bot is previewed, imported on confirmation, and searchable."""
+
+from __future__ import annotations
+
+from fake_telegram import FakeTelegram
+
+from bot import texts
+from core.context import AppContext
+
+GUIDE = """---
+kind: guidance
+number: 07/2026/HD-THU
+title: Hướng dẫn thử về phòng chống sạt lở đất ở thôn bản
+---
+
+## Điều 1. Theo dõi vết nứt trên sườn đồi
+
+1. Tổ an toàn thôn kiểm tra vết nứt sau mỗi trận mưa lớn và báo cáo Ủy ban nhân dân xã.
+
+## Điều 2. Di dời hộ dân khỏi vùng nguy hiểm
+
+1. Khi vết nứt mở rộng, Chủ tịch Ủy ban nhân dân xã quyết định di dời tạm thời các hộ dân.
+"""
+
+
+async def test_admin_imports_document_after_preview(
+    ctx: AppContext, people, fake: FakeTelegram, runner
+) -> None:
+    admin, cadre = people.fakes["admin"], people.fakes["cadre"]
+    ctx.settings.novel_threshold = 0.0
+    mark = fake.mark()
+    await fake.send_document(admin, "chay.exe", b"MZ\x00\x00")
+    await fake.wait_message(admin.id, texts.FILE_WRONG_TYPE, after=mark)
+    await fake.send_document(cadre, "huong_dan.md", GUIDE.encode())
+    await fake.wait_message(cadre.id, "Chỉ quản trị viên", after=mark)
+
+    await fake.send_document(admin, "huong_dan_sat_lo.md", GUIDE.encode(), "text/markdown")
+    preview = await fake.wait_message(admin.id, "Xem trước tài liệu", after=mark)
+    assert "Hướng dẫn thử về phòng chống sạt lở đất" in preview.text
+    assert "Số điều: 2" in preview.text and "07/2026/HD-THU" in preview.text
+    await fake.press(admin, preview, "Nhập")
+    await fake.wait_message(admin.id, "Đã nhập", after=mark)
+
+    await fake.send_text(cadre, "khi nào phải di dời hộ dân vì vết nứt sạt lở")
+    answer = await fake.wait_message(cadre.id, "Hướng dẫn thử về phòng chống sạt lở", after=mark)
+    assert "Điều 2" in answer.text
+
+    await fake.send_text(admin, "/kb")
+    stats = await fake.wait_message(admin.id, "Cơ sở tri thức", after=mark)
+    assert "Văn bản đang dùng: 2" in stats.text
