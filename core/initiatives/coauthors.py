@@ -5,15 +5,17 @@ This is how similar-initiative detection pays off: people join forces instead of
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.errors import conflict, forbidden, invalid
 from core.initiatives import notify
-from core.initiatives.enums import AuthorRole, AuthorStatus, InitiativeStatus
-from core.initiatives.models import Initiative, InitiativeAuthor
+from core.initiatives.enums import AuthorRole, AuthorStatus, EvaluationStatus, InitiativeStatus
+from core.initiatives.models import Evaluation, Initiative, InitiativeAuthor
 from core.initiatives.service import SUBMITTER_ROLES, fetch, is_assigned, load_user
 from core.users.enums import Role
+from core.users.models import User, supervisor_units
 
 S = InitiativeStatus
 
@@ -29,7 +31,7 @@ async def request_to_join(session: AsyncSession, *, actor_id: int, initiative_id
     if initiative.status in (S.RECOGNISED, S.NOT_ACCEPTED):
         raise conflict("Sáng kiến đã có kết quả, không nhận thêm đồng tác giả.")
     initiative.authors.append(
-        InitiativeAuthor(user_id=actor.id, role=AuthorRole.CO, status=AuthorStatus.REQUESTED)
+        InitiativeAuthor(user=actor, role=AuthorRole.CO, status=AuthorStatus.REQUESTED)
     )
     await session.flush()
     await record(
@@ -63,8 +65,9 @@ async def add_coauthor(
     existing = next((a for a in initiative.authors if a.user_id == user.id), None)
     if existing is not None and existing.status == AuthorStatus.ACTIVE:
         raise conflict("Người này đã là tác giả của sáng kiến.")
+    await _check_evaluators_stay_independent(session, initiative, user)
     if existing is None:
-        initiative.authors.append(InitiativeAuthor(user_id=user.id, role=AuthorRole.CO))
+        initiative.authors.append(InitiativeAuthor(user=user, role=AuthorRole.CO))
     else:
         existing.status = AuthorStatus.ACTIVE
     await session.flush()
@@ -78,3 +81,26 @@ async def add_coauthor(
     )
     await notify.notify_coauthor_added(session, initiative, user_id=user.id)
     return initiative
+
+
+async def _check_evaluators_stay_independent(
+    session: AsyncSession, initiative: Initiative, newcomer: User
+) -> None:
+    """A new co-author must not make an already assigned evaluator conflicted."""
+    supervisors = set(
+        await session.scalars(
+            select(supervisor_units.c.user_id).where(supervisor_units.c.unit_id == newcomer.unit_id)
+        )
+    )
+    for evaluation in await session.scalars(
+        select(Evaluation).where(
+            Evaluation.initiative_id == initiative.id,
+            Evaluation.status != EvaluationStatus.WITHDRAWN,
+        )
+    ):
+        evaluator = evaluation.evaluator
+        if evaluator.unit_id == newcomer.unit_id or evaluator.id in supervisors:
+            raise conflict(
+                f"Không thể thêm đồng tác giả: người chấm {evaluator.full_name} cùng đơn vị "
+                "hoặc phụ trách đơn vị của người này (xung đột lợi ích)."
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
@@ -170,6 +170,14 @@ def failed_gates(criteria: list[Criterion], scores: dict[str, int]) -> list[str]
     return [c.key for c in criteria if c.gate and scores[c.key] < c.effective_pass_mark]
 
 
+async def _serialise(session: AsyncSession) -> bool:
+    """Serialise rubric-version writers on PostgreSQL (SQLite's write lock already does)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    await session.execute(text("SELECT pg_advisory_xact_lock(7303)"))
+    return True
+
+
 async def current_rubric(session: AsyncSession) -> RubricVersion:
     """The newest rubric version, creating version 1 from the defaults on first use."""
     latest = await session.scalar(
@@ -177,6 +185,11 @@ async def current_rubric(session: AsyncSession) -> RubricVersion:
     )
     if latest is not None:
         return latest
+    # Two first-time callers must not both create version 1: serialise, then re-check.
+    if await _serialise(session):
+        latest = await session.scalar(select(RubricVersion).where(RubricVersion.version == 1))
+        if latest is not None:
+            return latest
     latest = RubricVersion(
         version=1,
         criteria=[c.as_dict() for c in DEFAULT_CRITERIA],
@@ -203,6 +216,7 @@ async def update_rubric(
 
     await require_admin(session, actor_id)
     parsed = parse_criteria(criteria)
+    await _serialise(session)  # so two admins saving at once get versions n+1 and n+2
     previous = await current_rubric(session)
     rubric = RubricVersion(
         version=previous.version + 1,

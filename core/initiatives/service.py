@@ -191,7 +191,7 @@ async def submit_initiative(
         updated_at=now,
     )
     initiative.authors.append(
-        InitiativeAuthor(user_id=author.id, role=AuthorRole.MAIN, status=AuthorStatus.ACTIVE)
+        InitiativeAuthor(user=author, role=AuthorRole.MAIN, status=AuthorStatus.ACTIVE)
     )
     initiative.embedding = await embed(
         embedder,

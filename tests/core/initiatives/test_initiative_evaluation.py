@@ -419,3 +419,21 @@ async def test_simultaneous_last_scores_complete_the_evaluation_once(
             )
         )
     assert moves == ["initiative.evaluated"]
+
+
+async def test_new_coauthor_may_not_conflict_with_assigned_evaluators(
+    sessionmaker: SM, settings: Settings, world: World
+) -> None:
+    initiative = await _submit(sessionmaker, settings, world.cadre_a)
+    await _assign(sessionmaker, settings, world, initiative.id, [world.eval_1, world.eval_3])
+    async with unit_of_work(sessionmaker) as session:
+        # cadre_b works in commune B, like the assigned evaluator eval_3.
+        with pytest.raises(DomainError) as err:
+            await coauthors.add_coauthor(
+                session, actor_id=world.cadre_a, initiative_id=initiative.id, user_id=world.cadre_b
+            )
+        assert err.value.code is ErrorCode.CONFLICT and "Đặng Văn Khoa" in err.value.message
+        # A colleague from the author's own unit is fine.
+        await coauthors.add_coauthor(
+            session, actor_id=world.cadre_a, initiative_id=initiative.id, user_id=world.cadre_a2
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -115,3 +117,17 @@ async def test_versions_are_kept_and_only_admins_edit(
         assert latest.criteria[0]["weight"] == 50
         old = await session.get(type(first), first.id)
         assert old is not None and old.criteria[0]["weight"] == 30
+
+
+async def test_concurrent_saves_get_distinct_versions(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    criteria = [c.as_dict() for c in DEFAULT_CRITERIA]
+
+    async def save(note: str) -> int:
+        async with unit_of_work(sessionmaker) as session:
+            return (await update_rubric(session, actor_id=world.admin, criteria=criteria,
+                                        note=note)).version  # fmt: skip
+
+    versions = await asyncio.gather(*(save(f"lần {n}") for n in range(4)))
+    assert sorted(versions) == [2, 3, 4, 5]  # version 1 (the default) created exactly once
