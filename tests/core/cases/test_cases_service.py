@@ -186,3 +186,44 @@ async def test_withdraw_only_by_asker(
         async with unit_of_work(sessionmaker) as s:
             await service.claim(s, actor=await load_user(s, world.sup1), case_id=case.id)
     assert err.value.code is ErrorCode.CONFLICT
+
+
+async def test_routing_skips_rungs_without_supervisors(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, world: World
+) -> None:
+    from core.users.models import Unit
+
+    from .conftest import _unit
+
+    async with unit_of_work(sessionmaker) as s:
+        # A new ward with nobody supervising it yet: its cases go to the department.
+        ward = await _unit(s, "UBND phường Mới", "commune", world.department, world.province)
+        lonely = await _unit(s, "UBND đặc khu Xa", "commune", None, None)
+        asker = await _user(s, "Ngô Thị Phương", "cadre", ward)
+        far = await _user(s, "Mai Văn Quý", "cadre", lonely)
+        assert await s.get(Unit, ward) is not None
+    routed = await new_case(sessionmaker, settings, asker)
+    assert routed.level_unit_id == world.department
+    stranded = await new_case(sessionmaker, settings, far, question="Câu hỏi nơi xa")
+    assert stranded.level_unit_id == lonely
+    new_for = {m.user_id for m in await _outbox(sessionmaker) if ":new:" in m.idempotency_key}
+    assert world.dept_sup in new_for and world.admin in new_for  # admins are the last resort
+
+
+async def test_close_and_expire(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, world: World
+) -> None:
+    answered = await new_case(sessionmaker, settings, world.cadre)
+    stale = await new_case(sessionmaker, settings, world.cadre2, question="Việc cũ không cần nữa")
+    async with unit_of_work(sessionmaker) as s:
+        sup = await load_user(s, world.sup1)
+        await service.answer(s, actor=sup, case_id=answered.id, data=CaseAnswer(text="Xong"))
+        closed = await service.close(s, actor=sup, case_id=answered.id)
+        assert closed.status == CaseStatus.CLOSED and closed.closed_at is not None
+        with pytest.raises(DomainError) as err:
+            await service.expire(s, actor=sup, case_id=stale.id)
+        assert err.value.code is ErrorCode.FORBIDDEN
+        expired = await service.expire(s, actor=await load_user(s, world.admin), case_id=stale.id)
+        assert expired.status == CaseStatus.EXPIRED
+    told = [m.user_id for m in await _outbox(sessionmaker) if ":expired:" in m.idempotency_key]
+    assert told == [world.cadre2]
