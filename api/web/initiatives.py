@@ -122,6 +122,7 @@ async def initiative_page(
         own=own,
         can_score=own is not None and own.status == EvaluationStatus.ASSIGNED,
         criteria=criteria,
+        names={c.key: c.name for c in [*all_criteria, *criteria]},
         outcome=outcome,
         all_criteria=all_criteria,
         labels=STATUS_LABELS,

@@ -1,5 +1,5 @@
-"""Knowledge base (admin): list, upload with a parsed preview, versions and diffs, retire,
-reindex with progress."""
+"""Knowledge base: everyone signed in may read it (as in the API); admins upload with a parsed
+preview, compare versions, retire documents and reindex with progress."""
 
 from __future__ import annotations
 
@@ -93,7 +93,6 @@ async def kb_list(
     page: int = 1,
 ) -> HTMLResponse:
     """Documents with filters, knowledge-base statistics and the index status."""
-    require_admin(auth.user)
     ctx = ctx_of(request)
     size = 30
     page = max(page, 1)
@@ -193,7 +192,6 @@ async def kb_document(
     request: Request, auth: Viewer, document_id: int, imported: str = ""
 ) -> HTMLResponse:
     """A document: metadata, versions (pick two to diff) and its current chunks."""
-    require_admin(auth.user)
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
         doc = await kb.get_document(session, document_id=document_id)
@@ -232,7 +230,6 @@ def _diff_lines(old: str, new: str, old_name: str, new_name: str) -> list[tuple[
 @router.get("/kb/{document_id}/diff")
 async def kb_diff(request: Request, auth: Viewer, document_id: int, a: int, b: int) -> HTMLResponse:
     """Line diff between two versions of the same document."""
-    require_admin(auth.user)
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
         doc = await kb.get_document(session, document_id=document_id)

@@ -25,6 +25,8 @@ from core.web.models import LoginCode, WebSession
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8  # 31^8 ≈ 8.5e11 codes: ample for a 10-minute, single-use code
 BAD_CODE = "Mã đăng nhập không đúng, đã dùng hoặc đã hết hạn."
+# Anyone can ask for a code for any Telegram ID: at most one message per user per minute.
+RESEND_AFTER = timedelta(seconds=60)
 
 
 def _code_hash(settings: Settings, code: str) -> str:
@@ -65,6 +67,14 @@ async def request_login_code(
     if user is None or not user.active or user.telegram_id is None:
         return None
     now = utcnow()
+    last = await session.scalar(
+        select(LoginCode.created_at)
+        .where(LoginCode.user_id == user.id)
+        .order_by(LoginCode.id.desc())
+        .limit(1)
+    )
+    if last is not None and now - last < RESEND_AFTER:
+        return None
     # Only the newest code works: older unused ones are retired.
     await session.execute(
         update(LoginCode)

@@ -200,6 +200,10 @@ async def test_supervisor_answers_a_case_and_admin_approves_it_as_precedent(
 
     find(page, "propose").click()
     assert "chờ quản trị viên duyệt" in text_of(page, "#done")
+    page.get(live.url + "/analytics")
+    assert text_of(page, "#total-cases") == "1"
+    assert page.find_elements(By.CSS_SELECTOR, "#chart-per-day svg")
+    shot(page, "analytics")
     page.execute_cdp_cmd("Network.clearBrowserCookies", {})
     login_with_token(page, live, world.people["admin"].token, "/precedents")
     form = wait(page).until(ec.presence_of_element_located((By.CSS_SELECTOR, "article.proposal")))
@@ -266,4 +270,5 @@ async def test_evaluator_scores_an_initiative_blind(
     assert text_of(page, "#mean-total") == "77.5"
     sheets = text_of(page, "#sheets")
     assert "Phạm Đánh Giá" in sheets and "Võ Đánh Giá Hai" not in sheets
+    assert "Tính mới: 4" in sheets
     shot(page, "initiative-scored")

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
@@ -78,6 +78,11 @@ async def test_expired_superseded_and_wrong_codes_fail(
     await _user(sessionmaker)
     async with unit_of_work(sessionmaker) as s:
         first = await web.request_login_code(s, settings=settings, telegram_id=TG)
+    async with unit_of_work(sessionmaker) as s:
+        # A second request within the minute sends nothing (no flooding someone's chat).
+        assert await web.request_login_code(s, settings=settings, telegram_id=TG) is None
+        assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+        await s.execute(update(LoginCode).values(created_at=utcnow() - timedelta(minutes=2)))
     async with unit_of_work(sessionmaker) as s:
         second = await web.request_login_code(s, settings=settings, telegram_id=TG)
     assert first and second and first != second

@@ -131,7 +131,8 @@ PAGES = {
     "/analytics": {"supervisor", "admin"},
     "/analytics.csv": {"supervisor", "admin"},
     "/initiatives": {"evaluator", "admin"},
-    "/kb": {"admin"},
+    "/kb": {"cadre", "supervisor", "evaluator", "admin"},  # reading, as in the API
+    "/kb/reindex/progress": {"admin"},
     "/precedents": {"admin"},
     "/admin/units": {"admin"},
     "/admin/rubric": {"admin"},
@@ -151,6 +152,7 @@ async def test_pages_follow_the_api_role_rules(
         if expected == 403:
             assert "Thao tác này chỉ dành cho" in response.text
     if role != "admin":
+        assert 'id="upload-file"' not in (await client.get("/kb")).text
         for path in ("/kb/reindex", "/admin/units", "/admin/rubric", "/precedents/1/approve"):
             form = {"csrf_token": token, "name": "Xã Mới", "kind": "commune"}
             response = await client.post(path, data=form)
