@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.audit.models import AuditEntry
+from core.audit.service import verify
 from core.cases import precedents, service
 from core.cases.enums import ProposalStatus
 from core.cases.schemas import CaseAnswer, PrecedentApprove, PrecedentPropose
@@ -97,6 +99,10 @@ async def test_propose_approve_publishes_searchable_precedent(
             data=PrecedentApprove(),
         )
         assert again.document_id == approved.document_id
+    async with sessionmaker() as s:  # case and knowledge-base changes share one intact chain
+        actions = set(await s.scalars(select(AuditEntry.action)))
+        assert {"case.create", "case.answer", "precedent.approve", "kb.precedent"} <= actions
+        assert (await verify(s)).ok
 
 
 async def test_reject_and_access(
