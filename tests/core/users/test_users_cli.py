@@ -1,0 +1,117 @@
+"""`troly users ...` end to end: bootstrap an admin, build units, invite, issue tokens, list."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from core.config import get_settings
+from core.db import create_engine, create_sessionmaker, unit_of_work
+from core.users import service as users
+
+
+@pytest.fixture
+def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("TROLY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TROLY_DATABASE_URL", db_url)
+    monkeypatch.setenv("TROLY_BOT_USERNAME", "")
+    monkeypatch.setenv("COLUMNS", "250")  # rich tables would wrap at 80
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(app, ["users", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def authenticated_role(db_url: str, token: str) -> str | None:
+    async def check() -> str | None:
+        engine = create_engine(db_url)
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as s:
+                user = await users.authenticate_token(s, token)
+                return user.role if user else None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(check())
+
+
+def test_users_cli_flow(cli_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = run("bootstrap-admin", "--name", "Nguyễn Quản Trị", "--unit", "Tỉnh Mẫu")
+    token = out.strip().splitlines()[-1]
+    assert token.startswith("troly_")
+    assert authenticated_role(cli_env, token) == "admin"
+    again = CliRunner().invoke(app, ["users", "bootstrap-admin", "--name", "X", "--unit", "Y"])
+    assert again.exit_code == 1 and "đã có quản trị viên" in again.output
+
+    run(
+        "unit",
+        "add",
+        "Sở Nội vụ",
+        "--kind",
+        "department",
+        "--parent",
+        "Tỉnh Mẫu",
+        "--escalates-to",
+        "Tỉnh Mẫu",
+    )
+    run(
+        "unit",
+        "add",
+        "UBND xã Tân Phú",
+        "--kind",
+        "commune",
+        "--parent",
+        "1",
+        "--escalates-to",
+        "Sở Nội vụ",
+        "--positions",
+        "Công chức Tư pháp - Hộ tịch; Công chức Địa chính",
+    )
+    listing = run("unit", "list")
+    assert "UBND xã Tân Phú" in listing and "Công chức Địa chính" in listing
+    missing = CliRunner().invoke(
+        app, ["users", "unit", "add", "X", "--kind", "commune", "--parent", "Không Có"]
+    )
+    assert missing.exit_code == 1 and "Không tìm thấy đơn vị" in missing.output
+
+    plain = run(
+        "invite",
+        "--role",
+        "supervisor",
+        "--unit",
+        "Sở Nội vụ",
+        "--supervises",
+        "UBND xã Tân Phú;Sở Nội vụ",
+        "--uses",
+        "2",
+    )
+    code = re.search(r"/start (\S+)", plain)
+    assert code is not None and "t.me" not in plain
+    monkeypatch.setenv("TROLY_BOT_USERNAME", "trolycoso_bot")
+    get_settings.cache_clear()
+    linked = run("invite", "--role", "cadre", "--unit", "UBND xã Tân Phú", "--days", "3")
+    assert re.search(r"https://t\.me/trolycoso_bot\?start=[A-Za-z0-9_-]+", linked)
+
+    out = run("token", "--user", "1", "--label", "máy trạm")
+    second = out.strip().splitlines()[-1]
+    assert second != token and authenticated_role(cli_env, second) == "admin"
+    both = CliRunner().invoke(app, ["users", "token", "--user", "1", "--telegram", "5"])
+    assert both.exit_code == 2
+    nobody = CliRunner().invoke(app, ["users", "token", "--telegram", "12345"])
+    assert nobody.exit_code == 1 and "Không tìm thấy người dùng" in nobody.output
+
+    assert "Nguyễn Quản Trị" in run("list", "--role", "admin")
+    run("revoke-token", "1")
+    assert authenticated_role(cli_env, token) is None
+    assert authenticated_role(cli_env, second) == "admin"
