@@ -9,6 +9,6 @@ Flow (statuses in enums.InitiativeStatus; every change audited and pushed to the
     service.provide_info (author)        needs_info -> submitted
     publish.publish_good_practice        recognised -> knowledge-base guidance citing it
 
-Workers call assignment.sweep_reminders(sessionmaker, settings) to send deadline reminders.
+Workers run assignment.run_reminder_loop (or call sweep_reminders) for deadline reminders.
 Scores live only in these tables; nothing in case handling reads them.
 """

@@ -7,6 +7,8 @@ suggestions and manual assignment alike.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -320,3 +322,13 @@ async def sweep_reminders(
     except Exception:
         log.exception("initiative reminder sweep failed")
         return 0
+
+
+async def run_reminder_loop(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
+) -> None:
+    """Send evaluation reminders every worker_interval_seconds until `stop` is set."""
+    while not stop.is_set():
+        await sweep_reminders(sessionmaker, settings)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)

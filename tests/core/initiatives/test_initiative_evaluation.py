@@ -437,3 +437,30 @@ async def test_new_coauthor_may_not_conflict_with_assigned_evaluators(
         await coauthors.add_coauthor(
             session, actor_id=world.cadre_a, initiative_id=initiative.id, user_id=world.cadre_a2
         )
+
+
+async def test_reminder_loop_sends_then_stops(
+    sessionmaker: SM, settings: Settings, world: World
+) -> None:
+    initiative = await _submit(sessionmaker, settings, world.cadre_a)
+    async with unit_of_work(sessionmaker) as session:
+        await assignment.assign_evaluators(
+            session, actor_id=world.admin, initiative_id=initiative.id, settings=settings,
+            evaluator_ids=[world.eval_1, world.eval_2],
+            now=datetime(2026, 1, 5, 1, 0, tzinfo=UTC),  # long overdue by now
+        )  # fmt: skip
+    stop = asyncio.Event()
+    loop = asyncio.create_task(assignment.run_reminder_loop(sessionmaker, settings, stop))
+    key = f"initiative:{initiative.id}:remind:{world.eval_1}:3"
+    for _ in range(200):  # the first pass runs at once; allow a slow machine some time
+        async with sessionmaker() as session:
+            if await session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+            ):
+                break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(loop, 10)
+    async with sessionmaker() as session:
+        sent = set(await session.scalars(select(OutboxMessage.idempotency_key)))
+    assert key in sent and f"initiative:{initiative.id}:remind:{world.eval_2}:3" in sent
