@@ -69,5 +69,7 @@ class DenseIndex:
     @classmethod
     def load(cls, path: Path) -> DenseIndex:
         """Read an index written by save()."""
+        # read_index already returns the concrete type. Wrapping it in downcast_index would
+        # hand back a proxy that does not own the C++ object, and the ids were freed with it.
         index = faiss.read_index(str(path))
-        return cls(int(index.d), faiss.downcast_index(index))
+        return cls(int(index.d), index)
