@@ -19,6 +19,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -186,6 +187,9 @@ class WebRoute(APIRoute):
                 )
             except DomainError as exc:
                 return error_page(request, exc.code.status, exc.message)
+            except RequestValidationError:
+                # A missing or malformed form field: a page, not the API's JSON error.
+                return error_page(request, 422, "Dữ liệu gửi lên chưa đủ hoặc không hợp lệ.")
             nonce = getattr(request.state, "new_prelogin", None)
             if nonce:
                 set_cookie(request, response, PRELOGIN_COOKIE, nonce, 3600)

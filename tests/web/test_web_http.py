@@ -309,6 +309,9 @@ async def test_forward_moves_the_case_up_the_ladder(
     # Answering an empty text is refused with a Vietnamese message, nothing changes.
     empty = await client.post(f"/cases/{case.id}/answer", data={"csrf_token": token, "text": " "})
     assert empty.status_code == 422 and "chưa hợp lệ" in empty.text
+    missing = await client.post(f"/cases/{case.id}/answer", data={"csrf_token": token})
+    assert missing.status_code == 422 and "text/html" in missing.headers["content-type"]
+    assert "chưa đủ hoặc không hợp lệ" in missing.text
 
 
 async def test_knowledge_upload_rejects_unknown_files_and_retire_reindex_work(
