@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Webhook mode is used when webhook_url is set; the secret guards the endpoint.
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None
+    # Where this process listens for webhook calls (put a TLS reverse proxy in front of it).
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8081
     # Redis for conversation state when set; the database otherwise.
     redis_url: str = ""
     # Longest question or free-text answer accepted, in characters.

@@ -2,6 +2,8 @@
 
 from core.audit.models import AuditEntry
 from core.cases.models import Case, PrecedentProposal
+from core.chatstate.models import ChatState  # noqa: F401
+from core.feedback.models import QuestionLog  # noqa: F401
 from core.initiatives import models as _initiatives  # noqa: F401
 from core.outbox.models import OutboxMessage
 from core.users.models import ApiToken, Invite, Unit, User
