@@ -19,6 +19,7 @@ re-read with its relations (`asker`, `unit`, `level_unit`, `assignee`, `answered
 | close         | asker, answerer, admin       | answered -> closed                             |
 | expire        | admin                        | open -> expired (no longer relevant)           |
 
+withdraw, give_feedback, close and expire live in core.cases.endings (re-exported here).
 Deadline sweeps: core.cases.scheduled.sweep. Precedents: core.cases.precedents.
 Stats: core.cases.stats. Delivery: core.outbox.worker.deliver_due.
 """
@@ -40,16 +41,16 @@ from core.cases.access import (
     acting_on,
     actionable_clause,
     can_view,
-    require_admin,
     supervised_ids,
     visible_clause,
 )
 from core.cases.duplicates import QueryEncoder, embed_question, link_duplicates
+from core.cases.endings import close, expire, give_feedback, withdraw
 from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, STATUS_LABELS, CaseStatus
 from core.cases.flows import level_recipients, route_level, tell, unit_name
 from core.cases.ladder import forward
 from core.cases.models import Case
-from core.cases.schemas import CaseAnswer, CaseCreate, CaseFeedback, CaseFilter, PassageSnapshot
+from core.cases.schemas import CaseAnswer, CaseCreate, CaseFilter, PassageSnapshot
 from core.cases.store import guarded_update, load_case, window_values
 from core.config import Settings
 from core.db import utcnow
@@ -311,129 +312,3 @@ async def answer(
             raise forbidden(f"Xin ý kiến {case.number} đang do người khác xử lý.")
         raise _not_claimable(case)
     return await deliver_answer(session, actor=actor, case_id=case.id, now=now)
-
-
-async def withdraw(
-    session: AsyncSession, *, actor: User, case_id: int, now: datetime | None = None
-) -> Case:
-    """The asker no longer needs an answer; whoever holds it is told."""
-    now = now or utcnow()
-    case = await load_case(session, case_id)
-    if case.asker_id != actor.id and actor.role != Role.ADMIN:
-        raise forbidden("Chỉ người hỏi được rút xin ý kiến.")
-    if case.status == CaseStatus.WITHDRAWN:
-        return case
-    open_values = [s.value for s in OPEN_STATUSES]
-    if not await guarded_update(
-        session,
-        case.id,
-        [Case.status.in_(open_values)],
-        {"status": CaseStatus.WITHDRAWN, "closed_at": now},
-        now=now,
-    ):
-        raise conflict(f"Xin ý kiến {case.number} đã được xử lý xong, không thể rút.")
-    holder = case.assignee_id
-    case = await load_case(session, case.id)
-    await record(
-        session,
-        actor_id=actor.id,
-        action="case.withdraw",
-        entity="case",
-        entity_id=case.id,
-        data={"number": case.number},
-    )
-    await tell(session, case, "withdrawn", [holder], texts.withdrawn(case), skip=[actor.id])
-    return case
-
-
-async def give_feedback(
-    session: AsyncSession,
-    *,
-    actor: User,
-    case_id: int,
-    data: CaseFeedback,
-    now: datetime | None = None,
-) -> Case:
-    """The asker rates the answer; an answered case is closed by it."""
-    now = now or utcnow()
-    case = await load_case(session, case_id)
-    if case.asker_id != actor.id:
-        raise forbidden("Chỉ người hỏi được đánh giá câu trả lời.")
-    if case.status not in (CaseStatus.ANSWERED, CaseStatus.CLOSED):
-        raise conflict("Xin ý kiến này chưa có câu trả lời để đánh giá.")
-    values: dict[str, object] = {
-        "feedback": "helpful" if data.helpful else "unhelpful",
-        "feedback_note": data.note,
-    }
-    if case.status == CaseStatus.ANSWERED:
-        values.update(status=CaseStatus.CLOSED, closed_at=now)
-    await guarded_update(session, case.id, [Case.version == case.version], values, now=now)
-    case = await load_case(session, case.id)
-    await record(
-        session,
-        actor_id=actor.id,
-        action="case.feedback",
-        entity="case",
-        entity_id=case.id,
-        data={"feedback": case.feedback, "note": data.note},
-    )
-    return case
-
-
-async def close(
-    session: AsyncSession, *, actor: User, case_id: int, now: datetime | None = None
-) -> Case:
-    """Close an answered case (the asker, the answerer or an admin)."""
-    now = now or utcnow()
-    case = await load_case(session, case_id)
-    if actor.role != Role.ADMIN and actor.id not in (case.asker_id, case.answered_by_id):
-        raise forbidden()
-    if case.status == CaseStatus.CLOSED:
-        return case
-    if not await guarded_update(
-        session,
-        case.id,
-        [Case.status == CaseStatus.ANSWERED],
-        {"status": CaseStatus.CLOSED, "closed_at": now},
-        now=now,
-    ):
-        raise conflict("Chỉ đóng được xin ý kiến đã có câu trả lời.")
-    case = await load_case(session, case.id)
-    await record(
-        session,
-        actor_id=actor.id,
-        action="case.close",
-        entity="case",
-        entity_id=case.id,
-        data={"number": case.number},
-    )
-    return case
-
-
-async def expire(
-    session: AsyncSession, *, actor: User, case_id: int, now: datetime | None = None
-) -> Case:
-    """An admin closes an open case that no longer needs an answer; the asker is told."""
-    require_admin(actor)
-    now = now or utcnow()
-    case = await load_case(session, case_id)
-    open_values = [s.value for s in OPEN_STATUSES]
-    if not await guarded_update(
-        session,
-        case.id,
-        [Case.status.in_(open_values)],
-        {"status": CaseStatus.EXPIRED, "closed_at": now},
-        now=now,
-    ):
-        raise conflict(f"Xin ý kiến {case.number} không còn mở.")
-    case = await load_case(session, case.id)
-    await record(
-        session,
-        actor_id=actor.id,
-        action="case.expire",
-        entity="case",
-        entity_id=case.id,
-        data={"number": case.number},
-    )
-    await tell(session, case, "expired", [case.asker_id, case.assignee_id], texts.expired(case))
-    return case
