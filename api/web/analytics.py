@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -27,9 +30,20 @@ from core.stats.questions import QuestionStats
 from core.users.access import require_role
 from core.users.enums import Role
 from core.users.models import User
+from knowledge.normalize import fold
 
 router = APIRouter(route_class=WebRoute)
 DEFAULT_DAYS = 30
+# Not-covered questions summarised into frequent two-syllable phrases ("nghỉ phép", "hộ tịch").
+PHRASE_SAMPLE = 300
+# Function syllables that never make a topic on their own (compared without diacritics).
+_STOP_WORDS = (
+    "a ai anh bao bi cac can cho chi co cua da dang de den di do duoc em gi hay hoi khi khong "
+    "la lai lam minh muon mot nao neu nhieu nhu nhung nay ong phai ra roi sao se ta the thi "
+    "theo thoi toi trong tu va vao ve voi xa xin y kien"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -74,9 +88,31 @@ async def _figures(
             session, actor=actor, settings=ctx.settings, since=period.since, until=period.until
         )
         questions = await question_stats.question_stats(
-            session, actor=actor, since=period.since, until=period.until, examples=15
+            session, actor=actor, since=period.since, until=period.until, examples=PHRASE_SAMPLE
         )
     return cases, questions
+
+
+def frequent_phrases(queries: list[str], limit: int = 10) -> list[tuple[str, int]]:
+    """Two-syllable phrases that recur across questions (each counted once per question)."""
+    counts: Counter[str] = Counter()
+    shown: dict[str, Counter[str]] = {}
+    for query in queries:
+        words = _WORD.findall(query.lower())
+        seen: set[str] = set()
+        for a, b in pairwise(words):
+            key = f"{fold(a)} {fold(b)}"
+            if fold(a) in _STOP or fold(b) in _STOP or a.isdigit() or b.isdigit():
+                continue
+            if key not in seen:
+                seen.add(key)
+                counts[key] += 1
+                shown.setdefault(key, Counter())[f"{a} {b}"] += 1
+    return [
+        (shown[key].most_common(1)[0][0], n)
+        for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if n > 1
+    ][:limit]
 
 
 def _topics(cases: CaseStats, limit: int = 10) -> list[tuple[str, int]]:
@@ -123,6 +159,13 @@ async def analytics_page(
             [(topic, float(n), BAR) for topic, n in _topics(cases)],
             title="Chủ đề xin ý kiến nhiều nhất",
         ),
+        chart_gaps=bar_list(
+            [
+                (phrase, float(n), BAD)
+                for phrase, n in frequent_phrases([q.query for q in questions.not_covered_recent])
+            ],
+            title="Cụm từ thường gặp trong câu hỏi chưa có hướng dẫn",
+        ),
         chart_feedback=bar_list(
             [("Hữu ích", float(helpful), GOOD), ("Chưa đúng", float(unhelpful), BAD)],
             title="Đánh giá của người hỏi",
@@ -167,6 +210,8 @@ async def analytics_csv(request: Request, auth: Viewer, start: str = "", end: st
         out.writerow(["Chủ đề xin ý kiến", topic, n, ""])
     for status, n in sorted(cases.by_status.items()):
         out.writerow(["Trạng thái xin ý kiến", status_label(status), n, ""])
+    for phrase, n in frequent_phrases([q.query for q in questions.not_covered_recent], 50):
+        out.writerow(["Cụm từ trong câu hỏi chưa có hướng dẫn", phrase, n, ""])
     for item in questions.not_covered_recent:
         out.writerow(["Câu hỏi chưa có hướng dẫn", item.created_at.isoformat(), item.query, ""])
     name = f"thong-ke-{period.start.isoformat()}-{period.end.isoformat()}.csv"

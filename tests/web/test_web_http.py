@@ -202,6 +202,37 @@ async def test_analytics_csv_and_charts(client: httpx.AsyncClient, people: World
     assert bad.status_code == 422
 
 
+async def test_analytics_counts_logged_questions_and_summarises_gaps(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    from core.feedback import service as feedback
+
+    cadre = people.people["cadre"]
+    asked = [
+        ("Nuôi chó thả rông bị phạt thế nào?", True),
+        ("Xử lý chó thả rông cắn người", True),
+        ("Hồ sơ đăng ký khai sinh gồm gì?", False),
+    ]
+    async with unit_of_work(ctx.sessionmaker) as session:
+        for query, novel in asked:
+            await feedback.log_question(
+                session,
+                user_id=cadre.id,
+                unit_id=cadre.unit_id,
+                query=query,
+                passages=[],
+                confidence=0.2 if novel else 0.9,
+                novel=novel,
+            )
+    await login(client, people.people["supervisor"].token)
+    page = await client.get("/analytics")
+    assert 'id="total-questions">3<' in page.text
+    assert "chó thả" in page.text and "thả rông" in page.text  # a recurring gap phrase
+    export = (await client.get("/analytics.csv")).content.decode("utf-8")
+    assert "Tổng,Số câu hỏi,3," in export
+    assert "Cụm từ trong câu hỏi chưa có hướng dẫn,thả rông,2," in export
+
+
 async def test_rubric_editor_saves_a_new_version(client: httpx.AsyncClient, people: World) -> None:
     token = await login(client, people.people["admin"].token)
     page = await client.get("/admin/rubric")
