@@ -114,6 +114,10 @@ async def test_upload_a_document_preview_import_and_find_it_by_search(
     source = tmp_path / "nuoi-ong.md"
     source.write_text(BEEKEEPING, encoding="utf-8")
     login_with_token(page, live, world.people["admin"].token, "/kb")
+    # htmx runs under the strict CSP: the index panel is loaded by an hx-get on page load.
+    assert "Chỉ mục" in text_of(page, "#reindex-panel")
+    find(page, "reindex").click()
+    wait(page).until(ec.text_to_be_present_in_element((By.ID, "reindex-state"), "đã khớp"))
     find(page, "upload-file").send_keys(str(source))
     find(page, "upload-preview").click()
     assert "nuôi ong mật" in text_of(page, "#preview-title")
