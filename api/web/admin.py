@@ -18,7 +18,7 @@ from core.users import invites
 from core.users import service as users
 from core.users.access import require_admin
 from core.users.enums import Role, UnitKind
-from core.users.schemas import UnitCreate
+from core.users.schemas import UnitCreate, UnitUpdate
 
 router = APIRouter(route_class=WebRoute)
 
@@ -29,6 +29,7 @@ KIND_LABELS = {
 }
 DONE = {
     "unit": "Đã tạo đơn vị.",
+    "unit_saved": "Đã lưu đơn vị.",
     "invite": "Đã tạo mã mời.",
     "role": "Đã đổi vai trò.",
     "active": "Đã cập nhật trạng thái tài khoản.",
@@ -93,6 +94,23 @@ async def unit_create(
     async with unit_of_work(ctx.sessionmaker) as session:
         await users.create_unit(session, data=data, actor_id=auth.user.id)
     return redirect("/admin/units?done=unit")
+
+
+@router.post("/admin/units/{unit_id}")
+async def unit_update(
+    request: Request,
+    auth: Actor,
+    unit_id: int,
+    escalates_to_id: Annotated[str, Form()] = "",
+    positions: Annotated[str, Form()] = "",
+) -> Response:
+    """Change a unit's next rung on the ladder and its positions (loops are refused)."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    data = UnitUpdate(escalates_to_id=_optional_id(escalates_to_id), positions=_lines(positions))
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await users.update_unit(session, unit_id=unit_id, data=data, actor_id=auth.user.id)
+    return redirect("/admin/units?done=unit_saved")
 
 
 @router.post("/admin/invites")

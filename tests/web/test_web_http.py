@@ -233,6 +233,47 @@ async def test_analytics_counts_logged_questions_and_summarises_gaps(
     assert "Cụm từ trong câu hỏi chưa có hướng dẫn,thả rông,2," in export
 
 
+async def test_admin_creates_a_unit_sets_its_ladder_and_issues_an_invite(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    token = await login(client, people.people["admin"].token)
+    created = await client.post(
+        "/admin/units",
+        data={
+            "csrf_token": token,
+            "name": "UBND phường Mới",
+            "kind": "commune",
+            "parent_id": str(people.province_id),
+            "positions": "Công chức Tư pháp - Hộ tịch\nCông chức Địa chính",
+        },
+    )
+    assert created.status_code == 303
+    async with unit_of_work(ctx.sessionmaker) as session:
+        unit = await users.get_unit_by_name(session, name="UBND phường Mới")
+    assert unit is not None and unit.positions == [
+        "Công chức Tư pháp - Hộ tịch",
+        "Công chức Địa chính",
+    ]
+    saved = await client.post(
+        f"/admin/units/{unit.id}",
+        data={"csrf_token": token, "escalates_to_id": str(people.province_id), "positions": "A b"},
+    )
+    assert saved.status_code == 303
+    # A ladder that loops back is refused by the users service, shown as a page.
+    loop = await client.post(
+        f"/admin/units/{people.province_id}",
+        data={"csrf_token": token, "escalates_to_id": str(unit.id)},
+    )
+    assert loop.status_code == 422 and "vòng lặp" in loop.text
+    invite = await client.post(
+        "/admin/invites",
+        data={"csrf_token": token, "role": "cadre", "unit_id": str(unit.id), "uses": "5"},
+    )
+    assert invite.status_code == 303
+    page = (await client.get("/admin/units")).text
+    assert "/start " in page and "UBND phường Mới" in page
+
+
 async def test_rubric_editor_saves_a_new_version(client: httpx.AsyncClient, people: World) -> None:
     token = await login(client, people.people["admin"].token)
     page = await client.get("/admin/rubric")
