@@ -86,3 +86,39 @@ async def test_escalation_race_answer_and_receipt(
         proposal = await s.scalar(select(PrecedentProposal))
     assert case is not None and case.status == "answered" and case.legal_basis
     assert proposal is not None and proposal.case_id == case.id
+
+
+async def test_forward_up_the_ladder_and_queue(
+    ctx: AppContext, people, fake: FakeTelegram, runner
+) -> None:
+    cadre, sup1, prov = people.fakes["cadre"], people.fakes["sup1"], people.fakes["prov"]
+    mark = fake.mark()
+    await fake.send_text(cadre, "/xinykien")
+    await fake.wait_message(cadre.id, "mô tả tình huống", after=mark)
+    await fake.send_text(cadre, "Cấp giấy xác nhận tình trạng hôn nhân cho người ở nước ngoài về")
+    ask = await fake.wait_message(cadre.id, "Bạn có muốn gửi kèm", after=mark)
+    await fake.send_document(cadre, "to_khai.pdf", b"%PDF-1.4 fake", "application/pdf")
+    more = await fake.wait_message(cadre.id, "Đã nhận tệp (1)", after=mark)
+    assert ask.buttons()[0]["text"] == texts.BTN_CONTINUE
+    await fake.press(cadre, more, "Tiếp tục")
+    confirm = await fake.wait_message(cadre.id, "Tệp đính kèm: 1", after=mark)
+    await fake.press(cadre, confirm, "Gửi")
+    new = await fake.wait_message(sup1.id, "Xin ý kiến mới", after=mark)
+
+    await fake.send_text(sup1, "/hangdoi")
+    queue = await fake.wait_message(sup1.id, "Hàng đợi", after=mark)
+    async with unit_of_work(ctx.sessionmaker) as s:
+        case = await s.scalar(select(Case))
+    assert case is not None and case.number in queue.text
+    assert case.attachments[0]["name"] == "to_khai.pdf"
+
+    await fake.press(sup1, new, "Chuyển")
+    note = await fake.wait_message(sup1.id, "Ghi chú khi chuyển", after=mark)
+    await fake.press(sup1, note, "Bỏ qua")
+    await fake.wait_message(sup1.id, "lên cấp trên", after=mark)
+    arrived = await fake.wait_message(prov.id, case.number, after=mark)
+    assert "Nhận xử lý" in [b["text"] for b in arrived.buttons()]
+    await fake.wait_message(cadre.id, "đã được chuyển tới Tỉnh Thử Nghiệm", after=mark)
+    async with unit_of_work(ctx.sessionmaker) as s:
+        case = await s.scalar(select(Case))
+    assert case is not None and case.level_unit_id == people.province_id

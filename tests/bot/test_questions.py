@@ -37,3 +37,25 @@ async def test_question_gets_cited_answer_and_feedback(
     assert entry is not None and entry.feedback == "unhelpful"
     assert entry.feedback_reason and "không chuyên trách" in entry.feedback_reason
     assert entry.passages[0]["citation"].startswith("Quy chế mẫu")
+
+
+async def test_more_passages_and_helpful(
+    ctx: AppContext, people, fake: FakeTelegram, runner
+) -> None:
+    cadre = people.fakes["cadre"]
+    ctx.settings.novel_threshold = 0.0
+    mark = fake.mark()
+    await fake.send_text(cadre, "chứng thực bản sao khi bản chính bị tẩy xóa")
+    answer = await fake.wait_message(cadre.id, "Điều 4", after=mark)
+    assert answer.text.index("Điều 4") < answer.text.index("2. ")  # best passage first
+    await fake.press(cadre, answer, "Xem thêm")
+    more = await fake.wait_message(cadre.id, "Thêm các đoạn liên quan", after=mark)
+    assert "<b>4. " in more.text
+    await fake.press(cadre, answer, "Hữu ích")
+    await fake.wait_for(
+        lambda c: c.method == "answerCallbackQuery" and "Cảm ơn" in str(c.params.get("text")),
+        after=mark,
+    )
+    async with unit_of_work(ctx.sessionmaker) as s:
+        entry = await s.scalar(select(QuestionLog))
+    assert entry is not None and entry.feedback == "helpful"

@@ -1,4 +1,4 @@
-"""`troly run` in one process: API/web on a port, the bot polling, the workers, starter KB seeded."""
+"""`troly run` in one process: API/web, the bot polling, the workers; starter KB seeded."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ async def test_redis_storage_when_configured(
     key = _key(int(uuid.uuid4().int % 10**9))
     try:
         await storage.set_state(key, Initiative.title)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         pytest.skip(f"Redis not reachable: {error}")
     try:
         await storage.set_data(key, {"title": "x"})
@@ -79,8 +79,10 @@ async def test_double_tap_on_send_creates_one_case(
     await fake.press(cadre, ask, "Tiếp tục")
     confirm = await fake.wait_message(cadre.id, "Xác nhận gửi", after=mark)
     await asyncio.gather(fake.press(cadre, confirm, "Gửi"), fake.press(cadre, confirm, "Gửi"))
-    await fake.wait_for(lambda c: c.method == "answerCallbackQuery"
-                        and "hết hiệu lực" in str(c.params.get("text", "")), after=mark)  # fmt: skip
+    await fake.wait_for(
+        lambda c: c.method == "answerCallbackQuery" and "hết hiệu lực" in str(c.params.get("text")),
+        after=mark,
+    )
     await fake.wait_message(cadre.id, "Số yêu cầu", after=mark)
     async with unit_of_work(ctx.sessionmaker) as s:
         assert await s.scalar(select(func.count()).select_from(Case)) == 1
