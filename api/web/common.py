@@ -238,14 +238,20 @@ def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime(fmt)
 
 
+def clip(text: str, limit: int) -> str:
+    """Flatten whitespace and cut at a word boundary with " …" (the bot's rule, so the console
+    shows the same excerpt the bot sends)."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0] + " …"
+
+
 def gist(text: str, limit: int = 220) -> str:
     """First sentence of a passage, the same one-line summary the bot shows."""
     flat = " ".join(text.split())
     match = re.search(r"(.+?[.;:])(\s|$)", flat)
-    found = match.group(1) if match else flat
-    if len(found) <= limit:
-        return found
-    return found[:limit].rsplit(" ", 1)[0] + " …"
+    return clip(match.group(1) if match else flat, limit)
 
 
 def role_label(role: str) -> str:
@@ -285,5 +291,6 @@ templates.env.filters["vntime"] = local_time
 templates.env.filters["action_label"] = action_label
 templates.env.filters["role_label"] = role_label
 templates.env.filters["gist"] = gist
+templates.env.filters["clip"] = clip
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 templates.env.globals["Role"] = Role

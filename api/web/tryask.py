@@ -20,6 +20,8 @@ from core.users.models import Unit
 from retrieval.models import SearchRequest
 
 router = APIRouter(route_class=WebRoute)
+# The bot searches for a few passages more than it shows, for its "➕ Xem thêm" button.
+EXTRA_PASSAGES = 3
 
 
 async def _units(request: Request, auth: WebAuth) -> list[Unit]:
@@ -71,7 +73,7 @@ async def try_ask(
     answer = await ctx.retriever.search(
         SearchRequest(
             query=question,
-            k=ctx.settings.answer_passages,
+            k=ctx.settings.answer_passages + EXTRA_PASSAGES,
             unit_id=unit,
             position=position or None,
         )
@@ -82,6 +84,7 @@ async def try_ask(
         name,
         auth,
         answer=answer,
+        shown_count=ctx.settings.answer_passages,
         question=question,
         units=units,
         unit_id=unit,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 
@@ -449,3 +450,79 @@ async def test_code_request_does_not_reveal_whether_an_account_exists(
         "/login/code", data={"csrf_token": csrf(page.text), "code": "ABCD-EFGH"}
     )
     assert wrong.status_code == 401 and "không đúng" in wrong.text
+
+
+def _plain(markup: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
+async def test_try_shows_what_the_bot_would_send(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    from bot import render as bot_render
+    from knowledge import service as kb
+    from knowledge.importers import parse_file
+    from retrieval.models import SearchRequest
+
+    body = "\n\n".join(
+        f"Điều {n}. Lịch trực số {n}\nCông chức trực tiếp dân vào sáng thứ {n + 1} hằng tuần. "
+        "Người trực ghi sổ tiếp dân và báo cáo chủ tịch xã cuối tuần."
+        for n in range(1, 7)
+    )
+    # One long article (stored as overlapping windows).
+    body += "\n\nĐiều 7. Lịch trực tiếp dân dịp lễ\n" + " ".join(
+        f"Trong ngày lễ thứ {i}, công chức trực tiếp dân theo lịch trực do chủ tịch xã phân công."
+        for i in range(1, 15)
+    )
+    parsed = parse_file(f"# Quy chế tiếp dân mẫu\n\n{body}\n".encode(), "tiep-dan.md")
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await kb.import_parsed(session, parsed)
+    await ctx.retriever.sync()
+    question = "lịch trực tiếp dân của công chức xã"
+    token = await login(client, people.people["cadre"].token)
+    fragment = await client.post(
+        "/try",
+        data={"question": question},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    web = _plain(fragment.text)
+
+    # The bot's own rendering of the same search for the same person.
+    cadre = people.people["cadre"]
+    shown = ctx.settings.answer_passages
+    response = await ctx.retriever.search(
+        SearchRequest(
+            query=question, k=shown + 3, unit_id=cadre.unit_id,
+            position="Công chức Văn phòng - Thống kê",
+        )
+    )  # fmt: skip
+    assert len(response.hits) > shown  # some passages go under "Xem thêm", as in the bot
+    passages = [bot_render.hit_snapshot(h) for h in response.hits]
+    bot_text = bot_render.answer(
+        passages[:shown], confidence=response.confidence, novel=response.novel, lexical=True
+    )
+    main = web.split("➕ Xem thêm")[0]
+    assert "Điều 7" in main
+    for part in bot_text.split("\n"):
+        line = _plain(part)
+        if line:
+            assert line in main, line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ngắn.",
+        "Câu thứ nhất kết thúc ở đây; phần sau không vào tóm ý.",
+        "   nhiều   khoảng   trắng\n\nvà xuống dòng   ",
+        "Một câu rất dài " * 80,
+        "Khôngcódấucách" * 80,
+    ],
+)
+def test_excerpt_and_gist_rules_are_the_bots(text: str) -> None:
+    from api.web.common import clip, gist
+    from bot import render as bot_render
+
+    assert clip(text, 700) == bot_render.clip(text, bot_render.PASSAGE_CHARS)
+    assert gist(text) == bot_render.gist(text)
