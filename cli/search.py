@@ -64,10 +64,16 @@ def eval_(
     questions: Annotated[Path, typer.Option("--questions", exists=True, dir_okay=False)],
     k: Annotated[int, typer.Option("--k")] = 10,
     out: Annotated[Path | None, typer.Option("--out", help="Per-question results (JSONL)")] = None,
+    workdir: Annotated[
+        Path | None,
+        typer.Option("--workdir", help="Keep the throwaway index here to reuse it next run"),
+    ] = None,
 ) -> None:
     """Measure retrieval on a labelled set, in a throwaway index (the live KB is untouched)."""
     report = asyncio.run(
-        run_eval(get_settings(), corpus, questions, k=k, out=out, progress=console.print)
+        run_eval(
+            get_settings(), corpus, questions, k=k, out=out, progress=console.print, workdir=workdir
+        )
     )
     table = Table(title=f"{report.questions} câu hỏi · {report.chunks} đoạn · {report.mode}")
     for name in ("Hit@1", "Hit@5", "Hit@10", "MRR@10", "p50 ms", "p95 ms"):

@@ -11,7 +11,7 @@ import asyncio
 import json
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,30 +144,62 @@ async def run_eval(
     k: int = 10,
     out: Path | None = None,
     progress: Progress | None = None,
+    workdir: Path | None = None,
 ) -> EvalReport:
-    """Build a throwaway index from `corpus` and evaluate `questions` against it."""
-    say = progress or (lambda _msg: None)
+    """Build a throwaway index from `corpus` and evaluate `questions` against it.
+
+    `workdir` keeps the throwaway database and index between runs (benchmarks re-run many
+    questions against one corpus); by default a temporary directory is used and removed.
+    """
     rows = list(read_jsonl(questions))
-    with tempfile.TemporaryDirectory(prefix="troly-eval-") as tmp:
-        temp = settings.model_copy(
-            update={
-                "data_dir": Path(tmp),
-                "database_url": "",
-                "models_dir": settings.resolved_models_dir.resolve(),
-            }
-        )
-        temp.ensure_dirs()
-        say(f"Importing {corpus} into a temporary knowledge base…")
-        started = time.perf_counter()
-        await import_corpus(temp, corpus)
-        engine = create_engine(temp.resolved_database_url)
+    if workdir is not None:
+        retriever, dispose = await open_eval_index(settings, corpus, workdir, progress)
         try:
-            retriever = await Retriever.create(temp, create_sessionmaker(engine))
-            say(
-                f"Indexed {retriever.status().chunks} chunks in "
-                f"{time.perf_counter() - started:.0f} s ({retriever.mode}); "
-                f"running {len(rows)} questions…"
-            )
             return await evaluate(retriever, rows, k=k, out=out)
         finally:
-            await engine.dispose()
+            await dispose()
+    with tempfile.TemporaryDirectory(prefix="troly-eval-") as tmp:
+        retriever, dispose = await open_eval_index(settings, corpus, Path(tmp), progress)
+        try:
+            return await evaluate(retriever, rows, k=k, out=out)
+        finally:
+            await dispose()
+
+
+def _imported_stamp(corpus: Path, workdir: Path) -> str | None:
+    """None when workdir already holds this exact corpus; else its stamp (old DB removed)."""
+    stat = corpus.stat()
+    stamp = f"{corpus.resolve()} {stat.st_size} {stat.st_mtime_ns}"
+    marker = workdir / "corpus.txt"
+    if marker.exists() and marker.read_text() == stamp:
+        return None
+    (workdir / "troly.db").unlink(missing_ok=True)
+    return stamp
+
+
+async def open_eval_index(
+    settings: Settings, corpus: Path, workdir: Path, progress: Progress | None = None
+) -> tuple[Retriever, Callable[[], Awaitable[None]]]:
+    """A retriever over `corpus` imported into its own database under `workdir`."""
+    say = progress or (lambda _msg: None)
+    temp = settings.model_copy(
+        update={
+            "data_dir": workdir,
+            "database_url": "",
+            "models_dir": settings.resolved_models_dir.resolve(),
+        }
+    )
+    temp.ensure_dirs()
+    started = time.perf_counter()
+    stamp = await asyncio.to_thread(_imported_stamp, corpus, workdir)
+    if stamp is not None:
+        say(f"Importing {corpus} into a throwaway knowledge base in {workdir}…")
+        await import_corpus(temp, corpus)
+        await asyncio.to_thread((workdir / "corpus.txt").write_text, stamp)
+    engine = create_engine(temp.resolved_database_url)
+    retriever = await Retriever.create(temp, create_sessionmaker(engine))
+    say(
+        f"Indexed {retriever.status().chunks} chunks in {time.perf_counter() - started:.0f} s "
+        f"({retriever.mode})."
+    )
+    return retriever, engine.dispose

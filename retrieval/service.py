@@ -232,9 +232,17 @@ class Retriever:
                 base_dense, base_model, base_revision = state.dense, state.model, state.revision
             if state is not None and base_revision == view.revision:
                 return
-            self._state = await self._advance(view, base_tokens, base_dense, base_model)
-            if base_revision != view.revision or state is None:
-                await asyncio.to_thread(self._persist, self._state)
+            new = await self._advance(view, base_tokens, base_dense, base_model)
+            self._state = new
+            # Unchanged start-up (files already reflect this revision and model): no rewrite.
+            same_files = (
+                base_revision == view.revision
+                and len(new.rows) == len(base_tokens)
+                # Lexical-only over a hybrid index leaves the vectors on disk for later.
+                and (self.embedder is None or (base_dense is not None and new.model == base_model))
+            )
+            if not same_files:
+                await asyncio.to_thread(self._persist, new)
 
     def _load_persisted(self) -> Persisted | None:
         with self.store.lock():

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.dense import DenseIndex
+from retrieval.text import TOKENIZER_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +93,17 @@ class IndexStore:
             data = json.loads((self.dir / MANIFEST).read_text("utf-8"))
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return None
+        return data
 
     def load(self) -> Persisted | None:
         """The current generation, or None if anything is missing or inconsistent."""
         m = self.manifest()
         if m is None:
+            return None
+        if m.get("tokenizer") != TOKENIZER_VERSION:
+            log.info("search index was built with another tokeniser; it will be rebuilt")
             return None
         try:
             chunk_ids = np.asarray(m["chunk_ids"], dtype=np.int64)
@@ -140,6 +146,7 @@ class IndexStore:
             os.replace(tmp, self.dir / dense_file)
         manifest = {
             "format": FORMAT,
+            "tokenizer": TOKENIZER_VERSION,
             "revision": state.revision,
             "model": state.model if state.dense is not None else None,
             "generation": gen,

@@ -25,6 +25,10 @@ _BREAK = re.compile(r"[.,;:!?()\[\]\"“”'/\n]+")
 _ACCENTED_SHARE = 0.25
 
 
+# Bump whenever passage_tokens() changes: persisted token caches of another version are dropped.
+TOKENIZER_VERSION = 1
+
+
 @dataclass(frozen=True)
 class QueryTokens:
     """Tokens for one query and which of the two lexical indexes they are meant for."""
