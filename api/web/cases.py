@@ -18,6 +18,7 @@ from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, CaseStatus
 from core.cases.schemas import CaseAnswer, CaseForward, PrecedentPropose
 from core.db import unit_of_work, utcnow
 from core.errors import invalid
+from core.users import service as users
 from core.users.access import require_role
 from core.users.enums import Role
 
@@ -49,6 +50,12 @@ async def case_page(request: Request, auth: Viewer, case_id: int, done: str = ""
         case = await cases.get_case(session, actor=auth.user, case_id=case_id)
         entries = await cases.history(session, actor=auth.user, case_id=case_id)
         may_act = can_act(auth.user, await supervised_ids(session, auth.user), case)
+        # Colleagues at the same level a case may be handed to by name.
+        colleagues = [
+            u
+            for u in await users.supervisors_of(session, unit_id=case.level_unit_id)
+            if u.id != auth.user.id
+        ]
     status = case.status
     return render(
         request,
@@ -67,6 +74,7 @@ async def case_page(request: Request, auth: Viewer, case_id: int, done: str = ""
         ),
         can_forward=may_act and status in {s.value for s in OPEN_STATUSES},
         can_propose=status in (CaseStatus.ANSWERED, CaseStatus.CLOSED) and bool(case.answer),
+        colleagues=colleagues,
         status_label=status_label,
         urgency_label=urgency_label,
         done=DONE_MESSAGES.get(done, ""),
@@ -100,11 +108,16 @@ async def case_answer(
 
 @router.post("/cases/{case_id}/forward")
 async def case_forward(
-    request: Request, auth: Actor, case_id: int, note: Annotated[str, Form()] = ""
+    request: Request,
+    auth: Actor,
+    case_id: int,
+    note: Annotated[str, Form()] = "",
+    to_user_id: Annotated[str, Form()] = "",
 ) -> Response:
-    """Forward one rung up the ladder with an optional note."""
+    """Forward one rung up the ladder, or to a named colleague, with an optional note."""
     ctx = ctx_of(request)
-    data = _valid(CaseForward, note=note.strip() or None)
+    target = int(to_user_id) if to_user_id.strip().isdigit() else None
+    data = _valid(CaseForward, note=note.strip() or None, to_user_id=target)
     async with unit_of_work(ctx.sessionmaker) as session:
         await cases.forward(
             session, actor=auth.user, case_id=case_id, data=data, settings=ctx.settings

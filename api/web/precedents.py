@@ -15,7 +15,8 @@ from core.cases.enums import ProposalStatus
 from core.cases.schemas import PrecedentApprove
 from core.db import unit_of_work
 from core.errors import invalid
-from core.users.access import require_admin
+from core.users.access import require_role
+from core.users.enums import Role
 
 router = APIRouter(route_class=WebRoute)
 
@@ -28,8 +29,9 @@ PROPOSAL_LABELS = {
 
 @router.get("/precedents")
 async def precedents_page(request: Request, auth: Viewer, done: str = "") -> HTMLResponse:
-    """Pending proposals first (editable), then the recently decided ones."""
-    require_admin(auth.user)
+    """Pending proposals first (editable by admins), then decided ones. Supervisors see their own
+    proposals (the service's rule), read-only."""
+    require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
         pending = await precedents.list_proposals(

@@ -17,6 +17,7 @@ from core.config import Settings
 from core.context import AppContext
 from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.users import service as users
+from core.users import tokens
 from retrieval.service import Retriever
 from tests.web.conftest import World, seed_world
 
@@ -134,7 +135,7 @@ PAGES = {
     "/initiatives": {"evaluator", "admin"},
     "/kb": {"cadre", "supervisor", "evaluator", "admin"},  # reading, as in the API
     "/kb/reindex/progress": {"admin"},
-    "/precedents": {"admin"},
+    "/precedents": {"supervisor", "admin"},  # supervisors: their own proposals
     "/admin/units": {"admin"},
     "/admin/rubric": {"admin"},
     "/admin/audit": {"admin"},
@@ -335,7 +336,6 @@ async def test_supervisor_sees_only_their_units_cases(
             actor_id=None,
             supervised_unit_ids=[people.province_id],
         )
-        from core.users import tokens
 
         outsider_token = await tokens.issue_token(session, user_id=outsider.id)
     token = await login(client, outsider_token)
@@ -379,6 +379,30 @@ async def test_forward_moves_the_case_up_the_ladder(
     async with unit_of_work(ctx.sessionmaker) as session:
         after = await cases.get_case(session, actor=upper, case_id=case.id)
     assert after.status == "forwarded" and after.level_unit_id == commune.escalates_to_id
+    # The supervisor up there hands it to a named colleague at the same level.
+    async with unit_of_work(ctx.sessionmaker) as session:
+        colleague = await users.create_user(
+            session,
+            full_name="Mai Đồng Cấp",
+            role="supervisor",
+            unit_id=commune.escalates_to_id,
+            actor_id=None,
+        )
+        upper_token = await tokens.issue_token(session, user_id=upper.id)
+    async with httpx.AsyncClient(
+        transport=client._transport, base_url="http://console.test"
+    ) as second:
+        second_csrf = await login(second, upper_token)
+        page = await second.get(f"/cases/{case.id}")
+        assert "Mai Đồng Cấp" in page.text
+        handed = await second.post(
+            f"/cases/{case.id}/forward",
+            data={"csrf_token": second_csrf, "to_user_id": str(colleague.id)},
+        )
+        assert handed.status_code == 303
+    async with unit_of_work(ctx.sessionmaker) as session:
+        after = await cases.get_case(session, actor=upper, case_id=case.id)
+    assert after.forwarded_to_id == colleague.id
     # Answering an empty text is refused with a Vietnamese message, nothing changes.
     empty = await client.post(f"/cases/{case.id}/answer", data={"csrf_token": token, "text": " "})
     assert empty.status_code == 422 and "chưa hợp lệ" in empty.text
