@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from api.limits import RateLimiter
 from core.context import AppContext
-from core.db import unit_of_work
+from core.db import create_sessionmaker, unit_of_work
 from core.errors import DomainError, ErrorCode
 from core.users import service as user_service
 from core.users.access import require_role
@@ -33,9 +35,41 @@ def get_ctx(request: Request) -> AppContext:
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 
-async def get_session(ctx: CtxDep) -> AsyncIterator[AsyncSession]:
+def read_sessionmaker(url: str) -> async_sessionmaker[AsyncSession] | None:
+    """For SQLite, sessions whose transactions start DEFERRED, used by GET requests.
+
+    The main engine begins every transaction IMMEDIATE (taking SQLite's single write lock), which
+    is right for writers but would queue every read behind every write. In WAL mode a deferred
+    reader sees the last committed state and neither waits for nor blocks the writer. A GET that
+    does write (rare: a first-use default) still works; SQLite upgrades its lock on that write.
+    Connections are not pooled, so nothing outlives a request. None for other databases.
+    """
+    if not url.startswith("sqlite"):
+        return None
+    engine = create_async_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy, not pysqlite, opens transactions
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return create_sessionmaker(engine)
+
+
+async def get_session(request: Request, ctx: CtxDep) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the route returns, rolled back on error."""
-    async with unit_of_work(ctx.sessionmaker) as session:
+    maker = ctx.sessionmaker
+    readers = getattr(request.app.state, "read_sessionmaker", None)
+    if readers is not None and request.method in ("GET", "HEAD"):
+        maker = readers
+    async with unit_of_work(maker) as session:
         yield session
 
 

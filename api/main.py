@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from api.deps import read_sessionmaker
 from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.limits import BodyLimitMiddleware, IdempotencyMiddleware, RateLimiter
 from api.routes import cases, invites, knowledge, precedents, search, stats, units, users
@@ -86,6 +87,7 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
     )
     app.state.ctx = ctx
     app.state.settings = settings
+    app.state.read_sessionmaker = read_sessionmaker(settings.resolved_database_url)
     app.state.limiter = RateLimiter(settings.api_rate_limit_per_minute)
     install_error_handlers(app)
     app.include_router(api_router())

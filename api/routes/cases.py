@@ -6,15 +6,17 @@ dependencies here only refuse roles that never take part (evaluators) with a cle
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from api.deps import CtxDep, PageDep, SessionDep, roles
+from api.deps import CtxDep, PageDep, SessionDep, end_transaction, roles
 from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
 from api.schemas import Page
 from core.cases import service as case_service
+from core.cases.duplicates import QueryEncoder
 from core.cases.enums import CaseStatus, Urgency
 from core.cases.schemas import (
     CaseAnswer,
@@ -29,6 +31,28 @@ from core.users.enums import Role
 from core.users.models import User
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+
+
+class PrecomputedQueries:
+    """A QueryEncoder answering from vectors computed in advance (others are encoded on demand)."""
+
+    def __init__(self, encoder: QueryEncoder, vectors: dict[str, Any]) -> None:
+        self.encoder = encoder
+        self.vectors = vectors
+
+    @classmethod
+    async def of(cls, encoder: QueryEncoder | None, texts: list[str]) -> PrecomputedQueries | None:
+        """Encode `texts` now, off the event loop; None when there is no encoder."""
+        if encoder is None:
+            return None
+        matrix = await asyncio.to_thread(encoder.encode_queries, texts)
+        return cls(encoder, {text: matrix[i : i + 1] for i, text in enumerate(texts)})
+
+    def encode_queries(self, texts: list[str]) -> Any:
+        if len(texts) == 1 and texts[0] in self.vectors:
+            return self.vectors[texts[0]]
+        return self.encoder.encode_queries(texts)
+
 
 # Evaluators never take part in cases (initiative scores stay apart from case handling).
 Participant = Annotated[User, Depends(roles(Role.CADRE, Role.SUPERVISOR, Role.ADMIN))]
@@ -112,8 +136,12 @@ async def create_case(
     ),
 ) -> CaseRead:
     """Open a case."""
+    # Encode the question before the service's transaction starts: on SQLite a transaction holds
+    # the single write lock, and the encoder is the slow part of opening a case.
+    await end_transaction(session)
+    encoder = await PrecomputedQueries.of(ctx.retriever.embedder, [data.question])
     case = await case_service.create_case(
-        session, actor=user, data=data, settings=ctx.settings, embedder=ctx.retriever.embedder
+        session, actor=user, data=data, settings=ctx.settings, embedder=encoder
     )
     return CaseRead.model_validate(case)
 

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from apikit import World, assert_error
 from apistate import document_text, new_document
+from sqlalchemy.exc import OperationalError
 
 from api.main import create_app
 from core.context import AppContext
@@ -162,6 +164,16 @@ async def test_unexpected_error_is_500_without_internals(ctx: AppContext, world:
         async def boom() -> None:
             raise RuntimeError("secret internals")
 
+        @app.get("/api/v1/_busy")  # type: ignore[misc]
+        async def busy() -> None:
+            raise OperationalError(
+                "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+            )
+
         r = await client.get("/api/v1/_boom")
         error = assert_error(r, 500, "internal")
         assert "secret" not in r.text and "Hệ thống gặp lỗi" in str(error["message"])
+        # A busy database is a retryable 503, not a crash.
+        r = await client.get("/api/v1/_busy")
+        assert "thử lại" in str(assert_error(r, 503, "unavailable")["message"])
+        assert r.headers["retry-after"] == "2"
