@@ -4,12 +4,13 @@ and helpers to seed people through the services."""
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from core.users.schemas import UnitCreate
 from retrieval.embedder import load_embedder
 from retrieval.service import Retriever
 
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -249,3 +251,51 @@ def shot(driver: Any, name: str) -> None:
     """Save a named screenshot as a test artefact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+# ---- plain HTTP client against the same app (no browser) -------------------------------
+
+
+@pytest.fixture
+async def ctx(settings: Settings) -> AsyncIterator[AppContext]:
+    """The real app context, lexical-only: these tests are about the web layer, not ranking."""
+    engine = create_engine(settings.resolved_database_url)
+    sessionmaker = create_sessionmaker(engine)
+    retriever = Retriever(settings, sessionmaker, None)
+    await retriever.sync()
+    yield AppContext(settings, engine, sessionmaker, retriever)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def client(ctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to create_app(ctx) in-process."""
+    from api.main import create_app
+
+    transport = httpx.ASGITransport(app=create_app(ctx))
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def people(ctx: AppContext) -> World:
+    """One person per role, seeded through the users service."""
+    return await seed_world(ctx.sessionmaker)
+
+
+def csrf(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+async def login(client: httpx.AsyncClient, token: str, next_path: str = "/") -> str:
+    """Sign in with an API token; returns the session's CSRF token."""
+    page = await client.get("/login")
+    response = await client.post(
+        "/login/token", data={"csrf_token": csrf(page.text), "token": token, "next": next_path}
+    )
+    assert response.status_code == 303, response.text
+    home = await client.get("/try")
+    assert home.status_code == 200
+    return csrf(home.text)
