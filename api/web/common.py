@@ -24,9 +24,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from api.limits import RateLimiter
 from core.context import AppContext
 from core.db import unit_of_work
-from core.errors import DomainError
+from core.errors import DomainError, ErrorCode
 from core.users.access import ROLE_LABELS_VI
 from core.users.enums import Role
 from core.users.models import User
@@ -38,6 +39,7 @@ SESSION_COOKIE = "troly_session"
 PRELOGIN_COOKIE = "troly_prelogin"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+LOGIN_ATTEMPTS_PER_MINUTE = 10
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
@@ -101,8 +103,20 @@ def prelogin_csrf(request: Request, response: Response | None = None) -> str:
     return _sign(ctx, "prelogin:" + nonce)
 
 
+def _login_limiter(request: Request) -> RateLimiter:
+    state = request.app.state
+    if not hasattr(state, "web_login_limiter"):
+        state.web_login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
+    limiter: RateLimiter = state.web_login_limiter
+    return limiter
+
+
 async def check_prelogin_csrf(request: Request) -> None:
-    """Reject a login POST whose token does not match the pre-login cookie."""
+    """Reject a login POST whose token does not match the pre-login cookie, and slow down
+    guessing: at most LOGIN_ATTEMPTS_PER_MINUTE sign-in attempts a minute per client address."""
+    client = request.client.host if request.client else "?"
+    if _login_limiter(request).hit(("web-login", client)) is not None:
+        raise DomainError(ErrorCode.RATE_LIMITED)
     nonce = request.cookies.get(PRELOGIN_COOKIE) or ""
     form = await request.form()
     sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")

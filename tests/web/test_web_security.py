@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from api.web.common import LOGIN_ATTEMPTS_PER_MINUTE
 from core.context import AppContext
 from core.db import unit_of_work
 from core.users import service as users
@@ -186,3 +187,17 @@ async def test_code_request_does_not_reveal_whether_an_account_exists(
         "/login/code", data={"csrf_token": csrf(page.text), "code": "ABCD-EFGH"}
     )
     assert wrong.status_code == 401 and "không đúng" in wrong.text
+
+
+async def test_sign_in_attempts_are_rate_limited_per_client(
+    client: httpx.AsyncClient, people: World
+) -> None:
+    page = await client.get("/login")
+    token = csrf(page.text)
+    statuses = []
+    for _ in range(LOGIN_ATTEMPTS_PER_MINUTE + 1):
+        response = await client.post("/login/code", data={"csrf_token": token, "code": "ZZZZ-ZZZZ"})
+        statuses.append(response.status_code)
+    assert statuses[:-1] == [401] * LOGIN_ATTEMPTS_PER_MINUTE
+    assert statuses[-1] == 429
+    assert "quá nhanh" in response.text
