@@ -81,6 +81,8 @@ PAGES = {
     "/analytics": {"supervisor", "admin"},
     "/analytics.csv": {"supervisor", "admin"},
     "/initiatives": {"evaluator", "admin"},
+    "/initiatives/export.csv": {"evaluator", "admin"},
+    "/initiatives/export.xlsx": {"evaluator", "admin"},
     "/kb": {"cadre", "supervisor", "evaluator", "admin"},  # reading, as in the API
     "/kb/reindex/progress": {"admin"},
     "/precedents": {"supervisor", "admin"},  # supervisors: their own proposals
