@@ -92,6 +92,8 @@ def status() -> None:
 
 def _self_test(path: Path) -> bool:
     """Load the model and check that a question ranks the matching passage first."""
+    import torch
+
     from retrieval.embedder import load_embedder
 
     settings = get_settings()
@@ -110,7 +112,8 @@ def _self_test(path: Path) -> bool:
     ok = scores[0] > scores[1]
     verdict = "[green]passed[/green]" if ok else "[red]FAILED[/red]"
     console.print(
-        f"Self-test {verdict}: dim {embedder.dim}, dtype {embedder.dtype}, loaded in "
+        f"Self-test {verdict}: dim {embedder.dim}, dtype {embedder.dtype}, "
+        f"{torch.get_num_threads()} torch threads, loaded in "
         f"{loaded:.1f} s, 3 texts encoded in {took:.0f} ms, "
         f"cosine matching {scores[0]:.3f} vs unrelated {scores[1]:.3f}"
     )

@@ -60,18 +60,17 @@ def limit_blas_threads() -> None:
         lib.set_num_threads(1)
 
 
-def _configure_threads() -> None:
-    """Torch gets every available core for the matrix work; BLAS pools get one thread."""
+def _configure_threads(requested: int) -> None:
+    """Torch gets the configured number of cores; numpy's BLAS pool gets one thread."""
     global _THREADS_CONFIGURED
-    if _THREADS_CONFIGURED:
-        return
     import torch
 
-    cores = available_cores()
-    if torch.get_num_threads() != cores:
-        torch.set_num_threads(cores)
-    limit_blas_threads()
-    _THREADS_CONFIGURED = True
+    threads = requested if requested > 0 else available_cores()
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    if not _THREADS_CONFIGURED:
+        limit_blas_threads()
+        _THREADS_CONFIGURED = True
 
 
 def _bf16_supported() -> bool:
@@ -137,7 +136,7 @@ class Embedder:
         return f"Embedder({self.name!r}, dim={self.dim}, dtype={self.dtype}, path={self.path})"
 
 
-def _load(path: Path, name: str, dtype: Dtype) -> Embedder:
+def _load(path: Path, name: str, dtype: Dtype, threads: int) -> Embedder:
     # Belt and braces: the folder is local, and nothing may fall back to the hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -146,7 +145,7 @@ def _load(path: Path, name: str, dtype: Dtype) -> Embedder:
 
     # "Loading weights" progress bars would clutter the CLI and the bot's logs.
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    _configure_threads()
+    _configure_threads(threads)
     model_kwargs: dict[str, Any] = {"dtype": torch.bfloat16 if dtype == "bfloat16" else None}
     if (path / "troly-build.json").is_file():
         # Our build carries no pooler (mean pooling never uses it): don't create a random one.
@@ -182,7 +181,7 @@ def load_embedder(settings: Settings) -> Embedder | None:
         if cached is not None:
             return cached
         try:
-            embedder = _load(path, settings.embedding_model, dtype)
+            embedder = _load(path, settings.embedding_model, dtype, settings.embedding_threads)
         except Exception:
             log.exception("Embedding model in %s failed to load: search runs lexical-only.", path)
             return None
