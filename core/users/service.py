@@ -51,11 +51,14 @@ __all__ = [
     "list_users",
     "redeem_invite",
     "require_unit",
+    "require_user",
     "revoke_invite",
     "revoke_token",
+    "set_active",
     "set_role",
     "set_supervised_units",
     "start_command",
+    "supervisors_of",
     "update_unit",
 ]
 
