@@ -35,11 +35,10 @@ KIND_LABELS = {
 }
 
 
-def _parse(path: Path, settings: Settings) -> ParsedDocument:
+def _parse(path: Path, name: str, settings: Settings) -> ParsedDocument:
     return parse_file(
-        path.read_bytes(), path.name.split("-", 1)[-1],
-        chunk_words=settings.chunk_words, chunk_step=settings.chunk_step,
-    )  # fmt: skip
+        path.read_bytes(), name, chunk_words=settings.chunk_words, chunk_step=settings.chunk_step
+    )
 
 
 @router.message(StateFilter(None), F.document)
@@ -66,9 +65,13 @@ async def document(
     path = settings.data_dir / "uploads" / f"{doc.file_unique_id}-{name}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue())
-    parsed = await asyncio.to_thread(_parse, path, settings)
+    try:
+        parsed = await asyncio.to_thread(_parse, path, name, settings)
+    except Exception:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        raise
     await state.set_state(Import.confirm)
-    await state.set_data({"path": str(path)})
+    await state.set_data({"path": str(path), "name": name})
     await message.answer(
         texts.IMPORT_PREVIEW.format(
             title=esc(parsed.title), number=esc(parsed.meta.number or "—"),
@@ -89,9 +92,10 @@ async def confirm(
     retriever: Retriever,
     bot: Bot,
 ) -> None:
-    path = Path(str((await state.get_data()).get("path", "")))
+    data = await state.get_data()
+    path = Path(str(data.get("path", "")))
     await query.answer()
-    parsed = await asyncio.to_thread(_parse, path, settings)
+    parsed = await asyncio.to_thread(_parse, path, str(data.get("name", path.name)), settings)
     result = await kb_service.import_parsed(session, parsed, actor_id=user.id)
     await state.clear()
     # The edge owns the transaction: commit, then bring the search index up to date.

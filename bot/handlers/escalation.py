@@ -172,6 +172,8 @@ async def send(
     if data.get("qid"):
         await feedback.link_case(session, question_id=int(data["qid"]), case_id=case.id)
     await state.clear()
+    # Commit before telling the user it worked (the edge owns the transaction).
+    await session.commit()
     await query.answer()
     text = texts.ESC_CREATED.format(
         number=esc(case.number), due=render.local_time(case.due_at, settings.timezone)

@@ -155,6 +155,8 @@ async def _submit(
         embedder=retriever.embedder,
     )
     await state.clear()
+    # Commit before telling the user it worked (the edge owns the transaction).
+    await session.commit()
     text = texts.INI_CREATED.format(number=esc(initiative.number), title=esc(initiative.title))
     if similar:
         lines = [f"• {esc(s.number)} — {esc(s.title)} ({esc(s.unit_name)})" for s in similar[:3]]

@@ -72,6 +72,7 @@ async def helpful(
 ) -> None:
     await feedback.set_feedback(session, question_id=callback_data.qid, user_id=user.id,
                                 verdict="helpful")  # fmt: skip
+    await session.commit()
     await query.answer(texts.FEEDBACK_THANKS)
 
 
@@ -88,6 +89,7 @@ async def unhelpful(
     await query.answer(texts.FEEDBACK_THANKS)
     await state.set_state(Feedback.why)
     await state.set_data({"qid": callback_data.qid})
+    await session.commit()
     await query.bot.send_message(  # type: ignore[union-attr]
         chat_id=query.from_user.id, text=texts.ASK_WHY,
         reply_markup=keyboards.skip_why(callback_data.qid),
@@ -108,6 +110,8 @@ async def why(
     await feedback.set_feedback(session, question_id=int(data["qid"]), user_id=user.id,
                                 verdict="unhelpful", reason=reason)  # fmt: skip
     await state.clear()
+    # Commit before telling the user it worked (the edge owns the transaction).
+    await session.commit()
     await message.answer(texts.WHY_THANKS)
 
 

@@ -108,6 +108,8 @@ async def _register(
     )
     await state.clear()
     unit = await user_service.require_unit(session, unit_id=user.unit_id)
+    # Commit before telling the user it worked (the edge owns the transaction).
+    await session.commit()
     text = texts.REGISTERED.format(
         name=esc(user.full_name),
         role=esc(texts.ROLE_LABELS.get(user.role, user.role)),

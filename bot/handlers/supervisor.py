@@ -47,6 +47,8 @@ async def claim(
     query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, user: User
 ) -> None:
     case = await case_service.claim(session, actor=user, case_id=callback_data.case_id)
+    # Commit before telling the user it worked (the edge owns the transaction).
+    await session.commit()
     await query.answer(texts.DONE)
     await _drop_buttons(query)
     await _say(query, texts.CLAIMED_OK.format(number=esc(case.number)), keyboards.handle(case.id))
@@ -143,6 +145,8 @@ async def _deliver(
         data=CaseAnswer(text=str(data["answer"]), legal_basis=basis or None),
     )  # fmt: skip
     await state.clear()
+    # Commit before telling the user it worked (the edge owns the transaction).
+    await session.commit()
     await bot.send_message(
         chat_id=chat_id, text=texts.ANSWERED_OK.format(number=esc(case.number)),
         reply_markup=keyboards.propose(case.id),
@@ -167,6 +171,8 @@ async def _forward(
         data=CaseForward(note=note or None), settings=settings,
     )  # fmt: skip
     await state.clear()
+    # Commit before telling the user it worked (the edge owns the transaction).
+    await session.commit()
     await bot.send_message(chat_id=chat_id, text=texts.FORWARDED_OK.format(number=esc(case.number)))
 
 
@@ -181,6 +187,7 @@ async def propose(
         session, actor=user, case_id=callback_data.case_id, data=PrecedentPropose()
     )
     case = await case_service.get_case(session, actor=user, case_id=proposal.case_id)
+    await session.commit()
     await query.answer(texts.DONE)
     await _drop_buttons(query)
     await _say(query, texts.PROPOSED_OK.format(number=esc(case.number)))
@@ -194,6 +201,7 @@ async def rate_answer(
         session, actor=user, case_id=callback_data.case_id,
         data=CaseFeedback(helpful=callback_data.action == "helpful"),
     )  # fmt: skip
+    await session.commit()
     await query.answer(texts.FEEDBACK_THANKS)
     await _drop_buttons(query)
 
