@@ -389,3 +389,17 @@ def test_empty_input_and_single_string_guard(embedder: Embedder) -> None:
     assert embedder.encode_queries([]).shape == (0, 384)
     with pytest.raises(TypeError):
         embedder.encode_passages("một chuỗi")  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_bfloat16_keeps_the_rankings(real_settings: Settings, embedder: Embedder) -> None:
+    bf16 = load_embedder(real_settings.model_copy(update={"embedding_dtype": "bfloat16"}))
+    assert bf16 is not None and bf16 is not embedder
+    if bf16.dtype != "bfloat16":
+        pytest.skip("this CPU has no native bfloat16; the embedder fell back to float32")
+    queries = [q for q, _ in QUERIES]
+    fast = bf16.encode_queries(queries) @ bf16.encode_passages(PASSAGES).T
+    exact = embedder.encode_queries(queries) @ embedder.encode_passages(PASSAGES).T
+    assert fast.dtype == np.float32
+    assert fast.argmax(axis=1).tolist() == exact.argmax(axis=1).tolist()
+    assert np.abs(fast - exact).max() < 0.02
