@@ -14,7 +14,7 @@ from aiogram.enums import ParseMode
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import ErrorEvent
+from aiogram.types import BotCommand, ErrorEvent
 
 from bot import texts
 from bot.handlers import (
@@ -115,14 +115,24 @@ async def on_error(event: ErrorEvent) -> None:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     try:
         await _tell(event, texts.ERROR_GENERIC)
-    except Exception:
+    except Exception:  # Telegram itself may be what failed
         log.warning("could not tell the user about the error")
+
+
+async def set_commands(bot: Bot) -> None:
+    """The command menu users see in Telegram (best effort)."""
+    commands = [BotCommand(command=c, description=d) for c, d in texts.COMMANDS.items()]
+    try:
+        await bot.set_my_commands(commands)
+    except Exception as error:  # a missing menu must not stop the bot
+        log.warning("could not set the command menu: %s", error)
 
 
 async def run_polling(ctx: AppContext, bot: Bot | None = None) -> None:
     """Long polling until cancelled."""
     bot = bot or create_bot(ctx.settings)
     dp = create_dispatcher(ctx)
+    await set_commands(bot)
     await bot.delete_webhook(drop_pending_updates=False)
     await dp.start_polling(bot, handle_signals=False)
 
@@ -137,6 +147,7 @@ async def run_webhook(ctx: AppContext, bot: Bot | None = None) -> None:
     settings = ctx.settings
     bot = bot or create_bot(settings)
     dp = create_dispatcher(ctx)
+    await set_commands(bot)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     path = urlparse(settings.webhook_url).path or "/telegram/webhook"
     app = web.Application()

@@ -111,7 +111,7 @@ async def edit(
         await bot.edit_message_text(
             chat_id=chat_id, message_id=message_id, text=render.split(text)[0], reply_markup=markup
         )
-    except Exception as error:
+    except Exception as error:  # an old message may be gone; never fatal
         log.info("edit of message %s failed: %s", message_id, error)
 
 

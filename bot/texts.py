@@ -193,6 +193,17 @@ KB_STATS = (
     "👍 {helpful} · 👎 {unhelpful}; chuyển xin ý kiến: {escalated})"
 )
 
+# --- command menu (shown by Telegram next to the input field) ---
+COMMANDS = {
+    "xinykien": "Xin ý kiến nhanh về tình huống mới",
+    "sangkien": "Ghi nhận sáng kiến",
+    "cuatoi": "Yêu cầu và sáng kiến của tôi",
+    "hangdoi": "Hàng đợi (người phụ trách)",
+    "kb": "Thống kê cơ sở tri thức (quản trị)",
+    "trogiup": "Hướng dẫn sử dụng",
+    "huy": "Huỷ thao tác đang làm",
+}
+
 # --- buttons ---
 BTN_HELPFUL = "👍 Hữu ích"
 BTN_UNHELPFUL = "👎 Chưa đúng"

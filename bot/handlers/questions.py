@@ -60,6 +60,9 @@ async def ask(
         lexical=response.mode == "lexical",
     )  # fmt: skip
     markup = keyboards.answer(entry.id, novel=response.novel, has_more=len(passages) > shown)
+    # Commit first: no database lock is held while Telegram is slow; a reply that cannot be
+    # sent goes to the outbox in a new transaction, committed by the middleware.
+    await session.commit()
     await sender.reply(
         bot, session, chat_id=message.chat.id, text=text, user=user, markup=markup,
         key=sender.update_key({"event_update": event_update}),

@@ -363,6 +363,9 @@ class FakeTelegram:
         self.webhook = {}
         return True
 
+    def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
+        return True
+
     def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = params["file_id"]
         name, data = self._files[file_id]
