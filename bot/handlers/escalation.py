@@ -82,11 +82,12 @@ async def start(message: Message, state: FSMContext) -> None:
     await message.answer(texts.ESC_ASK_TEXT)
 
 
-@router.message(Escalation.text, F.text, ~F.text.startswith("/"))
+@router.message(Escalation.text, (F.text & ~F.text.startswith("/")) | F.caption)
 async def situation(
     message: Message, state: FSMContext, settings: Settings, retriever: Retriever, user: User
 ) -> None:
-    text = message.text or ""
+    """The situation as text, or as the caption of a photo/document (which is attached)."""
+    text = message.text or message.caption or ""
     if len(text) > settings.max_text_chars:
         await message.answer(texts.TOO_LONG.format(length=len(text), limit=settings.max_text_chars))
         return
@@ -100,7 +101,8 @@ async def situation(
     )  # fmt: skip
     await state.set_data(
         {"question": text, "passages": [render.hit_snapshot(h) for h in found.hits],
-         "confidence": found.confidence, "qid": None, "attachments": [], "urgency": "normal"}
+         "confidence": found.confidence, "qid": None, "urgency": "normal",
+         "attachments": [a for a in [attachment_of(message)] if a is not None]}
     )  # fmt: skip
     await state.set_state(Escalation.attachments)
     await message.answer(texts.ESC_ASK_ATTACH, reply_markup=keyboards.escalation_continue())

@@ -95,13 +95,14 @@ async def test_forward_up_the_ladder_and_queue(
     mark = fake.mark()
     await fake.send_text(cadre, "/xinykien")
     await fake.wait_message(cadre.id, "mô tả tình huống", after=mark)
-    await fake.send_text(cadre, "Cấp giấy xác nhận tình trạng hôn nhân cho người ở nước ngoài về")
+    situation = "Cấp giấy xác nhận tình trạng hôn nhân cho người ở nước ngoài về"
+    await fake.send_photo(cadre, b"\xff\xd8\xff jpeg", caption=situation)  # photo + caption
     ask = await fake.wait_message(cadre.id, "Bạn có muốn gửi kèm", after=mark)
     await fake.send_document(cadre, "to_khai.pdf", b"%PDF-1.4 fake", "application/pdf")
-    more = await fake.wait_message(cadre.id, "Đã nhận tệp (1)", after=mark)
+    more = await fake.wait_message(cadre.id, "Đã nhận tệp (2)", after=mark)
     assert ask.buttons()[0]["text"] == texts.BTN_CONTINUE
     await fake.press(cadre, more, "Tiếp tục")
-    confirm = await fake.wait_message(cadre.id, "Tệp đính kèm: 1", after=mark)
+    confirm = await fake.wait_message(cadre.id, "Tệp đính kèm: 2", after=mark)
     await fake.press(cadre, confirm, "Gửi")
     new = await fake.wait_message(sup1.id, "Xin ý kiến mới", after=mark)
 
@@ -110,7 +111,9 @@ async def test_forward_up_the_ladder_and_queue(
     async with unit_of_work(ctx.sessionmaker) as s:
         case = await s.scalar(select(Case))
     assert case is not None and case.number in queue.text
-    assert case.attachments[0]["name"] == "to_khai.pdf"
+    assert case.question == situation
+    assert [a["kind"] for a in case.attachments] == ["photo", "document"]
+    assert case.attachments[1]["name"] == "to_khai.pdf"
 
     await fake.press(sup1, new, "Chuyển")
     note = await fake.wait_message(sup1.id, "Ghi chú khi chuyển", after=mark)
