@@ -14,8 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import DomainError, ErrorCode
@@ -150,21 +148,6 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
-async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
-    # SQLite's single write lock or an exhausted pool: the request did nothing (its transaction
-    # was rolled back), so the client may simply retry.
-    text = str(exc).lower()
-    if isinstance(exc, SQLAlchemyTimeoutError) or "database is locked" in text:
-        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
-        return error_response(
-            503,
-            "unavailable",
-            "Hệ thống đang bận, vui lòng thử lại sau giây lát.",
-            headers={"Retry-After": "2"},
-        )
-    return await _unexpected(request, exc)
-
-
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal", INTERNAL_MESSAGE)
@@ -175,8 +158,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(OperationalError, _database_busy)
-    app.add_exception_handler(SQLAlchemyTimeoutError, _database_busy)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -39,7 +39,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any], headers: Any = ()) -> None:
+async def send_json(send: Send, status: int, body: dict[str, Any], headers: Any = ()) -> None:
     raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
     await send(
         {
@@ -53,6 +53,35 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: Any
         }
     )
     await send({"type": "http.response.body", "body": raw})
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (already size-limited by BodyLimitMiddleware)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay(body: bytes) -> Receive:
+    """A `receive` that hands the buffered body to the app again."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        # Nothing more will come; wait as a live connection would until the app is done.
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 def _too_large_body(limit: int) -> dict[str, Any]:
@@ -81,7 +110,7 @@ class BodyLimitMiddleware:
         limit = self.upload_limit if content_type.startswith("multipart/") else self.json_limit
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_json(send, 413, _too_large_body(limit))
+            await send_json(send, 413, _too_large_body(limit))
             return
         seen = 0
         started = False
@@ -106,7 +135,7 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:
                 raise
-            await _send_json(send, 413, _too_large_body(limit))
+            await send_json(send, 413, _too_large_body(limit))
 
 
 class RateLimiter:
@@ -169,18 +198,10 @@ class IdempotencyMiddleware:
             return
         if not key.strip() or len(key) > MAX_KEY_CHARS:
             body = error_body("invalid", f"Idempotency-Key phải có từ 1 đến {MAX_KEY_CHARS} ký tự.")
-            await _send_json(send, 422, body)
+            await send_json(send, 422, body)
             return
         # Read the whole (already size-limited) body to fingerprint it, then replay it.
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        raw = b"".join(chunks)
+        raw = await read_body(receive)
         who = hashlib.sha256((_header(scope, b"authorization") or "").encode()).hexdigest()
         slot = f"{who}:{key}"
         fingerprint = hashlib.sha256(
@@ -196,7 +217,7 @@ class IdempotencyMiddleware:
                         "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
                         {"idempotency_key": key},
                     )
-                    await _send_json(send, 409, body)
+                    await send_json(send, 409, body)
                     return
                 await self._replay(stored, send)
                 return
@@ -219,15 +240,6 @@ class IdempotencyMiddleware:
     async def _forward(
         self, scope: Scope, raw: bytes, send: Send, slot: str, fingerprint: str
     ) -> None:
-        sent = False
-
-        async def replay_receive() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": raw, "more_body": False}
-            return {"type": "http.disconnect"}
-
         status = 0
         headers: list[tuple[bytes, bytes]] = []
         body: list[bytes] = []
@@ -241,7 +253,7 @@ class IdempotencyMiddleware:
                 body.append(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, replay_receive, capture)
+        await self.app(scope, replay(raw), capture)
         if 0 < status < 500 and status not in (401, 429):
             self._store[slot] = _Stored(
                 fingerprint, status, headers, b"".join(body), time.monotonic() + self.ttl

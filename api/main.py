@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from api.deps import read_sessionmaker
 from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.limits import BodyLimitMiddleware, IdempotencyMiddleware, RateLimiter
+from api.retry import RetryMiddleware
 from api.routes import cases, invites, knowledge, precedents, search, stats, units, users
 from core.config import Settings, get_settings
 from core.context import AppContext
@@ -94,8 +95,9 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
     web = _optional_router("api.web")
     if web is not None:
         app.include_router(web)
-    # Outermost first at run time: the size limit sees the raw stream before idempotency
-    # buffers it.
+    # Run-time order, outermost first: size limit (on the raw stream), idempotency (remembers
+    # only the final answer), retry of rolled-back transactions, then the routes.
+    app.add_middleware(RetryMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -136,6 +136,8 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         str(port),
         "--log-level",
         "warning",
+        "--timeout-keep-alive",
+        "120",
     ]
     return subprocess.Popen(cmd, cwd=REPO, env=env)
 
@@ -167,7 +169,11 @@ async def timed(
     **kw: object,
 ) -> httpx.Response:
     start = time.perf_counter()
-    r = await client.request(method, url, **kw)  # type: ignore[arg-type]
+    try:
+        r = await client.request(method, url, **kw)  # type: ignore[arg-type]
+    except httpx.TransportError as exc:
+        ERRORS[f"{label} -> {type(exc).__name__}"] += 1
+        return httpx.Response(599)
     samples[label].append(time.perf_counter() - start)
     if r.status_code >= 400 and r.status_code not in ok:
         ERRORS[f"{label} -> {r.status_code}"] += 1

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import httpx
 from apikit import World, assert_error
 from apistate import document_text, new_document
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from api.main import create_app
 from core.context import AppContext
@@ -164,16 +164,34 @@ async def test_unexpected_error_is_500_without_internals(ctx: AppContext, world:
         async def boom() -> None:
             raise RuntimeError("secret internals")
 
-        @app.get("/api/v1/_busy")  # type: ignore[misc]
-        async def busy() -> None:
-            raise OperationalError(
-                "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
-            )
-
         r = await client.get("/api/v1/_boom")
         error = assert_error(r, 500, "internal")
         assert "secret" not in r.text and "Hệ thống gặp lỗi" in str(error["message"])
-        # A busy database is a retryable 503, not a crash.
-        r = await client.get("/api/v1/_busy")
-        assert "thử lại" in str(assert_error(r, 503, "unavailable")["message"])
-        assert r.headers["retry-after"] == "2"
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what asyncpg reports for "deadlock detected"
+
+
+async def test_rolled_back_transactions_are_retried(ctx: AppContext, world: World) -> None:
+    async with _client(ctx) as client:
+        app = client._transport.app  # type: ignore[attr-defined]
+        calls = {"flaky": 0, "locked": 0}
+
+        @app.post("/api/v1/_flaky")  # type: ignore[misc]
+        async def flaky(body: dict[str, int]) -> dict[str, int]:
+            calls["flaky"] += 1
+            if calls["flaky"] == 1:
+                raise DBAPIError("UPDATE cases", {}, _Deadlock("deadlock detected"))
+            return {"seen": body["n"], "attempts": calls["flaky"]}
+
+        @app.get("/api/v1/_locked")  # type: ignore[misc]
+        async def locked() -> None:
+            calls["locked"] += 1
+            raise OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked"))
+
+        ok = await client.post("/api/v1/_flaky", json={"n": 7})
+        assert ok.status_code == 200 and ok.json() == {"seen": 7, "attempts": 2}
+        busy = await client.get("/api/v1/_locked")
+        assert "thử lại" in str(assert_error(busy, 503, "unavailable")["message"])
+        assert busy.headers["retry-after"] == "2" and calls["locked"] == 3
