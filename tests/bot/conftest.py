@@ -36,6 +36,14 @@ DATA = Path(__file__).parent / "data"
 POSITIONS = ["Công chức Tư pháp - Hộ tịch", "Công chức Văn phòng - Thống kê"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that load the real embedding model are marked slow."""
+    here = Path(__file__).parent
+    for item in items:
+        if "embedder" in getattr(item, "fixturenames", ()) and here in item.path.parents:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def embedder(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     """The real embedding model, loaded once for all bot tests."""
