@@ -64,7 +64,8 @@ def install(
     console.print(
         f"[green]Sẵn sàng[/green] sau {time.monotonic() - started:.1f} giây: {path.resolve()}"
     )
-    _self_test(path)
+    if not _self_test(path):
+        raise typer.Exit(1)
 
 
 @app.command()

