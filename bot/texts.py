@@ -73,6 +73,9 @@ TEXT_EXPECTED = "Vui lòng gửi nội dung dạng văn bản cho bước này."
 UNSUPPORTED_MESSAGE = "Trợ lý chỉ nhận câu hỏi dạng văn bản. Gõ /trogiup để xem hướng dẫn."
 EXPIRED_BUTTON = "Nút này đã hết hiệu lực."
 DONE = "Đã ghi nhận."
+IN_FLOW_HINT = (
+    "Bạn đang làm dở một thao tác. Vui lòng dùng các nút bên trên để tiếp tục, hoặc gõ /huy để huỷ."
+)
 
 # --- questions ---
 ANSWER_HEADER = "🔎 <b>Các quy định liên quan</b>"

@@ -171,3 +171,15 @@ async def escalate(
 async def anything_else(message: Message) -> None:
     """Stickers, unknown commands, photos outside a flow: explain what the bot takes."""
     await message.answer(texts.UNSUPPORTED_MESSAGE)
+
+
+@router.message()
+async def in_a_flow(message: Message) -> None:
+    """Input a dialogue step does not take (e.g. text where a button is expected)."""
+    await message.answer(texts.IN_FLOW_HINT)
+
+
+@router.callback_query()
+async def unknown_button(query: CallbackQuery) -> None:
+    """A button no handler takes any more (old message, finished dialogue)."""
+    await query.answer(texts.EXPIRED_BUTTON)

@@ -78,6 +78,8 @@ async def test_double_tap_on_send_creates_one_case(
     ask = await fake.wait_message(cadre.id, "Bạn có muốn gửi kèm", after=mark)
     await fake.press(cadre, ask, "Tiếp tục")
     confirm = await fake.wait_message(cadre.id, "Xác nhận gửi", after=mark)
+    await fake.send_text(cadre, "ok gửi đi")  # text where a button is expected
+    await fake.wait_message(cadre.id, "đang làm dở một thao tác", after=mark)
     await asyncio.gather(fake.press(cadre, confirm, "Gửi"), fake.press(cadre, confirm, "Gửi"))
     await fake.wait_for(
         lambda c: c.method == "answerCallbackQuery" and "hết hiệu lực" in str(c.params.get("text")),
