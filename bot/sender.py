@@ -115,7 +115,6 @@ async def edit(
         log.info("edit of message %s failed: %s", message_id, error)
 
 
-def update_key(data: dict[str, Any]) -> str:
-    """An idempotency key prefix unique to the update being handled."""
-    update = data.get("event_update")
-    return f"reply:{getattr(update, 'update_id', 'x')}"
+def update_key(bot: Bot, update: Any) -> str:
+    """An idempotency key prefix unique to the update being handled (update ids are per bot)."""
+    return f"reply:{bot.id}:{getattr(update, 'update_id', 'x')}"

@@ -65,7 +65,7 @@ async def ask(
     await session.commit()
     await sender.reply(
         bot, session, chat_id=message.chat.id, text=text, user=user, markup=markup,
-        key=sender.update_key({"event_update": event_update}),
+        key=sender.update_key(bot, event_update),
     )  # fmt: skip
 
 

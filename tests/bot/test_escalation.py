@@ -78,13 +78,19 @@ async def test_escalation_race_answer_and_receipt(
     assert case.number in receipt.text and winner_name in receipt.text
     assert "Điều 3 Quy chế mẫu &amp; hướng dẫn PCCC" in receipt.text
     assert "&lt;tạm&gt;" in receipt.text
+    await fake.press(cadre, receipt, "Hữu ích")  # the asker rates the answer, closing the case
+    await fake.wait_for(
+        lambda c: c.method == "answerCallbackQuery" and "Cảm ơn" in str(c.params.get("text")),
+        after=mark,
+    )
 
     await fake.press(winner, done, "Đề xuất thành hướng dẫn")
     await fake.wait_message(winner.id, "chờ quản trị viên duyệt", after=mark)
     async with unit_of_work(ctx.sessionmaker) as s:
         case = await s.scalar(select(Case))
         proposal = await s.scalar(select(PrecedentProposal))
-    assert case is not None and case.status == "answered" and case.legal_basis
+    assert case is not None and case.status == "closed" and case.feedback == "helpful"
+    assert case.legal_basis
     assert proposal is not None and proposal.case_id == case.id
 
 
