@@ -95,8 +95,6 @@ def status() -> None:
 
 def _self_test(path: Path) -> bool:
     """Load the model and check that a question ranks the matching passage first."""
-    import torch
-
     from retrieval.embedder import load_embedder
 
     settings = get_settings()
@@ -116,7 +114,7 @@ def _self_test(path: Path) -> bool:
     verdict = "[green]đạt[/green]" if ok else "[red]KHÔNG ĐẠT[/red]"
     console.print(
         f"Tự kiểm tra {verdict}: {embedder.dim} chiều, {embedder.dtype}, "
-        f"{torch.get_num_threads()} luồng torch, nạp trong {loaded:.1f} giây, "
+        f"{embedder.threads} luồng khi mã hóa theo lô, nạp trong {loaded:.1f} giây, "
         f"mã hóa 3 câu trong {took:.0f} ms, cosine câu liên quan {scores[0]:.3f} "
         f"so với câu không liên quan {scores[1]:.3f}"
     )

