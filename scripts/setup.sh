@@ -14,7 +14,8 @@ pip install --upgrade pip
 pip install "torch==2.13.0"
 pip install -e ".[dev]"
 
-.venv/bin/troly models install
+# Without a model the product still runs, lexical-only, and says so at start-up and in `troly doctor`.
+.venv/bin/troly models install || echo "WARNING: embedding model not installed; search runs lexical-only." >&2
 .venv/bin/troly migrate
 .venv/bin/troly kb seed
 echo "Đã cài đặt xong. Chạy: .venv/bin/troly run"
