@@ -53,7 +53,8 @@ HELP_SUPERVISOR = (
     "• Yêu cầu mới của đơn vị bạn phụ trách được gửi tới kèm nút [Nhận xử lý] [Chuyển].\n"
     "• Sau khi nhận: [Trả lời] (nội dung và căn cứ pháp lý), [Chuyển cấp trên], "
     "[Đề xuất thành hướng dẫn].\n"
-    "• /hangdoi — các yêu cầu đang mở, hạn gần nhất trước."
+    "• /hangdoi — các yêu cầu đang mở, hạn gần nhất trước.\n"
+    "• /dangnhap — lấy mã đăng nhập bảng điều khiển web."
 )
 HELP_ADMIN = (
     "\n\n<b>Dành cho quản trị viên</b>\n"
@@ -196,6 +197,16 @@ KB_STATS = (
     "👍 {helpful} · 👎 {unhelpful}; chuyển xin ý kiến: {escalated})"
 )
 
+# --- web console sign-in ---
+WEB_LOGIN_SENT = (
+    "🔐 Mã đăng nhập bảng điều khiển web sẽ đến trong tin nhắn tiếp theo.\n"
+    "Telegram ID của bạn: <code>{telegram_id}</code> (nhập ở trang đăng nhập {url})."
+)
+WEB_LOGIN_WAIT = (
+    "Mã đăng nhập vừa được gửi. Vui lòng dùng mã đó hoặc đợi một phút rồi gõ /dangnhap lại.\n"
+    "Telegram ID của bạn: <code>{telegram_id}</code>."
+)
+
 # --- command menu (shown by Telegram next to the input field) ---
 COMMANDS = {
     "xinykien": "Xin ý kiến nhanh về tình huống mới",
@@ -203,6 +214,7 @@ COMMANDS = {
     "cuatoi": "Yêu cầu và sáng kiến của tôi",
     "hangdoi": "Hàng đợi (người phụ trách)",
     "kb": "Thống kê cơ sở tri thức (quản trị)",
+    "dangnhap": "Lấy mã đăng nhập bảng điều khiển web",
     "trogiup": "Hướng dẫn sử dụng",
     "huy": "Huỷ thao tác đang làm",
 }

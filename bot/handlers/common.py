@@ -6,10 +6,14 @@ from aiogram import F, Router
 from aiogram.filters import Command, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.render import esc
+from core.config import Settings
 from core.users.enums import Role
 from core.users.models import User
+from core.web import service as web_service
 
 router = Router(name=__name__)
 
@@ -44,6 +48,21 @@ def help_text(user: User) -> str:
 @router.message(Command("trogiup", "help"))
 async def show_help(message: Message, user: User) -> None:
     await message.answer(help_text(user))
+
+
+@router.message(Command("dangnhap", "login"))
+async def web_login(
+    message: Message, session: AsyncSession, user: User, settings: Settings
+) -> None:
+    """A one-time code for the web console, delivered through the outbox."""
+    assert user.telegram_id is not None
+    code = await web_service.request_login_code(
+        session, settings=settings, telegram_id=user.telegram_id
+    )
+    await session.commit()
+    url = f"http://{settings.api_host}:{settings.api_port}/"
+    text = texts.WEB_LOGIN_SENT if code is not None else texts.WEB_LOGIN_WAIT
+    await message.answer(text.format(telegram_id=user.telegram_id, url=esc(url)))
 
 
 @router.message(Command("huy", "cancel"))

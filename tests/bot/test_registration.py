@@ -60,3 +60,21 @@ async def test_unknown_user_gets_only_an_explanation(fake: FakeTelegram, people,
     await fake.wait_for(lambda c: c.chat_id == stranger.id and c is not reply, after=mark)
     sent = fake.sent_to(stranger.id)
     assert [c.text for c in sent] == [texts.UNKNOWN_USER, texts.UNKNOWN_USER]
+
+
+async def test_web_login_code_via_bot(ctx: AppContext, people, fake: FakeTelegram, runner) -> None:
+    import re
+
+    from core.web import service as web_service
+
+    sup = people.fakes["sup1"]
+    mark = fake.mark()
+    await fake.send_text(sup, "/dangnhap")
+    hint = await fake.wait_message(sup.id, "Telegram ID của bạn", after=mark)
+    assert f"<code>{sup.id}</code>" in hint.text
+    sent = await fake.wait_message(sup.id, "Mã đăng nhập bảng điều khiển web:", after=mark)
+    match = re.search(r"<code>([^<]+)</code>", sent.text)
+    assert match is not None
+    async with unit_of_work(ctx.sessionmaker) as s:
+        user = await web_service.redeem_login_code(s, settings=ctx.settings, code=match.group(1))
+    assert user.id == people.users["sup1"].id
