@@ -116,7 +116,7 @@ async def admin_sql(url: str, sql: str) -> None:
     await engine.dispose()
 
 
-def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def start_server(settings: Settings, port: int, no_duplicates: bool) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "TROLY_DATA_DIR": str(settings.data_dir),
@@ -124,6 +124,8 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "TROLY_MODELS_DIR": str(settings.resolved_models_dir),
         "TROLY_API_RATE_LIMIT_PER_MINUTE": "1000000",
     }
+    if no_duplicates:
+        env["TROLY_DUPLICATE_SIMILARITY"] = "1.01"
     cmd = [
         sys.executable,
         "-m",
@@ -301,6 +303,11 @@ async def main() -> None:
         "(a fresh database is created on it and dropped after); default: SQLite in a temp dir",
     )
     parser.add_argument("--scenarios", default="read,search,cases")
+    parser.add_argument(
+        "--no-duplicates",
+        action="store_true",
+        help="turn near-duplicate linking off (the cases scenario asks similar questions)",
+    )
     args = parser.parse_args()
     db_url = ""
     if args.db:
@@ -315,7 +322,7 @@ async def main() -> None:
         )
         cadres, sups = await prepare(settings, args.clients)
         port = free_port()
-        server = start_server(settings, port)
+        server = start_server(settings, port, args.no_duplicates)
         try:
             base = f"http://127.0.0.1:{port}"
             started = time.perf_counter()
