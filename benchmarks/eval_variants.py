@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import Settings
-from retrieval import service
+from retrieval import engine
 from retrieval.evaluation import evaluate, open_eval_index, read_jsonl
 
 
@@ -31,14 +31,14 @@ async def main(args: argparse.Namespace) -> None:
     try:
         for weight in [float(w) for w in args.weights.split(",")]:
             for cand in [int(c) for c in args.candidates.split(",")]:
-                for unacc in [float(u) for u in args.unaccented.split(",")]:
-                    service.UNACCENTED_DENSE_WEIGHT = unacc
+                for article in [False, True] if args.article == "both" else [args.article == "on"]:
+                    engine.ARTICLE_FUSION = article
                     retriever.settings = settings.model_copy(
                         update={"dense_weight": weight, "candidates": cand}
                     )
                     r = await evaluate(retriever, questions, k=10)
                     print(
-                        f"w={weight:.2f} cand={cand} unacc_w={unacc:.2f} | "
+                        f"w={weight:.2f} cand={cand} article_fusion={article} | "
                         f"H1 {r.hit1:.4f} H5 {r.hit5:.4f} H10 {r.hit10:.4f} "
                         f"MRR {r.mrr10:.4f} | p50 {r.p50_ms:.1f} ms p95 {r.p95_ms:.1f} ms",
                         flush=True,
@@ -54,5 +54,5 @@ if __name__ == "__main__":
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--weights", default="0.7")
     parser.add_argument("--candidates", default="50")
-    parser.add_argument("--unaccented", default="0.3")
+    parser.add_argument("--article", choices=["on", "off", "both"], default="on")
     asyncio.run(main(parser.parse_args()))

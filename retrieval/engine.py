@@ -13,9 +13,14 @@ import numpy as np
 from retrieval.calibration import Features
 from retrieval.dense import DenseIndex
 from retrieval.filters import DocMeta
-from retrieval.fusion import best_per_group, fuse
+from retrieval.fusion import best_per_group, fuse, fuse_articles
 from retrieval.lexical import LexicalIndex
 from retrieval.text import QueryTokens
+
+# Fuse at the article level (each engine's article score = its best chunk's) rather than per
+# chunk: a long article may match lexically in one window and semantically in another. On the
+# development set it was a small, consistent gain at every weight tried (benchmarks/README.md).
+ARTICLE_FUSION = True
 
 
 @dataclass(frozen=True)
@@ -120,8 +125,11 @@ class IndexState:
         if dense_on:
             assert self.dense is not None and qvec is not None
             dense_c = self.dense.similarities(qvec, self.chunk_ids[cand])
-        fused = fuse(lex_c, dense_c, dense_weight)
         groups = [self.rows[int(r)].group for r in cand]
+        if ARTICLE_FUSION:
+            fused = fuse_articles(lex_c, dense_c, groups, dense_weight)
+        else:
+            fused = fuse(lex_c, dense_c, dense_weight)
         ranked = best_per_group(fused, groups, max(k, 2))
         features = Features.of(
             lexical=[float(lex_c[r.index]) for r in ranked],

@@ -29,6 +29,24 @@ def fuse(lexical: np.ndarray, dense: np.ndarray | None, dense_weight: float) -> 
     return (1.0 - dense_weight) * minmax(lexical) + dense_weight * minmax(dense)
 
 
+def fuse_articles(
+    lexical: np.ndarray, dense: np.ndarray | None, groups: Sequence[str], dense_weight: float
+) -> np.ndarray:
+    """Fusion at the article level: each engine's article score is its best chunk's, the
+    two are min-max fused over articles, and every chunk carries its article's score (plus a
+    tie-break by its own fused score, so the best chunk represents the article)."""
+    keys: dict[str, int] = {}
+    idx = np.array([keys.setdefault(g, len(keys)) for g in groups], dtype=np.int64)
+    lex_a = np.full(len(keys), -np.inf, dtype=np.float32)
+    np.maximum.at(lex_a, idx, lexical)
+    dense_a = None
+    if dense is not None:
+        dense_a = np.full(len(keys), -np.inf, dtype=np.float32)
+        np.maximum.at(dense_a, idx, dense)
+    article = fuse(lex_a, dense_a, dense_weight)
+    return (article[idx] + 1e-3 * fuse(lexical, dense, dense_weight)).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Ranked:
     """One candidate per group (article), best first, with its position in the input."""
