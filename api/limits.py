@@ -208,22 +208,29 @@ class IdempotencyMiddleware:
             scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + raw
         ).hexdigest()
         lock = self._locks.setdefault(slot, asyncio.Lock())
-        async with lock:
-            stored = self._lookup(slot)
-            if stored is not None:
-                if stored.fingerprint != fingerprint:
-                    body = error_body(
-                        "conflict",
-                        "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
-                        {"idempotency_key": key},
-                    )
-                    await send_json(send, 409, body)
-                    return
-                await self._replay(stored, send)
-                return
+        try:
+            async with lock:
+                await self._answer(scope, raw, send, key, slot, fingerprint)
+        finally:
+            # Forget the lock once nobody holds or waits for it (the stored answer stays).
+            if not lock.locked() and self._locks.get(slot) is lock:
+                del self._locks[slot]
+
+    async def _answer(
+        self, scope: Scope, raw: bytes, send: Send, key: str, slot: str, fingerprint: str
+    ) -> None:
+        stored = self._lookup(slot)
+        if stored is None:
             await self._forward(scope, raw, send, slot, fingerprint)
-        if not lock.locked():
-            self._locks.pop(slot, None)
+        elif stored.fingerprint != fingerprint:
+            body = error_body(
+                "conflict",
+                "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
+                {"idempotency_key": key},
+            )
+            await send_json(send, 409, body)
+        else:
+            await self._replay(stored, send)
 
     def _lookup(self, slot: str) -> _Stored | None:
         stored = self._store.get(slot)
