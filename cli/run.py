@@ -38,17 +38,22 @@ async def prepare(settings: Settings) -> AppContext:
         console.print("[green]Đã nạp cơ sở tri thức mẫu (starter).[/green]")
     if ctx.retriever.embedder is None:
         console.print(
-            "[yellow]Chưa có mô hình ngữ nghĩa: tìm kiếm chỉ theo từ khoá. "
+            "[yellow]Chưa có mô hình ngữ nghĩa: tìm kiếm chỉ theo từ khóa. "
             "Chạy `troly models install` để cài.[/yellow]"
         )
     return ctx
 
 
 async def run_workers(ctx: AppContext, bot: Bot | None, stop: asyncio.Event) -> None:
-    """Outbox delivery (when a bot is available) and the deadline sweep, until `stop`."""
+    """Outbox delivery (when a bot is available), case deadline sweeps and initiative
+    evaluation reminders, until `stop`."""
     from core.cases.scheduled import run_sweep_loop
+    from core.initiatives.assignment import run_reminder_loop
 
-    loops: list[Awaitable[None]] = [run_sweep_loop(ctx.sessionmaker, ctx.settings, stop)]
+    loops: list[Awaitable[None]] = [
+        run_sweep_loop(ctx.sessionmaker, ctx.settings, stop),
+        run_reminder_loop(ctx.sessionmaker, ctx.settings, stop),
+    ]
     if bot is not None:
         from bot.notifier import TelegramNotifier
         from core.outbox.worker import run_delivery_loop

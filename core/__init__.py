@@ -1,1 +1,4 @@
-"""Domain and service layer shared by every front (bot, API, CLI). Never imports aiogram or FastAPI."""
+"""Domain and service layer shared by every front (bot, API, CLI).
+
+Never imports aiogram or FastAPI.
+"""
