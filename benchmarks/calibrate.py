@@ -94,10 +94,16 @@ def fit(name: str, data: list[tuple[str, list[float], int, bool]], threshold: fl
     ood = np.array([not d[3] for d in data])
     test = np.array([held_out(d[0]) for d in data])
     cols = list(range(len(FEATURE_NAMES))) if name == "hybrid" else [2, 3, 4]
-    model = LogisticRegression(C=1.0, max_iter=1000).fit(x[~test][:, cols], y[~test])
+    # Standardise so the L2 penalty treats features alike (cosines vary over ~0.1, margins
+    # over ~1), then map the coefficients back to raw feature units.
+    train = x[~test][:, cols]
+    mean, std = train.mean(axis=0), train.std(axis=0) + 1e-9
+    model = LogisticRegression(C=1.0, max_iter=1000).fit((train - mean) / std, y[~test])
+    raw = model.coef_[0] / std
+    intercept = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
     coef = np.zeros(len(FEATURE_NAMES))
-    coef[cols] = model.coef_[0]
-    p = model.predict_proba(x[test][:, cols])[:, 1]
+    coef[cols] = raw
+    p = 1 / (1 + np.exp(-(intercept + x[test][:, cols] @ raw)))
     yt, oodt = y[test], ood[test]
     brier = float(np.mean((p - yt) ** 2))
     base = float(np.mean((yt.mean() - yt) ** 2))
@@ -114,7 +120,7 @@ def fit(name: str, data: list[tuple[str, list[float], int, bool]], threshold: fl
         f"{right_flag:.3f} of right ones"
     )
     print(f"   ood mean p {p[oodt].mean():.3f}; in-domain mean p {p[~oodt].mean():.3f}")
-    values = ", ".join(f"{v:.4f}" for v in [float(model.intercept_[0]), *coef])
+    values = ", ".join(f"{v:.4f}" for v in [intercept, *coef])
     print(f"   COEF = ({values})")
 
 
