@@ -43,18 +43,46 @@ async def _receipt(session: AsyncSession, case: Case, actor: User, via: str | No
 async def deliver_answer(
     session: AsyncSession, *, actor: User, case_id: int, now: datetime
 ) -> Case:
-    """Audit + receipt for the answered case, then resolve the open cases of its duplicate group."""
+    """Resolve the open cases of the answered case's duplicate group, then audit + receipts.
+
+    Lock order matters on PostgreSQL: every case transaction takes its row locks before the
+    audit chain's lock (see core.audit.service.record). So the siblings are updated, in id
+    order, before any audit entry is written; writing the audit entry first deadlocked with a
+    concurrent claim on a sibling.
+    """
     case = await load_case(session, case_id)
+    resolved = await _resolve_siblings(session, case=case, actor=actor, now=now)
     await _receipt(session, case, actor, None)
+    for sibling_id, holder in resolved:
+        sibling = await load_case(session, sibling_id)
+        await _receipt(session, sibling, actor, case.number)
+        await tell(
+            session,
+            sibling,
+            "group_resolved",
+            [holder],
+            texts.resolved_with_group(sibling, case.number),
+            skip=[actor.id],
+        )
+    return await load_case(session, case.id)
+
+
+async def _resolve_siblings(
+    session: AsyncSession, *, case: Case, actor: User, now: datetime
+) -> list[tuple[int, int | None]]:
+    """Copy the answer onto the group's still-open cases; returns (case id, previous holder)."""
     if case.duplicate_group_id is None:
-        return case
+        return []
     siblings = await session.scalars(
-        select(Case.id).where(
+        select(Case.id)
+        .where(
             Case.duplicate_group_id == case.duplicate_group_id,
             Case.id != case.id,
             Case.status.in_([s.value for s in OPEN_STATUSES]),
         )
+        .order_by(Case.id)
     )
+    resolved: list[tuple[int, int | None]] = []
     for sibling_id in list(siblings):
         sibling = await load_case(session, sibling_id)
         holder = sibling.assignee_id
@@ -73,16 +101,6 @@ async def deliver_answer(
             },
             now=now,
         )
-        if not applied:
-            continue  # answered or withdrawn meanwhile
-        sibling = await load_case(session, sibling_id)
-        await _receipt(session, sibling, actor, case.number)
-        await tell(
-            session,
-            sibling,
-            "group_resolved",
-            [holder],
-            texts.resolved_with_group(sibling, case.number),
-            skip=[actor.id],
-        )
-    return await load_case(session, case.id)
+        if applied:  # else answered or withdrawn meanwhile
+            resolved.append((sibling_id, holder))
+    return resolved
