@@ -51,7 +51,7 @@ from core.cases.flows import level_recipients, route_level, tell, unit_name
 from core.cases.ladder import forward
 from core.cases.models import Case
 from core.cases.schemas import CaseAnswer, CaseCreate, CaseFilter, PassageSnapshot
-from core.cases.store import guarded_update, load_case, window_values
+from core.cases.store import guarded_update, load_case, lock_group, window_values
 from core.config import Settings
 from core.db import utcnow
 from core.errors import DomainError, conflict, forbidden, not_found
@@ -291,6 +291,7 @@ async def answer(
 
     now = now or utcnow()
     case = await acting_on(session, actor, case_id)
+    await lock_group(session, case)
     retried = case.answered_by_id == actor.id and case.answer == data.text.strip()
     if case.status == CaseStatus.ANSWERED and retried:
         return case  # a retried request

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, select, update
+from sqlalchemy import ColumnElement, CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cases.calendar import calendar_for, deadline_marks
@@ -60,6 +60,20 @@ async def guarded_update(
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], result).rowcount == 1
+
+
+async def lock_group(session: AsyncSession, case: Case) -> None:
+    """Row-lock the case and its duplicate group in id order (PostgreSQL; SQLite already
+    serialises writers). Taken before any audit entry, so answer and claim transactions always
+    lock rows first and the audit chain last, in one order: no deadlock between them."""
+    if case.duplicate_group_id is None:
+        return
+    await session.execute(
+        select(Case.id)
+        .where(or_(Case.id == case.id, Case.duplicate_group_id == case.duplicate_group_id))
+        .order_by(Case.id)
+        .with_for_update()
+    )
 
 
 def sla_hours(settings: Settings, urgency: str) -> float:
