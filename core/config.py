@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -69,8 +72,9 @@ class Settings(BaseSettings):
     api_port: int = 8000
     # Largest accepted request body (uploads included), in bytes.
     max_upload_bytes: int = 20 * 1024 * 1024
-    # Signs web session cookies; must be set in production.
-    secret_key: SecretStr = SecretStr("dev-only-change-me")
+    # Signs web session cookies and keys login-code hashes. Empty: a random key is generated
+    # once and kept in data_dir/secret_key, so no installation runs on a known default.
+    secret_key: SecretStr | None = None
     # The bot's @username, for t.me deep links in invitations (CLI, API, web); empty = unknown.
     bot_username: str = ""
     # Largest accepted non-upload (JSON/form) body, in bytes; over-long bodies get 413.
@@ -135,6 +139,22 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Where the persisted search index lives."""
         return self.data_dir / "index"
+
+    def signing_key(self) -> bytes:
+        """The configured secret key, or this installation's generated one."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"secret_key.{secrets.token_hex(8)}.tmp")
+            tmp.write_text(secrets.token_urlsafe(48), encoding="ascii")
+            tmp.chmod(0o600)
+            # link() fails if the key exists: concurrent first starts all keep the first key.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+            tmp.unlink()
+        return path.read_text(encoding="ascii").strip().encode()
 
     def ensure_dirs(self) -> None:
         """Create the data directories this process writes to."""

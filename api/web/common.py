@@ -59,7 +59,7 @@ class CsrfRejected(Exception):
 
 
 def _sign(ctx: AppContext, value: str) -> str:
-    key = ctx.settings.secret_key.get_secret_value().encode()
+    key = ctx.settings.signing_key()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 

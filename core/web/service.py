@@ -31,7 +31,7 @@ RESEND_AFTER = timedelta(seconds=60)
 
 def _code_hash(settings: Settings, code: str) -> str:
     # Keyed so a leaked table cannot be brute-forced back into live codes.
-    key = settings.secret_key.get_secret_value().encode()
+    key = settings.signing_key()
     return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
