@@ -10,27 +10,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import texts
+from retrieval.excerpt import clip, gist
 from retrieval.models import Hit
 
 # Telegram rejects messages over 4,096 characters; keep a margin for re-opened tags.
 MESSAGE_LIMIT = 4000
 PASSAGE_CHARS = 700
-GIST_CHARS = 220
 _TAG = re.compile(r"<(/?)([a-z]+)[^>]*>")
 
 
 def esc(value: object) -> str:
     """Escape any user- or document-supplied value for HTML parse mode."""
     return html.escape(str(value), quote=False)
-
-
-def clip(value: str, limit: int) -> str:
-    """Shorten plain text to `limit` characters at a word boundary, marking the cut."""
-    value = " ".join(value.split())
-    if len(value) <= limit:
-        return value
-    cut = value[:limit].rsplit(" ", 1)[0]
-    return cut + " …"
 
 
 def percent(confidence: float) -> int:
@@ -42,13 +33,6 @@ def local_time(moment: datetime | None, tz: str = "Asia/Ho_Chi_Minh") -> str:
     if moment is None:
         return "—"
     return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M %d/%m/%Y")
-
-
-def gist(text: str) -> str:
-    """The first sentence of a passage, as a one-line summary."""
-    flat = " ".join(text.split())
-    match = re.search(r"(.+?[.;:])(\s|$)", flat)
-    return clip(match.group(1) if match else flat, GIST_CHARS)
 
 
 def passage_block(n: int, passage: dict[str, Any]) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from core.users.access import ROLE_LABELS_VI
 from core.users.enums import Role
 from core.users.models import User
 from core.web import service as web_service
+from retrieval.excerpt import clip, gist
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -250,22 +250,6 @@ def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime(fmt)
-
-
-def clip(text: str, limit: int) -> str:
-    """Flatten whitespace and cut at a word boundary with " …" (the bot's rule, so the console
-    shows the same excerpt the bot sends)."""
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    return flat[:limit].rsplit(" ", 1)[0] + " …"
-
-
-def gist(text: str, limit: int = 220) -> str:
-    """First sentence of a passage, the same one-line summary the bot shows."""
-    flat = " ".join(text.split())
-    match = re.search(r"(.+?[.;:])(\s|$)", flat)
-    return clip(match.group(1) if match else flat, limit)
 
 
 def role_label(role: str) -> str:

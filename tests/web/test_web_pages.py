@@ -6,7 +6,6 @@ import html
 import re
 
 import httpx
-import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -309,21 +308,3 @@ async def test_try_shows_what_the_bot_would_send(
         line = _plain(part)
         if line:
             assert line in main, line
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Ngắn.",
-        "Câu thứ nhất kết thúc ở đây; phần sau không vào tóm ý.",
-        "   nhiều   khoảng   trắng\n\nvà xuống dòng   ",
-        "Một câu rất dài " * 80,
-        "Khôngcódấucách" * 80,
-    ],
-)
-def test_excerpt_and_gist_rules_are_the_bots(text: str) -> None:
-    from api.web.common import clip, gist
-    from bot import render as bot_render
-
-    assert clip(text, 700) == bot_render.clip(text, bot_render.PASSAGE_CHARS)
-    assert gist(text) == bot_render.gist(text)
