@@ -120,6 +120,7 @@ def doctor() -> None:
     from retrieval.doctor import diagnose
 
     settings = get_settings()
+    settings.ensure_dirs()  # directories only; the doctor never migrates or indexes
     checks = asyncio.run(diagnose(settings))
     failed = False
     for check in checks:

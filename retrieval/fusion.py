@@ -44,7 +44,8 @@ def fuse_articles(
         dense_a = np.full(len(keys), -np.inf, dtype=np.float32)
         np.maximum.at(dense_a, idx, dense)
     article = fuse(lex_a, dense_a, dense_weight)
-    return (article[idx] + 1e-3 * fuse(lexical, dense, dense_weight)).astype(np.float32)
+    tie = fuse(lexical, dense, dense_weight)
+    return ((1 - 1e-3) * article[idx] + 1e-3 * tie).astype(np.float32)
 
 
 @dataclass(frozen=True)
