@@ -308,7 +308,7 @@ def latency(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = IndexStore(Path(tmp))
         t = time.perf_counter()
-        store.save(Persisted(1, state.chunk_ids, tokens, "bench", dense))
+        store.save(Persisted(1, state.chunk_ids, tokens, "bench", dense, {}))
         save_s = time.perf_counter() - t
         t = time.perf_counter()
         loaded = store.load()

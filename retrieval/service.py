@@ -233,12 +233,24 @@ class Retriever:
                 base_dense = persisted.dense if persisted else None
                 base_model = persisted.model if persisted else None
                 base_revision = persisted.revision if persisted else -1
+                base_titles = persisted.titles if persisted else {}
             else:
                 base_tokens = {r.id: t for r, t in zip(state.rows, state.tokens, strict=True)}
                 base_dense, base_model, base_revision = state.dense, state.model, state.revision
+                base_titles = {d.id: d.title for d in state.docs.values()}
             if state is not None and base_revision == view.revision:
                 return
-            new = await self._advance(view, base_tokens, base_dense, base_model)
+            # A renamed document's passages are re-indexed: its title is part of their text.
+            renamed = {
+                d.id for d in view.docs.values() if base_titles.get(d.id, d.title) != d.title
+            }
+            if renamed:
+                base_tokens = {
+                    r.id: base_tokens[r.id]
+                    for r in view.rows
+                    if r.id in base_tokens and r.document_id not in renamed
+                }
+            new = await self._advance(view, base_tokens, base_dense, base_model, bool(renamed))
             self._state = new
             # Unchanged start-up (files already reflect this revision and model): no rewrite.
             same_files = (
@@ -256,8 +268,11 @@ class Retriever:
 
     def _persist(self, state: IndexState) -> None:
         with self.store.lock():
+            titles = {d.id: d.title for d in state.docs.values()}
             self.store.save(
-                Persisted(state.revision, state.chunk_ids, state.tokens, state.model, state.dense)
+                Persisted(
+                    state.revision, state.chunk_ids, state.tokens, state.model, state.dense, titles
+                )
             )
 
     async def _advance(
@@ -266,6 +281,7 @@ class Retriever:
         base_tokens: dict[int, list[str]],
         base_dense: DenseIndex | None,
         base_model: str | None,
+        renamed: bool = False,
     ) -> IndexState:
         """The next state: reuse cached tokens/vectors, compute them for new chunks only."""
         active = np.array([r.id for r in view.rows], dtype=np.int64)
@@ -275,7 +291,11 @@ class Retriever:
             if base_dense is not None and base_model == self.model_name:
                 dense = DenseIndex(base_dense.dim, faiss.clone_index(base_dense.index))
                 held = dense.ids()
-                dense.remove(np.setdiff1d(held, active))
+                # Chunks whose cached tokens were dropped (renamed document) are re-encoded too.
+                keep = np.array(sorted(base_tokens), dtype=np.int64)
+                stale = np.setdiff1d(held, np.intersect1d(active, keep)) if renamed else None
+                dense.remove(np.setdiff1d(held, active) if stale is None else stale)
+                held = dense.ids()
                 need_vectors = np.setdiff1d(active, held).tolist()
             else:
                 dense = DenseIndex(self.embedder.dim)

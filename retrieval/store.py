@@ -39,6 +39,8 @@ class Persisted:
     tokens: list[list[str]]  # accented BM25 tokens per row
     model: str | None  # embedding model name the dense file was built with
     dense: DenseIndex | None
+    # Document titles the passages were indexed with (the title is part of the indexed text).
+    titles: dict[int, str]
 
 
 def _fsync_write(path: Path, write: object) -> None:
@@ -121,8 +123,12 @@ class IndexStore:
             log.warning("search index in %s is unreadable (%s); it will be rebuilt", self.dir, exc)
             return None
         model = m.get("model")
+        raw_titles = m.get("titles")
+        titles = (
+            {int(k): str(v) for k, v in raw_titles.items()} if isinstance(raw_titles, dict) else {}
+        )
         return Persisted(
-            revision, chunk_ids, tokens, model if isinstance(model, str) else None, dense
+            revision, chunk_ids, tokens, model if isinstance(model, str) else None, dense, titles
         )
 
     def save(self, state: Persisted) -> None:
@@ -154,6 +160,7 @@ class IndexStore:
             "dense_file": dense_file,
             "count": len(state.chunk_ids),
             "chunk_ids": state.chunk_ids.tolist(),
+            "titles": {str(k): v for k, v in state.titles.items()},
         }
         body = json.dumps(manifest).encode("utf-8")
         _fsync_write(self.dir / MANIFEST, lambda fh: fh.write(body))

@@ -13,7 +13,7 @@ from core.db import unit_of_work
 from knowledge import service as kb
 from retrieval.models import SearchRequest
 from retrieval.service import Retriever
-from tests.retrieval.conftest import EXTRA, import_texts
+from tests.retrieval.conftest import EXTRA, LEAVE, import_texts
 
 pytestmark = pytest.mark.slow
 
@@ -204,3 +204,24 @@ async def test_off_topic_question_is_flagged_not_covered(
     on = await retriever.search(SearchRequest(query=LEAVE_Q))
     assert on.novel is False
     assert on.confidence > off.confidence
+
+
+async def test_renamed_document_is_reindexed_under_its_new_title(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    documents: list[int],
+    tmp_path: Path,
+) -> None:
+    retriever = await Retriever.create(settings, sessionmaker)
+    renamed = LEAVE.replace(
+        "title: Quy chế làm việc mẫu của Ủy ban nhân dân xã",
+        "title: Nội quy cơ quan Ủy ban nhân dân xã Sơn Thủy",
+    )
+    await import_texts(sessionmaker, tmp_path, {"leave.md": renamed})
+    # A fresh process (index from disk) and the running one must both see the new title.
+    for r in (retriever, await Retriever.create(settings, sessionmaker)):
+        resp = await r.search(SearchRequest(query="nội quy cơ quan xã Sơn Thủy", k=3))
+        assert resp.hits[0].document_title == "Nội quy cơ quan Ủy ban nhân dân xã Sơn Thủy"
+    persisted = retriever.store.load()
+    assert persisted is not None
+    assert "Nội quy cơ quan Ủy ban nhân dân xã Sơn Thủy" in persisted.titles.values()

@@ -1,0 +1,66 @@
+"""Fast checks of the pure pieces: tokens, diacritic routing, fusion, index files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.dense import DenseIndex
+from retrieval.fusion import best_per_group, fuse, fuse_articles, minmax
+from retrieval.store import IndexStore, Persisted
+from retrieval.text import is_unaccented, passage_tokens, query_tokens
+
+
+def test_tokens_unify_tone_marks_and_keep_compounds() -> None:
+    accented, folded = passage_tokens("Cán bộ được nghỉ phép; hoà giải ở cơ sở")
+    assert "cán_bộ" in accented and "nghỉ_phép" in accented
+    assert "hòa" in accented  # "hoà" written the other way is the same token
+    assert "can_bo" in folded and "nghi_phep" in folded
+    q = query_tokens("Thủ tục hoà giải?")
+    assert not q.folded and "hòa_giải" in q.tokens and "thủ_tục" in q.tokens
+
+
+def test_unaccented_queries_are_detected_and_folded() -> None:
+    assert is_unaccented("can bo xa nghi phep bao nhieu ngay")
+    assert not is_unaccented("cán bộ xã nghỉ phép bao nhiêu ngày")
+    # One accented word in an otherwise bare question still counts as unaccented.
+    assert is_unaccented("can bo xã nghi phep bao nhieu ngay")
+    assert not is_unaccented("2024")
+    q = query_tokens("Can bo xa nghi phep")
+    assert q.folded and "can_bo" in q.tokens and "nghi_phep" in q.tokens
+
+
+def test_minmax_fusion_and_article_dedup() -> None:
+    assert minmax(np.array([2.0, 2.0])).tolist() == [0.0, 0.0]
+    lex = np.array([10.0, 0.0, 5.0], dtype=np.float32)
+    dense = np.array([0.80, 0.90, 0.90], dtype=np.float32)
+    fused = fuse(lex, dense, 0.5)
+    assert np.allclose(fused, [0.5, 0.5, 0.75])
+    ranked = best_per_group(fused, ["a", "b", "a"], k=5)
+    assert [(r.index, round(r.score, 2)) for r in ranked] == [(2, 0.75), (1, 0.5)]
+    # Article-level: article "a" takes lexical 10 from one chunk and cosine 0.9 from another.
+    art = fuse_articles(lex, dense, ["a", "b", "a"], 0.5)
+    assert art[0] > art[1] and art[2] > art[1]
+    assert float(art.max()) <= 1.0
+
+
+def test_store_round_trip_and_corruption(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path)
+    assert store.load() is None
+    dense = DenseIndex(4)
+    vecs = np.eye(4, dtype=np.float32)[:3]
+    dense.add(np.array([7, 8, 9]), vecs)
+    tokens = [["cán_bộ", "xã"], ["xã"], []]
+    store.save(Persisted(5, np.array([7, 8, 9]), tokens, "m", dense, {1: "Luật A"}))
+    loaded = store.load()
+    assert loaded is not None
+    assert loaded.revision == 5 and loaded.tokens == tokens and loaded.titles == {1: "Luật A"}
+    assert loaded.dense is not None and sorted(loaded.dense.ids().tolist()) == [7, 8, 9]
+    ids, _ = loaded.dense.search(vecs[1], 2, allowed=np.array([8, 9]))
+    assert ids.tolist()[0] == 8 and len(ids) == 2
+    # A second save replaces the generation and removes the old files.
+    store.save(Persisted(6, np.array([7]), tokens[:1], None, None, {}))
+    assert len(list(tmp_path.glob("tokens-*.npz"))) == 1 and not list(tmp_path.glob("dense-*"))
+    (tmp_path / "manifest.json").write_text("{not json")
+    assert store.load() is None
