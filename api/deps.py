@@ -113,7 +113,7 @@ async def get_current_user(
     user = await user_service.authenticate_token(session, credentials.credentials)
     if user is None:
         raise DomainError(
-            ErrorCode.UNAUTHENTICATED, "Mã truy cập không hợp lệ, đã bị thu hồi hoặc bị khoá."
+            ErrorCode.UNAUTHENTICATED, "Mã truy cập không hợp lệ, đã bị thu hồi hoặc bị khóa."
         )
     wait = get_limiter(request).hit(user.id)
     if wait is not None:

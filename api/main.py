@@ -26,7 +26,7 @@ kho tri thức, đơn vị, người dùng, lời mời và thống kê.
 * Xác thực: `Authorization: Bearer <mã truy cập>` (cấp bằng `troly users token`).
 * Vai trò: `cadre`, `supervisor`, `evaluator`, `admin`.
 * Mọi lỗi có dạng `{"error": {"code", "message", "details"}}`, `message` bằng tiếng Việt.
-* Gửi lại an toàn: các yêu cầu tạo mới nhận header `Idempotency-Key`; gửi lại cùng khoá sẽ
+* Gửi lại an toàn: các yêu cầu tạo mới nhận header `Idempotency-Key`; gửi lại cùng khóa sẽ
   nhận đúng phản hồi lần đầu.
 """
 

@@ -12,7 +12,7 @@ UNKNOWN_USER = (
     "Bạn chưa đăng ký. Vui lòng mở đường dẫn mời hoặc gõ <code>/start MÃ_MỜI</code> "
     "với mã do quản trị viên cấp."
 )
-INACTIVE_USER = "Tài khoản của bạn đang bị khoá. Vui lòng liên hệ quản trị viên."
+INACTIVE_USER = "Tài khoản của bạn đang bị khóa. Vui lòng liên hệ quản trị viên."
 ALREADY_REGISTERED = "Bạn đã đăng ký rồi, {name}. Gõ /trogiup để xem hướng dẫn."
 ASK_FULL_NAME = (
     "Mã mời hợp lệ: <b>{role}</b> tại <b>{unit}</b>.\n"
@@ -45,7 +45,7 @@ HELP_CADRE = (
     "• /sangkien — ghi nhận sáng kiến từng bước: tên, vấn đề, cách làm, kết quả và minh chứng, "
     "lĩnh vực.\n"
     "• /cuatoi — các yêu cầu và sáng kiến của bạn cùng trạng thái.\n"
-    "• /huy — huỷ thao tác đang làm dở.\n"
+    "• /huy — hủy thao tác đang làm dở.\n"
     "• /trogiup — xem lại hướng dẫn này."
 )
 HELP_SUPERVISOR = (
@@ -61,7 +61,7 @@ HELP_ADMIN = (
     "• Gửi tệp .docx, .pdf, .md hoặc .txt để nhập vào cơ sở tri thức (có bước xem trước).\n"
     "• /kb — thống kê cơ sở tri thức."
 )
-CANCELLED = "Đã huỷ thao tác đang làm. Bạn có thể gõ câu hỏi hoặc dùng /trogiup."
+CANCELLED = "Đã hủy thao tác đang làm. Bạn có thể gõ câu hỏi hoặc dùng /trogiup."
 NOTHING_TO_CANCEL = "Không có thao tác nào đang làm dở."
 RATE_LIMITED = "⏳ Bạn gửi hơi nhanh. Vui lòng đợi khoảng một phút rồi thử lại nhé."
 ERROR_GENERIC = "Đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau ít phút."
@@ -75,7 +75,7 @@ UNSUPPORTED_MESSAGE = "Trợ lý chỉ nhận câu hỏi dạng văn bản. Gõ 
 EXPIRED_BUTTON = "Nút này đã hết hiệu lực."
 DONE = "Đã ghi nhận."
 IN_FLOW_HINT = (
-    "Bạn đang làm dở một thao tác. Vui lòng dùng các nút bên trên để tiếp tục, hoặc gõ /huy để huỷ."
+    "Bạn đang làm dở một thao tác. Vui lòng dùng các nút bên trên để tiếp tục, hoặc gõ /huy để hủy."
 )
 
 # --- questions ---
@@ -83,7 +83,7 @@ ANSWER_HEADER = "🔎 <b>Các quy định liên quan</b>"
 ANSWER_PASSAGE = "<b>{n}. {citation}</b>\n<i>{validity}</i>\n{text}"
 ANSWER_GIST = "💡 <b>Tóm lại:</b> {gist}"
 ANSWER_CONFIDENCE = "Độ tin cậy: {percent}%"
-ANSWER_LEXICAL = "(Đang tìm theo từ khoá, chưa dùng mô hình ngữ nghĩa.)"
+ANSWER_LEXICAL = "(Đang tìm theo từ khóa, chưa dùng mô hình ngữ nghĩa.)"
 NOT_COVERED = (
     "🤔 <b>Cơ sở tri thức chưa có hướng dẫn rõ cho tình huống này</b> "
     "(độ tin cậy {percent}%).\n"
@@ -140,7 +140,7 @@ INI_SIMILAR = "🔗 Có sáng kiến tương tự đã được ghi nhận (có 
 INI_FIELDS = (
     "Hành chính - tư pháp",
     "Đất đai - xây dựng",
-    "Văn hoá - xã hội",
+    "Văn hóa - xã hội",
     "Kinh tế - tài chính",
     "Chuyển đổi số",
     "An ninh - trật tự",
@@ -187,7 +187,7 @@ IMPORT_PREVIEW = (
     "Số điều: {articles}\nSố đoạn (chunk): {chunks}\n\nNhập vào cơ sở tri thức?"
 )
 IMPORT_DONE = "✅ Đã nhập <b>{title}</b>: {result}."
-IMPORT_CANCELLED = "Đã huỷ nhập tài liệu."
+IMPORT_CANCELLED = "Đã hủy nhập tài liệu."
 IMPORT_FAILED = "Không đọc được tài liệu: {error}"
 KB_STATS = (
     "📚 <b>Cơ sở tri thức</b>\n"
@@ -216,7 +216,7 @@ COMMANDS = {
     "kb": "Thống kê cơ sở tri thức (quản trị)",
     "dangnhap": "Lấy mã đăng nhập bảng điều khiển web",
     "trogiup": "Hướng dẫn sử dụng",
-    "huy": "Huỷ thao tác đang làm",
+    "huy": "Hủy thao tác đang làm",
 }
 
 # --- buttons ---
@@ -227,7 +227,7 @@ BTN_MORE = "➕ Xem thêm"
 BTN_SKIP = "Bỏ qua"
 BTN_CONTINUE = "Tiếp tục"
 BTN_SEND = "✅ Gửi"
-BTN_CANCEL = "✖️ Huỷ"
+BTN_CANCEL = "✖️ Hủy"
 BTN_URGENT = "🔴 Khẩn"
 BTN_NORMAL = "🟢 Thường"
 BTN_RESULTS_DONE = "Xong phần kết quả"

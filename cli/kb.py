@@ -72,7 +72,7 @@ async def _sync_index(settings: Settings) -> None:
             status = ctx.retriever.status()
         finally:
             await ctx.close()
-    mode = "kết hợp ngữ nghĩa + từ khoá" if status.mode == "hybrid" else "chỉ từ khoá"
+    mode = "kết hợp ngữ nghĩa + từ khóa" if status.mode == "hybrid" else "chỉ từ khóa"
     console.print(f"Chỉ mục tìm kiếm: {status.chunks} đoạn, phiên bản {status.revision} ({mode}).")
 
 

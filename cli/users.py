@@ -158,7 +158,7 @@ def token(
 ) -> None:
     """Issue an API token for a user; it is printed once and never stored in plain text."""
     if (user is None) == (telegram is None):
-        console.print("[red]Lỗi:[/red] cần đúng một trong hai tuỳ chọn --user hoặc --telegram.")
+        console.print("[red]Lỗi:[/red] cần đúng một trong hai tùy chọn --user hoặc --telegram.")
         raise typer.Exit(2)
 
     async def work(session: AsyncSession) -> tuple[str, str]:
@@ -196,7 +196,7 @@ def list_users(
                 names.get(u.unit_id, ""),
                 u.position or "",
                 "có" if u.telegram_id else "chưa",
-                "" if u.active else "đã khoá",
+                "" if u.active else "đã khóa",
             )
             for u in rows
         ]

@@ -58,7 +58,7 @@ async def update_unit(
             "ladder": {"summary": "Đổi tuyến chuyển cấp trên", "value": {"escalates_to_id": 2}},
             "positions": {
                 "summary": "Đổi danh sách chức danh",
-                "value": {"positions": ["Công chức Văn hoá - Xã hội"]},
+                "value": {"positions": ["Công chức Văn hóa - Xã hội"]},
             },
         }
     ),

@@ -59,7 +59,7 @@ async def list_users(
     page: PageDep,
     unit_id: Annotated[int | None, Query(description="Chỉ đơn vị này")] = None,
     role: Annotated[Role | None, Query(description="Chỉ vai trò này")] = None,
-    active: Annotated[bool | None, Query(description="Chỉ đang hoạt động / đã khoá")] = None,
+    active: Annotated[bool | None, Query(description="Chỉ đang hoạt động / đã khóa")] = None,
 ) -> Page[UserRead]:
     """Users by id, filtered and paginated."""
     rows = await user_service.list_users(
@@ -85,7 +85,7 @@ async def get_user(user_id: int, session: SessionDep, _admin: AdminUser) -> User
 @router.patch(
     "/users/{user_id}",
     response_model=UserRead,
-    summary="Đổi vai trò, khoá/mở, đơn vị phụ trách (quản trị)",
+    summary="Đổi vai trò, khóa/mở, đơn vị phụ trách (quản trị)",
     responses=NOT_FOUND_RESPONSE,
 )
 async def update_user(

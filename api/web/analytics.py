@@ -182,7 +182,7 @@ async def analytics_csv(request: Request, auth: Viewer, start: str = "", end: st
     cases, questions = await _figures(request, auth.user, period)
     buffer = io.StringIO()
     out = csv.writer(buffer)
-    out.writerow(["Mục", "Khoá", "Giá trị", "Ghi chú"])
+    out.writerow(["Mục", "Khóa", "Giá trị", "Ghi chú"])
     out.writerow(["Khoảng thời gian", period.start.isoformat(), period.end.isoformat(), ""])
     for key, value in (
         ("Số câu hỏi", questions.questions),

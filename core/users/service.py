@@ -348,7 +348,7 @@ async def set_active(session: AsyncSession, *, user_id: int, active: bool, actor
     require_admin(actor)
     user = await require_user(session, user_id=user_id)
     if user.id == actor.id and not active:
-        raise invalid("Không thể tự khoá tài khoản của chính mình.")
+        raise invalid("Không thể tự khóa tài khoản của chính mình.")
     if user.active == active:
         return user
     user.active = active

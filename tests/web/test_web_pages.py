@@ -24,7 +24,7 @@ async def test_analytics_csv_and_charts(client: httpx.AsyncClient, people: World
     export = await client.get("/analytics.csv?start=2026-01-01&end=2026-01-31")
     assert export.headers["content-type"].startswith("text/csv")
     body = export.content.decode("utf-8")
-    assert body.startswith("\ufeffMục,Khoá,Giá trị")
+    assert body.startswith("\ufeffMục,Khóa,Giá trị")
     assert body.count("Câu hỏi theo ngày") == 31
     bad = await client.get("/analytics?start=2026-02-01&end=2026-01-01")
     assert bad.status_code == 422
