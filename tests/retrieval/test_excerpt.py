@@ -31,6 +31,12 @@ def test_gist_is_the_first_meaningful_sentence(text: str, expected: str) -> None
     assert gist(text) == expected
 
 
+def test_gist_skips_the_fragment_a_window_starts_with() -> None:
+    text = "tịch xã phân công. Trong ngày lễ, công chức trực theo lịch của xã."
+    assert gist(text) == "Trong ngày lễ, công chức trực theo lịch của xã."
+    assert gist("chỉ một mảnh câu không có dấu chấm") == "chỉ một mảnh câu không có dấu chấm"
+
+
 def test_gist_never_is_just_a_clause_number() -> None:
     assert gist("1.") == ""
     assert gist("1. Ngắn. 2. Cũng ngắn. 3. Câu thứ ba.") == "Ngắn. Cũng ngắn. Câu thứ ba."

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -55,6 +56,18 @@ def text_of(driver: Any, css: str) -> str:
     return str(wait(driver).until(ec.visibility_of_element_located((By.CSS_SELECTOR, css))).text)
 
 
+def shows(driver: Any, css: str, expected: str) -> bool:
+    """Wait until the element shows `expected`. After a click that navigates, the old page's
+    element with the same id may still be found and then detached mid-read; keep polling."""
+    try:
+        WebDriverWait(driver, 20, ignored_exceptions=(WebDriverException,)).until(
+            ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), expected)
+        )
+    except TimeoutException:
+        return False
+    return True
+
+
 def login_with_token(driver: Any, live: LiveServer, token: str, next_path: str = "/") -> None:
     driver.get(f"{live.url}/login?next={next_path}")
     find(driver, "token").send_keys(token)
@@ -67,9 +80,9 @@ async def test_login_with_token_and_logout(page: Any, live: LiveServer, world: W
     assert "/login?next=/kb" in page.current_url  # not signed in: sent to the login page
     find(page, "token").send_keys("troly_wrong")
     find(page, "login-token").click()
-    assert "không đúng" in text_of(page, "#login-error")
+    assert shows(page, "#login-error", "không đúng"), text_of(page, "#login-error")
     login_with_token(page, live, world.people["admin"].token)
-    assert "Nguyễn Quản Trị" in text_of(page, "#who")
+    assert shows(page, "#who", "Nguyễn Quản Trị"), text_of(page, "#who")
     assert text_of(page, "#role") == "quản trị viên"
     shot(page, "login-token-home")
     cookie = page.get_cookie("troly_session")
@@ -87,7 +100,7 @@ async def test_login_with_one_time_code_from_the_bot(
     page.get(live.url + "/login")
     find(page, "telegram_id").send_keys(str(supervisor.telegram_id))
     find(page, "send-code").click()
-    assert "bot đã gửi" in text_of(page, "#code-sent")
+    assert shows(page, "#code-sent", "bot đã gửi"), text_of(page, "#code-sent")
     # The code reaches the person only through the outbox the bot delivers.
     async with unit_of_work(sessionmaker) as session:
         message = await session.scalar(
@@ -99,13 +112,13 @@ async def test_login_with_one_time_code_from_the_bot(
     find(page, "code").send_keys(match.group(1))
     shot(page, "login-code-entered")
     find(page, "login-code").click()
-    assert "Lê Phụ Trách" in text_of(page, "#who")
+    assert shows(page, "#who", "Lê Phụ Trách"), text_of(page, "#who")
     # Single use: the same code does not open a second session.
     page.execute_cdp_cmd("Network.clearBrowserCookies", {})
     page.get(live.url + "/login")
     find(page, "code").send_keys(match.group(1))
     find(page, "login-code").click()
-    assert "đã dùng" in text_of(page, "#login-error")
+    assert shows(page, "#login-error", "đã dùng"), text_of(page, "#login-error")
 
 
 async def test_upload_a_document_preview_import_and_find_it_by_search(
@@ -115,19 +128,19 @@ async def test_upload_a_document_preview_import_and_find_it_by_search(
     source.write_text(BEEKEEPING, encoding="utf-8")
     login_with_token(page, live, world.people["admin"].token, "/kb")
     # htmx runs under the strict CSP: the index panel is loaded by an hx-get on page load.
-    assert "Chỉ mục" in text_of(page, "#reindex-panel")
+    assert shows(page, "#reindex-panel", "Chỉ mục"), text_of(page, "#reindex-panel")
     find(page, "reindex").click()
     wait(page).until(ec.text_to_be_present_in_element((By.ID, "reindex-state"), "đã khớp"))
     find(page, "upload-file").send_keys(str(source))
     find(page, "upload-preview").click()
-    assert "nuôi ong mật" in text_of(page, "#preview-title")
+    assert shows(page, "#preview-title", "nuôi ong mật"), text_of(page, "#preview-title")
     assert text_of(page, "#preview-articles") == "2"
     structure = text_of(page, "#preview-structure")
     assert "Điều 1" in structure and "Điều 2" in structure
     shot(page, "kb-upload-preview")
     find(page, "confirm-import").click()
-    assert "văn bản mới" in text_of(page, "#import-result")
-    assert "nuôi ong mật" in text_of(page, "#doc-title")
+    assert shows(page, "#import-result", "văn bản mới"), text_of(page, "#import-result")
+    assert shows(page, "#doc-title", "nuôi ong mật"), text_of(page, "#doc-title")
 
     page.get(live.url + "/try")
     find(page, "question").send_keys("nhà tôi nuôi mười lăm đàn ong mật thì phải khai báo với ai")
@@ -142,7 +155,7 @@ async def test_upload_a_document_preview_import_and_find_it_by_search(
     find(page, "upload-file").send_keys(str(source))
     find(page, "upload-preview").click()
     find(page, "confirm-import").click()
-    assert "phiên bản mới" in text_of(page, "#import-result")
+    assert shows(page, "#import-result", "phiên bản mới"), text_of(page, "#import-result")
     find(page, "show-diff").click()
     diff = text_of(page, "#diff")
     assert "-Thùng ong phải đặt cách" in diff and "một trăm mét" in diff
@@ -183,13 +196,13 @@ async def test_supervisor_answers_a_case_and_admin_approves_it_as_precedent(
     assert "chim yến" in row and "trong hạn" in row
     shot(page, "queue-with-countdown")
     wait(page).until(ec.element_to_be_clickable((By.LINK_TEXT, row.split()[0]))).click()
-    assert "Cẩm nang mẫu, Điều 3" in text_of(page, "#passages")
+    assert shows(page, "#passages", "Cẩm nang mẫu, Điều 3"), text_of(page, "#passages")
     find(page, "answer-input").send_keys(
         "Xã tiếp nhận hồ sơ, kiểm tra hiện trạng chuồng trại và xác nhận trong năm ngày làm việc."
     )
     find(page, "legal-basis-input").send_keys("Hướng dẫn mẫu số 12, Điều 4")
     find(page, "send-answer").click()
-    assert "Đã gửi câu trả lời" in text_of(page, "#done")
+    assert shows(page, "#done", "Đã gửi câu trả lời"), text_of(page, "#done")
     assert text_of(page, "#case-status") == "Đã trả lời"
     assert text_of(page, "#legal-basis") == "Hướng dẫn mẫu số 12, Điều 4"
     shot(page, "case-answered")
@@ -203,7 +216,7 @@ async def test_supervisor_answers_a_case_and_admin_approves_it_as_precedent(
     assert any("Hướng dẫn mẫu số 12" in t for t in texts)
 
     find(page, "propose").click()
-    assert "chờ quản trị viên duyệt" in text_of(page, "#done")
+    assert shows(page, "#done", "chờ quản trị viên duyệt"), text_of(page, "#done")
     page.get(live.url + "/analytics")
     assert text_of(page, "#total-cases") == "1"
     assert page.find_elements(By.CSS_SELECTOR, "#chart-per-day svg")
@@ -212,13 +225,13 @@ async def test_supervisor_answers_a_case_and_admin_approves_it_as_precedent(
     login_with_token(page, live, world.people["admin"].token, "/precedents")
     form = wait(page).until(ec.presence_of_element_located((By.CSS_SELECTOR, "article.proposal")))
     form.find_element(By.CSS_SELECTOR, "button.approve").click()
-    assert "Đã duyệt" in text_of(page, "#done")
+    assert shows(page, "#done", "Đã duyệt"), text_of(page, "#done")
     # Scoped to the asker's commune: ask as a cadre there.
     page.get(live.url + "/try")
     Select(find(page, "ask-unit")).select_by_visible_text("UBND xã Hoà Bình")
     find(page, "question").send_keys("xác nhận cho thuê chuồng nuôi chim yến")
     find(page, "ask").click()
-    assert "chim yến" in text_of(page, "#answer-card .hits")
+    assert shows(page, "#answer-card .hits", "chim yến"), text_of(page, "#answer-card .hits")
     shot(page, "precedent-searchable")
 
 
@@ -254,7 +267,7 @@ async def test_evaluator_scores_an_initiative_blind(
         )
         initiative_id = item.id
     login_with_token(page, live, world.people["evaluator"].token, "/initiatives")
-    assert "mã QR" in text_of(page, "#my-assignments")
+    assert shows(page, "#my-assignments", "mã QR"), text_of(page, "#my-assignments")
     wait(page).until(
         ec.element_to_be_clickable((By.CSS_SELECTOR, f"a[href='/initiatives/{initiative_id}']"))
     ).click()
@@ -268,9 +281,9 @@ async def test_evaluator_scores_an_initiative_blind(
         Select(find(page, f"score-{key}")).select_by_value(value)
     shot(page, "initiative-scoring-form")
     find(page, "submit-scores").click()
-    assert "Đã nộp phiếu chấm" in text_of(page, "#done")
+    assert shows(page, "#done", "Đã nộp phiếu chấm"), text_of(page, "#done")
     # Weighted: (30*.75 + 30*1 + 20*.75 + 20*.5) / 100 = 77.5; the other sheet stays hidden.
-    assert "Đã nộp 1/2 phiếu" in text_of(page, "#result")
+    assert shows(page, "#result", "Đã nộp 1/2 phiếu"), text_of(page, "#result")
     assert text_of(page, "#mean-total") == "77.5"
     sheets = text_of(page, "#sheets")
     assert "Phạm Đánh Giá" in sheets and "Võ Đánh Giá Hai" not in sheets
