@@ -27,7 +27,8 @@ def gist(text: str, limit: int = 220) -> str:
     """The first meaningful sentence of a passage, without its clause numbering, as one line."""
     rest = " ".join(text.split())
     end = _SENTENCE_END.search(rest)
-    if rest[:1].islower() and end and rest[end.end() :].strip():
+    starts_mid_sentence = rest[:1].islower() and not _MARKER.match(rest)
+    if starts_mid_sentence and end and rest[end.end() :].strip():
         # A window that starts mid-sentence (overlapping chunks do): its first "sentence" is a
         # fragment, so the gist starts at the next one.
         rest = rest[end.end() :].lstrip()
