@@ -29,8 +29,9 @@ class Settings(BaseSettings):
 
     # --- retrieval -----------------------------------------------------------
     embedding_model: str = "intfloat/multilingual-e5-small"
-    # bfloat16 encodes ~2.7x faster on CPUs that support it; float32 is the safe default.
-    embedding_dtype: Literal["float32", "bfloat16"] = "float32"
+    # "auto": bfloat16 where the CPU has native bf16 instructions (~3x faster, same rankings on
+    # the dev set: benchmarks/README.md), float32 elsewhere.
+    embedding_dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     # Encoder batch size when indexing (chunks per forward pass).
     embedding_batch_size: int = 32
     # Torch threads for batch encoding (indexing); 0 means every core this process may use.

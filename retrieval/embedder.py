@@ -182,7 +182,10 @@ def load_embedder(settings: Settings) -> Embedder | None:
             settings.resolved_models_dir,
         )
         return None
-    dtype: Dtype = settings.embedding_dtype
+    if settings.embedding_dtype == "auto":
+        dtype: Dtype = "bfloat16" if _bf16_supported() else "float32"
+    else:
+        dtype = settings.embedding_dtype
     if dtype == "bfloat16" and not _bf16_supported():
         log.warning("This CPU has no native bfloat16 support; encoding in float32 instead.")
         dtype = "float32"

@@ -309,7 +309,8 @@ def test_tiny_model_builds_atomically_and_loads_like_the_reference(
 
 @pytest.fixture(scope="module")
 def real_settings(models_dir: Path) -> Settings:
-    settings = Settings(models_dir=models_dir)
+    # float32 is the exact reference the other dtypes are compared against.
+    settings = Settings(models_dir=models_dir, embedding_dtype="float32")
     install_model(settings)  # no-op when already built
     return settings
 
@@ -409,6 +410,15 @@ def test_bfloat16_keeps_the_rankings(real_settings: Settings, embedder: Embedder
     assert fast.dtype == np.float32
     assert fast.argmax(axis=1).tolist() == exact.argmax(axis=1).tolist()
     assert np.abs(fast - exact).max() < 0.02
+
+
+@pytest.mark.slow
+def test_auto_dtype_uses_bfloat16_only_where_the_cpu_has_it(real_settings: Settings) -> None:
+    from retrieval.embedder import _bf16_supported
+
+    auto = load_embedder(real_settings.model_copy(update={"embedding_dtype": "auto"}))
+    assert auto is not None
+    assert auto.dtype == ("bfloat16" if _bf16_supported() else "float32")
 
 
 def run_models_cli(monkeypatch: pytest.MonkeyPatch, models_dir: Path, *args: str) -> Any:
