@@ -20,6 +20,7 @@ from core.cases.schemas import Attachment, CaseCreate, PassageSnapshot
 from core.config import Settings
 from core.feedback import service as feedback
 from core.users.models import User
+from retrieval.excerpt import clip
 from retrieval.models import SearchRequest
 from retrieval.service import Retriever
 
@@ -40,7 +41,7 @@ def attachment_of(message: Message) -> dict[str, Any] | None:
 def confirm_text(data: dict[str, Any]) -> str:
     urgency = texts.URGENCY_LABELS.get(str(data.get("urgency", "normal")), "Thường")
     return texts.ESC_CONFIRM.format(
-        question=esc(render.clip(str(data.get("question", "")), 800)),
+        question=esc(clip(str(data.get("question", "")), 800)),
         urgency=urgency,
         attachments=len(data.get("attachments", [])),
         passages=len(data.get("passages", [])),

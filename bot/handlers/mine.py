@@ -15,6 +15,7 @@ from core.cases.schemas import CaseFilter
 from core.initiatives import service as initiative_service
 from core.initiatives.enums import STATUS_LABELS as INITIATIVE_LABELS
 from core.users.models import User
+from retrieval.excerpt import clip
 
 router = Router(name=__name__)
 RECENT = 10
@@ -30,7 +31,7 @@ async def mine(message: Message, session: AsyncSession, user: User) -> None:
         texts.MINE_CASE_LINE.format(
             number=esc(c.number),
             status=STATUS_LABELS.get(CaseStatus(c.status), c.status),
-            question=esc(render.clip(c.question, 80)),
+            question=esc(clip(c.question, 80)),
         )
         for c in cases
     ] or [texts.MINE_NONE]
@@ -40,7 +41,7 @@ async def mine(message: Message, session: AsyncSession, user: User) -> None:
         texts.MINE_INITIATIVE_LINE.format(
             number=esc(i.number),
             status=INITIATIVE_LABELS.get(i.status, i.status),
-            title=esc(render.clip(i.title, 80)),
+            title=esc(clip(i.title, 80)),
         )
         for i in initiatives
     ] or [texts.MINE_NONE]

@@ -23,6 +23,7 @@ from core.cases.schemas import CaseAnswer, CaseFeedback, CaseForward
 from core.config import Settings
 from core.users.enums import Role
 from core.users.models import User
+from retrieval.excerpt import clip
 
 router = Router(name=__name__)
 TEXT = F.text & ~F.text.startswith("/")
@@ -224,7 +225,7 @@ async def queue(message: Message, session: AsyncSession, user: User, settings: S
                 urgency=URGENCY_LABELS.get(Urgency(case.urgency), case.urgency),
                 status=STATUS_LABELS.get(CaseStatus(case.status), case.status),
                 due=render.local_time(case.due_at, settings.timezone),
-                question=esc(render.clip(case.question, 160)),
+                question=esc(clip(case.question, 160)),
             )
         )
         if len(rows) < 8:
