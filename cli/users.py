@@ -1,4 +1,4 @@
-"""`troly users ...` commands: units, invitations, API tokens and the first admin."""
+"""`troly users ...` commands: units, invitations, API tokens, topics and the first admin."""
 
 from __future__ import annotations
 
@@ -205,6 +205,24 @@ def list_users(
     for row in _run(work):
         table.add_row(*row)
     console.print(table)
+
+
+@app.command("topics")
+def topics(
+    user: Annotated[int, typer.Option(help="User id (a supervisor)")],
+    values: Annotated[
+        str, typer.Argument(help='Topics they handle, ";"-separated; "" means every topic')
+    ],
+) -> None:
+    """Set the topics (lĩnh vực) a supervisor handles: new cases on those topics reach them."""
+
+    async def work(session: AsyncSession) -> tuple[str, list[str]]:
+        found = await users.set_topics(session, user_id=user, topics=_split(values), actor=None)
+        return found.full_name, list(found.topics)
+
+    name, handled = _run(work)
+    shown = "; ".join(handled) if handled else "mọi lĩnh vực"
+    console.print(f"{name} phụ trách: {shown}")
 
 
 @app.command("bootstrap-admin")

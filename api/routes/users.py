@@ -85,19 +85,23 @@ async def get_user(user_id: int, session: SessionDep, _admin: AdminUser) -> User
 @router.patch(
     "/users/{user_id}",
     response_model=UserRead,
-    summary="Đổi vai trò, khóa/mở, đơn vị phụ trách (quản trị)",
+    summary="Đổi vai trò, khóa/mở, đơn vị và lĩnh vực phụ trách (quản trị)",
     responses=NOT_FOUND_RESPONSE,
 )
 async def update_user(
     user_id: int, data: UserUpdate, session: SessionDep, admin: AdminUser
 ) -> UserRead:
-    """Apply the fields sent: role first, then supervised units, then activity."""
+    """Apply the fields sent: role first, then supervised units and topics, then activity."""
     user = await user_service.require_user(session, user_id=user_id)
     if data.role is not None:
         user = await user_service.set_role(session, user_id=user_id, role=data.role, actor=admin)
     if data.supervised_unit_ids is not None:
         user = await user_service.set_supervised_units(
             session, user_id=user_id, unit_ids=data.supervised_unit_ids, actor=admin
+        )
+    if data.topics is not None:
+        user = await user_service.set_topics(
+            session, user_id=user_id, topics=data.topics, actor=admin
         )
     if data.active is not None:
         user = await user_service.set_active(

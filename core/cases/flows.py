@@ -17,19 +17,25 @@ from core.cases.models import Case
 from core.outbox.service import Outgoing, enqueue_many
 from core.users.enums import Role
 from core.users.models import Unit, User, supervisor_units
+from core.users.topics import handles_topic
 
 Buttons = list[list[dict[str, Any]]]
 
 
-async def supervisor_ids(session: AsyncSession, unit_id: int) -> list[int]:
-    """Ids of the active supervisors of one unit."""
-    rows = await session.scalars(
-        select(User.id)
+async def _supervisors(session: AsyncSession, unit_id: int) -> list[tuple[int, list[Any]]]:
+    """(id, topics) of the active supervisors of one unit."""
+    rows = await session.execute(
+        select(User.id, User.topics)
         .join(supervisor_units, supervisor_units.c.user_id == User.id)
         .where(supervisor_units.c.unit_id == unit_id, User.active.is_(True))
         .order_by(User.id)
     )
-    return list(rows)
+    return list(rows.tuples())
+
+
+async def supervisor_ids(session: AsyncSession, unit_id: int) -> list[int]:
+    """Ids of the active supervisors of one unit."""
+    return [user_id for user_id, _ in await _supervisors(session, unit_id)]
 
 
 async def admins(session: AsyncSession) -> list[int]:
@@ -55,9 +61,23 @@ async def route_level(session: AsyncSession, unit_id: int) -> int:
     return unit_id
 
 
-async def level_recipients(session: AsyncSession, unit_id: int) -> list[int]:
-    """Supervisors of a level, or the admins when the level has none."""
-    return await supervisor_ids(session, unit_id) or await admins(session)
+async def level_recipients(
+    session: AsyncSession, unit_id: int, *, topic: str | None, asker: int | None = None
+) -> list[int]:
+    """Who is told about a case waiting at a level: its supervisors for the case's topic.
+
+    Those whose topics include `topic` or who have none (they handle every topic); when that
+    leaves nobody, or the case has no topic, every supervisor of the level; when the level has
+    no supervisor, the admins. A supervisor who asked is never the only one chosen. A case
+    never goes unnoticed. This only chooses who is told: any supervisor of the unit may still
+    see and claim the case.
+    """
+    everyone = await _supervisors(session, unit_id)
+    if not everyone:
+        return await admins(session)
+    others = [(user_id, topics) for user_id, topics in everyone if user_id != asker]
+    chosen = [user_id for user_id, topics in others if handles_topic(topics, topic)]
+    return chosen or [user_id for user_id, _ in others or everyone]
 
 
 async def unit_name(session: AsyncSession, unit_id: int) -> str:

@@ -104,7 +104,11 @@ async def forward(
         data={"to_level": level, "to_user_id": data.to_user_id, "note": data.note},
     )
     level_name = target.full_name if target else await unit_name(session, level)
-    handlers = [target] if target else await level_recipients(session, level)
+    handlers = (
+        [target]
+        if target
+        else await level_recipients(session, level, topic=case.topic, asker=case.asker_id)
+    )
     text = texts.forwarded_to_handler(case, actor.full_name, data.note)
     await tell(session, case, "forwarded", handlers, text, texts.claim_buttons(case.id))
     await tell(session, case, "moved", [case.asker_id], texts.forwarded_to_asker(case, level_name))
@@ -148,7 +152,10 @@ async def escalate_overdue(
             entity_id=case.id,
             data={"level_unit_id": case.level_unit_id},
         )
-        people = [case.asker_id, previous, *await level_recipients(session, case.level_unit_id)]
+        # The alarm at the top of the ladder goes to every supervisor of the level, whatever
+        # the topic, and to the admins.
+        top = await level_recipients(session, case.level_unit_id, topic=None)
+        people = [case.asker_id, previous, *top]
         await tell(
             session, case, "overdue", [*people, *await admins(session)], texts.overdue_top(case)
         )
@@ -169,7 +176,7 @@ async def escalate_overdue(
         session,
         case,
         "escalated",
-        await level_recipients(session, above),
+        await level_recipients(session, above, topic=case.topic, asker=case.asker_id),
         texts.escalated_to_level(case, from_name),
         texts.claim_buttons(case.id),
     )

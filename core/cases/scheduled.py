@@ -72,7 +72,9 @@ async def _remind(session: AsyncSession, case: Case, percent: int, now: datetime
         buttons = texts.answer_buttons(case.id)
     else:
         people = [case.forwarded_to_id] if case.forwarded_to_id else []
-        people += await level_recipients(session, case.level_unit_id)
+        people += await level_recipients(
+            session, case.level_unit_id, topic=case.topic, asker=case.asker_id
+        )
         buttons = texts.claim_buttons(case.id)
     await tell(session, case, f"remind{percent}", people, texts.reminder(case, percent), buttons)
 

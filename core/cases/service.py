@@ -57,6 +57,7 @@ from core.db import utcnow
 from core.errors import DomainError, conflict, forbidden, not_found
 from core.users.enums import Role
 from core.users.models import User
+from core.users.topics import MAX_TOPIC_CHARS, clean_topic
 from knowledge.models import Chunk
 
 __all__ = [
@@ -97,6 +98,13 @@ async def _snapshot(
     return out
 
 
+def _topic(given: str | None, position: str | None) -> str | None:
+    """The case's topic: the one given, else the asker's position (chức danh names their field
+    of work, so the bot's cases are routed by topic without asking)."""
+    topic = clean_topic(given) or clean_topic(position)
+    return topic[:MAX_TOPIC_CHARS].rstrip() if topic else None
+
+
 async def create_case(
     session: AsyncSession,
     *,
@@ -120,7 +128,7 @@ async def create_case(
         passages=await _snapshot(session, data.passages),
         confidence=data.confidence,
         urgency=data.urgency,
-        topic=data.topic,
+        topic=_topic(data.topic, actor.position),
         attachments=[a.model_dump(exclude_none=True) for a in data.attachments],
         status=CaseStatus.NEW,
         level_unit_id=level,
@@ -151,7 +159,7 @@ async def create_case(
         },
     )
     unit = await unit_name(session, actor.unit_id)
-    recipients = await level_recipients(session, level)
+    recipients = await level_recipients(session, level, topic=case.topic, asker=actor.id)
     text = texts.new_case(case, actor.full_name, unit)
     await tell(
         session, case, "new", recipients, text, texts.claim_buttons(case.id), skip=[actor.id]

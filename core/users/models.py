@@ -47,6 +47,9 @@ class User(Base):
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(default=True)
+    # Supervisors: the topics (lĩnh vực) they handle; empty means every topic. Routing only
+    # decides who is told about a case; any supervisor of the unit may still see and claim it.
+    topics: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit] = relationship(lazy="joined")

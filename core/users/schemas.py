@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.users.enums import Role, UnitKind
 from core.users.models import User
+from core.users.topics import MAX_TOPIC_CHARS, MAX_TOPICS
 
 
 def _clean_positions(values: list[str] | None) -> list[str] | None:
@@ -101,6 +103,7 @@ class UserRead(BaseModel):
     active: bool
     registered: bool = Field(description="Đã liên kết tài khoản Telegram hay chưa")
     supervised_unit_ids: list[int]
+    topics: list[str] = Field(description="Lĩnh vực phụ trách; rỗng là mọi lĩnh vực")
     created_at: datetime
 
     @classmethod
@@ -115,20 +118,34 @@ class UserRead(BaseModel):
             active=user.active,
             registered=user.telegram_id is not None,
             supervised_unit_ids=sorted(u.id for u in user.supervised_units),
+            topics=list(user.topics or []),
             created_at=user.created_at,
         )
 
 
 class UserUpdate(BaseModel):
-    """Admin change of a person: role, activity, supervised units."""
+    """Admin change of a person: role, activity, supervised units, topics handled."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"role": "supervisor", "supervised_unit_ids": [4, 5]}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "role": "supervisor",
+                    "supervised_unit_ids": [4, 5],
+                    "topics": ["Công chức Tư pháp - Hộ tịch"],
+                }
+            ]
+        }
     )
 
     role: Role | None = None
     active: bool | None = None
     supervised_unit_ids: list[int] | None = Field(default=None, max_length=500)
+    topics: list[Annotated[str, Field(max_length=MAX_TOPIC_CHARS)]] | None = Field(
+        default=None,
+        max_length=MAX_TOPICS,
+        description="Lĩnh vực phụ trách (người phụ trách); danh sách rỗng là mọi lĩnh vực",
+    )
 
 
 class InviteCreate(BaseModel):

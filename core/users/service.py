@@ -28,6 +28,7 @@ from core.users.invites import (
 from core.users.models import Unit, User
 from core.users.schemas import UnitCreate, UnitUpdate
 from core.users.tokens import authenticate_token, issue_token, list_tokens, revoke_token
+from core.users.topics import MAX_TOPIC_CHARS, MAX_TOPICS, clean_topics
 
 __all__ = [
     "authenticate_token",
@@ -57,6 +58,7 @@ __all__ = [
     "set_active",
     "set_role",
     "set_supervised_units",
+    "set_topics",
     "start_command",
     "supervisors_of",
     "update_unit",
@@ -308,6 +310,7 @@ async def set_role(session: AsyncSession, *, user_id: int, role: Role | str, act
         user.supervised_units = [await require_unit(session, unit_id=user.unit_id)]
     elif new_role != Role.SUPERVISOR:
         user.supervised_units = []
+        user.topics = []
     await session.flush()
     await record(
         session,
@@ -339,6 +342,41 @@ async def set_supervised_units(
         entity="user",
         entity_id=user.id,
         data={"unit_ids": sorted(u.id for u in user.supervised_units)},
+    )
+    return user
+
+
+async def set_topics(
+    session: AsyncSession, *, user_id: int, topics: Sequence[str], actor: User | None
+) -> User:
+    """Replace the topics a supervisor handles (admin, or the CLI operator when actor is None).
+
+    An empty list means every topic. New cases at their level reach the supervisors whose
+    topics match (core.cases.flows.level_recipients); access rules do not change.
+    """
+    if actor is not None:
+        require_admin(actor)
+    user = await require_user(session, user_id=user_id)
+    if user.role != Role.SUPERVISOR:
+        raise invalid("Chỉ người phụ trách mới được gán lĩnh vực phụ trách.")
+    cleaned = clean_topics(topics)
+    if len(cleaned) > MAX_TOPICS:
+        raise invalid(f"Tối đa {MAX_TOPICS} lĩnh vực.")
+    too_long = [t for t in cleaned if len(t) > MAX_TOPIC_CHARS]
+    if too_long:
+        raise invalid(f"Tên lĩnh vực dài quá {MAX_TOPIC_CHARS} ký tự: “{too_long[0][:40]}…”.")
+    if cleaned == list(user.topics or []):
+        return user
+    old = list(user.topics or [])
+    user.topics = cleaned
+    await session.flush()
+    await record(
+        session,
+        actor_id=actor.id if actor else None,
+        action="user.set_topics",
+        entity="user",
+        entity_id=user.id,
+        data={"from": old, "to": cleaned},
     )
     return user
 

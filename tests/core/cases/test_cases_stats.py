@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.cases import service
@@ -13,6 +14,7 @@ from core.cases.schemas import CaseAnswer, CaseCreate
 from core.cases.stats import NO_TOPIC, case_stats, count_open
 from core.config import Settings
 from core.db import unit_of_work
+from core.users.models import User
 
 from .conftest import MONDAY_10, World, load_user, new_case
 
@@ -20,6 +22,8 @@ from .conftest import MONDAY_10, World, load_user, new_case
 async def test_stats(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, world: World
 ) -> None:
+    async with unit_of_work(sessionmaker) as s:  # no position: nothing to default the topic to
+        await s.execute(update(User).where(User.id == world.cadre2).values(position=None))
     on_time = await new_case(sessionmaker, settings, world.cadre, question="Câu hỏi một về đất")
     late = await new_case(sessionmaker, settings, world.cadre2, question="Câu hỏi hai hộ tịch")
     async with unit_of_work(sessionmaker) as s:
@@ -55,7 +59,8 @@ async def test_stats(
         assert await count_open(s, actor=await load_user(s, world.other_sup)) == 1
     assert stats.total == 3
     assert stats.by_status == {"answered": 2, "forwarded": 1}  # the third was escalated
-    assert stats.by_topic == {NO_TOPIC: 2, "Môi trường": 1}
+    # A case without a topic takes the asker's position ("Công chức" here) when they have one.
+    assert stats.by_topic == {"Công chức": 1, NO_TOPIC: 1, "Môi trường": 1}
     assert stats.answered == 2 and stats.on_time == 1 and stats.sla_rate == pytest.approx(0.5)
     # Answers after 2 h and after 48 h (Mon 10:00 -> Wed 10:00 + 1 h): median 25.5 h.
     assert stats.median_hours_to_answer == pytest.approx(25.5)

@@ -115,3 +115,25 @@ def test_users_cli_flow(cli_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     run("revoke-token", "1")
     assert authenticated_role(cli_env, token) is None
     assert authenticated_role(cli_env, second) == "admin"
+
+
+def test_users_cli_sets_topics(cli_env: str) -> None:
+    run("bootstrap-admin", "--name", "Nguyễn Quản Trị", "--unit", "Tỉnh Mẫu")
+
+    async def supervisor() -> int:
+        engine = create_engine(cli_env)
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as s:
+                user = await users.create_user(
+                    s, full_name="Lê Phụ Trách", role="supervisor", unit_id=1, actor_id=None
+                )
+                return user.id
+        finally:
+            await engine.dispose()
+
+    sup = asyncio.run(supervisor())
+    out = run("topics", "--user", str(sup), "Công chức Tư pháp - Hộ tịch; Công chức Địa chính")
+    assert "Công chức Tư pháp - Hộ tịch; Công chức Địa chính" in out
+    assert "mọi lĩnh vực" in run("topics", "--user", str(sup), "")
+    admin = CliRunner().invoke(app, ["users", "topics", "--user", "1", "Địa chính"])
+    assert admin.exit_code == 1 and "Chỉ người phụ trách" in admin.output
