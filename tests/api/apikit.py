@@ -9,9 +9,8 @@ import httpx
 
 from core.context import AppContext
 from core.db import unit_of_work
-from core.users import service as users
-from core.users.enums import Role, UnitKind
-from core.users.schemas import UnitCreate
+from core.users.enums import Role
+from tests.factories import make_ladder, make_person
 
 ROLES = ("cadre", "supervisor", "evaluator", "admin")
 POSITION = "Công chức Tư pháp - Hộ tịch"
@@ -35,65 +34,43 @@ class World:
 async def build_world(ctx: AppContext) -> World:
     """Province → department ladder, two communes, and admin/supervisor/evaluator/cadre."""
     async with unit_of_work(ctx.sessionmaker) as s:
-        province = await users.create_unit(
-            s, data=UnitCreate(name="Tỉnh Mẫu", kind=UnitKind.PROVINCE), actor_id=None
-        )
-        dept = await users.create_unit(
+        ladder = await make_ladder(
             s,
-            data=UnitCreate(
-                name="Sở Nội vụ Tỉnh Mẫu",
-                kind=UnitKind.DEPARTMENT,
-                parent_id=province.id,
-                escalates_to_id=province.id,
-            ),
-            actor_id=None,
+            province="Tỉnh Mẫu",
+            department="Sở Nội vụ Tỉnh Mẫu",
+            communes=[
+                ("UBND xã Tân Phú", [POSITION, "Công chức Địa chính"]),
+                ("UBND xã Phú Lộc", []),
+            ],
         )
-        commune = await users.create_unit(
-            s,
-            data=UnitCreate(
-                name="UBND xã Tân Phú",
-                kind=UnitKind.COMMUNE,
-                parent_id=province.id,
-                escalates_to_id=dept.id,
-                positions=[POSITION, "Công chức Địa chính"],
-            ),
-            actor_id=None,
-        )
-        other = await users.create_unit(
-            s,
-            data=UnitCreate(
-                name="UBND xã Phú Lộc",
-                kind=UnitKind.COMMUNE,
-                parent_id=province.id,
-                escalates_to_id=dept.id,
-            ),
-            actor_id=None,
-        )
+        province, dept = ladder.province_id, ladder.department_id
+        assert dept is not None
+        commune, other = ladder.commune_ids
         plan = [
-            ("admin", "Nguyễn Quản Trị", Role.ADMIN, province.id, None, ()),
-            ("supervisor", "Lê Phụ Trách", Role.SUPERVISOR, commune.id, None, (commune.id,)),
-            ("evaluator", "Phạm Đánh Giá", Role.EVALUATOR, dept.id, None, ()),
-            ("cadre", "Trần Cán Bộ", Role.CADRE, commune.id, POSITION, ()),
-            ("cadre2", "Võ Cán Bộ", Role.CADRE, other.id, None, ()),
-            ("supervisor2", "Đỗ Phụ Trách", Role.SUPERVISOR, other.id, None, (other.id,)),
+            ("admin", "Nguyễn Quản Trị", Role.ADMIN, province, None, ()),
+            ("supervisor", "Lê Phụ Trách", Role.SUPERVISOR, commune, None, (commune,)),
+            ("evaluator", "Phạm Đánh Giá", Role.EVALUATOR, dept, None, ()),
+            ("cadre", "Trần Cán Bộ", Role.CADRE, commune, POSITION, ()),
+            ("cadre2", "Võ Cán Bộ", Role.CADRE, other, None, ()),
+            ("supervisor2", "Đỗ Phụ Trách", Role.SUPERVISOR, other, None, (other,)),
         ]
         ids: dict[str, int] = {}
         tokens: dict[str, str] = {}
         for n, (key, name, role, unit_id, position, supervised) in enumerate(plan, start=1):
-            user = await users.create_user(
+            person = await make_person(
                 s,
-                full_name=name,
                 role=role,
                 unit_id=unit_id,
-                actor_id=None,
+                name=name,
+                supervises=supervised,
                 position=position,
                 telegram_id=900 + n,
-                chat_id=900 + n,
-                supervised_unit_ids=supervised,
+                token="kiểm thử API",
             )
-            ids[key] = user.id
-            tokens[key] = await users.issue_token(s, user_id=user.id, label="kiểm thử API")
-    return World(province.id, dept.id, commune.id, other.id, ids, tokens)
+            assert person.token is not None
+            ids[key] = person.id
+            tokens[key] = person.token
+    return World(province, dept, commune, other, ids, tokens)
 
 
 def assert_error(

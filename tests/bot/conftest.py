@@ -23,14 +23,13 @@ from cli.run import run_workers
 from core.config import Settings
 from core.context import AppContext
 from core.db import unit_of_work
-from core.users import service as user_service
-from core.users.enums import Role, UnitKind
+from core.users.enums import Role
 from core.users.models import User
-from core.users.schemas import UnitCreate
 from knowledge import service as kb_service
 from knowledge.importers import parse_file
 from retrieval.embedder import Embedder, load_embedder
 from retrieval.service import Retriever
+from tests.factories import make_ladder, make_person
 
 DATA = Path(__file__).parent / "data"
 POSITIONS = ["Công chức Tư pháp - Hộ tịch", "Công chức Văn phòng - Thống kê"]
@@ -105,29 +104,24 @@ class People:
 async def people(ctx: AppContext) -> People:
     """Cadre, two commune supervisors, one province supervisor and an admin, all registered."""
     async with unit_of_work(ctx.sessionmaker) as s:
-        province = await user_service.create_unit(
-            s, data=UnitCreate(name="Tỉnh Thử Nghiệm", kind=UnitKind.PROVINCE), actor_id=None
+        ladder = await make_ladder(
+            s, province="Tỉnh Thử Nghiệm", communes=[("Xã An Bình", POSITIONS)]
         )
-        commune = await user_service.create_unit(
-            s,
-            data=UnitCreate(name="Xã An Bình", kind=UnitKind.COMMUNE, parent_id=province.id,
-                            escalates_to_id=province.id, positions=POSITIONS),
-            actor_id=None,
-        )  # fmt: skip
-        result = People(province.id, commune.id)
+        province, (commune,) = ladder.province_id, ladder.commune_ids
+        result = People(province, commune)
         specs = [
-            ("cadre", "Nguyễn Thị Cán Bộ", Role.CADRE, commune.id, 1001),
-            ("sup1", "Trần Văn Phụ Trách", Role.SUPERVISOR, commune.id, 2001),
-            ("sup2", "Lê Thị Giám Sát", Role.SUPERVISOR, commune.id, 2002),
-            ("prov", "Phạm Văn Tỉnh", Role.SUPERVISOR, province.id, 3001),
-            ("admin", "Hoàng Quản Trị", Role.ADMIN, province.id, 4001),
+            ("cadre", "Nguyễn Thị Cán Bộ", Role.CADRE, commune, 1001),
+            ("sup1", "Trần Văn Phụ Trách", Role.SUPERVISOR, commune, 2001),
+            ("sup2", "Lê Thị Giám Sát", Role.SUPERVISOR, commune, 2002),
+            ("prov", "Phạm Văn Tỉnh", Role.SUPERVISOR, province, 3001),
+            ("admin", "Hoàng Quản Trị", Role.ADMIN, province, 4001),
         ]
         for key, name, role, unit_id, tg in specs:
-            result.users[key] = await user_service.create_user(
-                s, full_name=name, role=role, unit_id=unit_id, actor_id=None,
-                position=POSITIONS[0] if role == Role.CADRE else None,
-                telegram_id=tg, chat_id=tg,
-            )  # fmt: skip
+            position = POSITIONS[0] if role == Role.CADRE else None
+            person = await make_person(
+                s, role=role, unit_id=unit_id, name=name, position=position, telegram_id=tg
+            )
+            result.users[key] = person.user
             result.fakes[key] = FakeUser(tg, name.split()[-1])
     return result
 

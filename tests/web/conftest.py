@@ -23,12 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.config import Settings
 from core.context import AppContext
 from core.db import create_engine, create_sessionmaker, unit_of_work
-from core.users import service as users
-from core.users import tokens
-from core.users.enums import Role, UnitKind
-from core.users.schemas import UnitCreate
+from core.users.enums import Role
 from retrieval.embedder import load_embedder
 from retrieval.service import Retriever
+from tests.factories import Person, make_ladder, make_person
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -126,16 +124,6 @@ def live(settings: Settings) -> Iterator[LiveServer]:
     server.stop()
 
 
-@dataclass(frozen=True)
-class Person:
-    """A seeded user with an API token."""
-
-    id: int
-    token: str
-    telegram_id: int
-    unit_id: int
-
-
 @dataclass
 class World:
     """Units and one person per role, created through the users service."""
@@ -149,51 +137,31 @@ async def seed_world(sm: async_sessionmaker[AsyncSession]) -> World:
     """A province, a commune and an admin, supervisor, evaluator and cadre with tokens."""
     people: dict[str, Person] = {}
     async with unit_of_work(sm) as s:
-        province = await users.create_unit(
-            s, data=UnitCreate(name="Tỉnh Thử Nghiệm", kind=UnitKind.PROVINCE), actor_id=None
-        )
-        other = await users.create_unit(
+        ladder = await make_ladder(
             s,
-            data=UnitCreate(
-                name="Sở Nội vụ Thử Nghiệm",
-                kind=UnitKind.DEPARTMENT,
-                parent_id=province.id,
-                escalates_to_id=province.id,
-            ),
-            actor_id=None,
+            province="Tỉnh Thử Nghiệm",
+            department="Sở Nội vụ Thử Nghiệm",
+            communes=[("UBND xã Hoà Bình", ["Công chức Văn phòng - Thống kê"])],
         )
-        commune = await users.create_unit(
-            s,
-            data=UnitCreate(
-                name="UBND xã Hoà Bình",
-                kind=UnitKind.COMMUNE,
-                parent_id=province.id,
-                escalates_to_id=other.id,
-                positions=["Công chức Văn phòng - Thống kê"],
-            ),
-            actor_id=None,
-        )
+        province, other, (commune,) = ladder.province_id, ladder.department_id, ladder.commune_ids
+        assert other is not None
         plan: list[tuple[str, Role, int, dict[str, Any]]] = [
-            ("Nguyễn Quản Trị", Role.ADMIN, province.id, {}),
-            ("Lê Phụ Trách", Role.SUPERVISOR, commune.id, {"supervised_unit_ids": [commune.id]}),
-            ("Phạm Đánh Giá", Role.EVALUATOR, other.id, {}),
-            ("Trần Cán Bộ", Role.CADRE, commune.id, {"position": "Công chức Văn phòng - Thống kê"}),
+            ("Nguyễn Quản Trị", Role.ADMIN, province, {}),
+            ("Lê Phụ Trách", Role.SUPERVISOR, commune, {"supervises": [commune]}),
+            ("Phạm Đánh Giá", Role.EVALUATOR, other, {}),
+            ("Trần Cán Bộ", Role.CADRE, commune, {"position": "Công chức Văn phòng - Thống kê"}),
         ]
         for number, (name, role, unit_id, extra) in enumerate(plan, start=1):
-            telegram_id = 700000 + number
-            user = await users.create_user(
+            people[str(role)] = await make_person(
                 s,
-                full_name=name,
                 role=role,
                 unit_id=unit_id,
-                actor_id=None,
-                telegram_id=telegram_id,
-                chat_id=telegram_id,
+                name=name,
+                telegram_id=700000 + number,
+                token="kiểm thử web",
                 **extra,
             )
-            token = await tokens.issue_token(s, user_id=user.id, label="kiểm thử web")
-            people[str(role)] = Person(user.id, token, telegram_id, unit_id)
-    return World(province.id, commune.id, people)
+    return World(province, commune, people)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from api.web.common import LOGIN_ATTEMPTS_PER_MINUTE
 from core.context import AppContext
 from core.db import unit_of_work
 from core.users import service as users
-from core.users import tokens
+from core.users.enums import Role
+from tests.factories import make_person
 from tests.web.conftest import World, csrf, login
 
 
@@ -155,17 +156,15 @@ async def test_supervisor_sees_only_their_units_cases(
             data=CaseCreate(question="Xin hướng dẫn thủ tục đăng ký tạm trú cho người thuê trọ"),
             settings=ctx.settings,
         )
-        outsider = await users.create_user(
+        outsider = await make_person(
             session,
-            full_name="Đỗ Phụ Trách Khác",
-            role="supervisor",
+            role=Role.SUPERVISOR,
             unit_id=people.province_id,
-            actor_id=None,
-            supervised_unit_ids=[people.province_id],
+            name="Đỗ Phụ Trách Khác",
+            supervises=[people.province_id],
+            token=True,
         )
-
-        outsider_token = await tokens.issue_token(session, user_id=outsider.id)
-    token = await login(client, outsider_token)
+    token = await login(client, outsider.token)
     assert (await client.get(f"/cases/{case.id}")).status_code == 404
     claim = await client.post(f"/cases/{case.id}/claim", data={"csrf_token": token})
     assert claim.status_code == 404

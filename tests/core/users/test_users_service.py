@@ -15,9 +15,10 @@ from core.db import unit_of_work, utcnow
 from core.errors import DomainError, ErrorCode
 from core.users import access
 from core.users import service as users
-from core.users.enums import Role, UnitKind
+from core.users.enums import Role
 from core.users.models import Invite
 from core.users.schemas import UnitCreate, UnitUpdate
+from tests.factories import make_ladder
 
 Maker = async_sessionmaker[AsyncSession]
 POSITIONS = ["Công chức Tư pháp - Hộ tịch", "Công chức Địa chính"]
@@ -25,31 +26,14 @@ POSITIONS = ["Công chức Tư pháp - Hộ tịch", "Công chức Địa chính
 
 async def _units(sm: Maker) -> tuple[int, int, int]:
     async with unit_of_work(sm) as s:
-        province = await users.create_unit(
-            s, data=UnitCreate(name="Tỉnh Mẫu", kind=UnitKind.PROVINCE), actor_id=None
-        )
-        dept = await users.create_unit(
+        ladder = await make_ladder(
             s,
-            data=UnitCreate(
-                name="Sở Nội vụ",
-                kind=UnitKind.DEPARTMENT,
-                parent_id=province.id,
-                escalates_to_id=province.id,
-            ),
-            actor_id=None,
+            province="Tỉnh Mẫu",
+            department="Sở Nội vụ",
+            communes=[("  UBND  xã Tân Phú ", [*POSITIONS, POSITIONS[0]])],
         )
-        commune = await users.create_unit(
-            s,
-            data=UnitCreate(
-                name="  UBND  xã Tân Phú ",
-                kind=UnitKind.COMMUNE,
-                parent_id=province.id,
-                escalates_to_id=dept.id,
-                positions=[*POSITIONS, POSITIONS[0]],
-            ),
-            actor_id=None,
-        )
-        return province.id, dept.id, commune.id
+        assert ladder.department_id is not None
+        return ladder.province_id, ladder.department_id, ladder.commune_ids[0]
 
 
 async def test_units_create_list_update_and_ladder(sessionmaker: Maker) -> None:
