@@ -3,23 +3,16 @@ people in a small unit ladder, and a runner that polls with a real aiogram dispa
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiogram import Bot, Dispatcher
-from aiogram.fsm.storage.base import BaseStorage
+from botkit import BotRunner
 from fake_telegram import FakeTelegram, FakeUser
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.main import create_bot, create_dispatcher
-from bot.storage import DatabaseStorage
-from cli.run import run_workers
 from core.config import Settings
 from core.context import AppContext
 from core.db import unit_of_work
@@ -124,44 +117,6 @@ async def people(ctx: AppContext) -> People:
             result.users[key] = person.user
             result.fakes[key] = FakeUser(tg, name.split()[-1])
     return result
-
-
-class BotRunner:
-    """Runs a real dispatcher polling the fake server, plus the outbox/deadline workers."""
-
-    def __init__(self, ctx: AppContext, fake: FakeTelegram) -> None:
-        self.ctx = ctx
-        self.fake = fake
-        self.bot: Bot | None = None
-        self.dp: Dispatcher | None = None
-        self._tasks: list[asyncio.Task[Any]] = []
-        self._stop = asyncio.Event()
-
-    async def start(self, storage: BaseStorage | None = None) -> None:
-        self.bot = create_bot(self.ctx.settings)
-        self.dp = create_dispatcher(
-            self.ctx, storage=storage or DatabaseStorage(self.ctx.sessionmaker)
-        )
-        self._stop = asyncio.Event()
-        polling = self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=1)
-        self._tasks = [
-            asyncio.create_task(polling),
-            asyncio.create_task(run_workers(self.ctx, self.bot, self._stop)),
-        ]
-        await self.fake.wait_polling()
-
-    async def stop(self) -> None:
-        """Stop polling and workers, as a process shutdown would."""
-        self._stop.set()
-        if self.dp is not None:
-            with contextlib.suppress(RuntimeError):
-                await self.dp.stop_polling()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, 10)
-        if self.bot is not None:
-            await self.bot.session.close()
-        self._tasks = []
 
 
 @pytest.fixture

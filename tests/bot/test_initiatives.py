@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import BotRunner
+from botkit import BotRunner
 from fake_telegram import FakeTelegram
 from sqlalchemy import select
 

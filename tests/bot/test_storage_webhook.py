@@ -10,7 +10,7 @@ import uuid
 import aiohttp
 import pytest
 from aiogram.fsm.storage.base import StorageKey
-from conftest import BotRunner
+from botkit import BotRunner
 from fake_telegram import FakeTelegram
 from pydantic import SecretStr
 from sqlalchemy import func, select
