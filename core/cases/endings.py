@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
@@ -30,24 +31,16 @@ async def withdraw(
         raise forbidden("Chỉ người hỏi được rút xin ý kiến.")
     if case.status == CaseStatus.WITHDRAWN:
         return case
-    open_values = [s.value for s in OPEN_STATUSES]
-    if not await guarded_update(
-        session,
-        case.id,
-        [Case.status.in_(open_values)],
-        {"status": CaseStatus.WITHDRAWN, "closed_at": now},
-        now=now,
-    ):
-        raise conflict(f"Xin ý kiến {case.number} đã được xử lý xong, không thể rút.")
     holder = case.assignee_id
-    case = await load_case(session, case.id)
-    await record(
+    case = await _end(
         session,
-        actor_id=actor.id,
+        actor=actor,
+        case=case,
+        allowed=Case.status.in_([s.value for s in OPEN_STATUSES]),
+        status=CaseStatus.WITHDRAWN,
         action="case.withdraw",
-        entity="case",
-        entity_id=case.id,
-        data={"number": case.number},
+        refused=f"Xin ý kiến {case.number} đã được xử lý xong, không thể rút.",
+        now=now,
     )
     await tell(session, case, "withdrawn", [holder], texts.withdrawn(case), skip=[actor.id])
     return case
@@ -97,24 +90,16 @@ async def close(
         raise forbidden()
     if case.status == CaseStatus.CLOSED:
         return case
-    if not await guarded_update(
+    return await _end(
         session,
-        case.id,
-        [Case.status == CaseStatus.ANSWERED],
-        {"status": CaseStatus.CLOSED, "closed_at": now},
-        now=now,
-    ):
-        raise conflict("Chỉ đóng được xin ý kiến đã có câu trả lời.")
-    case = await load_case(session, case.id)
-    await record(
-        session,
-        actor_id=actor.id,
+        actor=actor,
+        case=case,
+        allowed=Case.status == CaseStatus.ANSWERED,
+        status=CaseStatus.CLOSED,
         action="case.close",
-        entity="case",
-        entity_id=case.id,
-        data={"number": case.number},
+        refused="Chỉ đóng được xin ý kiến đã có câu trả lời.",
+        now=now,
     )
-    return case
 
 
 async def expire(
@@ -124,23 +109,43 @@ async def expire(
     require_admin(actor)
     now = now or utcnow()
     case = await load_case(session, case_id)
-    open_values = [s.value for s in OPEN_STATUSES]
-    if not await guarded_update(
+    case = await _end(
         session,
-        case.id,
-        [Case.status.in_(open_values)],
-        {"status": CaseStatus.EXPIRED, "closed_at": now},
+        actor=actor,
+        case=case,
+        allowed=Case.status.in_([s.value for s in OPEN_STATUSES]),
+        status=CaseStatus.EXPIRED,
+        action="case.expire",
+        refused=f"Xin ý kiến {case.number} không còn mở.",
         now=now,
+    )
+    await tell(session, case, "expired", [case.asker_id, case.assignee_id], texts.expired(case))
+    return case
+
+
+async def _end(
+    session: AsyncSession,
+    *,
+    actor: User,
+    case: Case,
+    allowed: ColumnElement[bool],
+    status: CaseStatus,
+    action: str,
+    refused: str,
+    now: datetime,
+) -> Case:
+    """Move the case to a final `status` if it is still in an `allowed` state, and audit it."""
+    if not await guarded_update(
+        session, case.id, [allowed], {"status": status, "closed_at": now}, now=now
     ):
-        raise conflict(f"Xin ý kiến {case.number} không còn mở.")
+        raise conflict(refused)
     case = await load_case(session, case.id)
     await record(
         session,
         actor_id=actor.id,
-        action="case.expire",
+        action=action,
         entity="case",
         entity_id=case.id,
         data={"number": case.number},
     )
-    await tell(session, case, "expired", [case.asker_id, case.assignee_id], texts.expired(case))
     return case
