@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import itertools
 
 from core.config import Settings
-from knowledge.normalize import normalize
+from core.text import normalize
 from retrieval.calibration import FEATURE_NAMES
 from retrieval.evaluation import open_eval_index, read_jsonl
 from retrieval.text import query_tokens

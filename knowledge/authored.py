@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
+from core.text import normalize, normalize_line
 from knowledge.chunking import Section, chunk_section
 from knowledge.importers import parse_documents
 from knowledge.importers.base import (
@@ -21,7 +22,6 @@ from knowledge.importers.base import (
     content_hash,
 )
 from knowledge.models import Document, DocumentKind, DocumentVersion, Scope
-from knowledge.normalize import normalize, normalize_line
 from knowledge.queries import get_document
 from knowledge.store import ImportResult, import_parsed, user_by_id
 

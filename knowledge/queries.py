@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import not_found
+from core.text import fold
 from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState
-from knowledge.normalize import fold
 
 DocumentStatus = Literal["active", "retired", "all"]
 

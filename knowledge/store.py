@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.service import record
 from core.db import utcnow
 from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.text import fold
 from core.users.enums import Role
 from core.users.models import Unit, User
 from knowledge.importers.base import DocumentMeta, ParsedDocument
 from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState, Scope
-from knowledge.normalize import fold
 from knowledge.queries import get_document
 
 ImportStatus = Literal["created", "new_version", "updated", "restored", "unchanged", "skipped"]

@@ -249,7 +249,7 @@ def build_tokenizer_json(weights: E5Weights) -> bytes:
     breaks, zero-width spaces): those table entries that differ from NFKC become explicit
     replacements in front of NFKC. The character map works per code point and never composes
     decomposed (NFD) sequences, NFKC does: token ids match the official tokenizer on
-    NFC text, which is all the product feeds the encoder (knowledge.normalize).
+    NFC text, which is all the product feeds the encoder (core.text).
     """
     from tokenizers import (
         AddedToken,

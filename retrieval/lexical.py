@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import bm25s
 import numpy as np
 
-from knowledge.normalize import fold
+from core.text import fold
 from retrieval.text import QueryTokens
 
 # Lucene BM25 constants (bm25s defaults); k1 1.2-1.5 and b 0.75 are the usual choice for

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
+from core.text import normalize
 from core.users.models import Unit
 from knowledge.models import Chunk, Document, KnowledgeState
-from knowledge.normalize import normalize
 from retrieval.calibration import confidence
 from retrieval.dense import DenseIndex
 from retrieval.embedder import Embedder, load_embedder

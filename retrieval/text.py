@@ -1,7 +1,7 @@
 """Vietnamese lexical tokens for BM25: syllables plus word-segmented compounds, with a
 diacritic-folded twin so questions typed without tone marks still match.
 
-Both the index and the query go through `knowledge.normalize.normalize` (NFC + one tone-mark
+Both the index and the query go through `core.text.normalize` (NFC + one tone-mark
 placement), so "hoà" and "hòa" are the same token.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pyvi import ViTokenizer
 
-from knowledge.normalize import fold, normalize
+from core.text import fold, normalize
 
 # Letters and digits; Vietnamese letters are all \w in Python's Unicode regex.
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.normalize import unify_tone_marks
+from core.text import unify_tone_marks
 
 REPO = Path(__file__).resolve().parent.parent
 USER_TEXT = [

@@ -27,10 +27,10 @@ from core.db import unit_of_work
 from core.errors import invalid
 from core.stats import questions as question_stats
 from core.stats.questions import QuestionStats
+from core.text import fold
 from core.users.access import require_role
 from core.users.enums import Role
 from core.users.models import User
-from knowledge.normalize import fold
 
 router = APIRouter(route_class=WebRoute)
 DEFAULT_DAYS = 30

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from knowledge.normalize import fold
+from core.text import fold
 
 MAX_TOPIC_CHARS = 100  # the width of cases.topic
 MAX_TOPICS = 50

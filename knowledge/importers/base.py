@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.errors import DomainError, ErrorCode
+from core.text import fold, normalize, normalize_line
 from knowledge.chunking import (
     ARTICLE_RE,
     DIVISION_RE,
@@ -19,7 +20,6 @@ from knowledge.chunking import (
     chunk_text,
 )
 from knowledge.models import DocumentKind, Scope
-from knowledge.normalize import fold, normalize, normalize_line
 
 DEFAULT_CHUNK_WORDS = 150
 DEFAULT_CHUNK_STEP = 110

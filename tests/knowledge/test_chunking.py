@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from core.text import normalize
 from knowledge.chunking import Article, chunk_article, chunk_text, parse_articles
-from knowledge.normalize import normalize
 
 LEGAL = """LUẬT MẪU VỀ CÔNG VỤ XÃ
 

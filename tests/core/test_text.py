@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from knowledge.normalize import fold, normalize, normalize_line, unify_tone_marks
+from core.text import fold, normalize, normalize_line, unify_tone_marks
 
 
 @pytest.mark.parametrize(
