@@ -80,6 +80,7 @@ _VALIDATION_VI: dict[str, str] = {
     "json_invalid": "JSON không hợp lệ",
     "extra_forbidden": "trường không được phép",
     "value_error": "giá trị không hợp lệ",
+    "input_invalid": "{reason}",  # core.inputs checks (control characters, limits, years)
 }
 
 
@@ -106,7 +107,10 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def _vi(error: dict[str, Any]) -> str:
-    template = _VALIDATION_VI.get(str(error.get("type")), "giá trị không hợp lệ")
+    kind = str(error.get("type"))
+    if kind == "too_long" and isinstance(error.get("input"), str):
+        kind = "string_too_long"  # a length bound on an optional checked string
+    template = _VALIDATION_VI.get(kind, "giá trị không hợp lệ")
     try:
         return template.format(**(error.get("ctx") or {}))
     except (KeyError, IndexError):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.inputs import Day, LongText
 from knowledge.models import DocumentKind
 from retrieval.models import SearchResponse
 
@@ -31,9 +31,9 @@ class SearchIn(BaseModel):
         }
     )
 
-    query: str = Field(min_length=2, max_length=3000, description="Câu hỏi bằng tiếng Việt")
+    query: LongText = Field(min_length=2, description="Câu hỏi bằng tiếng Việt")
     k: int = Field(default=3, ge=1, le=20, description="Số đoạn trích trả về")
-    on_date: date | None = Field(default=None, description="Ngày xét hiệu lực (mặc định hôm nay)")
+    on_date: Day | None = Field(default=None, description="Ngày xét hiệu lực (mặc định hôm nay)")
     kinds: list[DocumentKind] = Field(default_factory=list, description="Chỉ các loại văn bản này")
 
 

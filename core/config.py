@@ -63,8 +63,10 @@ class Settings(BaseSettings):
     webhook_port: int = 8081
     # Redis for conversation state when set; the database otherwise.
     redis_url: str = ""
-    # Longest question or free-text answer accepted, in characters.
+    # Longest question or other free text accepted from any front (bot, console, API).
     max_text_chars: int = 3000
+    # Longest answer to a case (supervisors cite and quote, so it is longer than a question).
+    max_answer_chars: int = 4000
     # Messages per user per minute before the friendly slow-down reply.
     rate_limit_per_minute: int = 20
 

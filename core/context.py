@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.config import Settings
 from core.db import create_engine, create_sessionmaker
+from core.inputs import configure as configure_inputs
 from core.migrate import upgrade
 from retrieval.service import Retriever
 
@@ -20,6 +21,9 @@ class AppContext:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     retriever: Retriever
+
+    def __post_init__(self) -> None:
+        configure_inputs(self.settings)  # input limits follow this process's settings
 
     @classmethod
     async def create(cls, settings: Settings, *, migrate: bool = True) -> AppContext:

@@ -3,8 +3,8 @@
 Fronts never import each other and the core never imports a front. Inside the back end the
 layers are, bottom up (a module may import its own layer and the ones below, never above):
 
-0. infrastructure: config, db, migrations runner, errors, text normalisation, audit log, outbox
-   records
+0. infrastructure: config, db, migrations runner, errors, text normalisation, input checks,
+   audit log, outbox records
 1. identity: users, units, roles
 2. knowledge base
 3. retrieval engine
@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
         "core.errors",
         "core.migrate",
         "core.text",
+        "core.inputs",
         "core.audit",
         "core.outbox.models",
         "core.outbox.service",

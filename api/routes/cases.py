@@ -7,7 +7,6 @@ dependencies here only refuse roles that never take part (evaluators) with a cle
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -27,6 +26,7 @@ from core.cases.schemas import (
     CaseRead,
     HistoryEntry,
 )
+from core.inputs import Id, Line, LocalDateTime
 from core.users.enums import Role
 from core.users.models import User
 
@@ -73,14 +73,14 @@ async def list_cases(
     user: Participant,
     page: PageDep,
     status: Annotated[list[CaseStatus], Query(description="Một hoặc nhiều trạng thái")] = [],  # noqa: B006
-    unit_id: Annotated[int | None, Query(description="Đơn vị của người hỏi")] = None,
-    level_unit_id: Annotated[int | None, Query(description="Cấp đang xử lý")] = None,
-    topic: Annotated[str | None, Query(max_length=100)] = None,
+    unit_id: Annotated[Id | None, Query(description="Đơn vị của người hỏi")] = None,
+    level_unit_id: Annotated[Id | None, Query(description="Cấp đang xử lý")] = None,
+    topic: Annotated[Line | None, Query(max_length=100)] = None,
     urgency: Urgency | None = None,
-    asker_id: int | None = None,
-    assignee_id: int | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    asker_id: Id | None = None,
+    assignee_id: Id | None = None,
+    created_from: LocalDateTime | None = None,
+    created_to: LocalDateTime | None = None,
     order: Annotated[
         Literal["due", "newest"], Query(description="due: hạn gần nhất trước; newest: mới nhất")
     ] = "newest",
@@ -152,7 +152,7 @@ async def create_case(
     summary="Xem một xin ý kiến",
     responses=NOT_FOUND_RESPONSE,
 )
-async def get_case(case_id: int, session: SessionDep, user: Participant) -> CaseRead:
+async def get_case(case_id: Id, session: SessionDep, user: Participant) -> CaseRead:
     """One case (404 when it does not exist or is not visible to the caller)."""
     return CaseRead.model_validate(
         await case_service.get_case(session, actor=user, case_id=case_id)
@@ -165,7 +165,7 @@ async def get_case(case_id: int, session: SessionDep, user: Participant) -> Case
     summary="Lịch sử xử lý",
     responses=NOT_FOUND_RESPONSE,
 )
-async def case_history(case_id: int, session: SessionDep, user: Participant) -> list[HistoryEntry]:
+async def case_history(case_id: Id, session: SessionDep, user: Participant) -> list[HistoryEntry]:
     """Every recorded step, oldest first (from the hash-chained audit log)."""
     rows = await case_service.history(session, actor=user, case_id=case_id)
     return [HistoryEntry.model_validate(r) for r in rows]
@@ -179,7 +179,7 @@ async def case_history(case_id: int, session: SessionDep, user: Participant) -> 
     "lỗi 409 nêu tên người đang giữ. Gọi lại bởi chính người đã nhận trả về cùng kết quả.",
     responses=ACTION_RESPONSES,
 )
-async def claim(case_id: int, session: SessionDep, user: Handler) -> CaseRead:
+async def claim(case_id: Id, session: SessionDep, user: Handler) -> CaseRead:
     """Claim a case."""
     return CaseRead.model_validate(await case_service.claim(session, actor=user, case_id=case_id))
 
@@ -193,7 +193,7 @@ async def claim(case_id: int, session: SessionDep, user: Handler) -> CaseRead:
     responses=ACTION_RESPONSES,
 )
 async def answer(
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
     user: Handler,
     data: CaseAnswer = Body(
@@ -220,7 +220,7 @@ async def answer(
     responses=ACTION_RESPONSES,
 )
 async def forward(
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
     ctx: CtxDep,
     user: Handler,
@@ -245,7 +245,7 @@ async def forward(
     description="Rút lại khi không còn cần trả lời; gọi lại trả về cùng kết quả.",
     responses=ACTION_RESPONSES,
 )
-async def withdraw(case_id: int, session: SessionDep, user: Participant) -> CaseRead:
+async def withdraw(case_id: Id, session: SessionDep, user: Participant) -> CaseRead:
     """Withdraw one's own case (admins may withdraw any)."""
     return CaseRead.model_validate(
         await case_service.withdraw(session, actor=user, case_id=case_id)
@@ -259,7 +259,7 @@ async def withdraw(case_id: int, session: SessionDep, user: Participant) -> Case
     responses=ACTION_RESPONSES,
 )
 async def feedback(
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
     user: Participant,
     data: CaseFeedback = Body(

@@ -35,6 +35,7 @@ from core.initiatives.schemas import (
     SimilarRead,
     SubmitResult,
 )
+from core.inputs import Id, Line
 from core.users.enums import Role
 from core.users.models import User
 
@@ -60,10 +61,10 @@ async def list_initiatives(
     user: AnyUser,
     page: PageDep,
     status: InitiativeStatus | None = None,
-    unit_id: int | None = None,
-    field: Annotated[str | None, Query(max_length=200, description="Lĩnh vực")] = None,
-    period: Annotated[str | None, Query(max_length=50, description="Kỳ, ví dụ 2026")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Tìm theo tên hoặc số")] = None,
+    unit_id: Id | None = None,
+    field: Annotated[Line | None, Query(max_length=200, description="Lĩnh vực")] = None,
+    period: Annotated[Line | None, Query(max_length=50, description="Kỳ, ví dụ 2026")] = None,
+    q: Annotated[Line | None, Query(max_length=200, description="Tìm theo tên hoặc số")] = None,
 ) -> Page[InitiativeRead]:
     """A page of the initiatives visible to the caller."""
     rows, total = await service.list_initiatives(
@@ -174,8 +175,8 @@ async def export(
     user: Reviewer,
     format: Literal["csv", "xlsx"] = "xlsx",
     status: InitiativeStatus | None = None,
-    period: Annotated[str | None, Query(max_length=50)] = None,
-    unit_id: int | None = None,
+    period: Annotated[Line | None, Query(max_length=50)] = None,
+    unit_id: Id | None = None,
 ) -> Response:
     """Download the results table."""
     content, media_type, name = await export_results(
@@ -200,7 +201,7 @@ async def export(
     responses=NOT_FOUND_RESPONSE,
     summary="Chi tiết sáng kiến",
 )
-async def get_initiative(session: SessionDep, user: AnyUser, initiative_id: int) -> InitiativeRead:
+async def get_initiative(session: SessionDep, user: AnyUser, initiative_id: Id) -> InitiativeRead:
     """One initiative the caller may see (404 otherwise)."""
     initiative = await service.get_initiative(
         session, actor_id=user.id, initiative_id=initiative_id
@@ -215,7 +216,7 @@ async def get_initiative(session: SessionDep, user: AnyUser, initiative_id: int)
     summary="Sáng kiến tương tự",
 )
 async def similar(
-    session: SessionDep, ctx: CtxDep, user: AnyUser, initiative_id: int
+    session: SessionDep, ctx: CtxDep, user: AnyUser, initiative_id: Id
 ) -> list[SimilarRead]:
     """Similar initiatives from any unit (for its authors and evaluators)."""
     found = await service.similar_for(
@@ -230,7 +231,7 @@ async def similar(
     responses=ACTION,
     summary="Đưa vào sơ loại",
 )
-async def screening(session: SessionDep, user: Admin, initiative_id: int) -> InitiativeRead:
+async def screening(session: SessionDep, user: Admin, initiative_id: Id) -> InitiativeRead:
     """Take a submitted initiative into screening."""
     initiative = await service.start_screening(
         session, actor_id=user.id, initiative_id=initiative_id
@@ -248,7 +249,7 @@ async def suggested_evaluators(
     session: SessionDep,
     ctx: CtxDep,
     user: Admin,
-    initiative_id: int,
+    initiative_id: Id,
     count: Annotated[int | None, Query(ge=1, le=10)] = None,
 ) -> list[EvaluatorRead]:
     """Conflict-free evaluators, least loaded first."""
@@ -271,7 +272,7 @@ async def suggested_evaluators(
     "hai người chấm độc lập. Bỏ trống `evaluator_ids` để hệ thống tự chọn.",
 )
 async def assign(
-    session: SessionDep, ctx: CtxDep, user: Admin, initiative_id: int, data: AssignIn
+    session: SessionDep, ctx: CtxDep, user: Admin, initiative_id: Id, data: AssignIn
 ) -> list[EvaluationRead]:
     """Assign evaluators and start the evaluation."""
     made = await assignment.assign_evaluators(
@@ -291,7 +292,7 @@ async def assign(
     summary="Rút người chấm chưa nộp phiếu",
 )
 async def unassign(
-    session: SessionDep, user: Admin, initiative_id: int, evaluator_id: int
+    session: SessionDep, user: Admin, initiative_id: Id, evaluator_id: Id
 ) -> Response:
     """Withdraw an evaluator who has not scored yet."""
     await assignment.withdraw_evaluator(
@@ -309,7 +310,7 @@ async def unassign(
     "đã nộp khác. Quản trị thấy tất cả; tác giả không thấy phiếu từng người.",
 )
 async def evaluations(
-    session: SessionDep, user: AnyUser, initiative_id: int
+    session: SessionDep, user: AnyUser, initiative_id: Id
 ) -> list[EvaluationRead]:
     """Score sheets visible to the caller."""
     sheets = await scoring.score_sheets(session, actor_id=user.id, initiative_id=initiative_id)
@@ -323,7 +324,7 @@ async def evaluations(
     summary="Nộp phiếu chấm",
 )
 async def score(
-    session: SessionDep, user: Evaluator, initiative_id: int, data: ScoreIn
+    session: SessionDep, user: Evaluator, initiative_id: Id, data: ScoreIn
 ) -> EvaluationRead:
     """Submit the caller's score sheet (final once submitted)."""
     sheet = await scoring.submit_scores(
@@ -344,7 +345,7 @@ async def score(
     description="Điểm trung bình có trọng số (0–100), độ lệch, cờ chênh lệch lớn và tiêu chí "
     "bắt buộc không đạt.",
 )
-async def result(session: SessionDep, ctx: CtxDep, user: AnyUser, initiative_id: int) -> ResultRead:
+async def result(session: SessionDep, ctx: CtxDep, user: AnyUser, initiative_id: Id) -> ResultRead:
     """The aggregate, for admins, evaluators who submitted, and authors once decided."""
     res = await scoring.result(
         session, actor_id=user.id, initiative_id=initiative_id, settings=ctx.settings
@@ -359,7 +360,7 @@ async def result(session: SessionDep, ctx: CtxDep, user: AnyUser, initiative_id:
     summary="Kết luận của hội đồng",
 )
 async def decide(
-    session: SessionDep, ctx: CtxDep, user: Admin, initiative_id: int, data: DecisionIn
+    session: SessionDep, ctx: CtxDep, user: Admin, initiative_id: Id, data: DecisionIn
 ) -> InitiativeRead:
     """Recognise, ask for more information, or not accept."""
     initiative = await scoring.decide(
@@ -381,7 +382,7 @@ async def decide(
     summary="Bổ sung thông tin",
 )
 async def provide_info(
-    session: SessionDep, ctx: CtxDep, user: Author, initiative_id: int, data: InfoUpdate
+    session: SessionDep, ctx: CtxDep, user: Author, initiative_id: Id, data: InfoUpdate
 ) -> InitiativeRead:
     """An author answers a request for more information."""
     initiative = await service.provide_info(
@@ -402,7 +403,7 @@ async def provide_info(
     responses=ACTION,
     summary="Đề nghị làm đồng tác giả",
 )
-async def join(session: SessionDep, user: Author, initiative_id: int) -> Response:
+async def join(session: SessionDep, user: Author, initiative_id: Id) -> Response:
     """Ask the main author to accept the caller as a co-author."""
     await coauthors.request_to_join(session, actor_id=user.id, initiative_id=initiative_id)
     return Response(status_code=202)
@@ -415,7 +416,7 @@ async def join(session: SessionDep, user: Author, initiative_id: int) -> Respons
     summary="Thêm đồng tác giả",
 )
 async def add_coauthor(
-    session: SessionDep, user: AnyUser, initiative_id: int, data: CoauthorIn
+    session: SessionDep, user: AnyUser, initiative_id: Id, data: CoauthorIn
 ) -> InitiativeRead:
     """Main author or admin adds a co-author (or accepts a request to join)."""
     initiative = await coauthors.add_coauthor(
@@ -435,7 +436,7 @@ async def publish_good_practice(
     session: SessionDep,
     ctx: CtxDep,
     user: Admin,
-    initiative_id: int,
+    initiative_id: Id,
     background: BackgroundTasks,
 ) -> PublishedRead:
     """Publish a recognised initiative as guidance citing it; searchable after the commit."""

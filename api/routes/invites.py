@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import AdminUser, CtxDep, PageDep, SessionDep
 from api.errors import NOT_FOUND_RESPONSE
 from api.schemas import Page
+from core.inputs import Id
 from core.users import service as user_service
 from core.users.models import Invite
 from core.users.schemas import InviteCreate, InviteRead
@@ -29,7 +30,7 @@ async def list_invites(
     ctx: CtxDep,
     _admin: AdminUser,
     page: PageDep,
-    unit_id: Annotated[int | None, Query(description="Chỉ đơn vị này")] = None,
+    unit_id: Annotated[Id | None, Query(description="Chỉ đơn vị này")] = None,
     usable: Annotated[bool, Query(description="Chỉ mã còn dùng được")] = False,
 ) -> Page[InviteRead]:
     """Invitations newest first."""
@@ -75,7 +76,7 @@ async def create_invite(
     responses=NOT_FOUND_RESPONSE,
 )
 async def revoke_invite(
-    invite_id: int, session: SessionDep, ctx: CtxDep, admin: AdminUser
+    invite_id: Id, session: SessionDep, ctx: CtxDep, admin: AdminUser
 ) -> InviteRead:
     """Make the code unusable; revoking twice returns the same result."""
     invite = await user_service.revoke_invite(session, invite_id=invite_id, actor_id=admin.id)

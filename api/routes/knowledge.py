@@ -16,6 +16,7 @@ from api.deps import AdminUser, CtxDep, CurrentUser, PageDep, SessionDep, end_tr
 from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
 from api.schemas import Page
 from core.errors import DomainError, ErrorCode
+from core.inputs import Id, Line
 from knowledge import service as kb
 from knowledge.importers import SUPPORTED_SUFFIXES, parse_documents
 from knowledge.importers.base import apply_fields
@@ -132,7 +133,7 @@ async def list_documents(
     page: PageDep,
     kind: DocumentKind | None = None,
     status: Annotated[Literal["active", "retired", "all"], Query()] = "active",
-    search: Annotated[str | None, Query(max_length=200, description="Tìm trong tiêu đề")] = None,
+    search: Annotated[Line | None, Query(max_length=200, description="Tìm trong tiêu đề")] = None,
 ) -> Page[DocumentRead]:
     """Documents newest first; the title search ignores case and diacritics."""
     found = await kb.list_documents(
@@ -153,7 +154,7 @@ async def list_documents(
     summary="Xem một văn bản và các phiên bản",
     responses=NOT_FOUND_RESPONSE,
 )
-async def get_document(document_id: int, session: SessionDep, _user: CurrentUser) -> DocumentRead:
+async def get_document(document_id: Id, session: SessionDep, _user: CurrentUser) -> DocumentRead:
     """A document with its version history."""
     doc = await kb.get_document(session, document_id=document_id)
     counts = await kb.chunk_counts(session, document_ids=[doc.id])
@@ -167,10 +168,10 @@ async def get_document(document_id: int, session: SessionDep, _user: CurrentUser
     responses=NOT_FOUND_RESPONSE,
 )
 async def document_chunks(
-    document_id: int,
+    document_id: Id,
     session: SessionDep,
     _user: CurrentUser,
-    version_id: int | None = None,
+    version_id: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
 ) -> list[ChunkRead]:
     """Passages of the current version (or of `version_id`) in document order."""
@@ -209,9 +210,11 @@ async def upload_document(
     preview: Annotated[bool, Form(description="Chỉ xem trước, không lưu")] = False,
     kind: Annotated[DocumentKind | None, Form(description="Loại văn bản")] = None,
     scope: Annotated[Scope | None, Form(description="Phạm vi áp dụng")] = None,
-    scope_unit: Annotated[str | None, Form(description="Tên đơn vị (phạm vi tỉnh/đơn vị)")] = None,
+    scope_unit: Annotated[
+        Line | None, Form(max_length=200, description="Tên đơn vị (phạm vi tỉnh/đơn vị)")
+    ] = None,
     positions: Annotated[
-        str | None, Form(description="Chức danh áp dụng, cách nhau dấu phẩy")
+        Line | None, Form(max_length=2000, description="Chức danh áp dụng, cách nhau dấu phẩy")
     ] = None,
 ) -> list[ImportOut]:
     """Parse the file and import every document in it (or only preview them)."""
@@ -269,7 +272,7 @@ async def upload_document(
     responses={**NOT_FOUND_RESPONSE, **CONFLICT_RESPONSE},
 )
 async def retire_document(
-    document_id: int, session: SessionDep, ctx: CtxDep, admin: AdminUser
+    document_id: Id, session: SessionDep, ctx: CtxDep, admin: AdminUser
 ) -> DocumentRead:
     """Take a document out of search."""
     doc = await kb.retire_document(session, document_id=document_id, actor_id=admin.id)

@@ -16,6 +16,7 @@ from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
 from core.cases import precedents as precedent_service
 from core.cases.enums import ProposalStatus
 from core.cases.schemas import PrecedentApprove, PrecedentPropose, PrecedentRead
+from core.inputs import Id, Text
 from core.users.enums import Role
 from core.users.models import User
 
@@ -31,7 +32,7 @@ class PrecedentReject(BaseModel):
         json_schema_extra={"examples": [{"note": "Tình huống quá riêng, chưa nên áp dụng chung."}]}
     )
 
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 @router.post(
@@ -44,7 +45,7 @@ class PrecedentReject(BaseModel):
     responses=RESPONSES,
 )
 async def propose(
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
     user: Staff,
     data: PrecedentPropose = Body(
@@ -86,7 +87,7 @@ async def list_proposals(
     summary="Xem một đề xuất tiền lệ",
     responses=NOT_FOUND_RESPONSE,
 )
-async def get_proposal(proposal_id: int, session: SessionDep, user: Staff) -> PrecedentRead:
+async def get_proposal(proposal_id: Id, session: SessionDep, user: Staff) -> PrecedentRead:
     """One proposal (supervisors: only their own)."""
     proposal = await precedent_service.get_proposal(session, actor=user, proposal_id=proposal_id)
     return PrecedentRead.model_validate(proposal)
@@ -102,7 +103,7 @@ async def get_proposal(proposal_id: int, session: SessionDep, user: Staff) -> Pr
     responses=RESPONSES,
 )
 async def approve(
-    proposal_id: int,
+    proposal_id: Id,
     session: SessionDep,
     ctx: CtxDep,
     admin: AdminUser,
@@ -139,7 +140,7 @@ async def approve(
     responses=RESPONSES,
 )
 async def reject(
-    proposal_id: int, data: PrecedentReject, session: SessionDep, admin: AdminUser
+    proposal_id: Id, data: PrecedentReject, session: SessionDep, admin: AdminUser
 ) -> PrecedentRead:
     """Decline a proposal; the proposer is told why."""
     proposal = await precedent_service.reject(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CtxDep, SessionDep, roles
 from core.cases import stats as case_stats
+from core.inputs import Id, LocalDateTime
 from core.stats import questions as question_stats
 from core.users.enums import Role
 from core.users.models import User
@@ -78,8 +79,8 @@ class QuestionStatsOut(BaseModel):
     unhelpful_recent: list[QuestionOut]
 
 
-Since = Annotated[datetime | None, Query(description="Từ thời điểm (ISO 8601)")]
-Until = Annotated[datetime | None, Query(description="Đến trước thời điểm (ISO 8601)")]
+Since = Annotated[LocalDateTime | None, Query(description="Từ thời điểm (ISO 8601)")]
+Until = Annotated[LocalDateTime | None, Query(description="Đến trước thời điểm (ISO 8601)")]
 
 
 @router.get(
@@ -93,7 +94,7 @@ async def cases(
     session: SessionDep,
     ctx: CtxDep,
     user: Staff,
-    unit_id: int | None = None,
+    unit_id: Id | None = None,
     since: Since = None,
     until: Until = None,
 ) -> CaseStatsOut:
@@ -126,7 +127,7 @@ async def cases(
 async def questions(
     session: SessionDep,
     user: Staff,
-    unit_id: int | None = None,
+    unit_id: Id | None = None,
     since: Since = None,
     until: Until = None,
     low_confidence_below: Annotated[float, Query(ge=0.0, le=1.0)] = 0.7,

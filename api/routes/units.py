@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body
 
 from api.deps import AdminUser, CurrentUser, SessionDep
 from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
+from core.inputs import Id
 from core.users import service as user_service
 from core.users.enums import UnitKind
 from core.users.schemas import UnitCreate, UnitRead, UnitUpdate
@@ -25,7 +26,7 @@ async def list_units(
 @router.get(
     "/{unit_id}", response_model=UnitRead, summary="Xem một đơn vị", responses=NOT_FOUND_RESPONSE
 )
-async def get_unit(unit_id: int, session: SessionDep, _user: CurrentUser) -> UnitRead:
+async def get_unit(unit_id: Id, session: SessionDep, _user: CurrentUser) -> UnitRead:
     """One unit."""
     return UnitRead.model_validate(await user_service.require_unit(session, unit_id=unit_id))
 
@@ -50,7 +51,7 @@ async def create_unit(data: UnitCreate, session: SessionDep, admin: AdminUser) -
     responses={**NOT_FOUND_RESPONSE, **CONFLICT_RESPONSE},
 )
 async def update_unit(
-    unit_id: int,
+    unit_id: Id,
     session: SessionDep,
     admin: AdminUser,
     data: UnitUpdate = Body(

@@ -12,6 +12,7 @@ from api.deps import AdminUser, CurrentUser, PageDep, SessionDep
 from api.errors import NOT_FOUND_RESPONSE
 from api.schemas import Page
 from core.errors import forbidden
+from core.inputs import Id
 from core.users import service as user_service
 from core.users.enums import Role
 from core.users.models import ApiToken, User
@@ -57,7 +58,7 @@ async def list_users(
     session: SessionDep,
     _admin: AdminUser,
     page: PageDep,
-    unit_id: Annotated[int | None, Query(description="Chỉ đơn vị này")] = None,
+    unit_id: Annotated[Id | None, Query(description="Chỉ đơn vị này")] = None,
     role: Annotated[Role | None, Query(description="Chỉ vai trò này")] = None,
     active: Annotated[bool | None, Query(description="Chỉ đang hoạt động / đã khóa")] = None,
 ) -> Page[UserRead]:
@@ -77,7 +78,7 @@ async def list_users(
     summary="Xem một người dùng (quản trị)",
     responses=NOT_FOUND_RESPONSE,
 )
-async def get_user(user_id: int, session: SessionDep, _admin: AdminUser) -> UserRead:
+async def get_user(user_id: Id, session: SessionDep, _admin: AdminUser) -> UserRead:
     """One user."""
     return UserRead.of(await user_service.require_user(session, user_id=user_id))
 
@@ -89,7 +90,7 @@ async def get_user(user_id: int, session: SessionDep, _admin: AdminUser) -> User
     responses=NOT_FOUND_RESPONSE,
 )
 async def update_user(
-    user_id: int, data: UserUpdate, session: SessionDep, admin: AdminUser
+    user_id: Id, data: UserUpdate, session: SessionDep, admin: AdminUser
 ) -> UserRead:
     """Apply the fields sent: role first, then supervised units and topics, then activity."""
     user = await user_service.require_user(session, user_id=user_id)
@@ -119,7 +120,7 @@ async def update_user(
     responses=NOT_FOUND_RESPONSE,
 )
 async def issue_token(
-    user_id: int, data: TokenCreate, session: SessionDep, user: CurrentUser
+    user_id: Id, data: TokenCreate, session: SessionDep, user: CurrentUser
 ) -> TokenIssued:
     """Issue a token for a user."""
     _self_or_admin(user, user_id)
@@ -134,7 +135,7 @@ async def issue_token(
     response_model=list[TokenRead],
     summary="Các mã truy cập của một người (chính mình hoặc quản trị)",
 )
-async def list_tokens(user_id: int, session: SessionDep, user: CurrentUser) -> list[TokenRead]:
+async def list_tokens(user_id: Id, session: SessionDep, user: CurrentUser) -> list[TokenRead]:
     """Token metadata, newest first."""
     _self_or_admin(user, user_id)
     return [TokenRead.of(t) for t in await user_service.list_tokens(session, user_id=user_id)]
@@ -146,6 +147,6 @@ async def list_tokens(user_id: int, session: SessionDep, user: CurrentUser) -> l
     summary="Thu hồi mã truy cập (chủ sở hữu hoặc quản trị)",
     responses=NOT_FOUND_RESPONSE,
 )
-async def revoke_token(token_id: int, session: SessionDep, user: CurrentUser) -> TokenRead:
+async def revoke_token(token_id: Id, session: SessionDep, user: CurrentUser) -> TokenRead:
     """Revoke a token; revoking twice returns the same result."""
     return TokenRead.of(await user_service.revoke_token(session, token_id=token_id, actor=user))

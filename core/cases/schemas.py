@@ -8,19 +8,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.cases.enums import CaseStatus, ProposalStatus, Urgency
-
-MAX_QUESTION_CHARS = 10_000
-MAX_ANSWER_CHARS = 20_000
+from core.inputs import AnswerText, Day, Id, Line, LongText, Text
 
 
 class PassageSnapshot(BaseModel):
     """One passage retrieval showed the asker, frozen with its document version."""
 
-    citation: str
-    text: str
-    document_id: int | None = None
-    version_id: int | None = None  # filled from the chunk when omitted
-    chunk_id: int | None = None
+    citation: Text = Field(max_length=2000)
+    text: Text = Field(max_length=20_000)
+    document_id: Id | None = None
+    version_id: Id | None = None  # filled from the chunk when omitted
+    chunk_id: Id | None = None
     score: float | None = None
 
 
@@ -28,17 +26,17 @@ class Attachment(BaseModel):
     """A photo or document sent with the question (Telegram file id or a stored path)."""
 
     kind: Literal["photo", "document"] = "document"
-    file_id: str | None = None
-    path: str | None = None
-    name: str = ""
+    file_id: Line | None = Field(default=None, max_length=300)
+    path: Line | None = Field(default=None, max_length=500)
+    name: Line = Field(default="", max_length=300)
 
 
 class CaseCreate(BaseModel):
     """What an asker submits."""
 
-    question: str = Field(min_length=3, max_length=MAX_QUESTION_CHARS)
+    question: LongText = Field(min_length=3)
     urgency: Urgency = Urgency.NORMAL
-    topic: str | None = Field(default=None, max_length=100)
+    topic: Line | None = Field(default=None, max_length=100)
     passages: list[PassageSnapshot] = Field(default_factory=list, max_length=20)
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     attachments: list[Attachment] = Field(default_factory=list, max_length=10)
@@ -47,22 +45,22 @@ class CaseCreate(BaseModel):
 class CaseAnswer(BaseModel):
     """A supervisor's answer."""
 
-    text: str = Field(min_length=1, max_length=MAX_ANSWER_CHARS)
-    legal_basis: str | None = Field(default=None, max_length=2000)
+    text: AnswerText = Field(min_length=1)
+    legal_basis: Text | None = Field(default=None, max_length=2000)
 
 
 class CaseForward(BaseModel):
     """Forward up the ladder (no target) or to one named supervisor."""
 
-    to_user_id: int | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    to_user_id: Id | None = None
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class CaseFeedback(BaseModel):
     """The asker's verdict on an answer."""
 
     helpful: bool
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class CaseFilter(BaseModel):
@@ -130,21 +128,21 @@ class HistoryEntry(BaseModel):
 class PrecedentPropose(BaseModel):
     """A supervisor's proposal; title defaults to the start of the question."""
 
-    title: str | None = Field(default=None, max_length=500)
-    note: str | None = Field(default=None, max_length=2000)
+    title: Line | None = Field(default=None, max_length=500)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class PrecedentApprove(BaseModel):
     """The admin's approval: may edit the texts, sets scope and expiry."""
 
-    title: str | None = Field(default=None, max_length=500)
-    question: str | None = Field(default=None, max_length=MAX_QUESTION_CHARS)
-    answer: str | None = Field(default=None, max_length=MAX_ANSWER_CHARS)
-    legal_basis: str | None = Field(default=None, max_length=2000)
+    title: Line | None = Field(default=None, max_length=500)
+    question: LongText | None = None
+    answer: AnswerText | None = None
+    legal_basis: Text | None = Field(default=None, max_length=2000)
     scope: Literal["national", "province", "unit"] = "unit"
-    scope_unit_id: int | None = None
-    expires_on: date | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    scope_unit_id: Id | None = None
+    expires_on: Day | None = None
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class PrecedentRead(BaseModel):

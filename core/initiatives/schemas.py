@@ -11,15 +11,16 @@ from core.initiatives.enums import STATUS_LABELS, AttachmentKind, InitiativeStat
 from core.initiatives.models import Evaluation, Initiative, RubricVersion
 from core.initiatives.scoring import EvaluationResult
 from core.initiatives.similar import SimilarInitiative
+from core.inputs import Id, Line, LongText, Text
 
 
 class AttachmentIn(BaseModel):
     """A photo or document: a Telegram file_id or a stored path, and a display name."""
 
     kind: AttachmentKind
-    file_id: str | None = Field(default=None, max_length=300)
-    path: str | None = Field(default=None, max_length=500)
-    name: str = Field(default="", max_length=300)
+    file_id: Line | None = Field(default=None, max_length=300)
+    path: Line | None = Field(default=None, max_length=500)
+    name: Line = Field(default="", max_length=300)
 
 
 class InitiativeCreate(BaseModel):
@@ -41,14 +42,14 @@ class InitiativeCreate(BaseModel):
         }
     )
 
-    title: str = Field(min_length=3, max_length=500, description="Tên sáng kiến")
-    problem: str = Field(min_length=3, max_length=10000, description="Vấn đề cần giải quyết")
-    actions: str = Field(min_length=3, max_length=10000, description="Nội dung đã thực hiện")
-    results: str = Field(min_length=3, max_length=10000, description="Kết quả đạt được")
-    evidence_text: str = Field(default="", max_length=10000, description="Minh chứng")
+    title: Line = Field(min_length=3, max_length=500, description="Tên sáng kiến")
+    problem: LongText = Field(min_length=3, description="Vấn đề cần giải quyết")
+    actions: LongText = Field(min_length=3, description="Nội dung đã thực hiện")
+    results: LongText = Field(min_length=3, description="Kết quả đạt được")
+    evidence_text: LongText = Field(default="", description="Minh chứng")
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
-    field: str = Field(default="", max_length=200, description="Lĩnh vực")
-    period: str = Field(default="", max_length=50, description="Kỳ đánh giá, ví dụ 2026")
+    field: Line = Field(default="", max_length=200, description="Lĩnh vực")
+    period: Line = Field(default="", max_length=50, description="Kỳ đánh giá, ví dụ 2026")
 
 
 class InfoUpdate(BaseModel):
@@ -65,13 +66,13 @@ class InfoUpdate(BaseModel):
         }
     )
 
-    title: str | None = Field(default=None, max_length=500)
-    problem: str | None = Field(default=None, max_length=10000)
-    actions: str | None = Field(default=None, max_length=10000)
-    results: str | None = Field(default=None, max_length=10000)
-    evidence_text: str | None = Field(default=None, max_length=10000)
+    title: Line | None = Field(default=None, max_length=500)
+    problem: LongText | None = None
+    actions: LongText | None = None
+    results: LongText | None = None
+    evidence_text: LongText | None = None
     attachments: list[AttachmentIn] | None = Field(default=None, max_length=20)
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
     def changes(self) -> dict[str, Any]:
         """The fields actually given."""
@@ -173,8 +174,8 @@ class CriterionIn(BaseModel):
     """One rubric criterion; a gate criterion scored below its pass mark blocks recognition."""
 
     key: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
+    name: Line = Field(min_length=1, max_length=200)
+    description: Text = Field(default="", max_length=2000)
     weight: float = Field(ge=0)
     scale_min: int
     scale_max: int
@@ -230,7 +231,7 @@ class RubricUpdate(BaseModel):
     )
 
     criteria: list[CriterionIn] = Field(min_length=1, max_length=30)
-    note: str = Field(default="", max_length=500)
+    note: Text = Field(default="", max_length=500)
 
 
 class AssignIn(BaseModel):
@@ -238,7 +239,7 @@ class AssignIn(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"evaluator_ids": [7, 8]}, {}]})
 
-    evaluator_ids: list[int] | None = Field(default=None, max_length=10)
+    evaluator_ids: list[Id] | None = Field(default=None, max_length=10)
 
 
 class EvaluatorRead(BaseModel):
@@ -306,7 +307,7 @@ class ScoreIn(BaseModel):
     )
 
     scores: dict[str, int] = Field(description="Điểm theo mã tiêu chí")
-    comment: str = Field(default="", max_length=5000)
+    comment: Text = Field(default="", max_length=5000)
 
 
 class ResultRead(BaseModel):
@@ -336,7 +337,7 @@ class DecisionIn(BaseModel):
     )
 
     outcome: Literal["recognised", "needs_info", "not_accepted"]
-    note: str = Field(default="", max_length=5000)
+    note: Text = Field(default="", max_length=5000)
     council: bool = Field(
         default=False, description="Quyết định của hội đồng khi điểm người chấm lệch quá ngưỡng"
     )
@@ -345,7 +346,7 @@ class DecisionIn(BaseModel):
 class CoauthorIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"user_id": 12}]})
 
-    user_id: int
+    user_id: Id
 
 
 class PublishedRead(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.inputs import Id, Line
 from core.users.enums import Role, UnitKind
 from core.users.models import User
 from core.users.topics import MAX_TOPIC_CHARS, MAX_TOPICS
@@ -40,11 +41,13 @@ class UnitCreate(BaseModel):
         }
     )
 
-    name: str = Field(min_length=2, max_length=200)
+    name: Line = Field(min_length=2, max_length=200)
     kind: UnitKind
-    parent_id: int | None = None
-    escalates_to_id: int | None = None
-    positions: list[str] = Field(default_factory=list, max_length=100)
+    parent_id: Id | None = None
+    escalates_to_id: Id | None = None
+    positions: list[Annotated[Line, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=100
+    )
 
     @field_validator("name")
     @classmethod
@@ -64,11 +67,13 @@ class UnitUpdate(BaseModel):
         json_schema_extra={"examples": [{"escalates_to_id": 3, "positions": ["Chủ tịch UBND"]}]}
     )
 
-    name: str | None = Field(default=None, min_length=2, max_length=200)
+    name: Line | None = Field(default=None, min_length=2, max_length=200)
     kind: UnitKind | None = None
-    parent_id: int | None = None
-    escalates_to_id: int | None = None
-    positions: list[str] | None = Field(default=None, max_length=100)
+    parent_id: Id | None = None
+    escalates_to_id: Id | None = None
+    positions: list[Annotated[Line, Field(max_length=200)]] | None = Field(
+        default=None, max_length=100
+    )
 
     @field_validator("positions")
     @classmethod
@@ -140,8 +145,8 @@ class UserUpdate(BaseModel):
 
     role: Role | None = None
     active: bool | None = None
-    supervised_unit_ids: list[int] | None = Field(default=None, max_length=500)
-    topics: list[Annotated[str, Field(max_length=MAX_TOPIC_CHARS)]] | None = Field(
+    supervised_unit_ids: list[Id] | None = Field(default=None, max_length=500)
+    topics: list[Annotated[Line, Field(max_length=MAX_TOPIC_CHARS)]] | None = Field(
         default=None,
         max_length=MAX_TOPICS,
         description="Lĩnh vực phụ trách (người phụ trách); danh sách rỗng là mọi lĩnh vực",
@@ -158,10 +163,10 @@ class InviteCreate(BaseModel):
     )
 
     role: Role
-    unit_id: int
+    unit_id: Id
     uses: int = Field(default=1, ge=1, le=10_000)
     valid_days: int = Field(default=7, ge=1, le=365)
-    supervised_unit_ids: list[int] = Field(default_factory=list, max_length=500)
+    supervised_unit_ids: list[Id] = Field(default_factory=list, max_length=500)
 
 
 class InviteRead(BaseModel):
@@ -187,7 +192,7 @@ class TokenCreate(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"label": "máy trạm văn phòng"}]})
 
-    label: str = Field(default="", max_length=100)
+    label: Line = Field(default="", max_length=100)
 
 
 class TokenIssued(BaseModel):
