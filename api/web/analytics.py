@@ -6,8 +6,6 @@ module only picks a period, draws and exports them.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from core.cases import stats as case_stats
 from core.cases.stats import CaseStats
 from core.db import unit_of_work
 from core.errors import invalid
+from core.sheets import csv_bytes
 from core.stats import questions as question_stats
 from core.stats.questions import QuestionStats
 from core.text import fold
@@ -180,10 +179,10 @@ async def analytics_csv(request: Request, auth: Viewer, start: str = "", end: st
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
     period = _period(request, start, end)
     cases, questions = await _figures(request, auth.user, period)
-    buffer = io.StringIO()
-    out = csv.writer(buffer)
-    out.writerow(["Mục", "Khóa", "Giá trị", "Ghi chú"])
-    out.writerow(["Khoảng thời gian", period.start.isoformat(), period.end.isoformat(), ""])
+    rows: list[list[object]] = [
+        ["Mục", "Khóa", "Giá trị", "Ghi chú"],
+        ["Khoảng thời gian", period.start.isoformat(), period.end.isoformat(), ""],
+    ]
     for key, value in (
         ("Số câu hỏi", questions.questions),
         ("Chưa có trong kho tri thức", questions.not_covered),
@@ -198,25 +197,25 @@ async def analytics_csv(request: Request, auth: Viewer, start: str = "", end: st
         ("Thời gian trả lời trung vị (giờ)", cases.median_hours_to_answer),
         ("Thời gian trả lời trung vị (giờ làm việc)", cases.median_working_hours_to_answer),
     ):
-        out.writerow(["Tổng", key, "" if value is None else value, ""])
+        rows.append(["Tổng", key, "" if value is None else value, ""])
     for day in period.days():
-        out.writerow(["Câu hỏi theo ngày", day.isoformat(), questions.per_day.get(day, 0), ""])
+        rows.append(["Câu hỏi theo ngày", day.isoformat(), questions.per_day.get(day, 0), ""])
     for u in cases.by_unit:
         rate = "" if u.sla_rate is None else f"{u.sla_rate:.4f}"
-        out.writerow(
+        rows.append(
             ["Đúng hạn theo đơn vị", u.unit_name, rate, f"{u.on_time}/{u.answered} đã trả lời"]
         )
     for topic, n in _topics(cases, limit=100):
-        out.writerow(["Chủ đề xin ý kiến", topic, n, ""])
+        rows.append(["Chủ đề xin ý kiến", topic, n, ""])
     for status, n in sorted(cases.by_status.items()):
-        out.writerow(["Trạng thái xin ý kiến", status_label(status), n, ""])
+        rows.append(["Trạng thái xin ý kiến", status_label(status), n, ""])
     for phrase, n in frequent_phrases([q.query for q in questions.not_covered_recent], 50):
-        out.writerow(["Cụm từ trong câu hỏi chưa có hướng dẫn", phrase, n, ""])
+        rows.append(["Cụm từ trong câu hỏi chưa có hướng dẫn", phrase, n, ""])
     for item in questions.not_covered_recent:
-        out.writerow(["Câu hỏi chưa có hướng dẫn", item.created_at.isoformat(), item.query, ""])
+        rows.append(["Câu hỏi chưa có hướng dẫn", item.created_at.isoformat(), item.query, ""])
     name = f"thong-ke-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return Response(
-        "\ufeff" + buffer.getvalue(),
+        csv_bytes(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -18,6 +17,7 @@ from core.initiatives.models import Evaluation, Initiative
 from core.initiatives.rubric import get_rubric_version, parse_criteria
 from core.initiatives.scoring import aggregate
 from core.initiatives.service import load_user, visible
+from core.sheets import csv_bytes, safe_row
 from core.users.enums import Role
 
 HEADERS = [
@@ -120,11 +120,7 @@ async def result_rows(
 
 def to_csv(rows: list[list[Any]]) -> bytes:
     """UTF-8 with a byte-order mark, so Excel shows Vietnamese correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADERS)
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_bytes([HEADERS, *rows])
 
 
 def to_xlsx(rows: list[list[Any]]) -> bytes:
@@ -135,7 +131,7 @@ def to_xlsx(rows: list[list[Any]]) -> bytes:
     sheet.title = "Kết quả chấm"
     sheet.append(HEADERS)
     for row in rows:
-        sheet.append(row)
+        sheet.append(safe_row(row))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
