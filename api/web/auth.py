@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
+from urllib.parse import unquote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
@@ -30,11 +32,22 @@ router = APIRouter(route_class=WebRoute)
 PreloginChecked = Depends(check_prelogin_csrf)
 
 
+def _unsafe(char: str) -> bool:
+    # Browsers drop whitespace and control characters and read a backslash as a slash.
+    return char == "\\" or char.isspace() or unicodedata.category(char) == "Cc"
+
+
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an attacker-supplied absolute URL must not become an open redirect.
-    if not target or not target.startswith("/") or target.startswith("//"):
+    """`target` when it is a path on this site, else "/": no open redirect after sign-in."""
+    if not target or not target.startswith("/"):
         return "/"
-    return target
+    decoded = target
+    for _ in range(3):  # double-encoded input decodes again
+        decoded = unquote(decoded)
+    if decoded.startswith("//") or any(_unsafe(c) for c in decoded):
+        return "/"
+    parts = urlsplit(decoded)
+    return "/" if parts.scheme or parts.netloc else target
 
 
 def _login_page(
