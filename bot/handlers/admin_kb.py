@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, sender, texts
 from bot.callbacks import ImportCb
+from bot.dialogue import advance, prompt
 from bot.render import esc
 from bot.states import Import
 from core.config import Settings
@@ -70,15 +71,14 @@ async def document(
     except Exception:
         await asyncio.to_thread(path.unlink, missing_ok=True)
         raise
-    await state.set_state(Import.confirm)
-    await state.set_data({"path": str(path), "name": name})
-    await message.answer(
-        texts.IMPORT_PREVIEW.format(
-            title=esc(parsed.title), number=esc(parsed.meta.number or "—"),
-            kind=KIND_LABELS.get(parsed.meta.kind, esc(parsed.meta.kind)),
-            articles=parsed.articles, chunks=len(parsed.chunks),
-        ),
-        reply_markup=keyboards.import_confirm(),
+    text = texts.IMPORT_PREVIEW.format(
+        title=esc(parsed.title), number=esc(parsed.meta.number or "—"),
+        kind=KIND_LABELS.get(parsed.meta.kind, esc(parsed.meta.kind)),
+        articles=parsed.articles, chunks=len(parsed.chunks),
+    )  # fmt: skip
+    await prompt(
+        bot, state, chat_id=message.chat.id, text=text, markup=keyboards.import_confirm(),
+        state=Import.confirm, data={"path": str(path), "name": name},
     )  # fmt: skip
 
 
@@ -113,7 +113,7 @@ async def confirm(
 @router.callback_query(Import.confirm, ImportCb.filter(F.action == "no"))
 async def reject(query: CallbackQuery, state: FSMContext) -> None:
     path = Path(str((await state.get_data()).get("path", "")))
-    await state.clear()
+    await advance(state, None)
     await asyncio.to_thread(path.unlink, missing_ok=True)
     await query.answer()
     if isinstance(query.message, Message):

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.dialogue import advance
 from bot.render import esc
 from core.config import Settings
 from core.users.enums import Role
@@ -68,13 +69,13 @@ async def web_login(
 @router.message(Command("huy", "cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     had_state = await state.get_state() is not None
-    await state.clear()
+    await advance(state, None)
     await message.answer(texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL)
 
 
 @router.callback_query(F.data.endswith(":cancel"))
 async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
+    await advance(state, None)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(texts.CANCELLED)

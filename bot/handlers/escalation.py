@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, render, sender, texts
 from bot.callbacks import EscalationCb
+from bot.dialogue import advance, prompt
 from bot.render import esc
 from bot.states import Escalation
 from core.cases import service as case_service
@@ -50,11 +51,10 @@ def confirm_text(data: dict[str, Any]) -> str:
 
 async def show_confirm(bot: Bot, state: FSMContext, chat_id: int, prefix: str = "") -> None:
     data = await state.get_data()
-    await state.set_state(Escalation.confirm)
     text = (prefix + "\n\n" if prefix else "") + confirm_text(data)
-    await bot.send_message(
-        chat_id=chat_id, text=text,
-        reply_markup=keyboards.escalation_confirm(str(data.get("urgency", "normal"))),
+    await prompt(
+        bot, state, chat_id=chat_id, text=text, state=Escalation.confirm,
+        markup=keyboards.escalation_confirm(str(data.get("urgency", "normal"))),
     )  # fmt: skip
 
 
@@ -77,15 +77,21 @@ async def start_prefilled(
 
 
 @router.message(Command("xinykien"))
-async def start(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await state.set_state(Escalation.text)
-    await message.answer(texts.ESC_ASK_TEXT)
+async def start(message: Message, state: FSMContext, bot: Bot) -> None:
+    await prompt(
+        bot, state, chat_id=message.chat.id, text=texts.ESC_ASK_TEXT,
+        state=Escalation.text, data={},
+    )  # fmt: skip
 
 
 @router.message(Escalation.text, (F.text & ~F.text.startswith("/")) | F.caption)
 async def situation(
-    message: Message, state: FSMContext, settings: Settings, retriever: Retriever, user: User
+    message: Message,
+    state: FSMContext,
+    settings: Settings,
+    retriever: Retriever,
+    user: User,
+    bot: Bot,
 ) -> None:
     """The situation as text, or as the caption of a photo/document (which is attached)."""
     text = message.text or message.caption or ""
@@ -100,13 +106,15 @@ async def situation(
         SearchRequest(query=text, k=settings.answer_passages, unit_id=user.unit_id,
                       position=user.position)
     )  # fmt: skip
-    await state.set_data(
-        {"question": text, "passages": [render.hit_snapshot(h) for h in found.hits],
-         "confidence": found.confidence, "qid": None, "urgency": "normal",
-         "attachments": [a for a in [attachment_of(message)] if a is not None]}
+    data = {
+        "question": text, "passages": [render.hit_snapshot(h) for h in found.hits],
+        "confidence": found.confidence, "qid": None, "urgency": "normal",
+        "attachments": [a for a in [attachment_of(message)] if a is not None],
+    }  # fmt: skip
+    await prompt(
+        bot, state, chat_id=message.chat.id, text=texts.ESC_ASK_ATTACH,
+        markup=keyboards.escalation_continue(), state=Escalation.attachments, data=data,
     )  # fmt: skip
-    await state.set_state(Escalation.attachments)
-    await message.answer(texts.ESC_ASK_ATTACH, reply_markup=keyboards.escalation_continue())
 
 
 @router.message(Escalation.text)
@@ -122,7 +130,7 @@ async def attach(message: Message, state: FSMContext, bot: Bot) -> None:
     item = attachment_of(message)
     if item is not None and len(files) < MAX_ATTACHMENTS:
         files.append(item)
-    await state.update_data(attachments=files)
+    await advance(state, update={"attachments": files})
     if await state.get_state() == Escalation.confirm.state:
         await show_confirm(bot, state, message.chat.id)
         return
@@ -139,7 +147,7 @@ async def no_more_files(query: CallbackQuery, state: FSMContext, bot: Bot) -> No
 
 @router.callback_query(Escalation.confirm, EscalationCb.filter(F.action.in_({"normal", "urgent"})))
 async def set_urgency(query: CallbackQuery, callback_data: EscalationCb, state: FSMContext) -> None:
-    await state.update_data(urgency=callback_data.action)
+    await advance(state, update={"urgency": callback_data.action})
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(

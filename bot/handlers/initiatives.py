@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, texts
 from bot.callbacks import InitiativeCb
+from bot.dialogue import advance, prompt
 from bot.handlers.escalation import MAX_ATTACHMENTS, attachment_of
 from bot.render import esc
 from bot.states import Initiative
@@ -30,10 +31,11 @@ STEPS: dict[str | None, tuple[str, State, str]] = {
 
 
 @router.message(Command("sangkien"))
-async def start(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await state.set_state(Initiative.title)
-    await message.answer(texts.INI_ASK_TITLE)
+async def start(message: Message, state: FSMContext, bot: Bot) -> None:
+    await prompt(
+        bot, state, chat_id=message.chat.id, text=texts.INI_ASK_TITLE,
+        state=Initiative.title, data={},
+    )  # fmt: skip
 
 
 def _too_long(message: Message, settings: Settings) -> str | None:
@@ -46,15 +48,16 @@ def _too_long(message: Message, settings: Settings) -> str | None:
 @router.message(Initiative.title, TEXT)
 @router.message(Initiative.problem, TEXT)
 @router.message(Initiative.actions, TEXT)
-async def text_step(message: Message, state: FSMContext, settings: Settings) -> None:
+async def text_step(message: Message, state: FSMContext, settings: Settings, bot: Bot) -> None:
     if (error := _too_long(message, settings)) is not None:
         await message.answer(error)
         return
-    key, next_state, prompt = STEPS[str(await state.get_state())]
-    await state.update_data({key: (message.text or "").strip()})
-    await state.set_state(next_state)
+    key, next_state, text = STEPS[str(await state.get_state())]
     markup = keyboards.results_done() if next_state == Initiative.results else None
-    await message.answer(prompt, reply_markup=markup)
+    await prompt(
+        bot, state, chat_id=message.chat.id, text=text, markup=markup,
+        state=next_state, update={key: (message.text or "").strip()},
+    )  # fmt: skip
 
 
 @router.message(Initiative.title)
@@ -77,7 +80,7 @@ async def evidence(message: Message, state: FSMContext, settings: Settings) -> N
     item = attachment_of(message)
     if item is not None and len(files) < MAX_ATTACHMENTS:
         files.append(item)
-    await state.update_data(results=results, attachments=files)
+    await advance(state, update={"results": results, "attachments": files})
     await message.answer(
         texts.INI_EVIDENCE_ADDED.format(texts=len(results), files=len(files)),
         reply_markup=keyboards.results_done(),
@@ -85,16 +88,16 @@ async def evidence(message: Message, state: FSMContext, settings: Settings) -> N
 
 
 @router.callback_query(Initiative.results, InitiativeCb.filter(F.action == "done"))
-async def results_done(query: CallbackQuery, state: FSMContext) -> None:
+async def results_done(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     data = await state.get_data()
     if not data.get("results"):
         await query.answer(texts.INI_RESULTS_EMPTY, show_alert=True)
         return
     await query.answer()
-    await state.set_state(Initiative.field)
-    await query.bot.send_message(  # type: ignore[union-attr]
-        chat_id=query.from_user.id, text=texts.INI_ASK_FIELD, reply_markup=keyboards.fields()
-    )
+    await prompt(
+        bot, state, chat_id=query.from_user.id, text=texts.INI_ASK_FIELD,
+        markup=keyboards.fields(), state=Initiative.field,
+    )  # fmt: skip
 
 
 @router.callback_query(Initiative.field, InitiativeCb.filter(F.action == "field"))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, texts
 from bot.callbacks import PositionCb
+from bot.dialogue import prompt
 from bot.render import esc
 from bot.states import Registration
 from core.users import service as user_service
@@ -25,6 +26,7 @@ async def start(
     state: FSMContext,
     session: AsyncSession,
     user: User | None,
+    bot: Bot,
     inactive: bool = False,
 ) -> None:
     if user is not None:
@@ -37,14 +39,16 @@ async def start(
         return
     invite = await user_service.check_invite(session, code=code)
     unit = await user_service.require_unit(session, unit_id=invite.unit_id)
-    await state.set_state(Registration.full_name)
-    await state.set_data({"code": code})
     role = texts.ROLE_LABELS.get(invite.role, invite.role)
-    await message.answer(texts.ASK_FULL_NAME.format(role=esc(role), unit=esc(unit.name)))
+    await prompt(
+        bot, state, chat_id=message.chat.id,
+        text=texts.ASK_FULL_NAME.format(role=esc(role), unit=esc(unit.name)),
+        state=Registration.full_name, data={"code": code},
+    )  # fmt: skip
 
 
 @router.message(Registration.full_name, F.text, ~F.text.startswith("/"))
-async def full_name(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def full_name(message: Message, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
     name = " ".join((message.text or "").split())
     if not 2 <= len(name) <= 200:
         await message.answer(texts.BAD_FULL_NAME)
@@ -56,11 +60,11 @@ async def full_name(message: Message, state: FSMContext, session: AsyncSession) 
     if not positions:
         await _register(message, state, session, name=name, position=None, chat_id=message.chat.id)
         return
-    await state.update_data(name=name)
-    await state.set_state(Registration.position)
-    await message.answer(
-        texts.ASK_POSITION.format(name=esc(name)), reply_markup=keyboards.positions(positions)
-    )
+    await prompt(
+        bot, state, chat_id=message.chat.id, text=texts.ASK_POSITION.format(name=esc(name)),
+        markup=keyboards.positions(positions), state=Registration.position,
+        update={"name": name},
+    )  # fmt: skip
 
 
 @router.callback_query(Registration.position, PositionCb.filter())

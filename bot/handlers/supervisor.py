@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, render, texts
 from bot.callbacks import CaseCb
+from bot.dialogue import prompt
 from bot.render import esc
 from bot.states import Answering
 from core.cases import service as case_service
@@ -62,26 +63,29 @@ async def start_answer(
     state: FSMContext,
     session: AsyncSession,
     user: User,
+    bot: Bot,
 ) -> None:
     case = await case_service.get_case(session, actor=user, case_id=callback_data.case_id)
-    await state.set_state(Answering.answer)
-    await state.set_data({"case_id": case.id})
     await query.answer()
-    await _say(query, texts.ASK_ANSWER.format(number=esc(case.number)))
+    await prompt(
+        bot, state, chat_id=query.from_user.id,
+        text=texts.ASK_ANSWER.format(number=esc(case.number)),
+        state=Answering.answer, data={"case_id": case.id},
+    )  # fmt: skip
 
 
 @router.message(Answering.answer, TEXT)
-async def answer_text(message: Message, state: FSMContext) -> None:
+async def answer_text(message: Message, state: FSMContext, bot: Bot) -> None:
     text = message.text or ""
     if len(text) > MAX_ANSWER_CHARS:
         await message.answer(texts.TOO_LONG.format(length=len(text), limit=MAX_ANSWER_CHARS))
         return
     data = await state.get_data()
-    await state.update_data(answer=text)
-    await state.set_state(Answering.legal_basis)
-    await message.answer(
-        texts.ASK_LEGAL_BASIS, reply_markup=keyboards.skip_case_step(int(data["case_id"]))
-    )
+    await prompt(
+        bot, state, chat_id=message.chat.id, text=texts.ASK_LEGAL_BASIS,
+        markup=keyboards.skip_case_step(int(data["case_id"])),
+        state=Answering.legal_basis, update={"answer": text},
+    )  # fmt: skip
 
 
 @router.message(Answering.legal_basis, TEXT)
@@ -155,11 +159,15 @@ async def _deliver(
 
 
 @router.callback_query(CaseCb.filter(F.action == "forward"))
-async def start_forward(query: CallbackQuery, callback_data: CaseCb, state: FSMContext) -> None:
-    await state.set_state(Answering.forward_note)
-    await state.set_data({"case_id": callback_data.case_id})
+async def start_forward(
+    query: CallbackQuery, callback_data: CaseCb, state: FSMContext, bot: Bot
+) -> None:
     await query.answer()
-    await _say(query, texts.ASK_FORWARD_NOTE, keyboards.skip_case_step(callback_data.case_id))
+    await prompt(
+        bot, state, chat_id=query.from_user.id, text=texts.ASK_FORWARD_NOTE,
+        markup=keyboards.skip_case_step(callback_data.case_id),
+        state=Answering.forward_note, data={"case_id": callback_data.case_id},
+    )  # fmt: skip
 
 
 async def _forward(

@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +80,9 @@ class FakeTelegram:
     base_url: str = ""
     webhook: dict[str, Any] = field(default_factory=dict)
     polls: int = 0
+    # Awaited with each call before it is answered: a test can look at the bot's stored
+    # state at the very moment a message reaches the user.
+    observers: list[Callable[[Call], Awaitable[None]]] = field(default_factory=list)
 
     # --- lifecycle ----------------------------------------------------------
     async def start(self) -> str:
@@ -289,6 +292,8 @@ class FakeTelegram:
             if problem is not None:
                 await self._record(call)
                 return _error(400, f"Bad Request: {problem}")
+        for observer in self.observers:
+            await observer(call)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             await self._record(call)
