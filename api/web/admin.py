@@ -14,6 +14,7 @@ from core.audit import service as audit
 from core.db import unit_of_work
 from core.errors import invalid
 from core.initiatives import rubric as rubrics
+from core.inputs import Id, Line, Text
 from core.users import invites
 from core.users import service as users
 from core.users.access import require_admin
@@ -42,7 +43,7 @@ def _lines(raw: str) -> list[str]:
 
 
 @router.get("/admin/units")
-async def units_page(request: Request, auth: Viewer, done: str = "") -> HTMLResponse:
+async def units_page(request: Request, auth: Viewer, done: Line = "") -> HTMLResponse:
     """Units and their ladder, people, and invitation codes."""
     require_admin(auth.user)
     ctx = ctx_of(request)
@@ -72,11 +73,11 @@ def _optional_id(raw: str) -> int | None:
 async def unit_create(
     request: Request,
     auth: Actor,
-    name: Annotated[str, Form()],
-    kind: Annotated[str, Form()],
-    parent_id: Annotated[str, Form()] = "",
-    escalates_to_id: Annotated[str, Form()] = "",
-    positions: Annotated[str, Form()] = "",
+    name: Annotated[Line, Form()],
+    kind: Annotated[Line, Form()],
+    parent_id: Annotated[Line, Form()] = "",
+    escalates_to_id: Annotated[Line, Form()] = "",
+    positions: Annotated[Text, Form()] = "",
 ) -> Response:
     """Create a unit (name, kind, parent, next rung of the ladder, positions)."""
     require_admin(auth.user)
@@ -100,9 +101,9 @@ async def unit_create(
 async def unit_update(
     request: Request,
     auth: Actor,
-    unit_id: int,
-    escalates_to_id: Annotated[str, Form()] = "",
-    positions: Annotated[str, Form()] = "",
+    unit_id: Id,
+    escalates_to_id: Annotated[Line, Form()] = "",
+    positions: Annotated[Text, Form()] = "",
 ) -> Response:
     """Change a unit's next rung on the ladder and its positions (loops are refused)."""
     require_admin(auth.user)
@@ -117,8 +118,8 @@ async def unit_update(
 async def invite_create(
     request: Request,
     auth: Actor,
-    role: Annotated[str, Form()],
-    unit_id: Annotated[int, Form()],
+    role: Annotated[Line, Form()],
+    unit_id: Annotated[Id, Form()],
     uses: Annotated[int, Form()] = 1,
     valid_days: Annotated[int, Form()] = 7,
 ) -> Response:
@@ -143,7 +144,7 @@ async def invite_create(
 
 @router.post("/admin/users/{user_id}/role")
 async def user_role(
-    request: Request, auth: Actor, user_id: int, role: Annotated[str, Form()]
+    request: Request, auth: Actor, user_id: Id, role: Annotated[Line, Form()]
 ) -> Response:
     """Change a person's role."""
     ctx = ctx_of(request)
@@ -154,7 +155,7 @@ async def user_role(
 
 @router.post("/admin/users/{user_id}/active")
 async def user_active(
-    request: Request, auth: Actor, user_id: int, active: Annotated[bool, Form()]
+    request: Request, auth: Actor, user_id: Id, active: Annotated[bool, Form()]
 ) -> Response:
     """Lock or unlock an account."""
     ctx = ctx_of(request)
@@ -164,7 +165,7 @@ async def user_active(
 
 
 @router.get("/admin/rubric")
-async def rubric_page(request: Request, auth: Viewer, done: str = "") -> HTMLResponse:
+async def rubric_page(request: Request, auth: Viewer, done: Line = "") -> HTMLResponse:
     """The current rubric as an editable table (plus an empty row to add a criterion)."""
     require_admin(auth.user)
     ctx = ctx_of(request)
@@ -206,7 +207,7 @@ async def rubric_save(request: Request, auth: Actor) -> Response:
 
 @router.get("/admin/audit")
 async def audit_page(
-    request: Request, auth: Viewer, entity: str = "", page: int = 1, verify: bool = False
+    request: Request, auth: Viewer, entity: Line = "", page: Id = 1, verify: bool = False
 ) -> HTMLResponse:
     """Newest audit entries, and on request a verification of the whole hash chain."""
     require_admin(auth.user)

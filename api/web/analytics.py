@@ -23,6 +23,7 @@ from core.cases import stats as case_stats
 from core.cases.stats import CaseStats
 from core.db import unit_of_work
 from core.errors import invalid
+from core.inputs import Line
 from core.sheets import csv_bytes
 from core.stats import questions as question_stats
 from core.stats.questions import QuestionStats
@@ -120,7 +121,7 @@ def _topics(cases: CaseStats, limit: int = 10) -> list[tuple[str, int]]:
 
 @router.get("/analytics")
 async def analytics_page(
-    request: Request, auth: Viewer, start: str = "", end: str = ""
+    request: Request, auth: Viewer, start: Line = "", end: Line = ""
 ) -> HTMLResponse:
     """Charts over the chosen period (default: the last 30 days)."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
@@ -174,7 +175,9 @@ async def analytics_page(
 
 
 @router.get("/analytics.csv")
-async def analytics_csv(request: Request, auth: Viewer, start: str = "", end: str = "") -> Response:
+async def analytics_csv(
+    request: Request, auth: Viewer, start: Line = "", end: Line = ""
+) -> Response:
     """The same figures as CSV (UTF-8 with BOM so spreadsheet programs show Vietnamese)."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
     period = _period(request, start, end)

@@ -23,6 +23,7 @@ from api.web.common import (
 )
 from core.db import unit_of_work
 from core.errors import DomainError
+from core.inputs import Line
 from core.users import tokens as token_service
 from core.users.models import User
 from core.web import service as web_service
@@ -88,7 +89,7 @@ async def _sign_in(request: Request, user: User, via: str, next_url: str) -> Res
 
 @router.post("/login/code/request", dependencies=[PreloginChecked])
 async def request_code(
-    request: Request, telegram_id: Annotated[str, Form()], next: Annotated[str, Form()] = "/"
+    request: Request, telegram_id: Annotated[Line, Form()], next: Annotated[str, Form()] = "/"
 ) -> HTMLResponse:
     """Ask the bot to send a one-time code; the answer never reveals whether the user exists."""
     ctx = ctx_of(request)
@@ -103,7 +104,7 @@ async def request_code(
 
 @router.post("/login/code", dependencies=[PreloginChecked])
 async def login_with_code(
-    request: Request, code: Annotated[str, Form()], next: Annotated[str, Form()] = "/"
+    request: Request, code: Annotated[Line, Form()], next: Annotated[str, Form()] = "/"
 ) -> Response:
     """Redeem a one-time code and open a session."""
     ctx = ctx_of(request)
@@ -117,7 +118,7 @@ async def login_with_code(
 
 @router.post("/login/token", dependencies=[PreloginChecked])
 async def login_with_token(
-    request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/"
+    request: Request, token: Annotated[Line, Form()], next: Annotated[str, Form()] = "/"
 ) -> Response:
     """Open a session with an API token (the same tokens the REST API accepts)."""
     ctx = ctx_of(request)

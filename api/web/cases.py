@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 
-from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
+from api.web.common import Actor, Viewer, WebRoute, ctx_of, form_problem, redirect, render
 from api.web.queue import sla_of, status_label, urgency_label
 from core.cases import precedents
 from core.cases import service as cases
@@ -18,6 +18,7 @@ from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, CaseStatus
 from core.cases.schemas import CaseAnswer, CaseForward, PrecedentPropose
 from core.db import unit_of_work, utcnow
 from core.errors import invalid
+from core.inputs import AnswerText, Id, Line, Text
 from core.users import service as users
 from core.users.access import require_role
 from core.users.enums import Role
@@ -38,11 +39,12 @@ def _valid(build: type[M], **fields: object) -> M:
     try:
         return build(**fields)
     except ValidationError as exc:
-        raise invalid("Nội dung nhập chưa hợp lệ (trống hoặc quá dài).") from exc
+        default = "Nội dung nhập chưa hợp lệ (trống hoặc quá dài)."
+        raise invalid(form_problem(list(exc.errors()), default)) from exc
 
 
 @router.get("/cases/{case_id}")
-async def case_page(request: Request, auth: Viewer, case_id: int, done: str = "") -> HTMLResponse:
+async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = "") -> HTMLResponse:
     """Everything a supervisor needs to answer a case."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
     ctx = ctx_of(request)
@@ -82,7 +84,7 @@ async def case_page(request: Request, auth: Viewer, case_id: int, done: str = ""
 
 
 @router.post("/cases/{case_id}/claim")
-async def case_claim(request: Request, auth: Actor, case_id: int) -> Response:
+async def case_claim(request: Request, auth: Actor, case_id: Id) -> Response:
     """Atomic claim; a losing supervisor sees who has it."""
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
@@ -94,9 +96,9 @@ async def case_claim(request: Request, auth: Actor, case_id: int) -> Response:
 async def case_answer(
     request: Request,
     auth: Actor,
-    case_id: int,
-    text: Annotated[str, Form()],
-    legal_basis: Annotated[str, Form()] = "",
+    case_id: Id,
+    text: Annotated[AnswerText, Form()],
+    legal_basis: Annotated[Text, Form()] = "",
 ) -> Response:
     """Answer (claiming first if free); the asker gets the receipt through the bot."""
     ctx = ctx_of(request)
@@ -110,9 +112,9 @@ async def case_answer(
 async def case_forward(
     request: Request,
     auth: Actor,
-    case_id: int,
-    note: Annotated[str, Form()] = "",
-    to_user_id: Annotated[str, Form()] = "",
+    case_id: Id,
+    note: Annotated[Text, Form()] = "",
+    to_user_id: Annotated[Line, Form()] = "",
 ) -> Response:
     """Forward one rung up the ladder, or to a named colleague, with an optional note."""
     ctx = ctx_of(request)
@@ -129,9 +131,9 @@ async def case_forward(
 async def case_propose(
     request: Request,
     auth: Actor,
-    case_id: int,
-    title: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
+    case_id: Id,
+    title: Annotated[Line, Form()] = "",
+    note: Annotated[Text, Form()] = "",
 ) -> Response:
     """Propose the answer as reusable guidance for an admin to approve."""
     ctx = ctx_of(request)

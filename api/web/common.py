@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,6 +181,16 @@ def error_page(request: Request, status: int, message: str) -> Response:
     return response
 
 
+def form_problem(
+    errors: Sequence[Any], default: str = "Dữ liệu gửi lên chưa đủ hoặc không hợp lệ."
+) -> str:
+    """The console's words for invalid form input: the core.inputs reason when there is one."""
+    for error in errors:
+        if error.get("type") == "input_invalid":
+            return f"Dữ liệu gửi lên không hợp lệ: nội dung {error['ctx']['reason']}."
+    return default
+
+
 class WebRoute(APIRoute):
     """Route class of the console: HTML answers for login, CSRF and domain errors."""
 
@@ -201,9 +211,9 @@ class WebRoute(APIRoute):
                 )
             except DomainError as exc:
                 return error_page(request, exc.code.status, exc.message)
-            except RequestValidationError:
+            except RequestValidationError as exc:
                 # A missing or malformed form field: a page, not the API's JSON error.
-                return error_page(request, 422, "Dữ liệu gửi lên chưa đủ hoặc không hợp lệ.")
+                return error_page(request, 422, form_problem(exc.errors()))
             nonce = getattr(request.state, "new_prelogin", None)
             if nonce:
                 set_cookie(request, response, PRELOGIN_COOKIE, nonce, 3600)

@@ -15,6 +15,7 @@ from core.initiatives import assignment, export, scoring
 from core.initiatives import service as initiatives
 from core.initiatives.enums import OUTCOMES, STATUS_LABELS, EvaluationStatus
 from core.initiatives.rubric import get_rubric_version, parse_criteria
+from core.inputs import Id, Line, Text
 from core.users.access import require_role
 from core.users.enums import Role
 
@@ -38,7 +39,7 @@ def _number(raw: str) -> int | str:
 
 @router.get("/initiatives")
 async def initiatives_page(
-    request: Request, auth: Viewer, status: str = "", q: str = ""
+    request: Request, auth: Viewer, status: Line = "", q: Line = ""
 ) -> HTMLResponse:
     """Evaluators: their assignments. Admins: every initiative, filterable."""
     require_role(auth.user, Role.EVALUATOR, Role.ADMIN)
@@ -81,7 +82,7 @@ async def initiatives_export(request: Request, auth: Viewer, fmt: str) -> Respon
 
 @router.get("/initiatives/{initiative_id}")
 async def initiative_page(
-    request: Request, auth: Viewer, initiative_id: int, done: str = ""
+    request: Request, auth: Viewer, initiative_id: Id, done: Line = ""
 ) -> HTMLResponse:
     """The initiative, similar ones, the scoring form (own sheet) and, when not blind, results."""
     require_role(auth.user, Role.EVALUATOR, Role.ADMIN)
@@ -132,7 +133,7 @@ async def initiative_page(
 
 
 @router.post("/initiatives/{initiative_id}/score")
-async def initiative_score(request: Request, auth: Actor, initiative_id: int) -> Response:
+async def initiative_score(request: Request, auth: Actor, initiative_id: Id) -> Response:
     """Submit the evaluator's score sheet (fields score_<criterion key>)."""
     ctx = ctx_of(request)
     form = await request.form()
@@ -154,7 +155,7 @@ async def initiative_score(request: Request, auth: Actor, initiative_id: int) ->
 
 
 @router.post("/initiatives/{initiative_id}/assign")
-async def initiative_assign(request: Request, auth: Actor, initiative_id: int) -> Response:
+async def initiative_assign(request: Request, auth: Actor, initiative_id: Id) -> Response:
     """Admin: assign independent evaluators automatically (conflict-of-interest rules apply)."""
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
@@ -168,9 +169,9 @@ async def initiative_assign(request: Request, auth: Actor, initiative_id: int) -
 async def initiative_decide(
     request: Request,
     auth: Actor,
-    initiative_id: int,
-    outcome: Annotated[str, Form()],
-    note: Annotated[str, Form()] = "",
+    initiative_id: Id,
+    outcome: Annotated[Line, Form()],
+    note: Annotated[Text, Form()] = "",
     council: Annotated[bool, Form()] = False,
 ) -> Response:
     """Admin/council conclusion: recognise, ask for more information, or not accept."""

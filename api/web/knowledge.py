@@ -19,6 +19,7 @@ from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
 from core.context import AppContext
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode, invalid
+from core.inputs import Id, Line
 from core.users.access import require_admin
 from knowledge import service as kb
 from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument, parse_file
@@ -87,10 +88,10 @@ def _parse(ctx: AppContext, data: bytes, filename: str, kind: str) -> ParsedDocu
 async def kb_list(
     request: Request,
     auth: Viewer,
-    q: str = "",
-    kind: str = "",
-    status: str = "active",
-    page: int = 1,
+    q: Line = "",
+    kind: Line = "",
+    status: Line = "active",
+    page: Id = 1,
 ) -> HTMLResponse:
     """Documents with filters, knowledge-base statistics and the index status."""
     ctx = ctx_of(request)
@@ -131,7 +132,7 @@ async def kb_upload(
     request: Request,
     auth: Actor,
     file: Annotated[UploadFile, File()],
-    kind: Annotated[str, Form()] = "",
+    kind: Annotated[Line, Form()] = "",
 ) -> HTMLResponse:
     """Parse an uploaded file and show its structure before anything is stored."""
     require_admin(auth.user)
@@ -169,9 +170,9 @@ async def kb_upload(
 async def kb_import(
     request: Request,
     auth: Actor,
-    staged: Annotated[str, Form()],
-    filename: Annotated[str, Form()],
-    kind: Annotated[str, Form()] = "",
+    staged: Annotated[Line, Form()],
+    filename: Annotated[Line, Form()],
+    kind: Annotated[Line, Form()] = "",
 ) -> Response:
     """Store the previewed file (a new document or a new version) and refresh the index."""
     require_admin(auth.user)
@@ -189,7 +190,7 @@ async def kb_import(
 
 @router.get("/kb/{document_id}")
 async def kb_document(
-    request: Request, auth: Viewer, document_id: int, imported: str = ""
+    request: Request, auth: Viewer, document_id: Id, imported: Line = ""
 ) -> HTMLResponse:
     """A document: metadata, versions (pick two to diff) and its current chunks."""
     ctx = ctx_of(request)
@@ -228,7 +229,7 @@ def _diff_lines(old: str, new: str, old_name: str, new_name: str) -> list[tuple[
 
 
 @router.get("/kb/{document_id}/diff")
-async def kb_diff(request: Request, auth: Viewer, document_id: int, a: int, b: int) -> HTMLResponse:
+async def kb_diff(request: Request, auth: Viewer, document_id: Id, a: Id, b: Id) -> HTMLResponse:
     """Line diff between two versions of the same document."""
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
@@ -246,7 +247,7 @@ async def kb_diff(request: Request, auth: Viewer, document_id: int, a: int, b: i
 
 
 @router.post("/kb/{document_id}/retire")
-async def kb_retire(request: Request, auth: Actor, document_id: int) -> Response:
+async def kb_retire(request: Request, auth: Actor, document_id: Id) -> Response:
     """Take a document out of search (versions are kept)."""
     require_admin(auth.user)
     ctx = ctx_of(request)

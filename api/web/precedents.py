@@ -15,6 +15,7 @@ from core.cases.enums import ProposalStatus
 from core.cases.schemas import PrecedentApprove
 from core.db import unit_of_work
 from core.errors import invalid
+from core.inputs import AnswerText, Id, Line, LongText, Text
 from core.users.access import require_role
 from core.users.enums import Role
 
@@ -28,7 +29,7 @@ PROPOSAL_LABELS = {
 
 
 @router.get("/precedents")
-async def precedents_page(request: Request, auth: Viewer, done: str = "") -> HTMLResponse:
+async def precedents_page(request: Request, auth: Viewer, done: Line = "") -> HTMLResponse:
     """Pending proposals first (editable by admins), then decided ones. Supervisors see their own
     proposals (the service's rule), read-only."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
@@ -59,14 +60,14 @@ async def precedents_page(request: Request, auth: Viewer, done: str = "") -> HTM
 async def precedent_approve(
     request: Request,
     auth: Actor,
-    proposal_id: int,
-    title: Annotated[str, Form()] = "",
-    question: Annotated[str, Form()] = "",
-    answer: Annotated[str, Form()] = "",
-    legal_basis: Annotated[str, Form()] = "",
-    scope: Annotated[str, Form()] = "unit",
-    expires_on: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
+    proposal_id: Id,
+    title: Annotated[Line, Form()] = "",
+    question: Annotated[LongText, Form()] = "",
+    answer: Annotated[AnswerText, Form()] = "",
+    legal_basis: Annotated[Text, Form()] = "",
+    scope: Annotated[Line, Form()] = "unit",
+    expires_on: Annotated[Line, Form()] = "",
+    note: Annotated[Text, Form()] = "",
 ) -> Response:
     """Publish as a precedent document; searchable as soon as this returns."""
     ctx = ctx_of(request)
@@ -90,7 +91,7 @@ async def precedent_approve(
 
 @router.post("/precedents/{proposal_id}/reject")
 async def precedent_reject(
-    request: Request, auth: Actor, proposal_id: int, note: Annotated[str, Form()] = ""
+    request: Request, auth: Actor, proposal_id: Id, note: Annotated[Text, Form()] = ""
 ) -> Response:
     """Decline with a reason the proposer will read."""
     ctx = ctx_of(request)

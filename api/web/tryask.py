@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from api.web.common import Actor, Viewer, WebAuth, WebRoute, ctx_of, render
 from core.db import unit_of_work
 from core.errors import forbidden, invalid
+from core.inputs import Id, Line, LongText
 from core.users import service as users
 from core.users.access import supervised_unit_ids
 from core.users.enums import Role
@@ -54,17 +55,15 @@ async def try_page(request: Request, auth: Viewer) -> HTMLResponse:
 async def try_ask(
     request: Request,
     auth: Actor,
-    question: Annotated[str, Form()],
-    unit_id: Annotated[int | None, Form()] = None,
-    position: Annotated[str, Form()] = "",
+    question: Annotated[LongText, Form()],
+    unit_id: Annotated[Id | None, Form()] = None,
+    position: Annotated[Line, Form()] = "",
 ) -> HTMLResponse:
     """Run the question through the bot's retrieval pipeline with the asker's filters."""
     ctx = ctx_of(request)
     question = " ".join(question.split())
     if not question:
         raise invalid("Hãy nhập câu hỏi.")
-    if len(question) > ctx.settings.max_text_chars:
-        raise invalid(f"Câu hỏi dài quá {ctx.settings.max_text_chars} ký tự.")
     units = await _units(request, auth)
     unit = unit_id if unit_id is not None else auth.user.unit_id
     if unit not in {u.id for u in units}:
