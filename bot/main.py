@@ -63,7 +63,15 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
         settings=ctx.settings,
         retriever=ctx.retriever,
     )
-    dp.update.outer_middleware(RateLimitMiddleware(ctx.settings.rate_limit_per_minute))
+    # The rate limit runs before the per-user lock of the FSM middleware, so a message waiting
+    # for its turn does not hold up the user's other updates.
+    dp.update.outer_middleware.unregister(dp.fsm)
+    dp.update.outer_middleware(
+        RateLimitMiddleware(
+            ctx.settings.rate_limit_per_minute, ctx.settings.rate_limit_window_seconds
+        )
+    )
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(DbSessionMiddleware(ctx.sessionmaker))
     dp.errors.register(on_domain_error, ExceptionTypeFilter(DomainError))
     dp.errors.register(on_error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
@@ -26,17 +28,27 @@ def _sender_id(update: Update) -> int | None:
 
 
 class RateLimitMiddleware(BaseMiddleware):
-    """At most `per_minute` updates per user per sliding minute; one friendly notice, then quiet.
+    """At most `per_window` updates per user per sliding window, and nothing dropped silently.
+
+    A message over the limit waits for its turn when that comes within `max_delay` (the user is
+    told once per burst that it will be handled); past that, each one is answered with the
+    number of seconds after which to send it again. A button tap over the limit cannot wait
+    (Telegram expires the tap), so it is refused with an alert every time.
 
     In-memory on purpose: the limit protects this process's resources, and a restart
     resetting it is harmless.
     """
 
-    def __init__(self, per_minute: int, window_seconds: float = 60.0) -> None:
-        self.per_minute = per_minute
+    def __init__(
+        self, per_window: int, window_seconds: float = 60.0, max_delay: float | None = None
+    ) -> None:
+        self.per_window = max(1, per_window)
         self.window = window_seconds
-        self._hits: defaultdict[int, deque[float]] = defaultdict(deque)
-        self._warned: dict[int, float] = {}
+        self.max_delay = window_seconds if max_delay is None else max_delay
+        # Start times of the updates let through, per user (a delayed one's is in the future).
+        self._starts: defaultdict[int, deque[float]] = defaultdict(deque)
+        # Until when a user already knows their messages are being delayed.
+        self._told_until: dict[int, float] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -44,23 +56,35 @@ class RateLimitMiddleware(BaseMiddleware):
         if user_id is None:
             return await handler(event, data)
         now = time.monotonic()
-        hits = self._hits[user_id]
-        while hits and now - hits[0] > self.window:
-            hits.popleft()
-        if len(hits) >= self.per_minute:
-            if now - self._warned.get(user_id, -1e9) > self.window:
-                self._warned[user_id] = now
-                await _notify_limited(event)
+        starts = self._starts[user_id]
+        while starts and now - starts[0] > self.window:
+            starts.popleft()
+        if len(starts) < self.per_window:
+            starts.append(now)
+            return await handler(event, data)
+        start = starts[-self.per_window] + self.window  # the earliest start within the limit
+        wait = start - now
+        seconds = max(1, math.ceil(wait))
+        if event.callback_query is not None:
+            text = texts.RATE_LIMITED_BUTTON.format(seconds=seconds)
+            await event.callback_query.answer(text, show_alert=True)
             return None
-        hits.append(now)
+        if wait > self.max_delay:
+            await _reply(event, texts.RATE_LIMITED_REFUSED.format(seconds=seconds))
+            return None
+        starts.append(start)
+        told = now < self._told_until.get(user_id, 0.0)
+        self._told_until[user_id] = start
+        if not told:
+            await _reply(event, texts.RATE_LIMITED_DELAYED.format(seconds=seconds))
+        await asyncio.sleep(max(0.0, start - time.monotonic()))
         return await handler(event, data)
 
 
-async def _notify_limited(update: Update) -> None:
-    if update.message is not None:
-        await update.message.answer(texts.RATE_LIMITED)
-    elif update.callback_query is not None:
-        await update.callback_query.answer(texts.RATE_LIMITED, show_alert=True)
+async def _reply(update: Update, text: str) -> None:
+    message = update.message or update.edited_message
+    if message is not None:
+        await message.answer(text)
 
 
 class DbSessionMiddleware(BaseMiddleware):

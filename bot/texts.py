@@ -63,7 +63,18 @@ HELP_ADMIN = (
 )
 CANCELLED = "Đã hủy thao tác đang làm. Bạn có thể gõ câu hỏi hoặc dùng /trogiup."
 NOTHING_TO_CANCEL = "Không có thao tác nào đang làm dở."
-RATE_LIMITED = "⏳ Bạn gửi hơi nhanh. Vui lòng đợi khoảng một phút rồi thử lại nhé."
+RATE_LIMITED_DELAYED = (
+    "⏳ Bạn gửi hơi nhanh. Tin nhắn của bạn vẫn được giữ và sẽ được xử lý sau khoảng "
+    "{seconds} giây, không cần gửi lại."
+)
+RATE_LIMITED_REFUSED = (
+    "⏳ Bạn gửi quá nhanh nên tin nhắn vừa rồi <b>chưa được xử lý</b>. "
+    "Vui lòng gửi lại sau khoảng {seconds} giây."
+)
+RATE_LIMITED_BUTTON = (
+    "Bạn bấm hơi nhanh nên thao tác chưa được thực hiện. "
+    "Vui lòng bấm lại sau khoảng {seconds} giây."
+)
 ERROR_GENERIC = "Đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau ít phút."
 ERROR_DOMAIN = "⚠️ {message}"
 TOO_LONG = (

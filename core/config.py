@@ -67,8 +67,10 @@ class Settings(BaseSettings):
     max_text_chars: int = 3000
     # Longest answer to a case (supervisors cite and quote, so it is longer than a question).
     max_answer_chars: int = 4000
-    # Messages per user per minute before the friendly slow-down reply.
+    # Messages per user per window; over it a message waits its turn (up to one more window,
+    # the user is told) or, past that, is refused with a reply saying when to send it again.
     rate_limit_per_minute: int = 20
+    rate_limit_window_seconds: float = 60.0
 
     # --- api / web -----------------------------------------------------------
     api_host: str = "127.0.0.1"
