@@ -41,6 +41,15 @@ class CaseCb(CallbackData, prefix="case"):
     case_id: int
 
 
+class PrecedentCb(CallbackData, prefix="prec"):
+    """Review of a proposed precedent, same wire format as core.cases.precedents:
+    "prec:<action>:<proposal id>". Actions: approve, reject, national, province, unit (the
+    scope picked), forever (no expiry date)."""
+
+    action: str
+    proposal_id: int
+
+
 class ImportCb(CallbackData, prefix="imp"):
     """Admin document import: ok or no."""
 

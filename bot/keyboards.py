@@ -14,8 +14,10 @@ from bot.callbacks import (
     ImportCb,
     InitiativeCb,
     PositionCb,
+    PrecedentCb,
     QuestionCb,
 )
+from core.cases.enums import SCOPE_LABELS
 
 
 def _button(text: str, data: Any) -> InlineKeyboardButton:
@@ -128,6 +130,24 @@ def import_confirm() -> InlineKeyboardMarkup:
                 _button(texts.BTN_IMPORT, ImportCb(action="ok")),
                 _button(texts.BTN_CANCEL, ImportCb(action="no")),
             ]
+        ]
+    )
+
+
+def precedent_scope(proposal_id: int) -> InlineKeyboardMarkup:
+    """Where an approved precedent applies: one button per scope."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(label, PrecedentCb(action=scope, proposal_id=proposal_id))]
+            for scope, label in SCOPE_LABELS.items()
+        ]
+    )
+
+
+def precedent_no_expiry(proposal_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(texts.BTN_NO_EXPIRY, PrecedentCb(action="forever", proposal_id=proposal_id))]
         ]
     )
 

@@ -23,6 +23,7 @@ from bot.handlers import (
     escalation,
     initiatives,
     mine,
+    precedents,
     questions,
     registration,
     supervisor,
@@ -84,6 +85,7 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
         escalation,
         initiatives,
         admin_kb,
+        precedents,
         mine,
         questions,
     )

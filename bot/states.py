@@ -35,5 +35,11 @@ class Answering(StatesGroup):
     forward_note = State()
 
 
+class PrecedentReview(StatesGroup):
+    scope = State()
+    expiry = State()
+    reason = State()
+
+
 class Import(StatesGroup):
     confirm = State()

@@ -185,6 +185,30 @@ CASE_DETAIL = (
     "<b>{number}</b> [{urgency}] — {status}\nNgười hỏi: {asker} ({unit})\nHạn: {due}\n\n{question}"
 )
 
+# --- admin: precedent review ---
+PREC_ASK_SCOPE = (
+    "📚 <b>Phê duyệt hướng dẫn từ {number}</b>\n{title}\n\n"
+    "Hướng dẫn này áp dụng ở <b>phạm vi</b> nào?"
+)
+PREC_ASK_EXPIRY = (
+    "Phạm vi: <b>{scope}</b>.\nNhập <b>ngày hết hiệu lực</b> (ví dụ: 31/12/2027), "
+    "hoặc bấm <b>Không thời hạn</b>."
+)
+PREC_BAD_DATE = (
+    "Ngày chưa hợp lệ. Vui lòng nhập ngày trong tương lai theo dạng ngày/tháng/năm "
+    "(ví dụ: 31/12/2027), hoặc bấm <b>Không thời hạn</b>."
+)
+PREC_NO_EXPIRY = "không thời hạn"
+PREC_APPROVED = (
+    "✅ Đã phê duyệt hướng dẫn từ <b>{number}</b> và đưa vào cơ sở tri thức.\n"
+    "Phạm vi: {scope}. Hiệu lực đến: {expiry}."
+)
+PREC_ASK_REASON = (
+    "Vui lòng nhập <b>lý do từ chối</b> đề xuất từ {number}; người đề xuất sẽ nhận được lý do này."
+)
+PREC_REJECTED = "Đã từ chối đề xuất từ <b>{number}</b>; người đề xuất đã được báo lý do."
+PREC_DECIDED = "Đề xuất này đã được xử lý ({status})."
+
 # --- admin: knowledge base ---
 ADMIN_ONLY = "Chức năng này chỉ dành cho quản trị viên."
 FILE_WRONG_TYPE = "Định dạng tệp không được hỗ trợ. Vui lòng gửi tệp .docx, .pdf, .md hoặc .txt."
@@ -248,3 +272,4 @@ BTN_ANSWER = "Trả lời"
 BTN_FORWARD_UP = "Chuyển cấp trên"
 BTN_PROPOSE = "Đề xuất thành hướng dẫn"
 BTN_IMPORT = "✅ Nhập"
+BTN_NO_EXPIRY = "Không thời hạn"

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
 from core.cases import precedents
-from core.cases.enums import ProposalStatus
+from core.cases.enums import PROPOSAL_LABELS, ProposalStatus
 from core.cases.schemas import PrecedentApprove
 from core.db import unit_of_work
 from core.errors import invalid
@@ -20,12 +20,6 @@ from core.users.access import require_role
 from core.users.enums import Role
 
 router = APIRouter(route_class=WebRoute)
-
-PROPOSAL_LABELS = {
-    ProposalStatus.PROPOSED.value: "Chờ duyệt",
-    ProposalStatus.APPROVED.value: "Đã duyệt",
-    ProposalStatus.REJECTED.value: "Từ chối",
-}
 
 
 @router.get("/precedents")

@@ -37,7 +37,22 @@ STATUS_LABELS = {
 }
 
 
+# Where an approved precedent applies (the knowledge base's document scopes).
+SCOPE_LABELS = {
+    "unit": "Đơn vị của người hỏi",
+    "province": "Toàn tỉnh",
+    "national": "Toàn quốc",
+}
+
+
 class ProposalStatus(StrEnum):
     PROPOSED = "proposed"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+PROPOSAL_LABELS = {
+    ProposalStatus.PROPOSED: "Chờ duyệt",
+    ProposalStatus.APPROVED: "Đã duyệt",
+    ProposalStatus.REJECTED: "Từ chối",
+}

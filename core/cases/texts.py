@@ -5,7 +5,7 @@ User- or document-supplied strings are escaped here, never by callers.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,11 @@ def when(value: datetime | None) -> str:
     if value is None:
         return "—"
     return value.astimezone(TZ).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def day(value: date | None) -> str:
+    """A calendar date as Vietnamese readers write it, e.g. "23/11/2026"."""
+    return "—" if value is None else value.strftime("%d/%m/%Y")
 
 
 def _snippet(text: str) -> str:
