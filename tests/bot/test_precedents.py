@@ -1,4 +1,4 @@
-"""An admin approves a proposed precedent in Telegram (scope, expiry) or rejects it with a reason."""
+"""Precedent review in Telegram: approve with scope and expiry, or reject with a reason."""
 
 from __future__ import annotations
 
