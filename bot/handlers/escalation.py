@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import keyboards, render, sender, texts
 from bot.callbacks import EscalationCb
 from bot.dialogue import advance, prompt
+from bot.inputs import long_text_refusal
 from bot.render import esc
 from bot.states import Escalation
 from core.cases import service as case_service
@@ -95,8 +96,8 @@ async def situation(
 ) -> None:
     """The situation as text, or as the caption of a photo/document (which is attached)."""
     text = message.text or message.caption or ""
-    if len(text) > settings.max_text_chars:
-        await message.answer(texts.TOO_LONG.format(length=len(text), limit=settings.max_text_chars))
+    if (problem := long_text_refusal(text)) is not None:
+        await message.answer(problem)
         return
     if len(text.strip()) < 3:
         await message.answer(texts.ESC_ASK_TEXT)

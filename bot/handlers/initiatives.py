@@ -13,6 +13,7 @@ from bot import keyboards, texts
 from bot.callbacks import InitiativeCb
 from bot.dialogue import advance, prompt
 from bot.handlers.escalation import MAX_ATTACHMENTS, attachment_of
+from bot.inputs import long_text_refusal, refusal
 from bot.render import esc
 from bot.states import Initiative
 from core.config import Settings
@@ -38,18 +39,15 @@ async def start(message: Message, state: FSMContext, bot: Bot) -> None:
     )  # fmt: skip
 
 
-def _too_long(message: Message, settings: Settings) -> str | None:
-    text = message.text or message.caption or ""
-    if len(text) > settings.max_text_chars:
-        return texts.TOO_LONG.format(length=len(text), limit=settings.max_text_chars)
-    return None
+def _too_long(message: Message) -> str | None:
+    return long_text_refusal(message.text or message.caption or "")
 
 
 @router.message(Initiative.title, TEXT)
 @router.message(Initiative.problem, TEXT)
 @router.message(Initiative.actions, TEXT)
 async def text_step(message: Message, state: FSMContext, settings: Settings, bot: Bot) -> None:
-    if (error := _too_long(message, settings)) is not None:
+    if (error := _too_long(message)) is not None:
         await message.answer(error)
         return
     key, next_state, text = STEPS[str(await state.get_state())]
@@ -69,7 +67,7 @@ async def not_text(message: Message) -> None:
 
 @router.message(Initiative.results, TEXT | F.photo | F.document)
 async def evidence(message: Message, state: FSMContext, settings: Settings) -> None:
-    if (error := _too_long(message, settings)) is not None:
+    if (error := _too_long(message)) is not None:
         await message.answer(error)
         return
     data = await state.get_data()
@@ -130,8 +128,8 @@ async def field_typed(
     retriever: Retriever,
 ) -> None:
     name = " ".join((message.text or "").split())
-    if len(name) > 200:
-        await message.answer(texts.TOO_LONG.format(length=len(name), limit=200))
+    if (problem := refusal(name, limit=200)) is not None:
+        await message.answer(problem)
         return
     await message.answer(await _submit(state, session, user, settings, retriever, name))
 

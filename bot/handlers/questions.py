@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import keyboards, render, sender, texts
 from bot.callbacks import QuestionCb
 from bot.handlers.escalation import start_prefilled
+from bot.inputs import long_text_refusal, refusal
 from bot.states import Feedback
 from core.config import Settings
 from core.feedback import service as feedback
@@ -37,10 +38,8 @@ async def ask(
     event_update: Update,
 ) -> None:
     question = message.text or ""
-    if len(question) > settings.max_text_chars:
-        await message.answer(
-            texts.TOO_LONG.format(length=len(question), limit=settings.max_text_chars)
-        )
+    if (problem := long_text_refusal(question)) is not None:
+        await message.answer(problem)
         return
     with contextlib.suppress(Exception):  # the typing indicator is cosmetic only
         await bot.send_chat_action(chat_id=message.chat.id, action=ChatAction.TYPING)
@@ -104,10 +103,8 @@ async def why(
     message: Message, session: AsyncSession, user: User, state: FSMContext, settings: Settings
 ) -> None:
     reason = message.text or ""
-    if len(reason) > feedback.MAX_REASON_CHARS:
-        await message.answer(
-            texts.TOO_LONG.format(length=len(reason), limit=feedback.MAX_REASON_CHARS)
-        )
+    if (problem := refusal(reason, limit=feedback.MAX_REASON_CHARS)) is not None:
+        await message.answer(problem)
         return
     data = await state.get_data()
     await feedback.set_feedback(session, question_id=int(data["qid"]), user_id=user.id,

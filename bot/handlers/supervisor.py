@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import keyboards, render, texts
 from bot.callbacks import CaseCb
 from bot.dialogue import prompt
+from bot.inputs import answer_refusal, refusal
 from bot.render import esc
 from bot.states import Answering
 from core.cases import service as case_service
@@ -28,7 +29,6 @@ from retrieval.excerpt import clip
 
 router = Router(name=__name__)
 TEXT = F.text & ~F.text.startswith("/")
-MAX_ANSWER_CHARS = 4000
 
 
 async def _say(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -77,8 +77,8 @@ async def start_answer(
 @router.message(Answering.answer, TEXT)
 async def answer_text(message: Message, state: FSMContext, bot: Bot) -> None:
     text = message.text or ""
-    if len(text) > MAX_ANSWER_CHARS:
-        await message.answer(texts.TOO_LONG.format(length=len(text), limit=MAX_ANSWER_CHARS))
+    if (problem := answer_refusal(text)) is not None:
+        await message.answer(problem)
         return
     data = await state.get_data()
     await prompt(
@@ -93,8 +93,8 @@ async def legal_basis(
     message: Message, state: FSMContext, session: AsyncSession, user: User, bot: Bot
 ) -> None:
     basis = message.text or ""
-    if len(basis) > 2000:
-        await message.answer(texts.TOO_LONG.format(length=len(basis), limit=2000))
+    if (problem := refusal(basis, limit=2000)) is not None:
+        await message.answer(problem)
         return
     await _deliver(bot, message.chat.id, state, session, user, basis)
 
@@ -109,8 +109,8 @@ async def forward_note(
     bot: Bot,
 ) -> None:
     note = message.text or ""
-    if len(note) > 2000:
-        await message.answer(texts.TOO_LONG.format(length=len(note), limit=2000))
+    if (problem := refusal(note, limit=2000)) is not None:
+        await message.answer(problem)
         return
     await _forward(bot, message.chat.id, state, session, user, settings, note)
 
