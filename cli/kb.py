@@ -24,7 +24,8 @@ from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.errors import DomainError
 from core.migrate import upgrade
 from knowledge import service as kb
-from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument, parse_documents
+from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument
+from knowledge.importers.isolated import parse_upload
 from knowledge.queries import DocumentStatus
 
 app = typer.Typer(no_args_is_help=True)
@@ -129,14 +130,8 @@ def import_(
             task = progress.add_task("Đọc tệp", total=len(files))
             for path in files:
                 try:
-                    parsed.extend(
-                        await asyncio.to_thread(
-                            parse_documents,
-                            path,
-                            chunk_words=settings.chunk_words,
-                            chunk_step=settings.chunk_step,
-                        )
-                    )
+                    # Same caps and killable worker as the bot, console and API uploads.
+                    parsed.extend(await parse_upload(path, path.name, settings))
                 except DomainError as exc:
                     failures += 1
                     progress.console.print(f"[red]✗ {path}: {exc.message}[/red]")

@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     # The bot's @username, for t.me deep links in invitations (CLI, API, web); empty = unknown.
     bot_username: str = ""
+    # Caps on one imported file (every upload path, CLI included), checked while it is read so
+    # a zip bomb is refused with a 413 long before it fills memory or the database.
+    import_max_unpacked_bytes: int = 64 * 1024 * 1024  # bytes inflated from a .docx
+    import_max_chars: int = 3_000_000  # characters of text (a large code is ~1 million)
+    import_max_chunks: int = 10_000  # passages per document
+    import_max_pages: int = 2_000  # PDF pages
+    # Parsing runs in a child process killed past these (address-space cap via RLIMIT_AS).
+    import_timeout_seconds: float = 60.0
+    import_memory_mb: int = 1024
     # Largest accepted non-upload (JSON/form) body, in bytes; over-long bodies get 413.
     max_json_bytes: int = 1024 * 1024
     # API requests per user per minute (token bucket, per process) before 429.

@@ -18,8 +18,9 @@ from api.schemas import Page
 from core.errors import DomainError, ErrorCode
 from core.inputs import Id, Line
 from knowledge import service as kb
-from knowledge.importers import SUPPORTED_SUFFIXES, parse_documents
+from knowledge.importers import SUPPORTED_SUFFIXES
 from knowledge.importers.base import apply_fields
+from knowledge.importers.isolated import parse_upload
 from knowledge.models import Document, DocumentKind, Scope
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
@@ -200,7 +201,10 @@ async def document_chunks(
     description="Tệp .md/.txt/.docx/.pdf/.jsonl (multipart, giới hạn TROLY_MAX_UPLOAD_BYTES). "
     "Nhập lại nội dung không đổi là không thao tác; nội dung đổi tạo phiên bản mới. "
     "`preview=true` chỉ phân tích, không lưu. Gửi kèm `Idempotency-Key` để gửi lại an toàn.",
-    responses={415: {"description": "Định dạng tệp không được hỗ trợ."}},
+    responses={
+        413: {"description": "Tệp quá lớn hoặc giải nén vượt giới hạn (TROLY_IMPORT_*)."},
+        415: {"description": "Định dạng tệp không được hỗ trợ."},
+    },
 )
 async def upload_document(
     session: SessionDep,
@@ -221,12 +225,8 @@ async def upload_document(
     data = await file.read()
     if not data:
         raise DomainError(ErrorCode.INVALID, "Tệp tải lên trống.")
-    parsed = parse_documents(
-        data,
-        file.filename or "upload.txt",
-        chunk_words=ctx.settings.chunk_words,
-        chunk_step=ctx.settings.chunk_step,
-    )
+    # In a killable child process, under the import caps: a zip bomb gets a 413, not an outage.
+    parsed = await parse_upload(data, file.filename or "upload.txt", ctx.settings)
     fields: dict[str, str | list[str]] = {}
     for name, value in (("kind", kind), ("scope", scope), ("scope_unit", scope_unit)):
         if value:

@@ -22,7 +22,8 @@ from core.errors import DomainError, ErrorCode, invalid
 from core.inputs import Id, Line
 from core.users.access import require_admin
 from knowledge import service as kb
-from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument, parse_file
+from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument, one_document
+from knowledge.importers.isolated import parse_upload
 from knowledge.models import DocumentKind
 
 router = APIRouter(route_class=WebRoute)
@@ -72,13 +73,8 @@ def _staged_path(ctx: AppContext, user_id: int, name: str) -> Path:
     return path
 
 
-def _parse(ctx: AppContext, data: bytes, filename: str, kind: str) -> ParsedDocument:
-    parsed = parse_file(
-        data,
-        filename,
-        chunk_words=ctx.settings.chunk_words,
-        chunk_step=ctx.settings.chunk_step,
-    )
+async def _parse(ctx: AppContext, data: bytes, filename: str, kind: str) -> ParsedDocument:
+    parsed = one_document(await parse_upload(data, filename, ctx.settings))
     if kind:
         parsed = replace(parsed, meta=replace(parsed.meta, kind=kind))
     return parsed
@@ -149,7 +145,7 @@ async def kb_upload(
     data = await file.read(ctx.settings.max_upload_bytes + 1)
     if len(data) > ctx.settings.max_upload_bytes:
         raise DomainError(ErrorCode.TOO_LARGE)
-    parsed = await asyncio.to_thread(_parse, ctx, data, filename, kind)
+    parsed = await _parse(ctx, data, filename, kind)
     folder = _staging_dir(ctx)
     await asyncio.to_thread(_sweep_staging, folder)
     staged = f"{auth.user.id}-{secrets.token_urlsafe(18)}{suffix}"
@@ -179,7 +175,7 @@ async def kb_import(
     ctx = ctx_of(request)
     path = _staged_path(ctx, auth.user.id, staged)
     data = await asyncio.to_thread(path.read_bytes)
-    parsed = await asyncio.to_thread(_parse, ctx, data, Path(filename).name or path.name, kind)
+    parsed = await _parse(ctx, data, Path(filename).name or path.name, kind)
     async with unit_of_work(ctx.sessionmaker) as session:
         result = await kb.import_parsed(session, parsed, actor_id=auth.user.id)
     path.unlink(missing_ok=True)

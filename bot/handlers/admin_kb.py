@@ -22,8 +22,9 @@ from core.feedback import service as feedback
 from core.users.enums import Role
 from core.users.models import User
 from knowledge import service as kb_service
-from knowledge.importers import parse_file
+from knowledge.importers import one_document
 from knowledge.importers.base import ParsedDocument
+from knowledge.importers.isolated import parse_upload
 from retrieval.service import Retriever
 
 router = Router(name=__name__)
@@ -36,10 +37,9 @@ KIND_LABELS = {
 }
 
 
-def _parse(path: Path, name: str, settings: Settings) -> ParsedDocument:
-    return parse_file(
-        path.read_bytes(), name, chunk_words=settings.chunk_words, chunk_step=settings.chunk_step
-    )
+async def _parse(path: Path, name: str, settings: Settings) -> ParsedDocument:
+    # A killable child process under the import caps: a zip bomb is refused, not obeyed.
+    return one_document(await parse_upload(path, name, settings))
 
 
 @router.message(StateFilter(None), F.document)
@@ -67,7 +67,7 @@ async def document(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue())
     try:
-        parsed = await asyncio.to_thread(_parse, path, name, settings)
+        parsed = await _parse(path, name, settings)
     except Exception:
         await asyncio.to_thread(path.unlink, missing_ok=True)
         raise
@@ -95,7 +95,7 @@ async def confirm(
     data = await state.get_data()
     path = Path(str(data.get("path", "")))
     await query.answer()
-    parsed = await asyncio.to_thread(_parse, path, str(data.get("name", path.name)), settings)
+    parsed = await _parse(path, str(data.get("name", path.name)), settings)
     result = await kb_service.import_parsed(session, parsed, actor_id=user.id)
     await state.clear()
     # The edge owns the transaction: commit, then bring the search index up to date.

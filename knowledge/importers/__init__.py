@@ -14,13 +14,16 @@ from knowledge.importers.base import (
 )
 from knowledge.importers.docx import parse_docx
 from knowledge.importers.jsonl import parse_jsonl
+from knowledge.importers.limits import DEFAULT_LIMITS, ImportLimits
 from knowledge.importers.pdf import parse_pdf
 from knowledge.importers.text import parse_text
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "DocumentMeta",
+    "ImportLimits",
     "ParsedDocument",
+    "one_document",
     "parse_documents",
     "parse_file",
 ]
@@ -34,10 +37,13 @@ def parse_documents(
     *,
     chunk_words: int = DEFAULT_CHUNK_WORDS,
     chunk_step: int = DEFAULT_CHUNK_STEP,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> list[ParsedDocument]:
     """Every document in a file (a JSONL file may hold many; other formats hold one).
 
     `source` is a path or the file's bytes; `filename` (required with bytes) picks the format.
+    Untrusted uploads go through `knowledge.importers.isolated`, which calls this in a child
+    process with time and memory limits.
     """
     if isinstance(source, bytes):
         if not filename:
@@ -53,13 +59,13 @@ def parse_documents(
     suffix = Path(name).suffix.lower()
     opts = {"chunk_words": chunk_words, "chunk_step": chunk_step}
     if suffix in (".md", ".markdown", ".txt"):
-        return [parse_text(data, name, **opts)]
+        return [parse_text(data, name, limits=limits, **opts)]
     if suffix == ".docx":
-        return [parse_docx(data, name, **opts)]
+        return [parse_docx(data, name, limits=limits, **opts)]
     if suffix == ".pdf":
-        return [parse_pdf(data, name, **opts)]
+        return [parse_pdf(data, name, limits=limits, **opts)]
     if suffix == ".jsonl":
-        return parse_jsonl(data, name, **opts)
+        return parse_jsonl(data, name, limits=limits, **opts)
     raise DomainError(
         ErrorCode.UNSUPPORTED_FILE,
         f"Không hỗ trợ tệp “{name}”. Chấp nhận: {', '.join(SUPPORTED_SUFFIXES)}.",
@@ -72,9 +78,18 @@ def parse_file(
     *,
     chunk_words: int = DEFAULT_CHUNK_WORDS,
     chunk_step: int = DEFAULT_CHUNK_STEP,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ParsedDocument:
     """The one document in a file, for a preview before import (title, articles, chunks)."""
-    documents = parse_documents(source, filename, chunk_words=chunk_words, chunk_step=chunk_step)
+    return one_document(
+        parse_documents(
+            source, filename, chunk_words=chunk_words, chunk_step=chunk_step, limits=limits
+        )
+    )
+
+
+def one_document(documents: list[ParsedDocument]) -> ParsedDocument:
+    """The only document of a file; the bot and console upload one document at a time."""
     if len(documents) != 1:
         raise DomainError(
             ErrorCode.INVALID,

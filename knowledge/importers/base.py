@@ -19,6 +19,7 @@ from knowledge.chunking import (
     chunk_article,
     chunk_text,
 )
+from knowledge.importers.limits import DEFAULT_LIMITS, CharBudget, ImportLimits, check_chunks
 from knowledge.models import DocumentKind, Scope
 
 DEFAULT_CHUNK_WORDS = 150
@@ -96,15 +97,17 @@ def build_from_text(
     source_name: str,
     chunk_words: int = DEFAULT_CHUNK_WORDS,
     chunk_step: int = DEFAULT_CHUNK_STEP,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ParsedDocument:
     """Normalise a whole text, chunk it along its structure and hash it."""
-    text = normalize(text)
+    text = CharBudget(limits, source_name).take(normalize(text))
     meta = replace(meta, title=normalize_line(meta.title))
     chunks, articles = chunk_text(
         text, title=meta.title, chunk_words=chunk_words, chunk_step=chunk_step
     )
     if not chunks:
         raise DomainError(ErrorCode.INVALID, f"Tệp “{source_name}” không có nội dung văn bản.")
+    check_chunks(len(chunks), limits, source_name)
     return ParsedDocument(meta, text, chunks, articles, source_name, content_hash(text))
 
 
@@ -115,11 +118,14 @@ def build_from_articles(
     source_name: str,
     chunk_words: int = DEFAULT_CHUNK_WORDS,
     chunk_step: int = DEFAULT_CHUNK_STEP,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ParsedDocument:
-    """A document given article by article (JSONL): each article keeps its external id."""
+    """A document given article by article (JSONL): each article keeps its external id.
+    The character cap applies per document, as each article is normalised."""
     meta = replace(meta, title=normalize_line(meta.title))
+    budget = CharBudget(limits, source_name)
     clean = [
-        Article(a.number, normalize_line(a.title), normalize(a.body), a.external_id)
+        Article(a.number, normalize_line(a.title), budget.take(normalize(a.body)), a.external_id)
         for a in articles
     ]
     chunks = [
@@ -127,6 +133,7 @@ def build_from_articles(
         for a in clean
         for c in chunk_article(a, title=meta.title, chunk_words=chunk_words, chunk_step=chunk_step)
     ]
+    check_chunks(len(chunks), limits, source_name)
     text = "\n\n".join(f"Điều {a.number}. {a.title}\n{a.body}".strip() for a in clean)
     ids = "\n".join(a.external_id or "" for a in clean)
     return ParsedDocument(meta, text, chunks, len(clean), source_name, content_hash(text, ids))

@@ -8,19 +8,27 @@ import re
 
 from core.errors import DomainError, ErrorCode
 from knowledge.importers.base import DEFAULT_CHUNK_STEP, DEFAULT_CHUNK_WORDS, ParsedDocument
+from knowledge.importers.limits import DEFAULT_LIMITS, CharBudget, ImportLimits, check_zip
 from knowledge.importers.text import parse_body
 
 _HEADING_STYLE = re.compile(r"^(?:Heading|Tiêu đề|Title)\s*(\d*)$", re.IGNORECASE)
 
 
-def docx_text(data: bytes, filename: str) -> str:
-    """The text of a .docx file, one paragraph (or table row) a line."""
+def docx_text(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS) -> str:
+    """The text of a .docx file, one paragraph (or table row) a line; the zip is checked
+    against the unpacked-size cap before python-docx reads it, and characters are counted as
+    paragraphs come out."""
     # Imported lazily: python-docx pulls in lxml, which only admins' imports need.
     from docx import Document as open_docx
     from docx.table import Table
 
+    stream = io.BytesIO(data)
+    check_zip(stream, limits, filename)
+    budget = CharBudget(limits, filename)
     try:
-        document = open_docx(io.BytesIO(data))
+        document = open_docx(stream)
+    except MemoryError:  # the worker's memory cap, not a damaged file
+        raise
     except Exception as exc:  # python-docx raises several unrelated types on bad input
         raise DomainError(
             ErrorCode.UNSUPPORTED_FILE,
@@ -34,10 +42,10 @@ def docx_text(data: bytes, filename: str) -> str:
                 # Merged cells repeat their text in every grid cell; keep it once.
                 unique = [c for i, c in enumerate(cells) if c and c not in cells[:i]]
                 if unique:
-                    lines.append(" | ".join(unique))
+                    lines.append(budget.take(" | ".join(unique)))
             lines.append("")
             continue
-        text = block.text.strip()
+        text = budget.take(block.text.strip())
         if not text:
             lines.append("")
             continue
@@ -57,8 +65,13 @@ def parse_docx(
     *,
     chunk_words: int = DEFAULT_CHUNK_WORDS,
     chunk_step: int = DEFAULT_CHUNK_STEP,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ParsedDocument:
     """Parse a .docx file into a document ready to import."""
     return parse_body(
-        docx_text(data, filename), filename, chunk_words=chunk_words, chunk_step=chunk_step
+        docx_text(data, filename, limits),
+        filename,
+        chunk_words=chunk_words,
+        chunk_step=chunk_step,
+        limits=limits,
     )

@@ -20,6 +20,7 @@ from knowledge.importers.base import (
     apply_fields,
     build_from_articles,
 )
+from knowledge.importers.limits import DEFAULT_LIMITS, ImportLimits
 from knowledge.importers.text import decode_text
 
 _REQUIRED = ("id", "document", "article", "text")
@@ -69,6 +70,7 @@ def parse_jsonl(
     *,
     chunk_words: int = DEFAULT_CHUNK_WORDS,
     chunk_step: int = DEFAULT_CHUNK_STEP,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> list[ParsedDocument]:
     """One parsed document per distinct `document` value, in order of first appearance."""
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -89,7 +91,12 @@ def parse_jsonl(
         ]
         documents.append(
             build_from_articles(
-                articles, meta, source_name=filename, chunk_words=chunk_words, chunk_step=chunk_step
+                articles,
+                meta,
+                source_name=filename,
+                chunk_words=chunk_words,
+                chunk_step=chunk_step,
+                limits=limits,
             )
         )
     return documents

@@ -8,21 +8,25 @@ import re
 from core.errors import DomainError, ErrorCode
 from knowledge.chunking import ARTICLE_RE, CLAUSE_RE, DIVISION_RE, POINT_RE
 from knowledge.importers.base import DEFAULT_CHUNK_STEP, DEFAULT_CHUNK_WORDS, ParsedDocument
+from knowledge.importers.limits import DEFAULT_LIMITS, CharBudget, ImportLimits, check_pages
 from knowledge.importers.text import parse_body
 
 _SENTENCE_END = re.compile(r"[.:;!?…)\]”\"]$")
 
 
-def pdf_text(data: bytes, filename: str) -> str:
-    """The text layer of every page, with lines wrapped by the layout joined back together."""
+def pdf_text(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS) -> str:
+    """The text layer of every page, with lines wrapped by the layout joined back together;
+    the page count is checked first and characters are counted page by page."""
     from pypdf import PdfReader
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DomainError(ErrorCode.UNSUPPORTED_FILE, f"Tệp PDF “{filename}” có mật khẩu.")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except DomainError:
+        check_pages(len(reader.pages), limits, filename)
+        budget = CharBudget(limits, filename)
+        pages = [budget.take(page.extract_text() or "") for page in reader.pages]
+    except (DomainError, MemoryError):  # a cap, not a damaged file
         raise
     except Exception as exc:  # pypdf raises many types on damaged files
         raise DomainError(
@@ -67,8 +71,13 @@ def parse_pdf(
     *,
     chunk_words: int = DEFAULT_CHUNK_WORDS,
     chunk_step: int = DEFAULT_CHUNK_STEP,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ParsedDocument:
     """Parse a PDF with a text layer into a document ready to import."""
     return parse_body(
-        pdf_text(data, filename), filename, chunk_words=chunk_words, chunk_step=chunk_step
+        pdf_text(data, filename, limits),
+        filename,
+        chunk_words=chunk_words,
+        chunk_step=chunk_step,
+        limits=limits,
     )

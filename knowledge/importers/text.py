@@ -36,6 +36,7 @@ from knowledge.importers.base import (
     guess_number,
     guess_title,
 )
+from knowledge.importers.limits import DEFAULT_LIMITS, CharBudget, ImportLimits
 
 _FIELD_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 
@@ -105,11 +106,19 @@ def parse_text(
     *,
     chunk_words: int = DEFAULT_CHUNK_WORDS,
     chunk_step: int = DEFAULT_CHUNK_STEP,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ParsedDocument:
     """Parse a .md/.txt file (bytes or already-decoded text)."""
     text = decode_text(data, filename) if isinstance(data, bytes) else data
-    fields, body = split_front_matter(text)
-    return parse_body(body, filename, fields=fields, chunk_words=chunk_words, chunk_step=chunk_step)
+    fields, body = split_front_matter(CharBudget(limits, filename).take(text))
+    return parse_body(
+        body,
+        filename,
+        fields=fields,
+        chunk_words=chunk_words,
+        chunk_step=chunk_step,
+        limits=limits,
+    )
 
 
 def parse_body(
@@ -119,11 +128,17 @@ def parse_body(
     fields: dict[str, str | list[str]] | None = None,
     chunk_words: int = DEFAULT_CHUNK_WORDS,
     chunk_step: int = DEFAULT_CHUNK_STEP,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ParsedDocument:
     """Shared tail of the text, docx and pdf importers: metadata guesses, then chunking."""
     stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] or filename
     meta = DocumentMeta(title=guess_title(body, stem), number=guess_number(body))
     meta = apply_fields(meta, fields or {})
     return build_from_text(
-        body, meta, source_name=filename, chunk_words=chunk_words, chunk_step=chunk_step
+        body,
+        meta,
+        source_name=filename,
+        chunk_words=chunk_words,
+        chunk_step=chunk_step,
+        limits=limits,
     )
