@@ -14,21 +14,34 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.types import InlineKeyboardMarkup
 
 from bot import keyboards, render
 from core.outbox.worker import PermanentFailure, RetryLater
 
+CAPTION_CHARS = 1024  # Telegram's limit for a photo or document caption
+
 
 class TelegramNotifier:
-    """Sends outbox messages (HTML, split under the limit, buttons on the last part)."""
+    """Sends outbox messages (HTML, split under the limit, buttons on the last part), and
+    photos or documents (by Telegram file id) with the text as their caption."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, text: str, buttons: list[list[dict[str, Any]]]) -> None:
-        parts = render.split(text)
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        buttons: list[list[dict[str, Any]]],
+        media: dict[str, Any] | None = None,
+    ) -> None:
         markup = keyboards.from_rows(buttons)
         try:
+            if media is not None:
+                await self._send_file(chat_id, text, media, markup)
+                return
+            parts = render.split(text)
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1
                 await self.bot.send_message(
@@ -46,3 +59,21 @@ class TelegramNotifier:
         except TelegramBadRequest as error:
             # Malformed text or a chat that does not exist: retrying cannot help.
             raise PermanentFailure(f"Telegram: {error.message}") from error
+
+    async def _send_file(
+        self,
+        chat_id: int,
+        caption: str,
+        media: dict[str, Any],
+        markup: InlineKeyboardMarkup | None,
+    ) -> None:
+        caption = render.split(caption, CAPTION_CHARS)[0]
+        file_id = str(media["file_id"])
+        if media.get("kind") == "photo":
+            await self.bot.send_photo(
+                chat_id=chat_id, photo=file_id, caption=caption, reply_markup=markup
+            )
+        else:
+            await self.bot.send_document(
+                chat_id=chat_id, document=file_id, caption=caption, reply_markup=markup
+            )

@@ -126,7 +126,6 @@ ESC_CONFIRM = (
     "Tệp đính kèm: {attachments}\n"
     "Đoạn văn bản tìm được gửi kèm: {passages}"
 )
-ESC_CREATED = "✅ Đã gửi xin ý kiến. Số yêu cầu: <b>{number}</b> (hạn trả lời {due})."
 ESC_PREFILLED = "Câu hỏi và {count} đoạn văn bản tìm được đã được điền sẵn."
 URGENCY_LABELS = {"normal": "Thường", "urgent": "Khẩn"}
 

@@ -6,18 +6,19 @@ from __future__ import annotations
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, form_problem, redirect, render
 from api.web.queue import sla_of, status_label, urgency_label
+from core.cases import files as case_files
 from core.cases import precedents
 from core.cases import service as cases
 from core.cases.access import can_act, supervised_ids
 from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, CaseStatus
 from core.cases.schemas import CaseAnswer, CaseForward, PrecedentPropose
 from core.db import unit_of_work, utcnow
-from core.errors import invalid
+from core.errors import invalid, not_found
 from core.inputs import AnswerText, Id, Line, Text
 from core.users import service as users
 from core.users.access import require_role
@@ -80,6 +81,29 @@ async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = ""
         status_label=status_label,
         urgency_label=urgency_label,
         done=DONE_MESSAGES.get(done, ""),
+    )
+
+
+@router.get("/cases/{case_id}/files/{index}")
+async def case_file(request: Request, auth: Viewer, case_id: int, index: int) -> Response:
+    """One attachment of a case, under the case page's access rules: photos inline (the page
+    previews them), anything else as a download."""
+    require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        case = await cases.get_case(session, actor=auth.user, case_id=case_id)
+    items = list(case.attachments or [])
+    if not 0 <= index < len(items):
+        raise not_found("tệp đính kèm")
+    item = items[index]
+    path = case_files.locate(ctx.settings, item.get("path"))
+    photo = item.get("kind") == "photo"
+    return FileResponse(
+        path,
+        media_type="image/jpeg" if photo else "application/octet-stream",
+        filename=path.name.split("-", 1)[-1],
+        content_disposition_type="inline" if photo else "attachment",
+        headers={"X-Content-Type-Options": "nosniff"},
     )
 
 

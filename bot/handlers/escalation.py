@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
+import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, render, sender, texts
@@ -16,7 +20,9 @@ from bot.dialogue import advance, prompt
 from bot.inputs import long_text_refusal
 from bot.render import esc
 from bot.states import Escalation
+from core.cases import files as case_files
 from core.cases import service as case_service
+from core.cases import texts as case_texts
 from core.cases.enums import Urgency
 from core.cases.schemas import Attachment, CaseCreate, PassageSnapshot
 from core.config import Settings
@@ -27,6 +33,7 @@ from retrieval.models import SearchRequest
 from retrieval.service import Retriever
 
 router = Router(name=__name__)
+log = logging.getLogger(__name__)
 MAX_ATTACHMENTS = 10
 
 
@@ -166,8 +173,10 @@ async def send(
     settings: Settings,
     retriever: Retriever,
     bot: Bot,
+    event_update: Update,
 ) -> None:
     data = await state.get_data()
+    attachments = [await _kept(bot, settings, a) for a in data.get("attachments", [])]
     case = await case_service.create_case(
         session,
         actor=user,
@@ -176,23 +185,42 @@ async def send(
             urgency=Urgency(str(data.get("urgency", "normal"))),
             passages=[PassageSnapshot.model_validate(p) for p in data.get("passages", [])],
             confidence=data.get("confidence"),
-            attachments=[Attachment.model_validate(a) for a in data.get("attachments", [])],
+            attachments=[Attachment.model_validate(a) for a in attachments],
         ),
         settings=settings,
         embedder=retriever.embedder,
+        receipt=False,  # the one confirmation is the reply below, sent at once
     )
     if data.get("qid"):
         await feedback.link_case(session, question_id=int(data["qid"]), case_id=case.id)
-    await state.clear()
     # Commit before telling the user it worked (the edge owns the transaction).
-    await session.commit()
+    await advance(state, None)
     await query.answer()
-    text = texts.ESC_CREATED.format(
-        number=esc(case.number), due=render.local_time(case.due_at, settings.timezone)
-    )
     if isinstance(query.message, Message):
-        await sender.edit(bot, chat_id=query.from_user.id, message_id=query.message.message_id,
-                          text=text)  # fmt: skip
+        with contextlib.suppress(Exception):  # cosmetic: the used buttons go away
+            await query.message.edit_reply_markup(reply_markup=None)
+    await sender.reply(
+        bot, session, chat_id=query.from_user.id, text=case_texts.created_receipt(case),
+        user=user, key=sender.update_key(bot, event_update),
+    )  # fmt: skip
+
+
+async def _kept(bot: Bot, settings: Settings, item: dict[str, Any]) -> dict[str, Any]:
+    """The attachment with a copy on disk for the console (best effort: supervisors get the
+    Telegram original by file id either way)."""
+    if item.get("path") or not item.get("file_id"):
+        return item
+    buffer = io.BytesIO()
+    try:
+        await bot.download(str(item["file_id"]), destination=buffer)
+    except Exception as error:  # a file Telegram will not hand over stays Telegram-only
+        log.warning("attachment download failed: %s", type(error).__name__)
+        return item
+    name = str(item.get("name") or "tep")
+    if item.get("kind") == "photo" and "." not in name:
+        name += ".jpg"
+    path = await asyncio.to_thread(case_files.save, settings, name=name, data=buffer.getvalue())
+    return {**item, "path": path}
 
 
 @router.callback_query(EscalationCb.filter())

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.cases import texts
 from core.cases.models import Case
 from core.outbox.service import Outgoing, enqueue_many
 from core.users.enums import Role
@@ -112,4 +113,22 @@ async def tell(
         done.add(user_id)
         key = f"case:{case.id}:v{case.version}:{event}:u{user_id}"
         batch.append(Outgoing(user_id, text, key, buttons or []))
+    await enqueue_many(session, batch)
+
+
+async def tell_files(
+    session: AsyncSession, case: Case, event: str, users: Iterable[User | int | None]
+) -> None:
+    """Queue the case's photos and documents for the people just told about it (`event`),
+    each after that notification, by Telegram file id."""
+    files = [a for a in case.attachments or [] if a.get("file_id")]
+    batch: list[Outgoing] = []
+    for user in dict.fromkeys(u.id if isinstance(u, User) else u for u in users):
+        if user is None:
+            continue
+        for index, item in enumerate(files):
+            key = f"case:{case.id}:v{case.version}:{event}:file{index}:u{user}"
+            caption = texts.attachment_caption(case, index, str(item.get("name") or ""))
+            media = {"kind": item.get("kind", "document"), "file_id": item["file_id"]}
+            batch.append(Outgoing(user, caption, key, media=media))
     await enqueue_many(session, batch)

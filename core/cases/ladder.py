@@ -11,7 +11,14 @@ from core.audit.service import record
 from core.cases import texts
 from core.cases.access import acting_on
 from core.cases.enums import OPEN_STATUSES, CaseStatus
-from core.cases.flows import admins, level_recipients, route_level, tell, unit_name
+from core.cases.flows import (
+    admins,
+    level_recipients,
+    route_level,
+    tell,
+    tell_files,
+    unit_name,
+)
 from core.cases.models import Case
 from core.cases.schemas import CaseForward
 from core.cases.store import guarded_update, load_case, window_values
@@ -111,6 +118,7 @@ async def forward(
     )
     text = texts.forwarded_to_handler(case, actor.full_name, data.note)
     await tell(session, case, "forwarded", handlers, text, texts.claim_buttons(case.id))
+    await tell_files(session, case, "forwarded", handlers)
     await tell(session, case, "moved", [case.asker_id], texts.forwarded_to_asker(case, level_name))
     await tell(
         session,
@@ -172,14 +180,16 @@ async def escalate_overdue(
         data={"to_level": above, "previous_assignee_id": previous, "escalations": case.escalations},
     )
     level_name = await unit_name(session, above)
+    arriving = await level_recipients(session, above, topic=case.topic, asker=case.asker_id)
     await tell(
         session,
         case,
         "escalated",
-        await level_recipients(session, above, topic=case.topic, asker=case.asker_id),
+        arriving,
         texts.escalated_to_level(case, from_name),
         texts.claim_buttons(case.id),
     )
+    await tell_files(session, case, "escalated", arriving)
     await tell(
         session, case, "overdue", [case.asker_id], texts.escalated_to_asker(case, level_name)
     )

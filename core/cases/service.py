@@ -47,7 +47,7 @@ from core.cases.access import (
 from core.cases.duplicates import QueryEncoder, embed_question, link_duplicates
 from core.cases.endings import close, expire, give_feedback, withdraw
 from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, STATUS_LABELS, CaseStatus
-from core.cases.flows import level_recipients, route_level, tell, unit_name
+from core.cases.flows import level_recipients, route_level, tell, tell_files, unit_name
 from core.cases.ladder import forward
 from core.cases.models import Case
 from core.cases.schemas import CaseAnswer, CaseCreate, CaseFilter, PassageSnapshot
@@ -113,8 +113,12 @@ async def create_case(
     settings: Settings,
     embedder: QueryEncoder | None = None,
     now: datetime | None = None,
+    receipt: bool = True,
 ) -> Case:
-    """Open a case for the asker; route it to the first level with supervisors and tell them."""
+    """Open a case for the asker; route it to the first level with supervisors and tell them.
+
+    The asker's receipt goes through the outbox unless `receipt` is False (a front that
+    confirms at once, like the bot, sends the same text itself)."""
     if not actor.active:
         raise forbidden()
     now = now or utcnow()
@@ -164,7 +168,9 @@ async def create_case(
     await tell(
         session, case, "new", recipients, text, texts.claim_buttons(case.id), skip=[actor.id]
     )
-    await tell(session, case, "created", [actor], texts.created_receipt(case))
+    await tell_files(session, case, "new", [r for r in recipients if r != actor.id])
+    if receipt:
+        await tell(session, case, "created", [actor], texts.created_receipt(case))
     return case
 
 

@@ -43,13 +43,25 @@ def _head(case: Case) -> str:
     return f"<b>{escape(case.number)}</b>"
 
 
+def _files(case: Case) -> str:
+    """A line announcing the attachments that follow a case notification, if any."""
+    count = len(case.attachments or [])
+    return f"\n📎 Kèm {count} tệp đính kèm, gửi ngay sau tin này." if count else ""
+
+
+def attachment_caption(case: Case, index: int, name: str) -> str:
+    """Caption of one attachment sent after a case notification, e.g. "📎 XYK-… — tệp 1/2"."""
+    total = len(case.attachments or [])
+    return f"📎 {_head(case)} — tệp {index + 1}/{total}: {escape(name)}"
+
+
 def new_case(case: Case, asker_name: str, unit_name: str) -> str:
     """To supervisors: a new case waits in their queue."""
     topic = f"\nLĩnh vực: {escape(case.topic)}" if case.topic else ""
     return (
         f"📥 Xin ý kiến mới {_head(case)} — mức độ: {_urgency(case)}\n"
         f"Người hỏi: {escape(asker_name)} ({escape(unit_name)}){topic}\n"
-        f"Hạn trả lời: {when(case.due_at)}\n\n{_snippet(case.question)}"
+        f"Hạn trả lời: {when(case.due_at)}{_files(case)}\n\n{_snippet(case.question)}"
     )
 
 
@@ -89,7 +101,7 @@ def forwarded_to_handler(case: Case, by: str, note: str | None) -> str:
     extra = f"\nGhi chú: {escape(note)}" if note else ""
     return (
         f"↪️ {escape(by)} chuyển cho bạn xin ý kiến {_head(case)} — mức độ {_urgency(case)}.\n"
-        f"Hạn trả lời: {when(case.due_at)}{extra}\n\n{_snippet(case.question)}"
+        f"Hạn trả lời: {when(case.due_at)}{extra}{_files(case)}\n\n{_snippet(case.question)}"
     )
 
 
@@ -118,7 +130,8 @@ def escalated_to_level(case: Case, from_name: str) -> str:
     """To the supervisors of the next level: an overdue case arrives."""
     return (
         f"⚠️ Xin ý kiến {_head(case)} quá hạn tại {escape(from_name)}, chuyển lên đơn vị bạn.\n"
-        f"Mức độ: {_urgency(case)}. Hạn trả lời: {when(case.due_at)}\n\n{_snippet(case.question)}"
+        f"Mức độ: {_urgency(case)}. Hạn trả lời: {when(case.due_at)}{_files(case)}\n\n"
+        f"{_snippet(case.question)}"
     )
 
 

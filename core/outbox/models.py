@@ -25,6 +25,9 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     # Inline keyboard rows: [[{"text": ..., "callback_data": ...}], ...]
     buttons: Mapped[list[Any]] = mapped_column(default=list)
+    # A file to send instead of a plain message ({"kind": "photo"|"document", "file_id": ...});
+    # `text` is then its caption.
+    media: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)

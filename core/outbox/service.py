@@ -19,6 +19,7 @@ async def enqueue(
     text: str,
     idempotency_key: str,
     buttons: list[list[dict[str, Any]]] | None = None,
+    media: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """Queue a message for a user; a second call with the same key returns the first message."""
     existing = await session.scalar(
@@ -27,7 +28,11 @@ async def enqueue(
     if existing is not None:
         return existing
     message = OutboxMessage(
-        idempotency_key=idempotency_key, user_id=user_id, text=text, buttons=buttons or []
+        idempotency_key=idempotency_key,
+        user_id=user_id,
+        text=text,
+        buttons=buttons or [],
+        media=media,
     )
     session.add(message)
     await session.flush()
@@ -42,6 +47,7 @@ class Outgoing:
     text: str
     idempotency_key: str
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
+    media: dict[str, Any] | None = None  # a photo or document, `text` being its caption
 
 
 async def enqueue_many(session: AsyncSession, messages: Sequence[Outgoing]) -> int:
@@ -69,6 +75,7 @@ async def enqueue_many(session: AsyncSession, messages: Sequence[Outgoing]) -> i
                 user_id=m.user_id,
                 text=m.text,
                 buttons=m.buttons,
+                media=m.media,
             )
         )
         new += 1

@@ -51,8 +51,15 @@ class PermanentFailure(Exception):
 class Notifier(Protocol):
     """What the bot implements (aiogram); tests use a fake of the outside world."""
 
-    async def send(self, chat_id: int, text: str, buttons: list[list[dict[str, Any]]]) -> None:
-        """Send one message; raise RetryLater or PermanentFailure on failure."""
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        buttons: list[list[dict[str, Any]]],
+        media: dict[str, Any] | None = None,
+    ) -> None:
+        """Send one message (a photo or document captioned `text` when `media` is given);
+        raise RetryLater or PermanentFailure on failure."""
         ...
 
 
@@ -80,6 +87,7 @@ class _Lease:
     text: str
     buttons: list[list[dict[str, Any]]]
     attempts: int
+    media: dict[str, Any] | None
 
 
 async def _lease(
@@ -107,7 +115,11 @@ async def _lease(
         message.attempts += 1
         message.next_attempt_at = until
         assert chat_id is not None
-        leases.append(_Lease(message.id, chat_id, message.text, message.buttons, message.attempts))
+        leases.append(
+            _Lease(
+                message.id, chat_id, message.text, message.buttons, message.attempts, message.media
+            )
+        )
     await session.flush()
     return leases
 
@@ -138,7 +150,10 @@ async def deliver_due(
     sent = retried = failed = 0
     for lease in leases:
         try:
-            await notifier.send(lease.chat_id, lease.text, lease.buttons)
+            if lease.media:
+                await notifier.send(lease.chat_id, lease.text, lease.buttons, media=lease.media)
+            else:
+                await notifier.send(lease.chat_id, lease.text, lease.buttons)
         except RetryLater as err:
             delay = backoff(lease.attempts, settings, err.seconds)
             await _settle(

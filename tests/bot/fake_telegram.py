@@ -348,6 +348,20 @@ class FakeTelegram:
     def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._sent(params)
 
+    def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._sent(params)
+        message["photo"] = [
+            {"file_id": params["photo"], "file_unique_id": "u", "width": 90, "height": 90}
+        ]
+        message["caption"] = params.get("caption", "")
+        return message
+
+    def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._sent(params)
+        message["document"] = {"file_id": params["document"], "file_unique_id": "u"}
+        message["caption"] = params.get("caption", "")
+        return message
+
     def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._sent(params)
 

@@ -34,7 +34,7 @@ async def test_escalation_race_answer_and_receipt(
         lambda c: c.method == "editMessageText" and "Mức độ: Khẩn" in c.text, after=mark
     )
     await fake.press(cadre, urgent, "Gửi")
-    created = await fake.wait_message(cadre.id, "Số yêu cầu", after=mark)
+    created = await fake.wait_message(cadre.id, "Đã gửi xin ý kiến", after=mark)
     async with unit_of_work(ctx.sessionmaker) as s:
         case = await s.scalar(select(Case))
     assert case is not None and case.number in created.text

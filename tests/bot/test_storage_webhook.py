@@ -85,7 +85,7 @@ async def test_double_tap_on_send_creates_one_case(
         lambda c: c.method == "answerCallbackQuery" and "hết hiệu lực" in str(c.params.get("text")),
         after=mark,
     )
-    await fake.wait_message(cadre.id, "Số yêu cầu", after=mark)
+    await fake.wait_message(cadre.id, "Đã gửi xin ý kiến", after=mark)
     async with unit_of_work(ctx.sessionmaker) as s:
         assert await s.scalar(select(func.count()).select_from(Case)) == 1
 
