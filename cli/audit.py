@@ -1,4 +1,5 @@
-"""`troly audit ...` commands: verify the hash chain, show recent entries."""
+"""`troly audit ...` commands: verify the chain against the signed anchors, write an anchor,
+show recent entries."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.anchoring import anchor_now
+from core.audit import anchors
 from core.audit import service as audit
 from core.config import get_settings
-from core.db import create_engine, create_sessionmaker
+from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.migrate import upgrade
 
 app = typer.Typer(no_args_is_help=True)
@@ -22,8 +25,8 @@ console = Console()
 T = TypeVar("T")
 
 
-def _read(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run a read-only `work` against the configured (migrated) database."""
+def _read(work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False) -> T:
+    """Run `work` against the configured (migrated) database; `write` commits it."""
 
     async def main() -> T:
         settings = get_settings()
@@ -31,7 +34,11 @@ def _read(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         engine = create_engine(settings.resolved_database_url)
         try:
             await upgrade(engine)
-            async with create_sessionmaker(engine)() as session:
+            sessionmaker = create_sessionmaker(engine)
+            if write:
+                async with unit_of_work(sessionmaker) as session:
+                    return await work(session)
+            async with sessionmaker() as session:
                 return await work(session)
         finally:
             await engine.dispose()
@@ -41,16 +48,33 @@ def _read(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 @app.command("verify")
 def verify() -> None:
-    """Check the whole chain; name the first broken entry (exit code 1 if any)."""
-    report = _read(audit.verify)
+    """Check the chain and every signed anchor; name the first broken entry (exit 1 if any)."""
+    settings = get_settings()
+    report = _read(lambda session: audit.verify_anchored(session, settings))
     if report.ok:
-        console.print(f"[green]Nhật ký toàn vẹn[/green]: đã kiểm tra {report.checked} mục.")
+        count = len(anchors.read_anchors(settings))
+        console.print(
+            f"[green]Nhật ký toàn vẹn[/green]: đã kiểm tra {report.checked} mục và {count} mốc."
+        )
         return
+    where = f" tại mục #{report.first_broken_id}" if report.first_broken_id else ""
     console.print(
-        f"[red]Chuỗi nhật ký bị phá vỡ tại mục #{report.first_broken_id}[/red]: "
+        f"[red]Chuỗi nhật ký bị phá vỡ{where}[/red]: "
         f"{report.reason} (đã kiểm tra {report.checked} mục)."
     )
     raise typer.Exit(1)
+
+
+@app.command("anchor")
+def anchor() -> None:
+    """Write a signed anchor of the current head now and send it to admins."""
+    settings = get_settings()
+    made = _read(lambda session: anchor_now(session, settings, force=True), write=True)
+    assert made is not None
+    console.print(
+        f"[green]Đã ghi mốc[/green]: {made.count} mục, mã băm cuối {made.head[:16]}… "
+        f"({anchors.anchors_file(settings)})."
+    )
 
 
 @app.command("show")

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     duplicate_similarity: float = 0.92
     # Seconds between outbox delivery / deadline sweeps.
     worker_interval_seconds: float = 5.0
+    # Minutes between signed audit anchors (data_dir/audit_anchors.jsonl, also sent to admins);
+    # one is written only when the log has grown since the last.
+    audit_anchor_minutes: float = 60.0
     # Outbox retry backoff: first delay and cap, in seconds (doubling per failed attempt).
     outbox_backoff_seconds: float = 5.0
     outbox_backoff_max_seconds: float = 3600.0

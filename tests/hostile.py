@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import zipfile
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -35,3 +38,10 @@ def docx_bomb(megabytes: int = 99) -> bytes:
         archive.writestr("_rels/.rels", _RELS)
         archive.writestr("word/document.xml", f"{document}{body}</w:body></w:document>")
     return buffer.getvalue()
+
+
+async def bypass_audit_guard(session: AsyncSession) -> None:
+    """Act as a database owner who switches triggers off for this transaction, to show that
+    the signed anchors still catch what the append-only trigger would have refused."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL session_replication_role = replica"))

@@ -218,7 +218,7 @@ async def audit_page(
         rows = await audit.entries(
             session, entity=entity or None, limit=size, offset=(page - 1) * size
         )
-        report = await audit.verify(session) if verify else None
+        report = await audit.verify_anchored(session, ctx.settings) if verify else None
         names = {u.id: u.full_name for u in await users.list_users(session, limit=1000)}
     return render(
         request,

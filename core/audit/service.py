@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audit.anchors import GENESIS, Anchor, describe, forged, read_anchors
 from core.audit.models import AuditEntry
+from core.config import Settings
 from core.db import utcnow
-
-GENESIS = "0" * 64
 
 
 def _digest(entry: AuditEntry) -> str:
@@ -73,8 +74,13 @@ class ChainReport:
     reason: str = ""
 
 
-async def verify(session: AsyncSession) -> ChainReport:
-    """Walk the log in order; name the first entry whose link or content hash is wrong."""
+async def verify(session: AsyncSession, anchors: Sequence[Anchor] = ()) -> ChainReport:
+    """Walk the log in order; name the first entry whose link or content hash is wrong, or that
+    disagrees with a (signature-checked) anchor: the entry at an anchor's position must carry
+    the anchored hash, and the log may never hold fewer entries than an anchor recorded."""
+    by_position: dict[int, Anchor] = {}
+    for anchor in anchors:
+        by_position.setdefault(anchor.count, anchor)
     prev = GENESIS
     checked = 0
     result = await session.stream_scalars(select(AuditEntry).order_by(AuditEntry.id))
@@ -84,8 +90,28 @@ async def verify(session: AsyncSession) -> ChainReport:
             return ChainReport(False, checked, entry.id, "liên kết với mục trước bị sai")
         if _digest(entry) != entry.hash:
             return ChainReport(False, checked, entry.id, "nội dung đã bị sửa")
+        pinned = by_position.get(checked)
+        if pinned is not None and pinned.head != entry.hash:
+            reason = f"khác với {describe(pinned)}: mục này hoặc mục trước đã bị viết lại"
+            return ChainReport(False, checked, entry.id, reason)
         prev = entry.hash
+    longest = max((a.count for a in anchors), default=0)
+    if longest > checked:
+        last = next(a for a in anchors if a.count == longest)
+        reason = f"chỉ còn {checked} mục, ít hơn {describe(last)}: nhật ký đã bị xóa bớt"
+        return ChainReport(False, checked, None, reason)
     return ChainReport(True, checked)
+
+
+async def verify_anchored(session: AsyncSession, settings: Settings) -> ChainReport:
+    """What `troly audit verify` and the audit page check: the anchors file's signatures, then
+    the chain against every anchor in it."""
+    pinned = read_anchors(settings)
+    bad = forged(pinned, settings.signing_key()) if pinned else None
+    if bad is not None:
+        reason = f"tệp mốc bị sửa ở dòng {bad.line} (chữ ký không khớp)"
+        return ChainReport(False, 0, None, reason)
+    return await verify(session, pinned)
 
 
 async def entries(

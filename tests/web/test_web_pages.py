@@ -14,6 +14,7 @@ from core.context import AppContext
 from core.db import unit_of_work
 from core.users import service as users
 from core.users import tokens
+from tests.hostile import bypass_audit_guard
 from tests.web.conftest import World, login
 
 
@@ -133,6 +134,7 @@ async def test_audit_page_verifies_the_chain_and_names_the_broken_entry(
     assert "Chuỗi nhật ký toàn vẹn" in page.text
     sm: async_sessionmaker[AsyncSession] = ctx.sessionmaker
     async with unit_of_work(sm) as session:
+        await bypass_audit_guard(session)  # PostgreSQL refuses the edit otherwise
         await session.execute(
             update(AuditEntry).where(AuditEntry.id == 2).values(data={"sửa": "trái phép"})
         )
