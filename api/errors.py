@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from core.errors import DomainError, ErrorCode
 
@@ -144,12 +145,29 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid", message or f"{VALIDATION_MESSAGE}.", {"fields": fields})
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    # The router names only the first route with this path (GET and POST are often two routes):
+    # ask every route whether it would take the path with each method.
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, message = _HTTP_CODES.get(
         exc.status_code, ("http_error", "Yêu cầu không thực hiện được.")
     )
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return error_response(exc.status_code, code, message, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -175,6 +193,7 @@ def _example(status: int, code: str, message: str) -> dict[str, Any]:
 
 # Error responses documented on every /api/v1 route (OpenAPI), with examples.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _example(400, *_HTTP_CODES[400]),
     401: _example(401, "unauthenticated", ErrorCode.UNAUTHENTICATED.default_message),
     403: _example(403, "forbidden", ErrorCode.FORBIDDEN.default_message),
     413: _example(413, "too_large", ErrorCode.TOO_LARGE.default_message),

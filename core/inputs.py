@@ -130,14 +130,13 @@ Day = Annotated[date, _pydantic(check_year)]
 LocalDateTime = Annotated[datetime, _pydantic(local_datetime)]
 
 
-def escape_like(text: str) -> str:
-    """`text` for a LIKE pattern matched literally (use with `escape="\\\\"`)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
+# --- LIKE searches --------------------------------------------------------------------------
 
 LIKE_ESCAPE = "\\"
 
 
 def contains_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, wildcards in `text` taken literally."""
-    return f"%{escape_like(text)}%"
+    """A LIKE pattern matching `text` anywhere, its % and _ taken literally (pass
+    `escape=LIKE_ESCAPE` to like/ilike)."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+    return "%" + escaped.replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_") + "%"

@@ -27,6 +27,7 @@ from core.initiatives.models import Evaluation, Initiative
 from core.initiatives.rubric import current_rubric
 from core.initiatives.service import (
     author_ids,
+    load_person,
     load_user,
     lock_initiative,
     require_admin,
@@ -152,7 +153,7 @@ async def assign_evaluators(
     else:
         if len(set(evaluator_ids)) != len(evaluator_ids) or not evaluator_ids:
             raise invalid("Danh sách người chấm trống hoặc bị trùng.")
-        chosen = [await load_user(session, uid) for uid in evaluator_ids]
+        chosen = [await load_person(session, uid) for uid in evaluator_ids]
     if len(active) + len(chosen) < required:
         raise invalid(f"Mỗi sáng kiến cần ít nhất {required} người chấm độc lập.")
 

@@ -13,7 +13,13 @@ from core.errors import conflict, forbidden, invalid
 from core.initiatives import notify
 from core.initiatives.enums import AuthorRole, AuthorStatus, EvaluationStatus, InitiativeStatus
 from core.initiatives.models import Evaluation, Initiative, InitiativeAuthor
-from core.initiatives.service import SUBMITTER_ROLES, fetch, is_assigned, load_user
+from core.initiatives.service import (
+    SUBMITTER_ROLES,
+    fetch,
+    is_assigned,
+    load_person,
+    load_user,
+)
 from core.users.enums import Role
 from core.users.models import User, supervisor_units
 
@@ -57,7 +63,7 @@ async def add_coauthor(
         raise forbidden("Chỉ tác giả chính hoặc quản trị viên mới thêm đồng tác giả.")
     if initiative.status in (S.RECOGNISED, S.NOT_ACCEPTED):
         raise conflict("Sáng kiến đã có kết quả, không nhận thêm đồng tác giả.")
-    user = await load_user(session, user_id)
+    user = await load_person(session, user_id)
     if user.role not in SUBMITTER_ROLES:
         raise invalid("Đồng tác giả phải là cán bộ, công chức.")
     if await is_assigned(session, initiative_id=initiative.id, user_id=user.id):

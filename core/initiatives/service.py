@@ -28,6 +28,7 @@ from core.initiatives.enums import (
 from core.initiatives.models import Evaluation, Initiative, InitiativeAuthor
 from core.initiatives.similar import SimilarInitiative, TextEncoder, embed, find_similar
 from core.initiatives.similar import initiative_text as _text
+from core.inputs import LIKE_ESCAPE, contains_pattern
 from core.users.enums import Role
 from core.users.models import User
 
@@ -54,6 +55,15 @@ async def load_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None or not user.active:
         raise DomainError(ErrorCode.UNAUTHENTICATED)
+    return user
+
+
+async def load_person(session: AsyncSession, user_id: int) -> User:
+    """An active user named in a request (a co-author, an evaluator): 404 when there is none,
+    never the 401 that would tell a client it is signed out."""
+    user = await session.get(User, user_id)
+    if user is None or not user.active:
+        raise not_found("người dùng")
     return user
 
 
@@ -254,8 +264,13 @@ async def list_initiatives(
     if period:
         stmt = stmt.where(Initiative.period == period)
     if query:
-        like = f"%{query.strip()}%"
-        stmt = stmt.where(or_(Initiative.title.ilike(like), Initiative.number.ilike(like)))
+        like = contains_pattern(query.strip())
+        stmt = stmt.where(
+            or_(
+                Initiative.title.ilike(like, escape=LIKE_ESCAPE),
+                Initiative.number.ilike(like, escape=LIKE_ESCAPE),
+            )
+        )
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     limit, offset = min(max(limit, 1), 200), max(offset, 0)
     rows = await session.scalars(stmt.order_by(Initiative.id.desc()).offset(offset).limit(limit))
