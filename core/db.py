@@ -67,7 +67,16 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _tune_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql+asyncpg"):
+        # Keep people's text (bound parameters: questions, answers) out of the server's error
+        # log whatever postgresql.conf says. Its sibling log_parameter_max_length (statement
+        # logging) is superuser-only and would make every connection of an ordinary role fail;
+        # it is -1 only where statement logging is switched on, which an operator does on purpose.
+        connect_args["server_settings"] = {"log_parameter_max_length_on_error": "0"}
+    return create_async_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
+    )
 
 
 def _tune_sqlite(engine: Engine) -> None:
