@@ -50,6 +50,21 @@ class HitOut(BaseModel):
     kind: str
     validity: str = Field(examples=["Hiệu lực từ 01/07/2025"])
     score: float
+    article: str | None = Field(default=None, description="Số điều chứa đoạn này")
+    lead_citation: str = Field(
+        default="", description="Khoản/điểm trả lời câu hỏi (chỉ ở kết quả đầu tiên)",
+        examples=["Luật Cán bộ, công chức, Điều 10, khoản 1, điểm a"],
+    )  # fmt: skip
+    lead_text: str = Field(default="", description="Nội dung khoản/điểm đó")
+
+
+class UnderstoodOut(BaseModel):
+    """How search read the question (diacritics restored, shorthand expanded)."""
+
+    text: str = Field(examples=["ủy ban nhân dân xã có được cấp giấy chứng nhận không"])
+    unaccented: bool = Field(description="Câu hỏi được gõ (gần như) không dấu")
+    expansions: list[str] = Field(examples=[["ubnd → ủy ban nhân dân"]])
+    too_short: bool = Field(description="Câu hỏi quá ngắn để tra cứu")
 
 
 class SearchOut(BaseModel):
@@ -61,10 +76,19 @@ class SearchOut(BaseModel):
     novel: bool = Field(description="Kho tri thức chưa bao quát tình huống này")
     mode: Literal["hybrid", "lexical"]
     question_id: int | None = Field(default=None, description="Mã câu hỏi đã ghi nhận")
+    understood: UnderstoodOut | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict, description="Thời gian từng bước")
 
     @classmethod
     def of(cls, response: SearchResponse, question_id: int | None) -> SearchOut:
         """From the retrieval contract's dataclass."""
+        u = response.understood
+        understood = None
+        if u is not None:
+            understood = UnderstoodOut(
+                text=u.text, unaccented=u.unaccented, expansions=list(u.expansions),
+                too_short=u.too_short,
+            )  # fmt: skip
         return cls(
             query=response.query,
             hits=[HitOut.model_validate(h, from_attributes=True) for h in response.hits],
@@ -72,4 +96,6 @@ class SearchOut(BaseModel):
             novel=response.novel,
             mode=response.mode,
             question_id=question_id,
+            understood=understood,
+            timings_ms=response.timings,
         )

@@ -24,16 +24,21 @@ def _button(text: str, data: Any) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
-def answer(qid: int, *, novel: bool, has_more: bool) -> InlineKeyboardMarkup:
-    """👍 · 👎 · ❓ · ➕ under a cited answer (escalation first when not covered)."""
+def answer(
+    qid: int, *, novel: bool, has_more: bool, article: str | None = None
+) -> InlineKeyboardMarkup:
+    """👍 · 👎 · ❓ · ➕ · 📄 under a cited answer (escalation first when not covered)."""
     escalate = [_button(texts.BTN_ESCALATE, QuestionCb(action="esc", qid=qid))]
     feedback = [
         _button(texts.BTN_HELPFUL, QuestionCb(action="up", qid=qid)),
         _button(texts.BTN_UNHELPFUL, QuestionCb(action="down", qid=qid)),
     ]
     more = [_button(texts.BTN_MORE, QuestionCb(action="more", qid=qid))] if has_more else []
-    rows = [escalate, feedback + more] if novel else [feedback, escalate + more]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    if article:
+        label = texts.BTN_FULL_ARTICLE.format(article=article)
+        more.append(_button(label, QuestionCb(action="full", qid=qid)))
+    rows = [escalate, feedback, more] if novel else [feedback, escalate, more]
+    return InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
 
 
 def skip_why(qid: int) -> InlineKeyboardMarkup:

@@ -10,8 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from retrieval.excerpt import clip, gist
-from retrieval.models import Hit
+from retrieval.excerpt import clip
 
 # Telegram rejects messages over 4,096 characters; keep a margin for re-opened tags.
 MESSAGE_LIMIT = 4000
@@ -35,6 +34,12 @@ def local_time(moment: datetime | None, tz: str = "Asia/Ho_Chi_Minh") -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M %d/%m/%Y")
 
 
+# The lead clause of an answer, and the closest passage of a not-covered one, are clipped to
+# these lengths (issue: an answer an official can read on a phone, about 600 characters).
+LEAD_CHARS = 600
+CLOSEST_CHARS = 300
+
+
 def passage_block(n: int, passage: dict[str, Any]) -> str:
     """One cited passage: citation, validity and an excerpt, all escaped."""
     return texts.ANSWER_PASSAGE.format(
@@ -46,25 +51,44 @@ def passage_block(n: int, passage: dict[str, Any]) -> str:
 
 
 def answer(
-    passages: Sequence[dict[str, Any]], *, confidence: float, novel: bool, lexical: bool = False
+    passages: Sequence[dict[str, Any]],
+    *,
+    confidence: float,
+    novel: bool,
+    lexical: bool = False,
+    understood: str | None = None,
 ) -> str:
-    """The reply to a question: passages with citations, a gist and the confidence."""
-    parts: list[str] = []
-    if novel:
-        parts.append(texts.NOT_COVERED.format(percent=percent(confidence)))
-        if passages:
-            parts.append(texts.NOT_COVERED_CLOSEST)
-    else:
-        parts.append(texts.ANSWER_HEADER)
-    parts.extend(passage_block(i, p) for i, p in enumerate(passages, 1))
+    """The reply to a question: the clause that answers it first, with its exact citation and
+    validity, then the confidence. Other passages and the whole article are one tap away.
+    `understood` is shown when the question was read differently from how it was typed."""
     if not passages:
-        parts.append(texts.NO_PASSAGES)
-    if passages and not novel:
-        parts.append(texts.ANSWER_GIST.format(gist=esc(gist(str(passages[0].get("text", ""))))))
-        parts.append(texts.ANSWER_CONFIDENCE.format(percent=percent(confidence)))
+        return "\n\n".join([texts.NOT_COVERED.format(percent=percent(confidence)),
+                              texts.NO_PASSAGES])  # fmt: skip
+    best = passages[0]
+    block = texts.ANSWER_LEAD.format(
+        citation=esc(best.get("citation", "")),
+        validity=esc(best.get("validity", "")),
+        text=esc(clip(str(best.get("text", "")), CLOSEST_CHARS if novel else LEAD_CHARS)),
+    )
+    if novel:
+        parts = [texts.NOT_COVERED.format(percent=percent(confidence)),
+                 texts.NOT_COVERED_CLOSEST, block]  # fmt: skip
+    else:
+        parts = [block, texts.ANSWER_CONFIDENCE.format(percent=percent(confidence))]
+    if understood:
+        parts.append(texts.ANSWER_UNDERSTOOD.format(text=esc(understood)))
     if lexical:
         parts.append(texts.ANSWER_LEXICAL)
     return "\n\n".join(parts)
+
+
+def full_article(passage: dict[str, Any]) -> str:
+    """The whole article behind "📄 Toàn văn" (split into messages by the caller)."""
+    body = str(passage.get("article_text") or "")
+    if not body:
+        return texts.NO_FULL_ARTICLE
+    header = texts.FULL_ARTICLE_HEADER.format(citation=esc(passage.get("article_citation", "")))
+    return f"{header}\n<i>{esc(passage.get('validity', ''))}</i>\n{esc(body)}"
 
 
 def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -146,15 +170,3 @@ def buttons_to_rows(markup: Any) -> list[list[dict[str, Any]]]:
         [{"text": b.text, "callback_data": b.callback_data} for b in row]
         for row in markup.inline_keyboard
     ]
-
-
-def hit_snapshot(hit: Hit) -> dict[str, Any]:
-    """What is kept of a search hit: enough to cite it again and to escalate with it."""
-    return {
-        "chunk_id": hit.chunk_id,
-        "document_id": hit.document_id,
-        "citation": hit.citation,
-        "validity": hit.validity,
-        "text": hit.text,
-        "score": round(hit.score, 4),
-    }

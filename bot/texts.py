@@ -90,10 +90,10 @@ IN_FLOW_HINT = (
 )
 
 # --- questions ---
-ANSWER_HEADER = "🔎 <b>Các quy định liên quan</b>"
+ANSWER_LEAD = "💡 <b>{citation}</b>\n<i>{validity}</i>\n{text}"
 ANSWER_PASSAGE = "<b>{n}. {citation}</b>\n<i>{validity}</i>\n{text}"
-ANSWER_GIST = "💡 <b>Tóm lại:</b> {gist}"
 ANSWER_CONFIDENCE = "Độ tin cậy: {percent}%"
+ANSWER_UNDERSTOOD = "🔤 Hiểu câu hỏi là: <i>{text}</i>"
 ANSWER_LEXICAL = "(Đang tìm theo từ khóa, chưa dùng mô hình ngữ nghĩa.)"
 NOT_COVERED = (
     "🤔 <b>Cơ sở tri thức chưa có hướng dẫn rõ cho tình huống này</b> "
@@ -101,8 +101,15 @@ NOT_COVERED = (
     "Bạn có thể gửi xin ý kiến nhanh tới cấp trên chỉ với một chạm — câu hỏi và các đoạn "
     "tìm được sẽ được gửi kèm."
 )
-NOT_COVERED_CLOSEST = "Các đoạn gần nhất tìm được (chỉ để tham khảo):"
+NOT_COVERED_CLOSEST = "Đoạn gần nhất tìm được (chỉ để tham khảo):"
 NO_PASSAGES = "Không tìm thấy đoạn văn bản nào liên quan."
+TOO_SHORT = (
+    "✍️ Câu hỏi còn ngắn quá để tra cứu. Hãy nêu rõ <b>việc gì, của ai, ở đâu</b>, ví dụ: "
+    "<i>“Đăng ký khai sinh cho trẻ sinh ở xã khác cần giấy tờ gì?”</i>. "
+    "Gõ không dấu hay viết tắt đều được."
+)
+FULL_ARTICLE_HEADER = "📄 <b>{citation}</b>"
+NO_FULL_ARTICLE = "Đoạn này không thuộc một điều cụ thể nên không có toàn văn riêng."
 MORE_HEADER = "➕ <b>Thêm các đoạn liên quan</b>"
 NO_MORE = "Không còn đoạn liên quan nào khác."
 FEEDBACK_THANKS = "Cảm ơn bạn đã đánh giá!"
@@ -258,6 +265,7 @@ BTN_HELPFUL = "👍 Hữu ích"
 BTN_UNHELPFUL = "👎 Chưa đúng"
 BTN_ESCALATE = "❓ Xin ý kiến nhanh"
 BTN_MORE = "➕ Xem thêm"
+BTN_FULL_ARTICLE = "📄 Toàn văn Điều {article}"
 BTN_SKIP = "Bỏ qua"
 BTN_CONTINUE = "Tiếp tục"
 BTN_SEND = "✅ Gửi"

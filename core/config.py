@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     dense_weight: float = 0.5
     # Candidates taken from each engine before fusion (more = better recall, ~1 ms each 50).
     candidates: int = 100
+    # First-stage articles the reranker reorders (0 or 1: no reranking).
+    rerank_depth: int = 30
+    # Pinpointing the answering clause also compares meanings (encodes the top article's
+    # clauses per question); off, it compares words only.
+    pinpoint_dense: bool = True
     # Passages shown to a user per answer.
     answer_passages: int = 3
     # Calibrated confidence below this raises the "not covered" (novel situation) flag.

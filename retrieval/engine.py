@@ -6,16 +6,22 @@ the reference, so searches running in worker threads always see one consistent s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.text import fold
+from retrieval import rerank
 from retrieval.calibration import Features
 from retrieval.dense import DenseIndex
 from retrieval.filters import DocMeta
-from retrieval.fusion import best_per_group, fuse, fuse_articles
+from retrieval.fusion import Ranked, best_per_group, fuse, fuse_articles
 from retrieval.lexical import LexicalIndex
+from retrieval.restore import DiacriticModel
 from retrieval.text import QueryTokens
+
+_NON_WORD = re.compile(r"[^\w]+")
 
 # Fuse at the article level (each engine's article score = its best chunk's) rather than per
 # chunk: a long article may match lexically in one window and semantically in another. On the
@@ -30,6 +36,7 @@ class ChunkRow:
     id: int
     document_id: int
     group: str  # article key: results are deduplicated on it
+    heading: str = ""  # the article's title (reranking compares it with the question)
 
 
 def group_key(chunk_id: int, document_id: int, external_id: str | None, article: str | None) -> str:
@@ -48,6 +55,18 @@ class Ranking:
     chunk_ids: list[int]
     scores: list[float]
     features: Features
+    reranked: bool = False
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The first stage's candidates: chunk rows, both engines' scores, best articles."""
+
+    cand: np.ndarray  # row positions of candidate chunks
+    lexical: np.ndarray  # BM25 per candidate (>= 0)
+    dense: np.ndarray | None  # cosine per candidate (None: no dense side)
+    ranked: list[Ranked]  # best articles, each by its best candidate, fused score first
+    known: int  # query tokens the lexical index knows
 
 
 @dataclass(frozen=True)
@@ -61,14 +80,32 @@ class IndexState:
     dense: DenseIndex | None
     model: str | None
     docs: dict[int, DocMeta]
+    diacritics: DiacriticModel  # learned from these passages: restores phone-typed questions
     chunk_ids: np.ndarray = field(init=False)
     doc_ids: np.ndarray = field(init=False)
+    # Reranking inputs: rows of each article, token rarity, and article texts built on demand
+    # (a plain dict: concurrent fills compute the same value, so a race costs only time).
+    group_rows: dict[str, list[int]] = field(init=False)
+    idf: dict[str, float] = field(init=False)
+    titles: dict[str, set[int]] = field(init=False)
+    _articles: dict[str, rerank.ArticleText] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "chunk_ids", np.array([r.id for r in self.rows], dtype=np.int64))
         object.__setattr__(
             self, "doc_ids", np.array([r.document_id for r in self.rows], dtype=np.int64)
         )
+        group_rows: dict[str, list[int]] = {}
+        for i, r in enumerate(self.rows):
+            group_rows.setdefault(r.group, []).append(i)
+        object.__setattr__(self, "group_rows", group_rows)
+        object.__setattr__(self, "idf", self.lexical.folded_idf())
+        titles: dict[str, set[int]] = {}
+        for d in self.docs.values():
+            key = title_key(d.title)
+            if len(key.split()) >= 2:  # a one-word title would match too many questions
+                titles.setdefault(key, set()).add(d.id)
+        object.__setattr__(self, "titles", titles)
 
     @classmethod
     def build(
@@ -82,7 +119,8 @@ class IndexState:
         docs: dict[int, DocMeta],
     ) -> IndexState:
         """Assemble a state; rows must be sorted by chunk id and aligned with tokens."""
-        return cls(revision, rows, tokens, LexicalIndex(tokens), dense, model, docs)
+        diacritics = DiacriticModel.from_passages(tokens)
+        return cls(revision, rows, tokens, LexicalIndex(tokens), dense, model, docs, diacritics)
 
     def row_mask(self, allowed_docs: set[int] | None) -> np.ndarray | None:
         """Boolean mask of rows whose document is allowed (None: everything is allowed)."""
@@ -90,7 +128,7 @@ class IndexState:
             return None
         return np.isin(self.doc_ids, np.fromiter(allowed_docs, dtype=np.int64))
 
-    def rank(
+    def first_stage(
         self,
         query: QueryTokens,
         qvec: np.ndarray | None,
@@ -98,11 +136,17 @@ class IndexState:
         mask: np.ndarray | None,
         candidates: int,
         dense_weight: float,
-        k: int,
-    ) -> Ranking:
-        """Hybrid ranking: BM25 and dense candidates, exact scores for their union on both
-        sides, min-max fusion, best chunk per article."""
+        depth: int,
+        fallback: QueryTokens | None = None,
+    ) -> Pool:
+        """BM25 and dense candidates, exact scores for their union on both sides, min-max
+        fusion, best chunk per article (the `depth` best articles)."""
         lex, known = self.lexical.scores(query)
+        if fallback is not None:
+            # Restored question: the folded twin scores what was typed, so a word the
+            # restorer got wrong still matches; each side is scaled to its own best row.
+            back, _ = self.lexical.scores(fallback)
+            lex = _scaled(lex) + _scaled(back)
         if mask is not None:
             lex = np.where(mask, lex, -1.0).astype(np.float32)
         positive = np.flatnonzero(lex > 0)
@@ -117,12 +161,10 @@ class IndexState:
             if allowed_ids is None or len(allowed_ids):
                 ids, _ = self.dense.search(qvec, candidates, allowed_ids)
                 rows.update(np.searchsorted(self.chunk_ids, ids).tolist())
-        if not rows:
-            return Ranking([], [], Features.empty(len(query.tokens), known))
         cand = np.array(sorted(rows), dtype=np.int64)
-        lex_c = np.maximum(lex[cand], 0.0)
+        lex_c = np.maximum(lex[cand], 0.0).astype(np.float32)
         dense_c = None
-        if dense_on:
+        if dense_on and len(cand):
             assert self.dense is not None and qvec is not None
             dense_c = self.dense.similarities(qvec, self.chunk_ids[cand])
         groups = [self.rows[int(r)].group for r in cand]
@@ -130,16 +172,103 @@ class IndexState:
             fused = fuse_articles(lex_c, dense_c, groups, dense_weight)
         else:
             fused = fuse(lex_c, dense_c, dense_weight)
-        ranked = best_per_group(fused, groups, max(k, 2))
+        ranked = best_per_group(fused, groups, max(depth, 2)) if len(cand) else []
+        return Pool(cand, lex_c, dense_c, ranked, known)
+
+    def rank(
+        self,
+        query: QueryTokens,
+        qvec: np.ndarray | None,
+        *,
+        mask: np.ndarray | None,
+        candidates: int,
+        dense_weight: float,
+        k: int,
+        rerank_depth: int = rerank.DEPTH,
+        fallback: QueryTokens | None = None,
+    ) -> Ranking:
+        """The first stage, then its top `rerank_depth` articles reranked."""
+        pool = self.first_stage(
+            query, qvec, mask=mask, candidates=candidates, dense_weight=dense_weight,
+            depth=max(k, rerank_depth), fallback=fallback,
+        )  # fmt: skip
+        if not pool.ranked:
+            return Ranking([], [], Features.empty(len(query.tokens), pool.known))
+        ranked = pool.ranked
+        reranked = rerank_depth > 1 and len(ranked) > 1
+        if reranked:
+            head = self._rerank(query, ranked[:rerank_depth], pool)
+            ranked = head + ranked[rerank_depth:]
+        lex_c, dense_c = pool.lexical, pool.dense
         features = Features.of(
             lexical=[float(lex_c[r.index]) for r in ranked],
             dense=None if dense_c is None else [float(dense_c[r.index]) for r in ranked],
             fused=[r.score for r in ranked],
             max_dense=None if dense_c is None else float(dense_c.max()),
             query_tokens=len(query.tokens),
-            known_tokens=known,
+            known_tokens=pool.known,
         )
         top = ranked[:k]
         return Ranking(
-            [int(self.chunk_ids[cand[r.index]]) for r in top], [r.score for r in top], features
+            [int(self.chunk_ids[pool.cand[r.index]]) for r in top],
+            [r.score for r in top],
+            features,
+            reranked,
         )
+
+    def rerank_features(self, query: QueryTokens, ranked: list[Ranked], pool: Pool) -> np.ndarray:
+        """The reranker's feature matrix for the first stage's top articles."""
+        cand, lex_c, dense_c = pool.cand, pool.lexical, pool.dense
+        groups = [self.rows[int(cand[r.index])].group for r in ranked]
+        # Article-level engine scores: each engine's best chunk of the article.
+        by_group: dict[str, list[int]] = {}
+        for i, r in enumerate(cand.tolist()):
+            by_group.setdefault(self.rows[r].group, []).append(i)
+        lex_a = np.array([lex_c[by_group[g]].max() for g in groups], dtype=np.float32)
+        dense_a = (
+            None
+            if dense_c is None
+            else np.array([dense_c[by_group[g]].max() for g in groups], dtype=np.float32)
+        )
+        syllables = tuple(fold(t) for t in query.tokens if "_" not in t)
+        folded_query = " ".join(syllables)
+        named = frozenset(
+            key for key in self.titles if f" {key} " in f" {title_key(folded_query)} "
+        )
+        q = rerank.QueryText(syllables, named)
+        articles = [self._article(g) for g in groups]
+        fused = np.array([r.score for r in ranked], dtype=np.float32)
+        return rerank.features(q, self.idf, articles, fused, lex_a, dense_a)
+
+    def _rerank(self, query: QueryTokens, ranked: list[Ranked], pool: Pool) -> list[Ranked]:
+        matrix = self.rerank_features(query, ranked, pool)
+        new = rerank.scores(matrix)
+        order = np.argsort(-new, kind="stable")
+        # Scores stay in [0, 1] for display: a logistic squash of the reranker's margin.
+        squashed = 1.0 / (1.0 + np.exp(-(new - new.max())))
+        return [Ranked(ranked[int(i)].index, float(squashed[int(i)])) for i in order]
+
+    def _article(self, group: str) -> rerank.ArticleText:
+        cached = self._articles.get(group)
+        if cached is None:
+            rows = self.group_rows[group]
+            first = self.rows[rows[0]]
+            doc = self.docs.get(first.document_id)
+            cached = rerank.article_text(
+                [[fold(t) for t in self.tokens[r]] for r in rows],
+                fold(first.heading),
+                title_key(doc.title) if doc else "",
+            )
+            self._articles[group] = cached
+        return cached
+
+
+def title_key(title: str) -> str:
+    """A document title as matched inside a question: folded, lower-case, punctuation-free."""
+    return " ".join(_NON_WORD.sub(" ", fold(title.lower())).split())
+
+
+def _scaled(scores: np.ndarray) -> np.ndarray:
+    """Scores divided by their maximum (all-zero stays zero)."""
+    top = float(scores.max()) if len(scores) else 0.0
+    return (scores / top).astype(np.float32) if top > 0 else scores

@@ -7,6 +7,7 @@ folded index. Rows are addressed by position; the caller maps positions to chunk
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import bm25s
@@ -55,6 +56,21 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return self.accented.size
+
+    def folded_idf(self) -> dict[str, float]:
+        """Inverse document frequency (over rows) of every folded token."""
+        index = self.folded
+        if not index.size:
+            return {}
+        # Column lengths of bm25s' token-major score matrix = rows containing each token
+        # (its vocabulary may end with an empty placeholder token that has no column).
+        df = np.diff(np.asarray(index.model.scores["indptr"]))
+        n = index.size
+        return {
+            t: math.log(1 + (n - int(df[i]) + 0.5) / (int(df[i]) + 0.5))
+            for t, i in index.vocab.items()
+            if i < len(df)
+        }
 
     def scores(self, query: QueryTokens) -> tuple[np.ndarray, int]:
         """Score of every row for the query (from the index matching how it was typed)."""

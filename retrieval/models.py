@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from retrieval.text import QueryTokens
+    from retrieval.understand import Understood
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,19 @@ class Hit:
     kind: str
     validity: str  # human text, e.g. "Hiệu lực từ 01/07/2020"
     score: float
+    article: str | None = None  # the Điều number, when the passage is part of one
+    # The clause that answers (set on the best hit): its exact citation and text.
+    lead_citation: str = ""
+    lead_text: str = ""
+    article_text: str = ""  # the whole article, for "📄 Toàn văn"
+
+    @property
+    def answer_citation(self) -> str:
+        return self.lead_citation or self.citation
+
+    @property
+    def answer_text(self) -> str:
+        return self.lead_text or self.text
 
 
 @dataclass(frozen=True)
@@ -44,3 +64,32 @@ class SearchResponse:
     confidence: float = 0.0
     novel: bool = True
     mode: Literal["hybrid", "lexical"] = "hybrid"
+    understood: Understood | None = None  # the question as search read it
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A question ready for ranking: what was understood, and each engine's input."""
+
+    understood: Understood
+    tokens: QueryTokens  # main BM25 side (accented, or folded when nothing could be restored)
+    fallback: QueryTokens | None  # folded BM25 twin over what was typed (restored questions)
+    vector: np.ndarray | None  # e5 vector of the understood text
+
+
+class Timer:
+    """Milliseconds spent per pipeline stage, in order (reported by --json and the API)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(self.laps.get(stage, 0.0) + (now - self._last) * 1000, 2)
+        self._last = now
+
+
+# What fronts show for each search mode.
+MODE_LABELS = {"hybrid": "kết hợp ngữ nghĩa và từ khóa", "lexical": "chỉ theo từ khóa"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -21,27 +21,31 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
-from core.text import normalize
+from core.text import fold, normalize
 from core.users.models import Unit
 from knowledge.models import Chunk, Document, KnowledgeState
+from retrieval import pinpoint
 from retrieval.calibration import confidence
 from retrieval.dense import DenseIndex
 from retrieval.embedder import Embedder, load_embedder
-from retrieval.engine import ChunkRow, IndexState, Ranking, group_key
+from retrieval.engine import ChunkRow, IndexState, Pool, Ranking, group_key
 from retrieval.filters import DocMeta, allowed, validity_text
-from retrieval.models import Hit, SearchRequest, SearchResponse
+from retrieval.models import Hit, QueryPlan, SearchRequest, SearchResponse, Timer
 from retrieval.store import IndexStore, Persisted
-from retrieval.text import passage_tokens, query_tokens
+from retrieval.text import QueryTokens, passage_tokens, query_tokens
+from retrieval.understand import understand
 
 log = logging.getLogger(__name__)
 
 # Chunks whose text is read and encoded per round trip while syncing.
 _BATCH = 512
-# Questions typed without diacritics are ranked by the folded BM25 twin alone. e5 saw little
-# unaccented Vietnamese: its cosines for such questions are flat and noisy (e.g. 0.78/0.775/
-# 0.763 for three passages where the accented question gives a clear 0.87/0.92/0.85), and
-# min-max scaling blows that noise up to the full [0, 1] range. On the development set with
-# every question folded, dense weight 0 / 0.3 / 0.5 gave MRR@10 0.84 / 0.79 / 0.66.
+# Questions typed without diacritics are restored first (retrieval/understand.py) and then
+# ranked like accented ones. e5 saw little unaccented Vietnamese: its cosines for such text
+# are flat and noisy, so a question that could not be restored (no diacritic model) skips the
+# encoder and is ranked by the folded BM25 twin alone.
+# A question with too little content ("a", "alo") is never shown as an answer with more
+# confidence than this (the fronts show a hint on how to ask instead).
+SHORT_QUESTION_CONFIDENCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -123,39 +127,71 @@ class Retriever:
 
     async def search(self, request: SearchRequest) -> SearchResponse:
         """Best passages (one per article) for the question, with confidence and novel flag."""
+        timer = Timer()
         await self._ensure_fresh()
         state = self._state
         assert state is not None
-        text = normalize(request.query)
-        if not text:
+        timer.lap("freshness")
+        if not normalize(request.query):
             return SearchResponse(query=request.query, mode=self.mode)
         units = await self._unit_chain(request.unit_id) if request.unit_id else None
         on_date = request.on_date or datetime.now(ZoneInfo(self.settings.timezone)).date()
         mask = state.row_mask(self._allowed_docs(state, request, units, on_date))
-        ranking = await asyncio.to_thread(self._rank, state, text, mask, max(request.k, 1))
+        timer.lap("filters")
+        plan, ranking = await asyncio.to_thread(
+            self._plan_and_rank, state, request.query, mask, max(request.k, 1), timer
+        )
         conf = confidence(ranking.features, hybrid=ranking.features.dense_top is not None)
+        if plan.understood.too_short:
+            conf = min(conf, SHORT_QUESTION_CONFIDENCE)
         hits = await self._hits(state, ranking)
+        timer.lap("read")
+        if hits:
+            hits[0] = await self._pinpoint(state, plan, hits[0])
+            timer.lap("pinpoint")
         return SearchResponse(
             query=request.query,
+            understood=plan.understood,
             hits=hits,
             confidence=round(conf, 4),
             novel=conf < self.settings.novel_threshold,
             mode=self.mode,
+            timings=timer.laps,
         )
 
-    def _rank(self, state: IndexState, text: str, mask: np.ndarray | None, k: int) -> Ranking:
-        tokens = query_tokens(text)
+    def plan(self, query: str) -> QueryPlan:
+        """Understand the question and prepare both engines' inputs (runs in a worker thread)."""
+        state = self._state
+        assert state is not None
+        understood = understand(query, state.diacritics)
+        tokens = query_tokens(understood.text)
+        fallback = None
+        if understood.unaccented:
+            fallback = QueryTokens(query_tokens(fold(understood.typed)).tokens, folded=True)
         qvec = None
         if self.embedder is not None and state.dense is not None and not tokens.folded:
-            qvec = self.embedder.encode_queries([text])[0]
-        return state.rank(
-            tokens,
-            qvec,
-            mask=mask,
-            candidates=self.settings.candidates,
-            dense_weight=self.settings.dense_weight,
-            k=k,
-        )
+            qvec = self.embedder.encode_queries([understood.text])[0]
+        return QueryPlan(understood, tokens, fallback, qvec)
+
+    def pool(self, state: IndexState, plan: QueryPlan, mask: np.ndarray | None, depth: int) -> Pool:
+        """The first stage for a planned question (what the reranker starts from)."""
+        return state.first_stage(
+            plan.tokens, plan.vector, mask=mask, candidates=self.settings.candidates,
+            dense_weight=self.settings.dense_weight, depth=depth, fallback=plan.fallback,
+        )  # fmt: skip
+
+    def _plan_and_rank(
+        self, state: IndexState, query: str, mask: np.ndarray | None, k: int, timer: Timer
+    ) -> tuple[QueryPlan, Ranking]:
+        plan = self.plan(query)
+        timer.lap("understand+encode")
+        ranking = state.rank(
+            plan.tokens, plan.vector, mask=mask, candidates=self.settings.candidates,
+            dense_weight=self.settings.dense_weight, k=k, fallback=plan.fallback,
+            rerank_depth=self.settings.rerank_depth,
+        )  # fmt: skip
+        timer.lap("rank+rerank")
+        return plan, ranking
 
     @staticmethod
     def _allowed_docs(
@@ -204,9 +240,43 @@ class Retriever:
                     kind=doc.kind,
                     validity=validity_text(doc),
                     score=round(float(score), 4),
+                    article=chunk.article,
                 )
             )
         return hits
+
+    async def _pinpoint(self, state: IndexState, plan: QueryPlan, hit: Hit) -> Hit:
+        """The best hit, led by the clause of its article that answers the question."""
+        if hit.article is None:
+            windows = [hit.text]
+        else:
+            async with self.sessionmaker() as session:
+                windows = list(
+                    await session.scalars(
+                        select(Chunk.text)
+                        .where(
+                            Chunk.document_id == hit.document_id,
+                            Chunk.article == hit.article,
+                            Chunk.active.is_(True),
+                        )
+                        .order_by(Chunk.id)
+                    )
+                )
+        body = pinpoint.stitch(windows or [hit.text])
+        encode = None
+        if self.embedder is not None and self.settings.pinpoint_dense:
+            encode = self.embedder.encode_passages
+        unit = await asyncio.to_thread(
+            pinpoint.choose, plan.understood.text, pinpoint.parts(body), state.idf,
+            plan.vector, encode,
+        )  # fmt: skip
+        base = pinpoint.article_citation(hit.citation) if hit.article else hit.citation
+        return replace(
+            hit,
+            lead_citation=unit.cite(base) if hit.article else base,
+            lead_text=unit.text,
+            article_text=body,
+        )
 
     # --- sync ---------------------------------------------------------------------------
 
@@ -387,9 +457,9 @@ class Retriever:
                 for d in result
             }
             result = await session.execute(
-                select(Chunk.id, Chunk.document_id, Chunk.external_id, Chunk.article)
+                select(Chunk.id, Chunk.document_id, Chunk.external_id, Chunk.article, Chunk.heading)
                 .where(Chunk.active.is_(True))
                 .order_by(Chunk.id)
             )
-            rows = [ChunkRow(r[0], r[1], group_key(r[0], r[1], r[2], r[3])) for r in result]
+            rows = [ChunkRow(r[0], r[1], group_key(r[0], r[1], r[2], r[3]), r[4]) for r in result]
         return _DbView(revision or 0, docs, rows)

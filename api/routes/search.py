@@ -6,8 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import CtxDep, CurrentUser, SessionDep, end_transaction
 from api.schemas import SearchIn, SearchOut
-from core.feedback import service as feedback_service
-from retrieval.models import SearchRequest
+from core.answers import service as answers
 
 router = APIRouter(tags=["search"])
 
@@ -23,33 +22,8 @@ router = APIRouter(tags=["search"])
 async def search(body: SearchIn, user: CurrentUser, ctx: CtxDep, session: SessionDep) -> SearchOut:
     """Search the knowledge base as the caller."""
     await end_transaction(session)
-    response = await ctx.retriever.search(
-        SearchRequest(
-            query=body.query,
-            k=body.k,
-            unit_id=user.unit_id,
-            position=user.position,
-            on_date=body.on_date,
-            kinds=tuple(str(k) for k in body.kinds),
-        )
-    )
-    logged = await feedback_service.log_question(
-        session,
-        user_id=user.id,
-        unit_id=user.unit_id,
-        query=body.query,
-        passages=[
-            {
-                "chunk_id": h.chunk_id,
-                "document_id": h.document_id,
-                "citation": h.citation,
-                "text": h.text,
-                "validity": h.validity,
-                "score": h.score,
-            }
-            for h in response.hits
-        ],
-        confidence=response.confidence,
-        novel=response.novel,
-    )
-    return SearchOut.of(response, logged.id)
+    result = await answers.ask(
+        session, ctx.retriever, user=user, query=body.query, k=body.k, on_date=body.on_date,
+        kinds=tuple(str(k) for k in body.kinds),
+    )  # fmt: skip
+    return SearchOut.of(result.response, result.question_id)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from api.web.common import Actor, Viewer, WebAuth, WebRoute, ctx_of, render
+from core.answers import service as answers
 from core.db import unit_of_work
 from core.errors import forbidden, invalid
 from core.inputs import Id, Line, LongText
@@ -18,11 +19,10 @@ from core.users import service as users
 from core.users.access import supervised_unit_ids
 from core.users.enums import Role
 from core.users.models import Unit
-from retrieval.models import SearchRequest
 
 router = APIRouter(route_class=WebRoute)
-# The bot searches for a few passages more than it shows, for its "➕ Xem thêm" button.
-EXTRA_PASSAGES = 3
+# As the bot: the answering passage plus a few more for "➕ Xem thêm".
+EXTRA_PASSAGES = 4
 
 
 async def _units(request: Request, auth: WebAuth) -> list[Unit]:
@@ -69,21 +69,16 @@ async def try_ask(
     if unit not in {u.id for u in units}:
         raise forbidden("Bạn không được hỏi thay cho đơn vị này.")
     position = " ".join(position.split()) or (auth.user.position or "")
-    answer = await ctx.retriever.search(
-        SearchRequest(
-            query=question,
-            k=ctx.settings.answer_passages + EXTRA_PASSAGES,
-            unit_id=unit,
-            position=position or None,
-        )
-    )
+    answer = await answers.ask(
+        None, ctx.retriever, user=auth.user, query=question, k=1 + EXTRA_PASSAGES,
+        unit_id=unit, position=position or None,
+    )  # fmt: skip
     name = "_answer.html" if request.headers.get("HX-Request") == "true" else "try.html"
     return render(
         request,
         name,
         auth,
         answer=answer,
-        shown_count=ctx.settings.answer_passages,
         question=question,
         units=units,
         unit_id=unit,

@@ -14,12 +14,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards, render, sender, texts
+from bot import keyboards, sender, texts
 from bot.callbacks import EscalationCb
 from bot.dialogue import advance, prompt
 from bot.inputs import long_text_refusal
 from bot.render import esc
 from bot.states import Escalation
+from core.answers import service as answers
 from core.cases import files as case_files
 from core.cases import service as case_service
 from core.cases import texts as case_texts
@@ -115,7 +116,8 @@ async def situation(
                       position=user.position)
     )  # fmt: skip
     data = {
-        "question": text, "passages": [render.hit_snapshot(h) for h in found.hits],
+        "question": text,
+        "passages": [answers.snapshot(h, lead=False) for h in found.hits],
         "confidence": found.confidence, "qid": None, "urgency": "normal",
         "attachments": [a for a in [attachment_of(message)] if a is not None],
     }  # fmt: skip

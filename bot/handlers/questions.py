@@ -1,4 +1,5 @@
-"""Plain text is a question: cited passages, gist, confidence, and 👍 👎 ❓ ➕ buttons."""
+"""Plain text is a question: the answering clause with its citation, the confidence, and
+👍 👎 ❓ ➕ 📄 buttons (other passages and the whole article one tap away)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,15 @@ from bot.callbacks import QuestionCb
 from bot.handlers.escalation import start_prefilled
 from bot.inputs import long_text_refusal, refusal
 from bot.states import Feedback
+from core.answers import service as answers
 from core.config import Settings
 from core.feedback import service as feedback
 from core.users.models import User
-from retrieval.models import SearchRequest
 from retrieval.service import Retriever
 
 router = Router(name=__name__)
-# Passages kept per question beyond those shown, for "➕ Xem thêm".
-EXTRA_PASSAGES = 3
+# Passages kept per question beyond the one that leads the answer, for "➕ Xem thêm".
+EXTRA_PASSAGES = 4
 
 
 @router.message(StateFilter(None), F.text, ~F.text.startswith("/"))
@@ -43,22 +44,22 @@ async def ask(
         return
     with contextlib.suppress(Exception):  # the typing indicator is cosmetic only
         await bot.send_chat_action(chat_id=message.chat.id, action=ChatAction.TYPING)
-    shown = settings.answer_passages
-    response = await retriever.search(
-        SearchRequest(
-            query=question, k=shown + EXTRA_PASSAGES, unit_id=user.unit_id, position=user.position
-        )
-    )
-    passages = [render.hit_snapshot(h) for h in response.hits]
-    entry = await feedback.log_question(
-        session, user_id=user.id, unit_id=user.unit_id, query=question, passages=passages,
-        confidence=response.confidence, novel=response.novel,
-    )  # fmt: skip
-    text = render.answer(
-        passages[:shown], confidence=response.confidence, novel=response.novel,
-        lexical=response.mode == "lexical",
-    )  # fmt: skip
-    markup = keyboards.answer(entry.id, novel=response.novel, has_more=len(passages) > shown)
+    result = await answers.ask(session, retriever, user=user, query=question, k=1 + EXTRA_PASSAGES)
+    markup = None
+    if result.too_short or result.question_id is None:
+        text = texts.TOO_SHORT
+    else:
+        response = result.response
+        understood = response.understood
+        text = render.answer(
+            result.passages, confidence=response.confidence, novel=response.novel,
+            lexical=response.mode == "lexical",
+            understood=understood.text if understood and understood.changed else None,
+        )  # fmt: skip
+        markup = keyboards.answer(
+            result.question_id, novel=response.novel, has_more=len(result.passages) > 1,
+            article=result.passages[0].get("article") if result.passages else None,
+        )  # fmt: skip
     # Commit first: no database lock is held while Telegram is slow; a reply that cannot be
     # sent goes to the outbox in a new transaction, committed by the middleware.
     await session.commit()
@@ -133,15 +134,25 @@ async def more(
     settings: Settings,
 ) -> None:
     entry = await feedback.get_own(session, question_id=callback_data.qid, user_id=user.id)
-    extra = list(entry.passages)[settings.answer_passages :]
+    extra = list(entry.passages)[1:]
     await query.answer()
     if not extra:
         text = texts.NO_MORE
     else:
-        blocks = [
-            render.passage_block(n, p) for n, p in enumerate(extra, settings.answer_passages + 1)
-        ]
+        blocks = [render.passage_block(n, p) for n, p in enumerate(extra, 2)]
         text = "\n\n".join([texts.MORE_HEADER, *blocks])
+    for part in render.split(text):
+        await query.bot.send_message(chat_id=query.from_user.id, text=part)  # type: ignore[union-attr]
+
+
+@router.callback_query(QuestionCb.filter(F.action == "full"))
+async def full_article(
+    query: CallbackQuery, callback_data: QuestionCb, session: AsyncSession, user: User
+) -> None:
+    entry = await feedback.get_own(session, question_id=callback_data.qid, user_id=user.id)
+    passages = list(entry.passages)
+    await query.answer()
+    text = render.full_article(passages[0]) if passages else texts.NO_FULL_ARTICLE
     for part in render.split(text):
         await query.bot.send_message(chat_id=query.from_user.id, text=part)  # type: ignore[union-attr]
 

@@ -19,12 +19,20 @@ async def test_question_gets_cited_answer_and_feedback(
     ctx.settings.novel_threshold = 0.0
     await fake.send_text(cadre, "cong chuc xa duoc nghi phep hang nam bao nhieu ngay")
     answer = await fake.wait_message(cadre.id, "Điều 1")
-    assert "Quy chế mẫu về làm việc của công chức xã" in answer.text
-    assert "Độ tin cậy" in answer.text and "Tóm lại" in answer.text
+    # Typed without diacritics, answered from the clause that answers it, cited exactly.
+    assert answer.text.startswith("💡 <b>Quy chế mẫu về làm việc của công chức xã")
+    assert "Điều 1, khoản 1</b>" in answer.text and "mười hai ngày" in answer.text
+    assert "Độ tin cậy" in answer.text and "Hiểu câu hỏi là" in answer.text
     assert "Hiệu lực" in answer.text or "hiệu lực" in answer.text
+    assert len(answer.text) <= 900
     labels = [b["text"] for b in answer.buttons()]
     for label in (texts.BTN_HELPFUL, texts.BTN_UNHELPFUL, texts.BTN_ESCALATE):
         assert label in labels
+    assert texts.BTN_FULL_ARTICLE.format(article="1") in labels
+    mark = fake.mark()
+    await fake.press(cadre, answer, "Toàn văn")
+    full = await fake.wait_message(cadre.id, "📄", after=mark)
+    assert "Điều 1</b>" in full.text and "3. Trường hợp có việc gấp" in full.text
 
     mark = fake.mark()
     await fake.press(cadre, answer, "Chưa đúng")
@@ -47,10 +55,10 @@ async def test_more_passages_and_helpful(
     mark = fake.mark()
     await fake.send_text(cadre, "chứng thực bản sao khi bản chính bị tẩy xóa")
     answer = await fake.wait_message(cadre.id, "Điều 4", after=mark)
-    assert answer.text.index("Điều 4") < answer.text.index("2. ")  # best passage first
+    assert "Điều 4, khoản 2</b>" in answer.text  # the clause about erased originals
     await fake.press(cadre, answer, "Xem thêm")
     more = await fake.wait_message(cadre.id, "Thêm các đoạn liên quan", after=mark)
-    assert "<b>4. " in more.text
+    assert "<b>2. " in more.text and "Điều 4, khoản" not in more.text.split("<b>2. ")[1][:80]
     await fake.press(cadre, answer, "Hữu ích")
     await fake.wait_for(
         lambda c: c.method == "answerCallbackQuery" and "Cảm ơn" in str(c.params.get("text")),
@@ -59,3 +67,17 @@ async def test_more_passages_and_helpful(
     async with unit_of_work(ctx.sessionmaker) as s:
         entry = await s.scalar(select(QuestionLog))
     assert entry is not None and entry.feedback == "helpful"
+
+
+async def test_too_short_gets_a_hint_not_an_answer(
+    ctx: AppContext, people, fake: FakeTelegram, runner
+) -> None:
+    cadre = people.fakes["cadre"]
+    ctx.settings.novel_threshold = 0.0  # even when everything would count as "covered"
+    for text in ("a", "alo", "ok"):
+        mark = fake.mark()
+        await fake.send_text(cadre, text)
+        reply = await fake.wait_message(cadre.id, "ngắn quá", after=mark)
+        assert "Độ tin cậy" not in reply.text and not reply.buttons()
+    async with unit_of_work(ctx.sessionmaker) as s:
+        assert await s.scalar(select(QuestionLog)) is None  # nothing to log or rate

@@ -263,9 +263,10 @@ async def test_try_shows_what_the_bot_would_send(
     client: httpx.AsyncClient, people: World, ctx: AppContext
 ) -> None:
     from bot import render as bot_render
+    from core.answers import service as answers
+    from core.users.models import User
     from knowledge import service as kb
     from knowledge.importers import parse_file
-    from retrieval.models import SearchRequest
 
     body = "\n\n".join(
         f"Điều {n}. Lịch trực số {n}\nCông chức trực tiếp dân vào sáng thứ {n + 1} hằng tuần. "
@@ -290,20 +291,21 @@ async def test_try_shows_what_the_bot_would_send(
     )
     web = _plain(fragment.text)
 
-    # The bot's own rendering of the same search for the same person.
+    # The bot's own rendering of the same question for the same person.
     cadre = people.people["cadre"]
-    shown = ctx.settings.answer_passages
-    response = await ctx.retriever.search(
-        SearchRequest(
-            query=question, k=shown + 3, unit_id=cadre.unit_id,
-            position="Công chức Văn phòng - Thống kê",
-        )
+    async with unit_of_work(ctx.sessionmaker) as session:
+        user = await session.get(User, cadre.id)
+        assert user is not None
+    result = await answers.ask(
+        None, ctx.retriever, user=user, query=question, k=5,
+        position="Công chức Văn phòng - Thống kê",
     )  # fmt: skip
-    assert len(response.hits) > shown  # some passages go under "Xem thêm", as in the bot
-    passages = [bot_render.hit_snapshot(h) for h in response.hits]
+    assert len(result.passages) > 1  # other passages go under "Xem thêm", as in the bot
+    r = result.response
     bot_text = bot_render.answer(
-        passages[:shown], confidence=response.confidence, novel=response.novel, lexical=True
-    )
+        result.passages, confidence=r.confidence, novel=r.novel, lexical=r.mode == "lexical",
+        understood=r.understood.text if r.understood and r.understood.changed else None,
+    )  # fmt: skip
     main = web.split("➕ Xem thêm")[0]
     assert "Điều 7" in main
     for part in bot_text.split("\n"):

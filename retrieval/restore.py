@@ -1,0 +1,152 @@
+"""Diacritic restoration for questions typed without (or with only some) tone marks.
+
+A syllable bigram model decodes the most likely accented sentence with Viterbi. Its counts come
+from two sources, both offline:
+- the knowledge base's own text (rebuilt with the index, so it knows the KB's vocabulary and
+  phrasing: "hộ tịch", "tiếp công dân"), and
+- pyvi's general Vietnamese lexicon (31k accented words shipped inside the pyvi wheel), which
+  covers everyday words the KB may lack ("nghỉ phép"); each lexicon word counts as a few
+  occurrences of its syllable pairs.
+A syllable that already carries a mark is kept as typed; an unmarked one may become any
+accented syllable with the same folded spelling, or stay unmarked when that spelling occurs
+unmarked ("ban", "cho"). Syllables the model has never seen are left alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from core.text import fold, normalize
+from retrieval.shorthand import QUESTION_PHRASE_WEIGHT, QUESTION_PHRASES
+
+# Weight of one pyvi lexicon word, in KB occurrences: enough to prefer a real word over a
+# non-word, small enough that the KB's own usage wins wherever it has evidence.
+LEXICON_WEIGHT = 2.0
+# Passages read to learn the knowledge base's language: evenly spread, enough for its phrasing,
+# few enough that a 100k-passage knowledge base builds the model in a couple of seconds.
+MAX_PASSAGES = 20_000
+# Candidates kept per folded syllable (by frequency); more only slows decoding.
+_MAX_CANDIDATES = 8
+
+
+@lru_cache(maxsize=1)
+def lexicon_words() -> tuple[str, ...]:
+    """pyvi's accented word list (empty when the file is missing from the wheel)."""
+    try:
+        text = resources.files("pyvi").joinpath("models/words.txt").read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError, OSError):
+        return ()
+    return tuple(normalize(line.strip()).lower() for line in text.splitlines() if line.strip())
+
+
+def _is_syllable(token: str) -> bool:
+    return token.isalpha()
+
+
+@dataclass(frozen=True)
+class DiacriticModel:
+    """Unigram and bigram counts over accented syllables, indexed by folded spelling."""
+
+    unigrams: dict[str, float]
+    bigrams: dict[tuple[str, str], float]
+    followers: dict[str, int]  # distinct syllables seen after each syllable (Witten-Bell)
+    candidates: dict[str, tuple[str, ...]]
+    total: float
+
+    @classmethod
+    def build(cls, sequences: Iterable[Sequence[str]], *, lexicon: bool = True) -> DiacriticModel:
+        """Counts from syllable sequences (lower-cased, normalised), plus the lexicon."""
+        uni: Counter[str] = Counter()
+        bi: Counter[tuple[str, str]] = Counter()
+        for seq in sequences:
+            prev = ""
+            for tok in seq:
+                if not _is_syllable(tok):
+                    prev = ""
+                    continue
+                uni[tok] += 1
+                if prev:
+                    bi[(prev, tok)] += 1
+                prev = tok
+        unigrams: dict[str, float] = {k: float(v) for k, v in uni.items()}
+        bigrams: dict[tuple[str, str], float] = {k: float(v) for k, v in bi.items()}
+        if lexicon:
+            extra = [(w, LEXICON_WEIGHT) for w in lexicon_words()]
+            extra += [(p, QUESTION_PHRASE_WEIGHT) for p in QUESTION_PHRASES]
+            for word, weight in extra:
+                parts = word.split()
+                if not all(_is_syllable(p) for p in parts):
+                    continue
+                for p in parts:
+                    unigrams[p] = unigrams.get(p, 0.0) + weight / 2
+                for a, b in itertools.pairwise(parts):
+                    bigrams[(a, b)] = bigrams.get((a, b), 0.0) + weight
+        by_fold: dict[str, list[str]] = defaultdict(list)
+        for tok in unigrams:
+            by_fold[fold(tok)].append(tok)
+        candidates = {
+            f: tuple(sorted(toks, key=lambda t: -unigrams[t])[:_MAX_CANDIDATES])
+            for f, toks in by_fold.items()
+        }
+        followers: Counter[str] = Counter(a for a, _ in bigrams)
+        return cls(unigrams, bigrams, dict(followers), candidates, sum(unigrams.values()))
+
+    @classmethod
+    def from_passages(cls, token_lists: Sequence[Sequence[str]]) -> DiacriticModel:
+        """The model of an index: plain syllables of (at most MAX_PASSAGES) indexed passages."""
+        step = max(1, len(token_lists) // MAX_PASSAGES)
+        return cls.build([t for t in tokens if "_" not in t] for tokens in token_lists[::step])
+
+    def _options(self, token: str) -> tuple[str, ...]:
+        if not _is_syllable(token) or fold(token) != token:
+            return (token,)  # digits, or already marked: keep as typed
+        return self.candidates.get(token, (token,))
+
+    def _unigram(self, tok: str) -> float:
+        return (self.unigrams.get(tok, 0.0) + 0.01) / (self.total + 0.01 * len(self.unigrams) + 1)
+
+    def _transition(self, prev: str, tok: str) -> float:
+        """Witten-Bell smoothed log P(tok | prev): a context followed by many different
+        syllables ("khi") leaves more room for pairs it was never seen in."""
+        types = self.followers.get(prev, 0) + 1
+        ctx = self.unigrams.get(prev, 0.0)
+        pair = self.bigrams.get((prev, tok), 0.0)
+        return math.log((pair + types * self._unigram(tok)) / (ctx + types))
+
+    def score(self, tokens: Sequence[str]) -> float:
+        """Log-probability of a token sequence (to compare readings of one question)."""
+        if not tokens:
+            return 0.0
+        first = math.log(self._unigram(tokens[0]))
+        return first + sum(self._transition(a, b) for a, b in itertools.pairwise(tokens))
+
+    def restore(self, tokens: Sequence[str]) -> list[str]:
+        """The most likely accented form of each lower-case token (same length, same order)."""
+        if not tokens:
+            return []
+        options = [self._options(t) for t in tokens]
+        # Viterbi over syllable candidates: score[j] of the best path ending in option j.
+        scores = [math.log(self._unigram(o)) for o in options[0]]
+        back: list[list[int]] = []
+        for i in range(1, len(tokens)):
+            row_scores, row_back = [], []
+            for cand in options[i]:
+                best_j = max(
+                    range(len(options[i - 1])),
+                    key=lambda j: scores[j] + self._transition(options[i - 1][j], cand),
+                )
+                row_scores.append(scores[best_j] + self._transition(options[i - 1][best_j], cand))
+                row_back.append(best_j)
+            scores, back = row_scores, [*back, row_back]
+        j = max(range(len(scores)), key=scores.__getitem__)
+        out = [options[-1][j]]
+        for i in range(len(tokens) - 1, 0, -1):
+            j = back[i - 1][j]
+            out.append(options[i - 1][j])
+        return out[::-1]

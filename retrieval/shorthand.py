@@ -1,0 +1,130 @@
+"""The one reviewed dictionary of phone shorthand, and the question phrases officials type.
+
+Keys are diacritic-folded, lower-case tokens (so "đk" and "dk" are one key). A value lists the
+possible expansions; when there are several, the diacritic model picks the one that fits the
+rest of the question best ("hđ lao động" -> "hợp đồng", "hđ của ubnd" -> "hoạt động"/"hội
+đồng" by context). Add an entry only when officials really type it and it rarely means anything
+else in a question; an unknown token is simply left alone.
+"""
+
+from __future__ import annotations
+
+SHORTHAND: dict[str, tuple[str, ...]] = {
+    # everyday chat shorthand
+    "ko": ("không",),
+    "k": ("không",),
+    "kh": ("không",),
+    "kg": ("không",),
+    "hok": ("không",),
+    "dc": ("được",),
+    "j": ("gì",),
+    "ji": ("gì",),
+    "r": ("rồi",),
+    "vs": ("với",),
+    "bn": ("bao nhiêu",),
+    "bnhieu": ("bao nhiêu",),
+    "trc": ("trước",),
+    "ntn": ("như thế nào",),
+    "cx": ("cũng",),
+    "cg": ("cũng",),
+    "ng": ("người",),
+    "tg": ("thời gian",),
+    "tgian": ("thời gian",),
+    "lq": ("liên quan",),
+    "sdt": ("số điện thoại",),
+    "bt": ("bình thường",),
+    # administrative abbreviations
+    "dk": ("đăng ký", "điều kiện"),
+    "hd": ("hợp đồng", "hoạt động", "hội đồng"),
+    "ubnd": ("ủy ban nhân dân",),
+    "hdnd": ("hội đồng nhân dân",),
+    "mttq": ("mặt trận tổ quốc",),
+    "gcn": ("giấy chứng nhận",),
+    "tt": ("thông tư", "thủ tục"),
+    "tthc": ("thủ tục hành chính",),
+    "nd": ("nghị định", "nội dung"),
+    "qd": ("quyết định",),
+    "vbqppl": ("văn bản quy phạm pháp luật",),
+    "cb": ("cán bộ",),
+    "cc": ("công chức",),
+    "vc": ("viên chức",),
+    "cbcc": ("cán bộ công chức",),
+    "cbccvc": ("cán bộ công chức viên chức",),
+    "ct": ("chủ tịch",),
+    "pct": ("phó chủ tịch",),
+    "vp": ("văn phòng",),
+    "tp": ("thành phố",),
+    "hc": ("hành chính",),
+    "hs": ("hồ sơ",),
+    "bc": ("báo cáo",),
+    "kt": ("kiểm tra", "kinh tế"),
+    "dv": ("đơn vị", "dịch vụ"),
+    "gd": ("gia đình", "giai đoạn"),
+    "xh": ("xã hội",),
+    "ld": ("lao động",),
+    "nld": ("người lao động",),
+    "bhxh": ("bảo hiểm xã hội",),
+    "bhyt": ("bảo hiểm y tế",),
+    "bhtn": ("bảo hiểm thất nghiệp",),
+    "cmnd": ("chứng minh nhân dân",),
+    "cccd": ("căn cước công dân",),
+    "qsdd": ("quyền sử dụng đất",),
+    "gcnqsdd": ("giấy chứng nhận quyền sử dụng đất",),
+    "gpxd": ("giấy phép xây dựng",),
+    "dkkd": ("đăng ký kinh doanh",),
+    "ttg": ("thủ tướng",),
+    "cp": ("chính phủ",),
+    "ns": ("ngân sách",),
+    "nsnn": ("ngân sách nhà nước",),
+    "tnmt": ("tài nguyên và môi trường",),
+    "xyk": ("xin ý kiến",),
+}
+
+# Two-word slang for documents: matched as a pair of folded tokens.
+PHRASES: dict[tuple[str, str], str] = {
+    ("so", "do"): "giấy chứng nhận quyền sử dụng đất",
+    ("so", "hong"): "giấy chứng nhận quyền sở hữu nhà ở",
+}
+
+# How questions are phrased. Legal text rarely asks anything, so the knowledge base alone
+# would restore "khi nao" to "khi nạo"; these give the diacritic model the question words.
+QUESTION_PHRASES: tuple[str, ...] = (
+    "khi nào",
+    "lúc nào",
+    "như thế nào",
+    "thế nào",
+    "ra sao",
+    "làm sao",
+    "bao nhiêu",
+    "bao lâu",
+    "mấy ngày",
+    "mấy tháng",
+    "mấy năm",
+    "mấy lần",
+    "có được không",
+    "được không",
+    "hay không",
+    "có phải",
+    "có cần",
+    "cần những gì",
+    "cần gì",
+    "những gì",
+    "gồm những",
+    "phải làm gì",
+    "làm gì",
+    "ở đâu",
+    "ai có thẩm quyền",
+    "thuộc thẩm quyền",
+    "trường hợp nào",
+    "xin hỏi",
+    "cho hỏi",
+    "thì sao",
+    "có bị",
+    "bị phạt",
+    "được nghỉ",
+    "nghỉ phép",
+    "tối đa",
+    "tối thiểu",
+)
+# Weight of a question phrase, in occurrences: questions use them constantly.
+QUESTION_PHRASE_WEIGHT = 20.0
