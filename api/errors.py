@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import DomainError, ErrorCode
 
@@ -170,9 +171,34 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "internal", INTERNAL_MESSAGE)
+class UnexpectedErrorMiddleware:
+    """Answers an unexpected exception with the 500 error and does not re-raise it.
+
+    Starlette's own last-resort handler re-raises after answering, and the server then closes
+    the connection, so a keep-alive client's next request was reset. Outermost of our
+    middlewares, so retries and idempotency still see the exception.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if not started:  # else the answer is half sent; the server ends it
+                await error_response(500, "internal", INTERNAL_MESSAGE)(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -180,7 +206,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
 
 
 def _example(status: int, code: str, message: str) -> dict[str, Any]:

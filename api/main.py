@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api.deps import read_sessionmaker
-from api.errors import COMMON_RESPONSES, install_error_handlers
+from api.errors import COMMON_RESPONSES, UnexpectedErrorMiddleware, install_error_handlers
 from api.limits import BodyLimitMiddleware, IdempotencyMiddleware, RateLimiter
 from api.retry import RetryMiddleware
 from api.routes import cases, invites, knowledge, precedents, search, stats, units, users
@@ -95,8 +95,9 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
     web = _optional_router("api.web")
     if web is not None:
         app.include_router(web)
-    # Run-time order, outermost first: size limit (on the raw stream), idempotency (remembers
-    # only the final answer), retry of rolled-back transactions, then the routes.
+    # Run-time order, outermost first: the 500 answer for anything unexpected, size limit (on
+    # the raw stream), idempotency (remembers only the final answer), retry of rolled-back
+    # transactions, then the routes.
     app.add_middleware(RetryMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
@@ -104,4 +105,5 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
         upload_limit=settings.max_upload_bytes,
         json_limit=settings.max_json_bytes,
     )
+    app.add_middleware(UnexpectedErrorMiddleware)
     return app
