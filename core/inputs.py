@@ -4,7 +4,8 @@ Text: NUL and other C0 control characters are refused (PostgreSQL cannot store N
 spreadsheets cannot hold the others); multi-line text keeps newlines and tabs, with CR LF
 folded to LF (browsers send textareas with CR LF). Questions and other free text share one
 length limit, answers another, both from the settings (`configure`, called by AppContext).
-Ids, dates and datetimes are range-checked so the database never sees a value it rejects.
+Ids, dates and datetimes are range-checked so the database never sees a value it rejects,
+and search words become LIKE patterns whose wildcards are literal.
 
 `check_*` raise the core DomainError (422, a Vietnamese message) for the console and the
 bot; the Annotated types below apply the same checks inside pydantic models and FastAPI
