@@ -134,7 +134,6 @@ ESC_CONFIRM = (
     "Đoạn văn bản tìm được gửi kèm: {passages}"
 )
 ESC_PREFILLED = "Câu hỏi và {count} đoạn văn bản tìm được đã được điền sẵn."
-URGENCY_LABELS = {"normal": "Thường", "urgent": "Khẩn"}
 
 # --- initiatives (sáng kiến) ---
 INI_ASK_TITLE = "💡 <b>Ghi nhận sáng kiến</b> (bước 1/5)\nTên sáng kiến là gì?"
@@ -177,7 +176,9 @@ QUEUE_HEADER = "📥 <b>Hàng đợi</b> (hạn gần nhất trước)"
 QUEUE_EMPTY = "Hàng đợi trống — không có yêu cầu nào đang mở."
 QUEUE_LINE = "• <b>{number}</b> [{urgency}] {status} — hạn {due}\n  {question}"
 CLAIMED_OK = "✅ Bạn đã nhận xử lý yêu cầu <b>{number}</b>."
-CLAIMED_BY_OTHER = "Yêu cầu {number} đã được <b>{name}</b> nhận xử lý."
+CLAIMED_BY_OTHER = (
+    "ℹ️ Xin ý kiến <b>{number}</b> đã được <b>{name}</b> nhận xử lý; bạn không cần xử lý nữa."
+)
 ASK_ANSWER = "✍️ Nhập <b>nội dung trả lời</b> cho yêu cầu {number}:"
 ASK_LEGAL_BASIS = "Nhập <b>căn cứ pháp lý</b> (ví dụ: Điều 29 Luật ...) hoặc bấm Bỏ qua."
 ANSWERED_OK = "✅ Đã gửi trả lời yêu cầu <b>{number}</b> tới người hỏi."

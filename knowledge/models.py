@@ -19,6 +19,15 @@ class DocumentKind(StrEnum):
     PRECEDENT = "precedent"  # tiền lệ: câu trả lời đã được phê duyệt
 
 
+# What fronts show for each kind.
+KIND_LABELS: dict[str, str] = {
+    DocumentKind.REGULATION: "Văn bản quy phạm",
+    DocumentKind.COMPETENCY: "Khung năng lực",
+    DocumentKind.GUIDANCE: "Hướng dẫn",
+    DocumentKind.PRECEDENT: "Tiền lệ",
+}
+
+
 class Scope(StrEnum):
     NATIONAL = "national"
     PROVINCE = "province"

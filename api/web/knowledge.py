@@ -24,16 +24,10 @@ from core.users.access import require_admin
 from knowledge import service as kb
 from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument, one_document
 from knowledge.importers.isolated import parse_upload
-from knowledge.models import DocumentKind
+from knowledge.models import KIND_LABELS
 
 router = APIRouter(route_class=WebRoute)
 
-KIND_LABELS = {
-    DocumentKind.REGULATION.value: "Văn bản quy phạm",
-    DocumentKind.COMPETENCY.value: "Khung năng lực",
-    DocumentKind.GUIDANCE.value: "Hướng dẫn",
-    DocumentKind.PRECEDENT.value: "Tiền lệ",
-}
 _STAGED_RE = re.compile(r"^(\d+)-([A-Za-z0-9_-]{16,})(\.[a-z]+)$")
 _STAGED_MAX_AGE = 24 * 3600
 _DIFF_MAX_LINES = 4000

@@ -25,16 +25,13 @@ from knowledge import service as kb_service
 from knowledge.importers import one_document
 from knowledge.importers.base import ParsedDocument
 from knowledge.importers.isolated import parse_upload
+from knowledge.models import KIND_LABELS
+from knowledge.store import STATUS_LABELS
+from retrieval.models import MODE_LABELS
 from retrieval.service import Retriever
 
 router = Router(name=__name__)
 SUFFIXES = (".docx", ".pdf", ".md", ".txt")
-KIND_LABELS = {
-    "regulation": "Văn bản quy phạm",
-    "competency": "Khung năng lực",
-    "guidance": "Hướng dẫn",
-    "precedent": "Tiền lệ",
-}
 
 
 async def _parse(path: Path, name: str, settings: Settings) -> ParsedDocument:
@@ -102,7 +99,7 @@ async def confirm(
     await session.commit()
     await retriever.sync()
     await asyncio.to_thread(path.unlink, missing_ok=True)
-    summary = f"{result.status}, {result.articles} điều, {result.chunks} đoạn"
+    summary = f"{STATUS_LABELS[result.status]}, {result.articles} điều, {result.chunks} đoạn"
     if isinstance(query.message, Message):
         await sender.edit(
             bot, chat_id=query.from_user.id, message_id=query.message.message_id,
@@ -135,7 +132,7 @@ async def kb_stats(
     stats = await kb_service.stats(session)
     counts = await feedback.counts(session)
     status = retriever.status()
-    index = f"{status.mode}, {status.chunks} đoạn, phiên bản {status.revision}"
+    index = f"{MODE_LABELS[status.mode]}, {status.chunks} đoạn, phiên bản {status.revision}"
     await message.answer(
         texts.KB_STATS.format(
             documents=stats.documents, chunks=stats.active_chunks, index=esc(index), **counts

@@ -24,7 +24,7 @@ from core.answers import service as answers
 from core.cases import files as case_files
 from core.cases import service as case_service
 from core.cases import texts as case_texts
-from core.cases.enums import Urgency
+from core.cases.enums import URGENCY_LABELS, Urgency
 from core.cases.schemas import Attachment, CaseCreate, PassageSnapshot
 from core.config import Settings
 from core.feedback import service as feedback
@@ -49,7 +49,7 @@ def attachment_of(message: Message) -> dict[str, Any] | None:
 
 
 def confirm_text(data: dict[str, Any]) -> str:
-    urgency = texts.URGENCY_LABELS.get(str(data.get("urgency", "normal")), "Thường")
+    urgency = URGENCY_LABELS[Urgency(str(data.get("urgency", Urgency.NORMAL)))]
     return texts.ESC_CONFIRM.format(
         question=esc(clip(str(data.get("question", "")), 800)),
         urgency=urgency,

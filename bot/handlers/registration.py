@@ -14,6 +14,7 @@ from bot.dialogue import prompt
 from bot.render import esc
 from bot.states import Registration
 from core.users import service as user_service
+from core.users.invites import position_choices
 from core.users.models import User
 
 router = Router(name=__name__)
@@ -56,7 +57,7 @@ async def full_name(message: Message, state: FSMContext, session: AsyncSession, 
     data = await state.get_data()
     invite = await user_service.check_invite(session, code=str(data.get("code", "")))
     unit = await user_service.require_unit(session, unit_id=invite.unit_id)
-    positions = [str(p) for p in unit.positions or []]
+    positions = position_choices(unit, invite.role)
     if not positions:
         await _register(message, state, session, name=name, position=None, chat_id=message.chat.id)
         return
@@ -78,7 +79,7 @@ async def position(
     data = await state.get_data()
     invite = await user_service.check_invite(session, code=str(data.get("code", "")))
     unit = await user_service.require_unit(session, unit_id=invite.unit_id)
-    positions = [str(p) for p in unit.positions or []]
+    positions = position_choices(unit, invite.role)
     if not 0 <= callback_data.index < len(positions):
         await query.answer(texts.EXPIRED_BUTTON)
         return

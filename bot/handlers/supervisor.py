@@ -22,7 +22,9 @@ from bot.states import Answering
 from core.cases import service as case_service
 from core.cases.enums import STATUS_LABELS, URGENCY_LABELS, CaseStatus, Urgency
 from core.cases.schemas import CaseAnswer, CaseFeedback, CaseForward
+from core.cases.texts import when
 from core.config import Settings
+from core.errors import DomainError
 from core.users.enums import Role
 from core.users.models import User
 from retrieval.excerpt import clip
@@ -44,11 +46,46 @@ async def _drop_buttons(query: CallbackQuery) -> None:
             await query.message.edit_reply_markup(reply_markup=None)
 
 
+async def _drop_case_buttons(query: CallbackQuery, case_id: int) -> None:
+    """Remove this case's buttons from the tapped message, keeping other cases' (/hangdoi)."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    rows = [
+        [b for b in row if not _for_case(b.callback_data, case_id)]
+        for row in message.reply_markup.inline_keyboard
+    ]
+    rows = [row for row in rows if row]
+    with contextlib.suppress(Exception):  # cosmetic; the message may be too old to edit
+        await message.edit_reply_markup(
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+        )
+
+
+def _for_case(data: str | None, case_id: int) -> bool:
+    try:
+        return data is not None and CaseCb.unpack(data).case_id == case_id
+    except (TypeError, ValueError):
+        return False
+
+
 @router.callback_query(CaseCb.filter(F.action == "claim"))
 async def claim(
     query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, user: User
 ) -> None:
-    case = await case_service.claim(session, actor=user, case_id=callback_data.case_id)
+    try:
+        case = await case_service.claim(session, actor=user, case_id=callback_data.case_id)
+    except DomainError as error:
+        if "assignee_id" not in error.details:
+            raise
+        # Lost the race (nothing was written): say which case and who has it, and take the
+        # stale button away.
+        case = await case_service.get_case(session, actor=user, case_id=callback_data.case_id)
+        who = case.assignee.full_name if case.assignee else "?"
+        await query.answer()
+        await _drop_case_buttons(query, case.id)
+        await _say(query, texts.CLAIMED_BY_OTHER.format(number=esc(case.number), name=esc(who)))
+        return
     # Commit before telling the user it worked (the edge owns the transaction).
     await session.commit()
     await query.answer(texts.DONE)
@@ -216,7 +253,7 @@ async def rate_answer(
 
 
 @router.message(Command("hangdoi"))
-async def queue(message: Message, session: AsyncSession, user: User, settings: Settings) -> None:
+async def queue(message: Message, session: AsyncSession, user: User) -> None:
     if user.role not in (Role.SUPERVISOR, Role.ADMIN):
         await message.answer(texts.SUP_ONLY)
         return
@@ -232,7 +269,7 @@ async def queue(message: Message, session: AsyncSession, user: User, settings: S
                 number=esc(case.number),
                 urgency=URGENCY_LABELS.get(Urgency(case.urgency), case.urgency),
                 status=STATUS_LABELS.get(CaseStatus(case.status), case.status),
-                due=render.local_time(case.due_at, settings.timezone),
+                due=when(case.due_at),
                 question=esc(clip(case.question, 160)),
             )
         )

@@ -163,9 +163,14 @@ async def escalate_overdue(
         # The alarm at the top of the ladder goes to every supervisor of the level, whatever
         # the topic, and to the admins.
         top = await level_recipients(session, case.level_unit_id, topic=None)
-        people = [case.asker_id, previous, *top]
+        await tell(session, case, "overdue", [case.asker_id], texts.overdue_to_asker(case))
         await tell(
-            session, case, "overdue", [*people, *await admins(session)], texts.overdue_top(case)
+            session,
+            case,
+            "overdue",
+            [previous, *top, *await admins(session)],
+            texts.overdue_top(case),
+            skip=[case.asker_id],
         )
         return "overdue"
     case = await _move(

@@ -135,8 +135,16 @@ def escalated_to_level(case: Case, from_name: str) -> str:
     )
 
 
+def overdue_to_asker(case: Case) -> str:
+    """To the asker: overdue at the top of the ladder; what happens now, in their terms."""
+    return (
+        f"⏰ {_head(case)} đã quá hạn trả lời ({when(case.due_at)}). Yêu cầu vẫn đang được "
+        "xử lý và quản trị viên đã được báo để đôn đốc; bạn sẽ được báo ngay khi có trả lời."
+    )
+
+
 def overdue_top(case: Case) -> str:
-    """To everyone concerned: overdue at the top of the ladder (no higher level)."""
+    """To supervisors and admins: overdue at the top of the ladder (no higher level)."""
     return f"⚠️ {_head(case)} đã quá hạn trả lời ({when(case.due_at)}) và chưa có cấp cao hơn."
 
 

@@ -132,10 +132,16 @@ async def check_invite(session: AsyncSession, *, code: str) -> Invite:
     return invite
 
 
-def _pick_position(unit: Unit, position: str | None) -> str | None:
-    """The unit's canonical spelling of `position`; required when the unit lists positions."""
+def position_choices(unit: Unit, role: str) -> list[str]:
+    """The job titles a new member picks from when registering: the unit's, for cadres only
+    (positions scope a cadre's answers; supervisors, evaluators and admins have none)."""
+    return [str(p) for p in unit.positions or []] if role == Role.CADRE else []
+
+
+def _pick_position(unit: Unit, position: str | None, role: str) -> str | None:
+    """The unit's canonical spelling of `position`; required when there are choices."""
     given = " ".join((position or "").split())
-    allowed = [str(p) for p in unit.positions or []]
+    allowed = position_choices(unit, role)
     if not allowed:
         return given or None
     for candidate in allowed:
@@ -161,7 +167,7 @@ async def redeem_invite(
         raise conflict("Tài khoản Telegram này đã được đăng ký.", reason="already_registered")
     invite = await check_invite(session, code=code)
     unit = await _require_unit(session, invite.unit_id)
-    canonical = _pick_position(unit, position)
+    canonical = _pick_position(unit, position, invite.role)
     # Conditional decrement: of concurrent redeemers of the last use exactly one gets a row.
     left = await session.scalar(
         update(Invite)

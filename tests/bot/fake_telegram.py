@@ -175,6 +175,8 @@ class FakeTelegram:
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Trợ lý"},
             "text": call.text,
         }
+        if call.params.get("reply_markup"):  # Telegram sends the tapped message's keyboard
+            message["reply_markup"] = call.params["reply_markup"]
         update = {
             "callback_query": {
                 "id": str(next(self._message_ids)),

@@ -39,7 +39,8 @@ async def test_admin_imports_document_after_preview(
     assert "Hướng dẫn thử về phòng chống sạt lở đất" in preview.text
     assert "Số điều: 2" in preview.text and "07/2026/HD-THU" in preview.text
     await fake.press(admin, preview, "Nhập")
-    await fake.wait_message(admin.id, "Đã nhập", after=mark)
+    imported = await fake.wait_message(admin.id, "Đã nhập", after=mark)
+    assert "đã thêm mới, 2 điều" in imported.text and "created" not in imported.text
 
     await fake.send_text(cadre, "khi nào phải di dời hộ dân vì vết nứt sạt lở")
     answer = await fake.wait_message(cadre.id, "Hướng dẫn thử về phòng chống sạt lở", after=mark)
@@ -48,3 +49,4 @@ async def test_admin_imports_document_after_preview(
     await fake.send_text(admin, "/kb")
     stats = await fake.wait_message(admin.id, "Cơ sở tri thức", after=mark)
     assert "Văn bản đang dùng: 2" in stats.text
+    assert "kết hợp ngữ nghĩa và từ khóa" in stats.text and "hybrid" not in stats.text

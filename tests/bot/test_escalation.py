@@ -31,7 +31,7 @@ async def test_escalation_race_answer_and_receipt(
     assert "ong vò vẽ" in confirm.text and "đã được điền sẵn" in confirm.text
     await fake.press(cadre, confirm, "Khẩn")
     urgent = await fake.wait_for(
-        lambda c: c.method == "editMessageText" and "Mức độ: Khẩn" in c.text, after=mark
+        lambda c: c.method == "editMessageText" and "Mức độ: khẩn" in c.text, after=mark
     )
     await fake.press(cadre, urgent, "Gửi")
     created = await fake.wait_message(cadre.id, "Đã gửi xin ý kiến", after=mark)
