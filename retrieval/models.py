@@ -93,7 +93,3 @@ class Timer:
 
 # What fronts show for each search mode.
 MODE_LABELS = {"hybrid": "kết hợp ngữ nghĩa và từ khóa", "lexical": "chỉ theo từ khóa"}
-
-
-# What fronts show for each search mode.
-MODE_LABELS = {"hybrid": "kết hợp ngữ nghĩa và từ khóa", "lexical": "chỉ theo từ khóa"}
