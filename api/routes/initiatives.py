@@ -2,8 +2,9 @@
 decisions, the rubric, and council exports.
 
 Who sees what is enforced by core.initiatives (authors: their own; evaluators: only what is
-assigned to them, blind until they submit; admins: all); the role dependencies here only give
-a clear 403 to roles that never take part in an action.
+assigned to them, never its authors or unit, and others' scores only after they submit;
+admins: all); the role dependencies here only give a clear 403 to roles that never take part
+in an action.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ async def list_initiatives(
         offset=page.offset,
     )
     return Page(
-        items=[InitiativeRead.of(i) for i in rows],
+        items=[InitiativeRead.of(user, i) for i in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -114,7 +115,7 @@ async def create_initiative(
         notify_author=True,  # an API/web submitter also gets the receipt in Telegram
     )
     return SubmitResult(
-        initiative=InitiativeRead.of(initiative), similar=[SimilarRead.of(s) for s in similar]
+        initiative=InitiativeRead.of(user, initiative), similar=[SimilarRead.of(s) for s in similar]
     )
 
 
@@ -158,7 +159,8 @@ async def my_assignments(
     "/export",
     summary="Xuất kết quả chấm (CSV/XLSX)",
     description="Bảng kết quả cho cuộc họp hội đồng, tiêu đề cột tiếng Việt. Người đánh giá chỉ "
-    "xuất sáng kiến được phân công, và chỉ thấy điểm sau khi đã nộp phiếu của mình.",
+    "xuất sáng kiến được phân công, không thấy tác giả và đơn vị, và chỉ thấy điểm sau khi đã "
+    "nộp phiếu của mình.",
     response_class=Response,
     responses={
         200: {
@@ -206,7 +208,7 @@ async def get_initiative(session: SessionDep, user: AnyUser, initiative_id: Id) 
     initiative = await service.get_initiative(
         session, actor_id=user.id, initiative_id=initiative_id
     )
-    return InitiativeRead.of(initiative)
+    return InitiativeRead.of(user, initiative)
 
 
 @router.get(
@@ -236,7 +238,7 @@ async def screening(session: SessionDep, user: Admin, initiative_id: Id) -> Init
     initiative = await service.start_screening(
         session, actor_id=user.id, initiative_id=initiative_id
     )
-    return InitiativeRead.of(initiative)
+    return InitiativeRead.of(user, initiative)
 
 
 @router.get(
@@ -372,7 +374,7 @@ async def decide(
         council=data.council,
         settings=ctx.settings,
     )
-    return InitiativeRead.of(initiative)
+    return InitiativeRead.of(user, initiative)
 
 
 @router.post(
@@ -394,7 +396,7 @@ async def provide_info(
         settings=ctx.settings,
         embedder=ctx.retriever.embedder,
     )
-    return InitiativeRead.of(initiative)
+    return InitiativeRead.of(user, initiative)
 
 
 @router.post(
@@ -422,7 +424,7 @@ async def add_coauthor(
     initiative = await coauthors.add_coauthor(
         session, actor_id=user.id, initiative_id=initiative_id, user_id=data.user_id
     )
-    return InitiativeRead.of(initiative)
+    return InitiativeRead.of(user, initiative)
 
 
 @router.post(

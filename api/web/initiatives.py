@@ -1,5 +1,6 @@
 """Initiatives: evaluators' assignments and the blind rubric scoring form; admins assign,
-decide and export. Access and blindness are the initiatives service's own rules."""
+decide and export. Access and blindness are the initiatives service's own rules: templates
+get an initiative only as the viewer's InitiativeView (no authors or unit for evaluators)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from core.initiatives import assignment, export, scoring
 from core.initiatives import service as initiatives
 from core.initiatives.enums import OUTCOMES, STATUS_LABELS, EvaluationStatus
 from core.initiatives.rubric import get_rubric_version, parse_criteria
+from core.initiatives.views import InitiativeView, view_for
 from core.inputs import Id, Line, Text
 from core.users.access import require_role
 from core.users.enums import Role
@@ -46,13 +48,13 @@ async def initiatives_page(
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
         mine = await assignment.my_assignments(session, actor_id=auth.user.id)
-        listing: list[object] = []
+        listing: list[InitiativeView] = []
         total = 0
         if auth.user.role == Role.ADMIN:
             rows, total = await initiatives.list_initiatives(
                 session, actor_id=auth.user.id, status=status or None, query=q or None, limit=200
             )
-            listing = list(rows)
+            listing = [view_for(auth.user, i) for i in rows]
     return render(
         request,
         "initiatives.html",
@@ -88,7 +90,7 @@ async def initiative_page(
     require_role(auth.user, Role.EVALUATOR, Role.ADMIN)
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
-        item = await initiatives.get_initiative(
+        initiative = await initiatives.get_initiative(
             session, actor_id=auth.user.id, initiative_id=initiative_id
         )
         similar = await initiatives.similar_for(
@@ -107,7 +109,9 @@ async def initiative_page(
                 session, actor_id=auth.user.id, initiative_id=initiative_id, settings=ctx.settings
             )
             all_criteria = (
-                await scoring.criteria_for(session, item) if item.rubric_version_id else []
+                await scoring.criteria_for(session, initiative)
+                if initiative.rubric_version_id
+                else []
             )
         except DomainError as exc:
             if exc.code is not ErrorCode.FORBIDDEN:
@@ -117,7 +121,7 @@ async def initiative_page(
         request,
         "initiative.html",
         auth,
-        item=item,
+        item=view_for(auth.user, initiative),
         similar=similar,
         sheets=sheets,
         own=own,

@@ -26,13 +26,13 @@ from core.initiatives.enums import AuthorStatus, EvaluationStatus, InitiativeSta
 from core.initiatives.models import Evaluation, Initiative
 from core.initiatives.rubric import current_rubric
 from core.initiatives.service import (
-    author_ids,
     load_person,
     load_user,
     lock_initiative,
     require_admin,
     transition,
 )
+from core.initiatives.views import author_ids
 from core.users.enums import Role
 from core.users.models import User, supervisor_units
 
@@ -202,7 +202,7 @@ async def assign_evaluators(
         data={"evaluators": [u.id for u in chosen], "due_at": due.isoformat()},
     )
     for user in chosen:
-        await notify.notify_assigned(session, initiative, evaluator_id=user.id, due_at=due)
+        await notify.notify_assigned(session, initiative, evaluator=user, due_at=due)
     if initiative.status != S.UNDER_EVALUATION:
         await transition(session, initiative, to=S.UNDER_EVALUATION, actor_id=actor_id)
     return created
@@ -281,7 +281,7 @@ async def send_due_reminders(
         .with_for_update(skip_locked=True, of=Evaluation)
     )
     sent = 0
-    admins: list[int] | None = None
+    admins: list[User] | None = None
     for evaluation in (await session.scalars(stmt)).unique():
         stage = reminder_stage(evaluation, now, calendar)
         if stage <= evaluation.reminders_sent:
@@ -290,20 +290,22 @@ async def send_due_reminders(
         await notify.notify_reminder(
             session,
             initiative,
-            evaluator_id=evaluation.evaluator_id,
+            evaluator=evaluation.evaluator,
             due_at=evaluation.due_at,
             stage=stage,
         )
         if stage == 3:
             if admins is None:
                 admins = list(
-                    await session.scalars(
-                        select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))
-                    )
+                    (
+                        await session.scalars(
+                            select(User).where(User.role == Role.ADMIN, User.active.is_(True))
+                        )
+                    ).unique()
                 )
-            for admin_id in admins:
+            for admin in admins:
                 await notify.notify_overdue_admin(
-                    session, initiative, evaluation=evaluation, admin_id=admin_id
+                    session, initiative, evaluation=evaluation, admin=admin
                 )
         evaluation.reminders_sent = stage
         sent += 1

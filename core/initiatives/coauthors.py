@@ -85,7 +85,7 @@ async def add_coauthor(
         entity_id=initiative.id,
         data={"user_id": user.id},
     )
-    await notify.notify_coauthor_added(session, initiative, user_id=user.id)
+    await notify.notify_coauthor_added(session, initiative, user=user)
     return initiative
 
 

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import Settings
 from core.errors import forbidden, invalid
-from core.initiatives.enums import STATUS_LABELS, AuthorRole, AuthorStatus, EvaluationStatus
+from core.initiatives.enums import EvaluationStatus
 from core.initiatives.models import Evaluation, Initiative
 from core.initiatives.rubric import get_rubric_version, parse_criteria
 from core.initiatives.scoring import aggregate
 from core.initiatives.service import load_user, visible
+from core.initiatives.views import HIDDEN, check_unit_filter, view_for
 from core.sheets import csv_bytes, safe_row
 from core.users.enums import Role
 
@@ -56,11 +57,12 @@ async def result_rows(
     period: str | None = None,
     unit_id: int | None = None,
 ) -> list[list[Any]]:
-    """One row per initiative the actor may see. Evaluators get scores only for initiatives
-    whose sheet they have already submitted (blindness holds in exports too)."""
+    """One row per initiative the actor may see, through the actor's view: evaluators never get
+    authors or units, and get scores only where they have already submitted their own sheet."""
     actor = await load_user(session, actor_id)
     if actor.role not in (Role.ADMIN, Role.EVALUATOR):
         raise forbidden("Chỉ quản trị viên và người đánh giá mới xuất kết quả chấm.")
+    check_unit_filter(actor, unit_id)
     stmt = visible(select(Initiative), actor)
     if status:
         stmt = stmt.where(Initiative.status == status)
@@ -83,20 +85,18 @@ async def result_rows(
         blind = actor.role != Role.ADMIN and (
             mine is None or mine.status != EvaluationStatus.SUBMITTED
         )
-        co = [
-            a.user.full_name
-            for a in i.authors
-            if a.role == AuthorRole.CO and a.status == AuthorStatus.ACTIVE
-        ]
+        view = view_for(actor, i)
         row: list[Any] = [
-            i.number,
-            i.title,
-            i.author.full_name,
-            ", ".join(co),
-            i.unit.name,
-            i.field,
-            i.period,
-            STATUS_LABELS.get(i.status, i.status),
+            view.number,
+            view.title,
+            *(
+                [HIDDEN] * 3
+                if view.identity_hidden
+                else [view.author_name, ", ".join(view.coauthor_names), view.unit_name]
+            ),
+            view.field,
+            view.period,
+            view.status_label,
         ]
         if blind or i.rubric_version_id is None:
             row += [None, None, None, None, None, None]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.initiatives.enums import STATUS_LABELS, AttachmentKind, InitiativeStatus
+from core.initiatives.enums import AttachmentKind, InitiativeStatus
 from core.initiatives.models import Evaluation, Initiative, RubricVersion
 from core.initiatives.scoring import EvaluationResult
 from core.initiatives.similar import SimilarInitiative
+from core.initiatives.views import view_for
 from core.inputs import Id, Line, LongText, Text
+from core.users.models import User
 
 
 class AttachmentIn(BaseModel):
@@ -88,7 +91,8 @@ class AuthorRead(BaseModel):
 
 
 class InitiativeRead(BaseModel):
-    """An initiative as its authors, its evaluators and admins see it."""
+    """An initiative as the caller may see it: evaluators get no author, co-author or unit
+    (`identity_hidden`; blind review, core.initiatives.views)."""
 
     id: int
     number: str = Field(examples=["SK-2026-000045"])
@@ -97,9 +101,10 @@ class InitiativeRead(BaseModel):
     period: str
     status: InitiativeStatus
     status_label: str = Field(examples=["Đang chấm điểm"])
-    unit_id: int
-    unit_name: str
-    author_id: int
+    identity_hidden: bool = Field(description="Tác giả và đơn vị được ẩn (chấm độc lập)")
+    unit_id: int | None
+    unit_name: str | None
+    author_id: int | None
     authors: list[AuthorRead]
     problem: str
     actions: str
@@ -114,37 +119,9 @@ class InitiativeRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, i: Initiative) -> InitiativeRead:
-        """From the ORM row."""
-        return cls(
-            id=i.id,
-            number=i.number,
-            title=i.title,
-            field=i.field,
-            period=i.period,
-            status=InitiativeStatus(i.status),
-            status_label=STATUS_LABELS.get(i.status, i.status),
-            unit_id=i.unit_id,
-            unit_name=i.unit.name,
-            author_id=i.author_id,
-            authors=[
-                AuthorRead(
-                    user_id=a.user_id, full_name=a.user.full_name, role=a.role, status=a.status
-                )
-                for a in i.authors
-            ],
-            problem=i.problem,
-            actions=i.actions,
-            results=i.results,
-            evidence_text=i.evidence_text,
-            attachments=i.attachments,
-            decision_note=i.decision_note,
-            decided_at=i.decided_at,
-            council_decision=i.council_decision,
-            published_document_id=i.published_document_id,
-            created_at=i.created_at,
-            updated_at=i.updated_at,
-        )
+    def of(cls, actor: User, i: Initiative) -> InitiativeRead:
+        """From the ORM row, through the actor's view."""
+        return cls.model_validate(asdict(view_for(actor, i)))
 
 
 class SimilarRead(BaseModel):
@@ -153,7 +130,7 @@ class SimilarRead(BaseModel):
     id: int
     number: str
     title: str
-    unit_name: str
+    unit_name: str | None = Field(description="Ẩn với người đánh giá")
     status: str
     score: float
     method: Literal["semantic", "lexical"]

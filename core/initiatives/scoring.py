@@ -29,13 +29,13 @@ from core.initiatives.rubric import (
     weighted_total,
 )
 from core.initiatives.service import (
-    author_ids,
     get_initiative,
     load_user,
     lock_initiative,
     require_admin,
     transition,
 )
+from core.initiatives.views import author_ids
 from core.users.enums import Role
 
 S = InitiativeStatus

@@ -28,6 +28,7 @@ from core.initiatives.enums import (
 from core.initiatives.models import Evaluation, Initiative, InitiativeAuthor
 from core.initiatives.similar import SimilarInitiative, TextEncoder, embed, find_similar
 from core.initiatives.similar import initiative_text as _text
+from core.initiatives.views import author_ids, check_unit_filter, similar_view
 from core.inputs import LIKE_ESCAPE, contains_pattern
 from core.users.enums import Role
 from core.users.models import User
@@ -73,11 +74,6 @@ async def require_admin(session: AsyncSession, actor_id: int) -> User:
     if user.role != Role.ADMIN:
         raise forbidden("Thao tác này chỉ dành cho quản trị viên.")
     return user
-
-
-def author_ids(initiative: Initiative) -> set[int]:
-    """Active authors and co-authors."""
-    return {a.user_id for a in initiative.authors if a.status == AuthorStatus.ACTIVE}
 
 
 async def is_assigned(session: AsyncSession, *, initiative_id: int, user_id: int) -> bool:
@@ -254,6 +250,7 @@ async def list_initiatives(
 ) -> tuple[list[Initiative], int]:
     """A page of the initiatives the actor may see, newest first, and the total count."""
     actor = await load_user(session, actor_id)
+    check_unit_filter(actor, unit_id)
     stmt = visible(select(Initiative), actor)
     if status:
         stmt = stmt.where(Initiative.status == status)
@@ -288,9 +285,11 @@ async def list_for_author(
 async def similar_for(
     session: AsyncSession, *, actor_id: int, initiative_id: int, settings: Settings
 ) -> list[SimilarInitiative]:
-    """Initiatives similar to one the actor may see (authors and its evaluators)."""
+    """Initiatives similar to one the actor may see (authors and its evaluators; units hidden
+    from evaluators)."""
     initiative = await get_initiative(session, actor_id=actor_id, initiative_id=initiative_id)
-    return await find_similar(session, initiative=initiative, settings=settings)
+    found = await find_similar(session, initiative=initiative, settings=settings)
+    return similar_view(await load_user(session, actor_id), initiative, found)
 
 
 async def transition(

@@ -36,7 +36,7 @@ class SimilarInitiative:
     id: int
     number: str
     title: str
-    unit_name: str
+    unit_name: str | None  # None when hidden from an evaluator (core.initiatives.views)
     status: str
     score: float
     method: str  # "semantic" (embedding cosine) or "lexical"

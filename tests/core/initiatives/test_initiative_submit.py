@@ -14,6 +14,7 @@ from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
 from core.initiatives import coauthors, service
 from core.initiatives.enums import InitiativeStatus
+from core.initiatives.views import author_ids
 from core.outbox.models import OutboxMessage
 from tests.core.initiatives.factories import SAMPLE, World
 
@@ -174,7 +175,7 @@ async def test_coauthoring(sessionmaker: SM, settings: Settings, world: World) -
         got = await service.get_initiative(
             session, actor_id=world.cadre_b, initiative_id=initiative.id
         )
-        assert service.author_ids(got) == {world.cadre_a, world.cadre_b}
+        assert author_ids(got) == {world.cadre_a, world.cadre_b}
         texts = [(m.user_id, m.text) for m in (await session.scalars(select(OutboxMessage)))]
     assert any(u == world.cadre_a and "Lê Văn Cường đề nghị tham gia" in t for u, t in texts)
     assert any(u == world.cadre_b and "Bạn đã trở thành đồng tác giả" in t for u, t in texts)

@@ -1,0 +1,136 @@
+"""What one person may see of an initiative: the one place blind review is applied.
+
+Blindness: an evaluator never learns who wrote an initiative (author, co-authors, their unit),
+before or after scoring their own sheet. It does not lift after scoring: the other evaluators
+are still scoring, a third evaluator may be added after a disagreement, and an exported sheet
+outlives the evaluation. Admins see everything; an initiative's own active authors see theirs.
+
+Every front reads initiatives through `view_for` (API read models, console pages, the CSV/XLSX
+export, Telegram notifications), so no path shows identity by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from core.errors import forbidden
+from core.initiatives.enums import STATUS_LABELS, AuthorRole, AuthorStatus
+from core.initiatives.models import Initiative
+from core.initiatives.similar import SimilarInitiative
+from core.users.enums import Role
+from core.users.models import User
+
+# What an export shows instead of a hidden name or unit.
+HIDDEN = "Ẩn (chấm độc lập)"
+
+
+def author_ids(initiative: Initiative) -> set[int]:
+    """Active authors and co-authors."""
+    return {a.user_id for a in initiative.authors if a.status == AuthorStatus.ACTIVE}
+
+
+def sees_identity(actor: User, initiative: Initiative) -> bool:
+    """Admins and the initiative's own active authors; never an evaluator."""
+    return actor.role == Role.ADMIN or actor.id in author_ids(initiative)
+
+
+@dataclass(frozen=True)
+class AuthorView:
+    user_id: int
+    full_name: str
+    role: str
+    status: str
+
+
+@dataclass(frozen=True)
+class InitiativeView:
+    """An initiative as one actor may see it; identity fields are None/empty when hidden."""
+
+    id: int
+    number: str
+    title: str
+    field: str
+    period: str
+    status: str
+    status_label: str
+    problem: str
+    actions: str
+    results: str
+    evidence_text: str
+    attachments: list[dict[str, Any]]
+    decision_note: str | None
+    decided_at: datetime | None
+    council_decision: bool
+    published_document_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    identity_hidden: bool
+    unit_id: int | None
+    unit_name: str | None
+    author_id: int | None
+    author_name: str | None
+    authors: tuple[AuthorView, ...]
+
+    @property
+    def coauthor_names(self) -> list[str]:
+        """Active co-authors, for listings and exports."""
+        return [
+            a.full_name
+            for a in self.authors
+            if a.role == AuthorRole.CO and a.status == AuthorStatus.ACTIVE
+        ]
+
+
+def view_for(actor: User, initiative: Initiative) -> InitiativeView:
+    """The initiative as `actor` may see it (the caller has already checked access)."""
+    shown = sees_identity(actor, initiative)
+    i = initiative
+    return InitiativeView(
+        id=i.id,
+        number=i.number,
+        title=i.title,
+        field=i.field,
+        period=i.period,
+        status=i.status,
+        status_label=STATUS_LABELS.get(i.status, i.status),
+        problem=i.problem,
+        actions=i.actions,
+        results=i.results,
+        evidence_text=i.evidence_text,
+        attachments=list(i.attachments),
+        decision_note=i.decision_note,
+        decided_at=i.decided_at,
+        council_decision=i.council_decision,
+        published_document_id=i.published_document_id,
+        created_at=i.created_at,
+        updated_at=i.updated_at,
+        identity_hidden=not shown,
+        unit_id=i.unit_id if shown else None,
+        unit_name=i.unit.name if shown else None,
+        author_id=i.author_id if shown else None,
+        author_name=i.author.full_name if shown else None,
+        authors=tuple(AuthorView(a.user_id, a.user.full_name, a.role, a.status) for a in i.authors)
+        if shown
+        else (),
+    )
+
+
+def similar_view(
+    actor: User, initiative: Initiative, found: list[SimilarInitiative]
+) -> list[SimilarInitiative]:
+    """Similar initiatives next to `initiative`; their units are hidden from an evaluator of it
+    (a unit's earlier initiative would point at the author)."""
+    if sees_identity(actor, initiative):
+        return found
+    return [replace(s, unit_name=None) for s in found]
+
+
+def check_unit_filter(actor: User, unit_id: int | None) -> None:
+    """Evaluators may not filter by unit: the answer would tell which unit wrote what."""
+    if unit_id and actor.role == Role.EVALUATOR:
+        raise forbidden(
+            "Người đánh giá không lọc sáng kiến theo đơn vị: tác giả và đơn vị được ẩn "
+            "khi chấm độc lập."
+        )
