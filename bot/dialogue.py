@@ -17,6 +17,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import InlineKeyboardMarkup, Message
 
+from bot import texts
 from bot.storage import current_session
 
 
@@ -25,6 +26,11 @@ class _Keep(Enum):
 
 
 KEEP = _Keep.STATE  # advance(..., state=KEEP) changes only the data
+
+
+def kept(problem: str) -> str:
+    """A refusal inside a dialogue: the user is reassured that the steps so far are kept."""
+    return f"{problem} {texts.STEPS_KEPT}"
 
 
 async def commit() -> None:

@@ -29,6 +29,7 @@ from bot.handlers import (
     supervisor,
 )
 from bot.middlewares import DbSessionMiddleware, RateLimitMiddleware
+from bot.paste import PasteJoinMiddleware
 from bot.render import esc
 from bot.sender import RetryMiddleware
 from bot.storage import create_storage
@@ -64,9 +65,11 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
         settings=ctx.settings,
         retriever=ctx.retriever,
     )
-    # The rate limit runs before the per-user lock of the FSM middleware, so a message waiting
-    # for its turn does not hold up the user's other updates.
+    # The paste joiner and the rate limit run before the per-user lock of the FSM middleware:
+    # a paste's first part waits for the next parts, and a message waiting for its turn does
+    # not hold up the user's other updates.
     dp.update.outer_middleware.unregister(dp.fsm)
+    dp.update.outer_middleware(PasteJoinMiddleware())
     dp.update.outer_middleware(
         RateLimitMiddleware(
             ctx.settings.rate_limit_per_minute, ctx.settings.rate_limit_window_seconds

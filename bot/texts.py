@@ -78,9 +78,10 @@ RATE_LIMITED_BUTTON = (
 ERROR_GENERIC = "Đã có lỗi khi xử lý yêu cầu. Vui lòng thử lại sau ít phút."
 ERROR_DOMAIN = "⚠️ {message}"
 TOO_LONG = (
-    "Nội dung dài {length} ký tự, vượt giới hạn {limit} ký tự. Vui lòng rút gọn hoặc chia "
-    "thành nhiều phần. Các bước bạn đã làm vẫn được giữ nguyên."
+    "Nội dung dài {length} ký tự, vượt giới hạn {limit} ký tự nên chưa được xử lý. "
+    "Vui lòng rút gọn rồi gửi lại."
 )
+STEPS_KEPT = "Các bước bạn đã làm vẫn được giữ nguyên."
 TEXT_EXPECTED = "Vui lòng gửi nội dung dạng văn bản cho bước này."
 UNSUPPORTED_MESSAGE = "Trợ lý chỉ nhận câu hỏi dạng văn bản. Gõ /trogiup để xem hướng dẫn."
 EXPIRED_BUTTON = "Nút này đã hết hiệu lực."

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, sender, texts
 from bot.callbacks import EscalationCb
-from bot.dialogue import advance, prompt
+from bot.dialogue import advance, kept, prompt
 from bot.inputs import long_text_refusal
 from bot.render import esc
 from bot.states import Escalation
@@ -105,7 +105,7 @@ async def situation(
     """The situation as text, or as the caption of a photo/document (which is attached)."""
     text = message.text or message.caption or ""
     if (problem := long_text_refusal(text)) is not None:
-        await message.answer(problem)
+        await message.answer(kept(problem))
         return
     if len(text.strip()) < 3:
         await message.answer(texts.ESC_ASK_TEXT)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, texts
 from bot.callbacks import InitiativeCb
-from bot.dialogue import advance, prompt
+from bot.dialogue import advance, kept, prompt
 from bot.handlers.escalation import MAX_ATTACHMENTS, attachment_of
 from bot.inputs import long_text_refusal, refusal
 from bot.render import esc
@@ -40,7 +40,8 @@ async def start(message: Message, state: FSMContext, bot: Bot) -> None:
 
 
 def _too_long(message: Message) -> str | None:
-    return long_text_refusal(message.text or message.caption or "")
+    problem = long_text_refusal(message.text or message.caption or "")
+    return None if problem is None else kept(problem)
 
 
 @router.message(Initiative.title, TEXT)

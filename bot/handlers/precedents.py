@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, texts
 from bot.callbacks import PrecedentCb
-from bot.dialogue import advance, prompt
+from bot.dialogue import advance, kept, prompt
+from bot.inputs import refusal
 from bot.render import esc
 from bot.states import PrecedentReview
 from core.cases import precedents
@@ -180,8 +181,8 @@ async def reason_typed(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     reason = " ".join((message.text or "").split())
-    if len(reason) > MAX_REASON_CHARS:
-        await message.answer(texts.TOO_LONG.format(length=len(reason), limit=MAX_REASON_CHARS))
+    if (problem := refusal(reason, limit=MAX_REASON_CHARS)) is not None:
+        await message.answer(kept(problem))
         return
     data = await state.get_data()
     proposal = await precedents.reject(

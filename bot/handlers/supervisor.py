@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, render, texts
 from bot.callbacks import CaseCb
-from bot.dialogue import prompt
+from bot.dialogue import kept, prompt
 from bot.inputs import answer_refusal, refusal
 from bot.render import esc
 from bot.states import Answering
@@ -115,7 +115,7 @@ async def start_answer(
 async def answer_text(message: Message, state: FSMContext, bot: Bot) -> None:
     text = message.text or ""
     if (problem := answer_refusal(text)) is not None:
-        await message.answer(problem)
+        await message.answer(kept(problem))
         return
     data = await state.get_data()
     await prompt(
@@ -131,7 +131,7 @@ async def legal_basis(
 ) -> None:
     basis = message.text or ""
     if (problem := refusal(basis, limit=2000)) is not None:
-        await message.answer(problem)
+        await message.answer(kept(problem))
         return
     await _deliver(bot, message.chat.id, state, session, user, basis)
 
@@ -147,7 +147,7 @@ async def forward_note(
 ) -> None:
     note = message.text or ""
     if (problem := refusal(note, limit=2000)) is not None:
-        await message.answer(problem)
+        await message.answer(kept(problem))
         return
     await _forward(bot, message.chat.id, state, session, user, settings, note)
 
