@@ -5,9 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot import texts
 from retrieval.excerpt import clip
@@ -25,13 +23,6 @@ def esc(value: object) -> str:
 
 def percent(confidence: float) -> int:
     return round(max(0.0, min(1.0, confidence)) * 100)
-
-
-def local_time(moment: datetime | None, tz: str = "Asia/Ho_Chi_Minh") -> str:
-    """A UTC timestamp shown in the office time zone (dd/mm/yyyy HH:MM)."""
-    if moment is None:
-        return "—"
-    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M %d/%m/%Y")
 
 
 # The lead clause of an answer, and the closest passage of a not-covered one, are clipped to
