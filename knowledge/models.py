@@ -30,8 +30,16 @@ KIND_LABELS: dict[str, str] = {
 
 class Scope(StrEnum):
     NATIONAL = "national"
-    PROVINCE = "province"
-    UNIT = "unit"
+    PROVINCE = "province"  # scope_unit_id: the province; covers its communes
+    UNIT = "unit"  # scope_unit_id: the one unit it applies to
+
+
+# What fronts show for each scope.
+SCOPE_LABELS: dict[str, str] = {
+    Scope.NATIONAL: "Toàn quốc",
+    Scope.PROVINCE: "Một tỉnh",
+    Scope.UNIT: "Một đơn vị",
+}
 
 
 class Document(Base):

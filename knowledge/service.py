@@ -1,7 +1,8 @@
 """Knowledge-base services, the one import point for every front and domain.
 
-Import with content hashing and versions, retire (`knowledge.store`); precedents, good practice
-and the starter seed (`knowledge.authored`); read-only queries (`knowledge.queries`).
+Import with content hashing and versions, metadata edits, retire (`knowledge.store`);
+precedents, good practice and the starter seed (`knowledge.authored`); read-only queries
+(`knowledge.queries`).
 Every change bumps `KnowledgeState.revision` and writes an audit entry in the caller's
 transaction: services flush, never commit; after committing, the edge calls `retriever.sync()`.
 """
@@ -27,6 +28,7 @@ from knowledge.queries import (
     stats,
 )
 from knowledge.store import (
+    EDITABLE_FIELDS,
     STATUS_LABELS,
     ImportResult,
     ImportStatus,
@@ -34,9 +36,11 @@ from knowledge.store import (
     import_documents,
     import_parsed,
     retire_document,
+    update_metadata,
 )
 
 __all__ = [
+    "EDITABLE_FIELDS",
     "STARTER_DIR",
     "STATUS_LABELS",
     "DocumentPage",
@@ -58,4 +62,5 @@ __all__ = [
     "seed_if_empty",
     "seed_starter",
     "stats",
+    "update_metadata",
 ]

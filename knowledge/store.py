@@ -19,7 +19,7 @@ from core.errors import DomainError, ErrorCode, forbidden, not_found
 from core.text import fold
 from core.users.enums import Role
 from core.users.models import Unit, User
-from knowledge.importers.base import DocumentMeta, ParsedDocument
+from knowledge.importers.base import DocumentMeta, ParsedDocument, apply_fields
 from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState, Scope
 from knowledge.queries import get_document
 
@@ -131,6 +131,49 @@ async def retire_document(
     return doc
 
 
+# What an admin may change on a stored document without re-importing it.
+EDITABLE_FIELDS = frozenset(
+    {"number", "issuer", "issued_on", "effective_from", "expires_on", "scope", "scope_unit",
+     "scope_unit_id", "positions"}
+)  # fmt: skip
+
+
+async def update_metadata(
+    session: AsyncSession,
+    *,
+    document_id: int,
+    fields: dict[str, str | list[str]],
+    actor_id: int | None = None,
+) -> list[str]:
+    """Change a document's scope, unit, issuer, number, dates or positions (validated like an
+    import's front matter; an empty value clears the field). Audited, and the revision is
+    bumped so search applies the new scope at once. Returns the names of changed fields."""
+    await _require_admin(session, actor_id)
+    unknown = sorted(set(fields) - EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(ErrorCode.INVALID, f"Không sửa được trường: {', '.join(unknown)}.")
+    doc = await get_document(session, document_id=document_id)
+    meta = DocumentMeta(
+        title=doc.title, kind=doc.kind, number=doc.number, issuer=doc.issuer,
+        issued_on=doc.issued_on, effective_from=doc.effective_from, expires_on=doc.expires_on,
+        scope=doc.scope, scope_unit_id=doc.scope_unit_id, positions=list(doc.positions),
+        extra=dict(doc.meta),
+    )  # fmt: skip
+    apply_fields(meta, dict(fields))
+    changed = _apply_meta(doc, meta, await _resolve_unit(session, meta))
+    if changed:
+        revision = await bump_revision(session)
+        await record(
+            session,
+            actor_id=actor_id,
+            action="kb.metadata",
+            entity="document",
+            entity_id=doc.id,
+            data={"title": doc.title, "changed": changed, "revision": revision},
+        )
+    return changed
+
+
 async def bump_revision(session: AsyncSession) -> int:
     """Increase the knowledge-base revision by one and return the new value."""
     result = await session.execute(
@@ -169,6 +212,8 @@ async def _resolve_unit(session: AsyncSession, meta: DocumentMeta) -> int | None
     if meta.scope == Scope.NATIONAL:
         return None
     if meta.scope_unit_id is not None:
+        if await session.get(Unit, meta.scope_unit_id) is None:
+            raise DomainError(ErrorCode.INVALID, "Không tìm thấy đơn vị phạm vi áp dụng.")
         return meta.scope_unit_id
     if not meta.scope_unit:
         raise DomainError(

@@ -1,4 +1,5 @@
-"""Knowledge base: documents (list, read, upload-import, retire), index status and reindex.
+"""Knowledge base: documents (list, read, upload-import, edit metadata, retire), index status
+and reindex.
 
 Reading is open to every signed-in role; changes are for admins. A change is committed before
 the index is synced, so the upload's response already reflects a searchable document.
@@ -10,16 +11,16 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminUser, CtxDep, CurrentUser, PageDep, SessionDep, end_transaction
 from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
 from api.schemas import Page
 from core.errors import DomainError, ErrorCode
-from core.inputs import Id, Line
+from core.inputs import Day, Id, Line
 from knowledge import service as kb
 from knowledge.importers import SUPPORTED_SUFFIXES
-from knowledge.importers.base import apply_fields
+from knowledge.importers.base import override
 from knowledge.importers.isolated import parse_upload
 from knowledge.models import Document, DocumentKind, Scope
 
@@ -88,6 +89,46 @@ class DocumentRead(BaseModel):
             active_chunks=active_chunks,
             versions=versions,
         )
+
+
+class DocumentMetaIn(BaseModel):
+    """Metadata to change; fields left out stay as they are, null clears one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"scope": "unit", "scope_unit_id": 12, "issuer": "UBND xã An Bình"},
+                {"scope": "national", "expires_on": "2027-01-01"},
+            ]
+        }
+    )
+
+    number: Line | None = Field(default=None, max_length=100, description="Số hiệu")
+    issuer: Line | None = Field(default=None, max_length=200, description="Cơ quan ban hành")
+    issued_on: Day | None = Field(default=None, description="Ngày ban hành")
+    effective_from: Day | None = Field(default=None, description="Hiệu lực từ")
+    expires_on: Day | None = Field(
+        default=None, description="Ngày hết hiệu lực (không còn áp dụng)"
+    )
+    scope: Scope | None = Field(default=None, description="Phạm vi áp dụng")
+    scope_unit_id: Id | None = Field(default=None, description="Đơn vị (phạm vi tỉnh/đơn vị)")
+    scope_unit: Line | None = Field(default=None, max_length=200, description="Hoặc tên đơn vị")
+    positions: list[Line] | None = Field(
+        default=None, max_length=100, description="Chức danh áp dụng; trống: mọi người"
+    )
+
+    def fields(self) -> dict[str, str | list[str]]:
+        """The given fields as knowledge.update_metadata takes them ("" clears)."""
+        out: dict[str, str | list[str]] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            if isinstance(value, list):
+                out[name] = [str(v) for v in value]
+            elif isinstance(value, date):
+                out[name] = value.isoformat()
+            else:
+                out[name] = "" if value is None else str(value)
+        return out
 
 
 class ChunkRead(BaseModel):
@@ -217,24 +258,29 @@ async def upload_document(
     scope_unit: Annotated[
         Line | None, Form(max_length=200, description="Tên đơn vị (phạm vi tỉnh/đơn vị)")
     ] = None,
+    scope_unit_id: Annotated[Id | None, Form(description="Hoặc mã đơn vị")] = None,
     positions: Annotated[
         Line | None, Form(max_length=2000, description="Chức danh áp dụng, cách nhau dấu phẩy")
     ] = None,
+    number: Annotated[Line | None, Form(max_length=100, description="Số hiệu")] = None,
+    issuer: Annotated[Line | None, Form(max_length=200, description="Cơ quan ban hành")] = None,
+    issued_on: Annotated[Day | None, Form(description="Ngày ban hành")] = None,
+    effective_from: Annotated[Day | None, Form(description="Hiệu lực từ")] = None,
+    expires_on: Annotated[Day | None, Form(description="Ngày hết hiệu lực")] = None,
 ) -> list[ImportOut]:
-    """Parse the file and import every document in it (or only preview them)."""
+    """Parse the file and import every document in it (or only preview them); the fields
+    given here override what the file says."""
     data = await file.read()
     if not data:
         raise DomainError(ErrorCode.INVALID, "Tệp tải lên trống.")
     # In a killable child process, under the import caps: a zip bomb gets a 413, not an outage.
     parsed = await parse_upload(data, file.filename or "upload.txt", ctx.settings)
-    fields: dict[str, str | list[str]] = {}
-    for name, value in (("kind", kind), ("scope", scope), ("scope_unit", scope_unit)):
-        if value:
-            fields[name] = str(value)
-    if positions:
-        fields["positions"] = positions
-    for doc in parsed:
-        apply_fields(doc.meta, dict(fields))
+    given = {
+        "kind": kind, "scope": scope, "scope_unit": scope_unit, "scope_unit_id": scope_unit_id,
+        "positions": positions, "number": number, "issuer": issuer, "issued_on": issued_on,
+        "effective_from": effective_from, "expires_on": expires_on,
+    }  # fmt: skip
+    override(parsed, {k: str(v) for k, v in given.items() if v is not None})
     if preview:
         return [
             ImportOut(
@@ -262,6 +308,28 @@ async def upload_document(
         )
         for r in results
     ]
+
+
+@router.patch(
+    "/documents/{document_id}",
+    response_model=DocumentRead,
+    summary="Sửa thông tin văn bản (quản trị)",
+    description="Phạm vi, đơn vị, cơ quan ban hành, số hiệu, ngày và chức danh áp dụng. "
+    "Được ghi nhật ký; tìm kiếm áp dụng ngay khi trả lời.",
+    responses=NOT_FOUND_RESPONSE,
+)
+async def update_document(
+    document_id: Id, data: DocumentMetaIn, session: SessionDep, ctx: CtxDep, admin: AdminUser
+) -> DocumentRead:
+    """Change a document's metadata; the search index follows before this answers."""
+    await kb.update_metadata(
+        session, document_id=document_id, fields=data.fields(), actor_id=admin.id
+    )
+    await end_transaction(session)
+    await ctx.retriever.sync()
+    doc = await kb.get_document(session, document_id=document_id)
+    counts = await kb.chunk_counts(session, document_ids=[doc.id])
+    return DocumentRead.of(doc, counts[doc.id])
 
 
 @router.post(

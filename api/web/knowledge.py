@@ -1,5 +1,6 @@
 """Knowledge base: everyone signed in may read it (as in the API); admins upload with a parsed
-preview, compare versions, retire documents and reindex with progress."""
+preview (where scope, unit, issuer, number, dates and positions are confirmed), edit that
+metadata later, compare versions, retire documents and reindex with progress."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import difflib
 import re
 import secrets
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
@@ -20,17 +21,21 @@ from core.context import AppContext
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode, invalid
 from core.inputs import Id, Line
+from core.users import service as users
 from core.users.access import require_admin
+from core.users.models import Unit
 from knowledge import service as kb
 from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument, one_document
+from knowledge.importers.base import override
 from knowledge.importers.isolated import parse_upload
-from knowledge.models import KIND_LABELS
+from knowledge.models import KIND_LABELS, SCOPE_LABELS
 
 router = APIRouter(route_class=WebRoute)
 
 _STAGED_RE = re.compile(r"^(\d+)-([A-Za-z0-9_-]{16,})(\.[a-z]+)$")
 _STAGED_MAX_AGE = 24 * 3600
 _DIFF_MAX_LINES = 4000
+DONE = {"meta": "Đã lưu thông tin văn bản; tìm kiếm đã áp dụng phạm vi mới."}
 
 
 @dataclass
@@ -67,11 +72,38 @@ def _staged_path(ctx: AppContext, user_id: int, name: str) -> Path:
     return path
 
 
-async def _parse(ctx: AppContext, data: bytes, filename: str, kind: str) -> ParsedDocument:
-    parsed = one_document(await parse_upload(data, filename, ctx.settings))
-    if kind:
-        parsed = replace(parsed, meta=replace(parsed.meta, kind=kind))
-    return parsed
+async def _parse(
+    ctx: AppContext, data: bytes, filename: str, fields: dict[str, str | list[str]]
+) -> ParsedDocument:
+    documents = await parse_upload(data, filename, ctx.settings)
+    override(documents, fields)
+    return one_document(documents)
+
+
+def meta_form(
+    scope: Annotated[Line, Form()] = "",
+    scope_unit_id: Annotated[Line, Form()] = "",
+    number: Annotated[Line, Form(max_length=100)] = "",
+    issuer: Annotated[Line, Form(max_length=200)] = "",
+    issued_on: Annotated[Line, Form(max_length=20)] = "",
+    effective_from: Annotated[Line, Form(max_length=20)] = "",
+    expires_on: Annotated[Line, Form(max_length=20)] = "",
+    positions: Annotated[Line, Form(max_length=2000)] = "",
+) -> dict[str, str | list[str]]:
+    """The document metadata fields of the preview and edit forms (validated by knowledge)."""
+    return {
+        "scope": scope, "scope_unit_id": scope_unit_id, "number": number, "issuer": issuer,
+        "issued_on": issued_on, "effective_from": effective_from, "expires_on": expires_on,
+        "positions": positions,
+    }  # fmt: skip
+
+
+MetaForm = Annotated[dict[str, str | list[str]], Depends(meta_form)]
+
+
+async def _units(ctx: AppContext) -> list[Unit]:
+    async with unit_of_work(ctx.sessionmaker) as session:
+        return await users.list_units(session)
 
 
 @router.get("/kb")
@@ -139,7 +171,7 @@ async def kb_upload(
     data = await file.read(ctx.settings.max_upload_bytes + 1)
     if len(data) > ctx.settings.max_upload_bytes:
         raise DomainError(ErrorCode.TOO_LARGE)
-    parsed = await _parse(ctx, data, filename, kind)
+    parsed = await _parse(ctx, data, filename, {"kind": kind})
     folder = _staging_dir(ctx)
     await asyncio.to_thread(_sweep_staging, folder)
     staged = f"{auth.user.id}-{secrets.token_urlsafe(18)}{suffix}"
@@ -153,6 +185,8 @@ async def kb_upload(
         filename=filename,
         kind=kind,
         kinds=KIND_LABELS,
+        scopes=SCOPE_LABELS,
+        units=await _units(ctx),
     )
 
 
@@ -162,14 +196,16 @@ async def kb_import(
     auth: Actor,
     staged: Annotated[Line, Form()],
     filename: Annotated[Line, Form()],
+    fields: MetaForm,
     kind: Annotated[Line, Form()] = "",
 ) -> Response:
-    """Store the previewed file (a new document or a new version) and refresh the index."""
+    """Store the previewed file (a new document or a new version) with the scope, unit,
+    issuer, number, dates and positions confirmed on the preview, and refresh the index."""
     require_admin(auth.user)
     ctx = ctx_of(request)
     path = _staged_path(ctx, auth.user.id, staged)
     data = await asyncio.to_thread(path.read_bytes)
-    parsed = await _parse(ctx, data, Path(filename).name or path.name, kind)
+    parsed = await _parse(ctx, data, Path(filename).name or path.name, {**fields, "kind": kind})
     async with unit_of_work(ctx.sessionmaker) as session:
         result = await kb.import_parsed(session, parsed, actor_id=auth.user.id)
     path.unlink(missing_ok=True)
@@ -180,13 +216,14 @@ async def kb_import(
 
 @router.get("/kb/{document_id}")
 async def kb_document(
-    request: Request, auth: Viewer, document_id: Id, imported: Line = ""
+    request: Request, auth: Viewer, document_id: Id, imported: Line = "", done: Line = ""
 ) -> HTMLResponse:
     """A document: metadata, versions (pick two to diff) and its current chunks."""
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
         doc = await kb.get_document(session, document_id=document_id)
         chunks = await kb.list_chunks(session, document_id=document_id, limit=500)
+    units = await _units(ctx)
     return render(
         request,
         "kb_document.html",
@@ -194,8 +231,28 @@ async def kb_document(
         doc=doc,
         chunks=chunks,
         kinds=KIND_LABELS,
+        scopes=SCOPE_LABELS,
+        units=units,
+        unit_names={u.id: u.name for u in units},
         imported=imported,
+        done=DONE.get(done, ""),
     )
+
+
+@router.post("/kb/{document_id}/meta")
+async def kb_edit_meta(
+    request: Request, auth: Actor, document_id: Id, fields: MetaForm
+) -> Response:
+    """Change a stored document's scope, unit, issuer, number, dates or positions (audited);
+    search applies the change before this answers."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await kb.update_metadata(
+            session, document_id=document_id, fields=fields, actor_id=auth.user.id
+        )
+    await ctx.retriever.sync()
+    return redirect(f"/kb/{document_id}?done=meta")
 
 
 def _diff_lines(old: str, new: str, old_name: str, new_name: str) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.errors import DomainError, ErrorCode
+from core.inputs import MAX_ID, check_year
 from core.text import fold, normalize, normalize_line
 from knowledge.chunking import (
     ARTICLE_RE,
@@ -171,7 +172,11 @@ def apply_fields(meta: DocumentMeta, fields: dict[str, str | list[str]]) -> Docu
             meta.scope = _choice(text, {s.value for s in Scope}, "Phạm vi (scope)")
         elif name == "title":
             meta.title = text or meta.title
-        elif name in ("number", "issuer", "scope_unit", "key"):
+        elif name == "scope_unit":  # a unit by name replaces one given by id
+            meta.scope_unit, meta.scope_unit_id = text or None, None
+        elif name == "scope_unit_id":
+            meta.scope_unit, meta.scope_unit_id = None, _unit_id(text)
+        elif name in ("number", "issuer", "key"):
             setattr(meta, name, text or None)
         else:
             extra[name] = text
@@ -183,10 +188,29 @@ def parse_date(value: str, name: str = "ngày") -> date:
     """ISO (2025-07-01) or Vietnamese (01/07/2025) date; anything else is an INVALID error."""
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
         try:
-            return datetime.strptime(value.strip(), fmt).date()
+            parsed = datetime.strptime(value.strip(), fmt).date()
         except ValueError:
             continue
+        check_year(parsed)
+        return parsed
     raise DomainError(ErrorCode.INVALID, f"Ngày không hợp lệ ở trường “{name}”: {value}.")
+
+
+def _unit_id(text: str) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise DomainError(ErrorCode.INVALID, f"Mã đơn vị không hợp lệ: {text}.")
+    return int(text)
+
+
+def override(documents: list[ParsedDocument], fields: dict[str, str | list[str]]) -> None:
+    """Metadata an uploader gives (scope, unit, issuer, number, dates, positions, kind) over
+    what the file says, for every document of the file; the one path for API, console, bot
+    and CLI uploads. Empty values are dropped: they mean "as the file says"."""
+    given = {k: v for k, v in fields.items() if v not in ("", None, [])}
+    for doc in documents:
+        apply_fields(doc.meta, dict(given))
 
 
 def _choice(value: str, allowed: set[str], label: str) -> str:

@@ -140,6 +140,13 @@ ROWS = [
     Row("GET", "/knowledge/documents/{doc}", ALL, prepare=_document),
     Row("GET", "/knowledge/documents/{doc}/chunks", ALL, prepare=_document),
     Row("POST", "/knowledge/documents", ADMIN, 201, upload=True),
+    Row(
+        "PATCH",
+        "/knowledge/documents/{doc}",
+        ADMIN,
+        prepare=_document,
+        json=lambda p: {"issuer": "UBND tỉnh"},
+    ),
     Row("POST", "/knowledge/documents/{doc}/retire", ADMIN, prepare=_document),
     Row("GET", "/knowledge/status", ALL),
     Row("POST", "/knowledge/reindex", ADMIN),
