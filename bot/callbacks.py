@@ -51,6 +51,8 @@ class PrecedentCb(CallbackData, prefix="prec"):
 
 
 class ImportCb(CallbackData, prefix="imp"):
-    """Admin document import: ok or no."""
+    """Admin document import: a scope to import with (national, province, unit with its id),
+    "units" to list the units to choose from, or "no"."""
 
     action: str
+    unit_id: int = 0

@@ -128,15 +128,22 @@ def skip_case_step(case_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def import_confirm() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(texts.BTN_IMPORT, ImportCb(action="ok")),
-                _button(texts.BTN_CANCEL, ImportCb(action="no")),
-            ]
-        ]
-    )
+def import_scope(province: str | None) -> InlineKeyboardMarkup:
+    """After a document preview: import nationwide, for the admin's province, or for a unit."""
+    rows = [[_button(texts.BTN_IMPORT_NATIONAL, ImportCb(action="national"))]]
+    if province:
+        label = texts.BTN_IMPORT_PROVINCE.format(name=province)
+        rows.append([_button(label, ImportCb(action="province"))])
+    rows.append([_button(texts.BTN_IMPORT_UNIT, ImportCb(action="units"))])
+    rows.append([_button(texts.BTN_CANCEL, ImportCb(action="no"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def import_units(units: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """One button per unit the document may be scoped to."""
+    rows = [[_button(name, ImportCb(action="unit", unit_id=uid))] for uid, name in units]
+    rows.append([_button(texts.BTN_CANCEL, ImportCb(action="no"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def precedent_scope(proposal_id: int) -> InlineKeyboardMarkup:

@@ -1,4 +1,5 @@
-"""Admin: a .docx/.pdf/.md/.txt sent to the bot is previewed, then imported; /kb statistics."""
+"""Admin: a .docx/.pdf/.md/.txt sent to the bot is previewed, then imported with the scope the
+admin taps (nationwide, their province, or one unit); /kb statistics."""
 
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ from bot.render import esc
 from bot.states import Import
 from core.config import Settings
 from core.feedback import service as feedback
+from core.users import service as users
 from core.users.enums import Role
 from core.users.models import User
 from knowledge import service as kb_service
 from knowledge.importers import one_document
-from knowledge.importers.base import ParsedDocument
+from knowledge.importers.base import ParsedDocument, override
 from knowledge.importers.isolated import parse_upload
-from knowledge.models import KIND_LABELS
+from knowledge.models import KIND_LABELS, SCOPE_LABELS
 from knowledge.store import STATUS_LABELS
 from retrieval.models import MODE_LABELS
 from retrieval.service import Retriever
@@ -34,14 +36,23 @@ router = Router(name=__name__)
 SUFFIXES = (".docx", ".pdf", ".md", ".txt")
 
 
-async def _parse(path: Path, name: str, settings: Settings) -> ParsedDocument:
+async def _parse(
+    path: Path, name: str, settings: Settings, fields: dict[str, str | list[str]] | None = None
+) -> ParsedDocument:
     # A killable child process under the import caps: a zip bomb is refused, not obeyed.
-    return one_document(await parse_upload(path, name, settings))
+    documents = await parse_upload(path, name, settings)
+    override(documents, fields or {})
+    return one_document(documents)
 
 
 @router.message(StateFilter(None), F.document)
 async def document(
-    message: Message, state: FSMContext, user: User, settings: Settings, bot: Bot
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    bot: Bot,
 ) -> None:
     doc = message.document
     assert doc is not None
@@ -73,15 +84,36 @@ async def document(
         kind=KIND_LABELS.get(parsed.meta.kind, esc(parsed.meta.kind)),
         articles=parsed.articles, chunks=len(parsed.chunks),
     )  # fmt: skip
+    province = await users.province_of(session, unit_id=user.unit_id)
     await prompt(
-        bot, state, chat_id=message.chat.id, text=text, markup=keyboards.import_confirm(),
-        state=Import.confirm, data={"path": str(path), "name": name},
+        bot, state, chat_id=message.chat.id, text=text,
+        markup=keyboards.import_scope(province.name if province else None), state=Import.confirm,
+        data={"path": str(path), "name": name, "province_id": province.id if province else 0},
     )  # fmt: skip
 
 
-@router.callback_query(Import.confirm, ImportCb.filter(F.action == "ok"))
+@router.callback_query(Import.confirm, ImportCb.filter(F.action == "units"))
+async def pick_unit(query: CallbackQuery, state: FSMContext, session: AsyncSession) -> None:
+    """The units of the admin's province (or every unit when they have none) as buttons."""
+    province_id = int((await state.get_data()).get("province_id") or 0)
+    if province_id:
+        units = await users.child_units(session, unit_id=province_id)
+    else:
+        units = await users.list_units(session)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            texts.IMPORT_PICK_UNIT,
+            reply_markup=keyboards.import_units([(u.id, u.name) for u in units[:40]]),
+        )
+
+
+@router.callback_query(
+    Import.confirm, ImportCb.filter(F.action.in_({"national", "province", "unit"}))
+)
 async def confirm(
     query: CallbackQuery,
+    callback_data: ImportCb,
     state: FSMContext,
     session: AsyncSession,
     user: User,
@@ -92,7 +124,12 @@ async def confirm(
     data = await state.get_data()
     path = Path(str(data.get("path", "")))
     await query.answer()
-    parsed = await _parse(path, str(data.get("name", path.name)), settings)
+    fields: dict[str, str | list[str]] = {"scope": callback_data.action}
+    if callback_data.action == "province":
+        fields["scope_unit_id"] = str(data.get("province_id") or "")
+    elif callback_data.action == "unit":
+        fields["scope_unit_id"] = str(callback_data.unit_id)
+    parsed = await _parse(path, str(data.get("name", path.name)), settings, fields)
     result = await kb_service.import_parsed(session, parsed, actor_id=user.id)
     await state.clear()
     # The edge owns the transaction: commit, then bring the search index up to date.
@@ -100,6 +137,9 @@ async def confirm(
     await retriever.sync()
     await asyncio.to_thread(path.unlink, missing_ok=True)
     summary = f"{STATUS_LABELS[result.status]}, {result.articles} điều, {result.chunks} đoạn"
+    unit = await users.get_unit(session, unit_id=int(fields.get("scope_unit_id") or 0))
+    scope = SCOPE_LABELS[callback_data.action] + (f" ({unit.name})" if unit else "")
+    summary += f", phạm vi: {scope}"
     if isinstance(query.message, Message):
         await sender.edit(
             bot, chat_id=query.from_user.id, message_id=query.message.message_id,

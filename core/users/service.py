@@ -86,6 +86,25 @@ async def get_unit_by_name(session: AsyncSession, *, name: str) -> Unit | None:
     return await session.scalar(select(Unit).where(Unit.name == " ".join(name.split())))
 
 
+async def province_of(session: AsyncSession, *, unit_id: int) -> Unit | None:
+    """The province a unit belongs to (itself when it is one), following parents."""
+    seen: set[int] = set()
+    unit = await session.get(Unit, unit_id)
+    while unit is not None and unit.id not in seen:
+        if unit.kind == UnitKind.PROVINCE:
+            return unit
+        seen.add(unit.id)
+        unit = await session.get(Unit, unit.parent_id) if unit.parent_id else None
+    return None
+
+
+async def child_units(session: AsyncSession, *, unit_id: int) -> list[Unit]:
+    """The units directly under a unit (a province's communes and departments), by name."""
+    return list(
+        await session.scalars(select(Unit).where(Unit.parent_id == unit_id).order_by(Unit.name))
+    )
+
+
 async def list_units(session: AsyncSession, *, kind: UnitKind | str | None = None) -> list[Unit]:
     """All units ordered by id, optionally of one kind."""
     query = select(Unit).order_by(Unit.id)

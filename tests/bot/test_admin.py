@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from fake_telegram import FakeTelegram
+from sqlalchemy import select
 
 from bot import texts
 from core.context import AppContext
+from core.db import unit_of_work
+from knowledge.models import Document
 
 GUIDE = """---
 kind: guidance
@@ -50,3 +53,24 @@ async def test_admin_imports_document_after_preview(
     stats = await fake.wait_message(admin.id, "Cơ sở tri thức", after=mark)
     assert "Văn bản đang dùng: 2" in stats.text
     assert "kết hợp ngữ nghĩa và từ khóa" in stats.text and "hybrid" not in stats.text
+
+
+async def test_admin_picks_a_unit_scope_after_preview(
+    ctx: AppContext, people, fake: FakeTelegram, runner
+) -> None:
+    """Issue 10, defect 9: a bot upload is not nationwide unless the admin says so."""
+    admin = people.fakes["admin"]
+    mark = fake.mark()
+    own = GUIDE.replace("07/2026/HD-THU", "08/2026/QC-AB").replace("Hướng dẫn thử", "Quy chế xã")
+    await fake.send_document(admin, "quy_che.md", own.encode(), "text/markdown")
+    preview = await fake.wait_message(admin.id, "Xem trước tài liệu", after=mark)
+    labels = [b["text"] for b in preview.buttons()]
+    assert any("toàn tỉnh: Tỉnh Thử Nghiệm" in label for label in labels)
+    await fake.press(admin, preview, "một đơn vị")
+    choose = await fake.wait_message(admin.id, texts.IMPORT_PICK_UNIT, after=mark)
+    await fake.press(admin, choose, "Xã An Bình")
+    done = await fake.wait_message(admin.id, "Đã nhập", after=mark)
+    assert "phạm vi: Một đơn vị (Xã An Bình)" in done.text
+    async with unit_of_work(ctx.sessionmaker) as s:
+        doc = await s.scalar(select(Document).where(Document.number == "08/2026/QC-AB"))
+        assert doc is not None and (doc.scope, doc.scope_unit_id) == ("unit", people.commune_id)
