@@ -25,6 +25,7 @@ from core.errors import DomainError
 from core.migrate import upgrade
 from knowledge import service as kb
 from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument
+from knowledge.importers.base import override
 from knowledge.importers.isolated import parse_upload
 from knowledge.queries import DocumentStatus
 
@@ -107,8 +108,22 @@ def import_(
     no_index: Annotated[
         bool, typer.Option("--no-index", help="Do not update the search index now")
     ] = False,
+    scope: Annotated[str, typer.Option(help="national, province or unit")] = "",
+    scope_unit: Annotated[str, typer.Option(help="Unit name for province/unit scope")] = "",
+    issuer: Annotated[str, typer.Option(help="Issuing body")] = "",
+    number: Annotated[str, typer.Option(help="Document number (số hiệu)")] = "",
+    issued_on: Annotated[str, typer.Option(help="Issue date, 2026-01-31 or 31/01/2026")] = "",
+    effective_from: Annotated[str, typer.Option(help="First day in force")] = "",
+    expires_on: Annotated[str, typer.Option(help="First day no longer in force")] = "",
+    positions: Annotated[str, typer.Option(help="Positions it applies to, comma-separated")] = "",
 ) -> None:
-    """Import documents; unchanged ones are skipped, changed ones get a new version."""
+    """Import documents; unchanged ones are skipped, changed ones get a new version. The
+    metadata options override the files' own front matter for every file given."""
+    fields: dict[str, str | list[str]] = {
+        "scope": scope, "scope_unit": scope_unit, "issuer": issuer, "number": number,
+        "issued_on": issued_on, "effective_from": effective_from, "expires_on": expires_on,
+        "positions": positions,
+    }  # fmt: skip
     files = _expand(paths)
     if not files:
         console.print("[yellow]Không có tệp nào được hỗ trợ để nhập.[/yellow]")
@@ -131,7 +146,9 @@ def import_(
             for path in files:
                 try:
                     # Same caps and killable worker as the bot, console and API uploads.
-                    parsed.extend(await parse_upload(path, path.name, settings))
+                    documents = await parse_upload(path, path.name, settings)
+                    override(documents, fields)
+                    parsed.extend(documents)
                 except DomainError as exc:
                     failures += 1
                     progress.console.print(f"[red]✗ {path}: {exc.message}[/red]")

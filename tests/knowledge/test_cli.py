@@ -94,3 +94,21 @@ def test_kb_import_reports_unsupported_and_missing_files(cli_env: Path) -> None:
     assert result.exit_code == 1 and "Không tìm thấy" in result.output
     result = runner.invoke(app, ["kb", "retire", "999", "--yes"])
     assert result.exit_code == 1 and "Không tìm thấy văn bản" in result.output
+
+
+def test_kb_import_takes_scope_and_metadata_options(cli_env: Path) -> None:
+    """Issue 10, defect 9: the CLI sets scope, unit, issuer, number and dates like the console."""
+    _ok("users", "unit", "add", "Tỉnh Mẫu", "--kind", "province")
+    _ok("users", "unit", "add", "Xã An Bình", "--kind", "commune", "--parent", "Tỉnh Mẫu")
+    path = cli_env / "quy-che.md"
+    path.write_text(HANDBOOK, encoding="utf-8")
+    out = _ok(
+        "kb", "import", str(path), "--no-index", "--scope", "unit", "--scope-unit", "Xã An Bình",
+        "--issuer", "UBND xã An Bình", "--effective-from", "15/01/2026",
+    )  # fmt: skip
+    doc_id = re.search(r"│ (\d+)\s+│", out)
+    assert doc_id is not None
+    out = _ok("kb", "show", doc_id.group(1))
+    assert "unit (đơn vị #" in out and "UBND xã An Bình" in out and "15/01/2026" in out
+    result = runner.invoke(app, ["kb", "import", str(path), "--scope", "everywhere"])
+    assert result.exit_code != 0 and "Phạm vi (scope) không hợp lệ" in result.output
