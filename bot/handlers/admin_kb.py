@@ -124,11 +124,11 @@ async def confirm(
     data = await state.get_data()
     path = Path(str(data.get("path", "")))
     await query.answer()
+    unit_id = {"province": int(data.get("province_id") or 0), "unit": callback_data.unit_id}
+    scope_unit = unit_id.get(callback_data.action, 0)
     fields: dict[str, str | list[str]] = {"scope": callback_data.action}
-    if callback_data.action == "province":
-        fields["scope_unit_id"] = str(data.get("province_id") or "")
-    elif callback_data.action == "unit":
-        fields["scope_unit_id"] = str(callback_data.unit_id)
+    if scope_unit:
+        fields["scope_unit_id"] = str(scope_unit)
     parsed = await _parse(path, str(data.get("name", path.name)), settings, fields)
     result = await kb_service.import_parsed(session, parsed, actor_id=user.id)
     await state.clear()
@@ -137,7 +137,7 @@ async def confirm(
     await retriever.sync()
     await asyncio.to_thread(path.unlink, missing_ok=True)
     summary = f"{STATUS_LABELS[result.status]}, {result.articles} điều, {result.chunks} đoạn"
-    unit = await users.get_unit(session, unit_id=int(fields.get("scope_unit_id") or 0))
+    unit = await users.get_unit(session, unit_id=scope_unit) if scope_unit else None
     scope = SCOPE_LABELS[callback_data.action] + (f" ({unit.name})" if unit else "")
     summary += f", phạm vi: {scope}"
     if isinstance(query.message, Message):
