@@ -51,6 +51,7 @@ class Failure:
     method: str | None
     status: int
     retry_after: int | None
+    chat_id: int | None = None
 
 
 @dataclass
@@ -189,10 +190,18 @@ class FakeTelegram:
         await self._push(update)
 
     def fail_next(
-        self, n: int, *, status: int = 429, retry_after: int | None = 1, method: str | None = None
+        self,
+        n: int,
+        *,
+        status: int = 429,
+        retry_after: int | None = 1,
+        method: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Answer the next n calls (of `method`, or any but getUpdates) with an error."""
-        self._failures.extend(Failure(method, status, retry_after) for _ in range(n))
+        """Answer the next n calls (of `method`, or any but getUpdates; to `chat_id`, or to any
+        chat) with an error. Naming the chat keeps background sends to other people (audit
+        anchors to admins, reminders) from using up a test's failures."""
+        self._failures.extend(Failure(method, status, retry_after, chat_id) for _ in range(n))
 
     # --- assertions -----------------------------------------------------------
     def sent_to(self, chat_id: int) -> list[Call]:
@@ -280,7 +289,7 @@ class FakeTelegram:
         call = Call(method, params)
         if method != "getUpdates" and self._failures:
             failure = self._failures[0]
-            if failure.method in (None, method):
+            if failure.method in (None, method) and failure.chat_id in (None, call.chat_id):
                 self._failures.pop(0)
                 await self._record(call)
                 return _error(failure.status, "Injected failure", failure.retry_after)

@@ -33,8 +33,10 @@ async def test_persistent_5xx_reply_goes_to_outbox_and_is_delivered(
     ctx: AppContext, people, fake: FakeTelegram, runner
 ) -> None:
     cadre = people.fakes["cadre"]
-    # More failures than the in-process retries: the reply must be kept and sent later.
-    fake.fail_next(4, status=502, retry_after=None, method="sendMessage")
+    # More failures than the in-process retries: the reply must be kept and sent later. Only
+    # the cadre's chat fails: the worker's own sends (the audit anchor queued to the admin at
+    # start-up) must not take these failures and let the reply through on the first try.
+    fake.fail_next(4, status=502, retry_after=None, method="sendMessage", chat_id=cadre.id)
     mark = fake.mark()
     await fake.send_text(cadre, QUESTION)
     answer = await fake.wait_message(cadre.id, "Điều 1", after=mark)
