@@ -10,12 +10,14 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, form_problem, redirect, render
-from api.web.queue import sla_of, status_label, urgency_label
+from api.web.queue import status_label, urgency_label
 from core.cases import files as case_files
 from core.cases import precedents
 from core.cases import service as cases
 from core.cases.access import can_act, supervised_ids
+from core.cases.calendar import calendar_for
 from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, CaseStatus
+from core.cases.queueview import sla_of
 from core.cases.schemas import CaseAnswer, CaseForward, PrecedentPropose
 from core.db import unit_of_work, utcnow
 from core.errors import invalid, not_found
@@ -66,7 +68,7 @@ async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = ""
         auth,
         case=case,
         history=entries,
-        sla=sla_of(case, utcnow()),
+        sla=sla_of(case, utcnow(), calendar_for(ctx.settings)),
         may_act=may_act,
         can_claim=may_act and status in {s.value for s in CLAIMABLE_STATUSES},
         can_answer=may_act

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from api.web.queue import sla_of
 from core.cases.models import Case
+from core.cases.queueview import sla_of
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
