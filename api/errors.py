@@ -7,12 +7,12 @@ exceptions are all translated here; services never raise HTTP exceptions.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -102,6 +102,40 @@ def error_response(
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
+# The web console's error page, registered on `app.state.html_error` when the console is part
+# of the app: errors on console paths (anything outside /api) are pages with the menu.
+HtmlError = Callable[[Request, int, str], Awaitable[Response]]
+
+
+def _html_renderer(request: Request) -> HtmlError | None:
+    if request.url.path.startswith("/api"):
+        return None
+    app = request.scope.get("app")
+    render: HtmlError | None = getattr(app.state, "html_error", None) if app else None
+    return render
+
+
+async def error_answer(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The error in the one JSON format under /api, as the console's HTML page elsewhere."""
+    render = _html_renderer(request)
+    if render is not None:
+        try:
+            response = await render(request, status, message)
+        except Exception:  # the page itself failed (e.g. no database): the JSON answer
+            log.exception("error page failed on %s", request.url.path)
+        else:
+            response.headers.update(headers or {})
+            return response
+    return error_response(status, code, message, details, headers)
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     # ("body", "question") -> "question"; ("query", "limit") -> "limit"
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
@@ -160,7 +194,7 @@ def _allowed_methods(request: Request) -> str:
     )
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, message = _HTTP_CODES.get(
         exc.status_code, ("http_error", "Yêu cầu không thực hiện được.")
@@ -168,7 +202,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
-    return error_response(exc.status_code, code, message, headers=headers)
+    return await error_answer(request, exc.status_code, code, message, headers=headers)
 
 
 class UnexpectedErrorMiddleware:
@@ -198,7 +232,8 @@ class UnexpectedErrorMiddleware:
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if not started:  # else the answer is half sent; the server ends it
-                await error_response(500, "internal", INTERNAL_MESSAGE)(scope, receive, send)
+                answer = await error_answer(Request(scope), 500, "internal", INTERNAL_MESSAGE)
+                await answer(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

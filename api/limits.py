@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
+from api.errors import error_answer, error_body
 from core.errors import ErrorCode
 
 IDEMPOTENCY_HEADER = b"idempotency-key"
@@ -84,13 +85,12 @@ def replay(body: bytes) -> Receive:
     return receive
 
 
-def _too_large_body(limit: int) -> dict[str, Any]:
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    """The 413 answer: JSON under /api, the console's error page elsewhere."""
     mib = limit / (1024 * 1024)
-    return error_body(
-        "too_large",
-        f"{ErrorCode.TOO_LARGE.default_message} Giới hạn là {mib:.1f} MB.",
-        {"limit_bytes": limit},
-    )
+    message = f"{ErrorCode.TOO_LARGE.default_message} Giới hạn là {mib:.1f} MB."
+    answer = await error_answer(Request(scope), 413, "too_large", message, {"limit_bytes": limit})
+    await answer(scope, receive, send)
 
 
 class BodyLimitMiddleware:
@@ -110,7 +110,7 @@ class BodyLimitMiddleware:
         limit = self.upload_limit if content_type.startswith("multipart/") else self.json_limit
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await send_json(send, 413, _too_large_body(limit))
+            await _too_large(scope, receive, send, limit)
             return
         seen = 0
         started = False
@@ -135,7 +135,7 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:
                 raise
-            await send_json(send, 413, _too_large_body(limit))
+            await _too_large(scope, receive, send, limit)
 
 
 class RateLimiter:

@@ -95,6 +95,8 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
     web = _optional_router("api.web")
     if web is not None:
         app.include_router(web)
+        # Errors outside /api (unknown page, 413, 500) are console pages with the menu.
+        app.state.html_error = importlib.import_module("api.web").html_error
     # Run-time order, outermost first: the 500 answer for anything unexpected, size limit (on
     # the raw stream), idempotency (remembers only the final answer), retry of rolled-back
     # transactions, then the routes.

@@ -21,7 +21,7 @@ from api.web import (
     queue,
     tryask,
 )
-from api.web.common import STATIC_DIR
+from api.web.common import STATIC_DIR, html_error
 
 router = APIRouter(include_in_schema=False)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -39,4 +39,4 @@ for module in (
 ):
     router.include_router(module.router)
 
-__all__ = ["router"]
+__all__ = ["html_error", "router"]

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
 from core.audit import service as audit
 from core.db import unit_of_work
-from core.errors import invalid
+from core.errors import DomainError, ErrorCode, invalid
 from core.initiatives import rubric as rubrics
 from core.inputs import Id, Line, Text
 from core.users import invites
@@ -198,9 +198,26 @@ async def rubric_save(request: Request, auth: Actor) -> Response:
         row["gate"] = key.strip() in gates
         row["pass_mark"] = row["pass_mark"] or None
         rows.append(row)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await rubrics.update_rubric(
-            session, actor_id=auth.user.id, criteria=rows, note=str(form.get("note") or "")
+    try:
+        async with unit_of_work(ctx.sessionmaker) as session:
+            await rubrics.update_rubric(
+                session, actor_id=auth.user.id, criteria=rows, note=str(form.get("note") or "")
+            )
+    except DomainError as exc:
+        if exc.code is not ErrorCode.INVALID:
+            raise
+        # The form again with what was typed, and what is wrong with it.
+        async with unit_of_work(ctx.sessionmaker) as session:
+            version = await rubrics.current_rubric(session)
+        return render(
+            request,
+            "admin_rubric.html",
+            auth,
+            status_code=422,
+            rubric=version,
+            criteria=rows,
+            note=str(form.get("note") or ""),
+            error=exc.message,
         )
     return redirect("/admin/rubric?done=rubric")
 

@@ -106,7 +106,7 @@ def prelogin_csrf(request: Request, response: Response | None = None) -> str:
 def _login_limiter(request: Request) -> RateLimiter:
     state = request.app.state
     if not hasattr(state, "web_login_limiter"):
-        state.web_login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
+        state.web_login_limiter = RateLimiter("web-login", LOGIN_ATTEMPTS_PER_MINUTE)
     limiter: RateLimiter = state.web_login_limiter
     return limiter
 
@@ -115,7 +115,7 @@ async def check_prelogin_csrf(request: Request) -> None:
     """Reject a login POST whose token does not match the pre-login cookie, and slow down
     guessing: at most LOGIN_ATTEMPTS_PER_MINUTE sign-in attempts a minute per client address."""
     client = request.client.host if request.client else "?"
-    if _login_limiter(request).hit(("web-login", client)) is not None:
+    if await _login_limiter(request).hit(ctx_of(request).shared, client) is not None:
         raise DomainError(ErrorCode.RATE_LIMITED)
     nonce = request.cookies.get(PRELOGIN_COOKIE) or ""
     form = await request.form()
@@ -167,18 +167,31 @@ def _is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
-    """A small Vietnamese error page (or fragment, for htmx requests)."""
+def error_page(
+    request: Request, status: int, message: str, auth: WebAuth | None = None
+) -> Response:
+    """A small Vietnamese error page with the menu (or a fragment, for htmx requests)."""
     name = "_error_fragment.html" if _is_htmx(request) else "error.html"
     response = templates.TemplateResponse(
-        request, name, {"status": status, "message": message, "auth": None}, status_code=status
+        request, name, {"status": status, "message": message, "auth": auth}, status_code=status
     )
     if _is_htmx(request):
         # htmx ignores 4xx bodies by default; retarget so the message is actually shown.
         response.headers["HX-Retarget"] = "#flash"
         response.headers["HX-Reswap"] = "innerHTML"
         response.status_code = 200
+    _harden(response)
     return response
+
+
+async def html_error(request: Request, status: int, message: str) -> Response:
+    """The error page for any console path, with the menu when someone is signed in (an
+    unknown URL, a too-large upload, an unexpected failure, as well as the routes' own errors)."""
+    try:
+        auth: WebAuth | None = await current_auth(request)
+    except Exception:  # signed out, or the database is what failed: the page without a menu
+        auth = None
+    return error_page(request, status, message, auth)
 
 
 def form_problem(
@@ -206,14 +219,14 @@ class WebRoute(APIRoute):
                     return Response(status_code=204, headers={"HX-Redirect": target})
                 return RedirectResponse(target, status_code=303)
             except CsrfRejected:
-                return error_page(
+                return await html_error(
                     request, 403, "Phiên làm việc không hợp lệ (CSRF). Hãy tải lại trang."
                 )
             except DomainError as exc:
-                return error_page(request, exc.code.status, exc.message)
+                return await html_error(request, exc.code.status, exc.message)
             except RequestValidationError as exc:
                 # A missing or malformed form field: a page, not the API's JSON error.
-                return error_page(request, 422, form_problem(exc.errors()))
+                return await html_error(request, 422, form_problem(exc.errors()))
             nonce = getattr(request.state, "new_prelogin", None)
             if nonce:
                 set_cookie(request, response, PRELOGIN_COOKIE, nonce, 3600)

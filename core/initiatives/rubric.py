@@ -96,27 +96,63 @@ DEFAULT_CRITERIA: tuple[Criterion, ...] = (
 )
 
 
+# What the rubric's numeric fields are called on the form, for messages that name them.
+FIELD_LABELS = {
+    "weight": "Trọng số",
+    "scale_min": "Điểm tối thiểu",
+    "scale_max": "Điểm tối đa",
+    "pass_mark": "Mức đạt",
+}
+# A new rubric's weights add up to this, so each weight reads as a share of the total score.
+WEIGHT_TOTAL = 100
+
+
+def _number(item: dict[str, Any], name: str, whole: bool) -> Any:
+    """One numeric field of a submitted criterion, or a message naming the field and row."""
+    raw = item.get(name)
+    try:
+        text = str(raw).strip().replace(",", ".")
+        return int(text) if whole else float(text)
+    except (TypeError, ValueError):
+        who = str(item.get("name") or item.get("key") or "").strip()
+        kind = "số nguyên" if whole else "số"
+        shown = "" if raw is None else str(raw)
+        raise invalid(
+            f"{FIELD_LABELS[name]} của tiêu chí “{who}” phải là {kind} (đang nhập “{shown}”)."
+        ) from None
+
+
 def parse_criteria(raw: list[Any]) -> list[Criterion]:
     """Build criteria from stored/submitted dicts and check that they form a usable rubric."""
     criteria: list[Criterion] = []
     for item in raw:
-        try:
-            criteria.append(
-                Criterion(
-                    key=str(item["key"]).strip(),
-                    name=str(item["name"]).strip(),
-                    description=str(item.get("description", "")),
-                    weight=float(item["weight"]),
-                    scale_min=int(item["scale_min"]),
-                    scale_max=int(item["scale_max"]),
-                    gate=bool(item.get("gate", False)),
-                    pass_mark=None if item.get("pass_mark") is None else int(item["pass_mark"]),
-                )
+        if not isinstance(item, dict) or "key" not in item or "name" not in item:
+            raise invalid("Tiêu chí chấm điểm không hợp lệ: thiếu mã hoặc tên.")
+        pass_mark = item.get("pass_mark")
+        criteria.append(
+            Criterion(
+                key=str(item["key"]).strip(),
+                name=str(item["name"]).strip(),
+                description=str(item.get("description", "")),
+                weight=_number(item, "weight", whole=False),
+                scale_min=_number(item, "scale_min", whole=True),
+                scale_max=_number(item, "scale_max", whole=True),
+                gate=bool(item.get("gate", False)),
+                pass_mark=None if pass_mark is None else _number(item, "pass_mark", whole=True),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise invalid(f"Tiêu chí chấm điểm không hợp lệ: {exc}") from exc
+        )
     validate_criteria(criteria)
     return criteria
+
+
+def check_weight_total(criteria: list[Criterion]) -> None:
+    """A new rubric's weights must add up to WEIGHT_TOTAL (older versions are kept as saved)."""
+    total = sum(c.weight for c in criteria)
+    if abs(total - WEIGHT_TOTAL) > 1e-9:
+        raise invalid(
+            f"Tổng trọng số phải bằng {WEIGHT_TOTAL} (hiện là {total:g}); "
+            "hãy sửa trọng số rồi lưu lại."
+        )
 
 
 def validate_criteria(criteria: list[Criterion]) -> None:
@@ -216,6 +252,7 @@ async def update_rubric(
 
     await require_admin(session, actor_id)
     parsed = parse_criteria(criteria)
+    check_weight_total(parsed)
     await _serialise(session)  # so two admins saving at once get versions n+1 and n+2
     previous = await current_rubric(session)
     rubric = RubricVersion(

@@ -57,6 +57,9 @@ def parse_documents(
         except OSError as exc:
             raise DomainError(ErrorCode.NOT_FOUND, f"Không đọc được tệp “{path}”.") from exc
     suffix = Path(name).suffix.lower()
+    if suffix in SUPPORTED_SUFFIXES and not data.strip():
+        # Said plainly: an empty file is not a damaged one.
+        raise DomainError(ErrorCode.INVALID, f"Tệp “{name}” rỗng, không có nội dung để nhập.")
     opts = {"chunk_words": chunk_words, "chunk_step": chunk_step}
     if suffix in (".md", ".markdown", ".txt"):
         return [parse_text(data, name, limits=limits, **opts)]

@@ -85,7 +85,16 @@ def test_score_validation(scores: dict[str, object], fragment: str) -> None:
             ],
             "không trùng",
         ),
-        ([{"key": "a", "name": "A"}], "không hợp lệ"),
+        ([{"key": "a", "name": "A"}], "Trọng số của tiêu chí “A” phải là số"),
+        (
+            [{"key": "a", "name": "Tính mới", "weight": "abc", "scale_min": 1, "scale_max": 5}],
+            "Trọng số của tiêu chí “Tính mới” phải là số (đang nhập “abc”)",
+        ),
+        (
+            [{"key": "a", "name": "A", "weight": 1, "scale_min": "một", "scale_max": 5}],
+            "Điểm tối thiểu của tiêu chí “A” phải là số nguyên",
+        ),
+        (["a"], "thiếu mã hoặc tên"),
     ],
 )
 def test_rubric_validation(criteria: list[dict[str, object]], fragment: str) -> None:
@@ -108,6 +117,11 @@ async def test_versions_are_kept_and_only_admins_edit(
         with pytest.raises(DomainError) as err:
             await update_rubric(session, actor_id=world.eval_1, criteria=new)
         assert err.value.code is ErrorCode.FORBIDDEN
+        # Weights are shares of 100: 50 + 30 + 20 + 20 is refused, saying the sum.
+        with pytest.raises(DomainError) as err:
+            await update_rubric(session, actor_id=world.admin, criteria=new)
+        assert "Tổng trọng số phải bằng 100 (hiện là 120)" in err.value.message
+        new[1]["weight"] = 10
         second = await update_rubric(
             session, actor_id=world.admin, criteria=new, note="Tăng tính mới"
         )

@@ -1,0 +1,154 @@
+"""Console pages a supervisor or admin uses daily (issue 11): the queue's filters, search and
+pages; error pages with the menu; the rubric form that keeps what was typed."""
+
+from __future__ import annotations
+
+import httpx
+
+from core.cases import service as cases
+from core.cases.enums import Urgency
+from core.cases.schemas import CaseCreate
+from core.context import AppContext
+from core.db import unit_of_work
+from core.users import service as users
+from tests.web.conftest import World, login
+
+
+async def _cases(ctx: AppContext, people: World, count: int) -> list[int]:
+    ids = []
+    async with unit_of_work(ctx.sessionmaker) as session:
+        cadre = await users.require_user(session, user_id=people.people["cadre"].id)
+        for n in range(count):
+            case = await cases.create_case(
+                session,
+                actor=cadre,
+                data=CaseCreate(
+                    question=f"Câu hỏi thử số {n:02d} về cấp giấy xác nhận tình trạng hôn nhân",
+                    urgency=Urgency.URGENT if n == 0 else Urgency.NORMAL,
+                ),
+                settings=ctx.settings,
+            )
+            ids.append(case.id)
+    return ids
+
+
+async def test_queue_pages_filters_and_names_the_asker(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    await _cases(ctx, people, 23)
+    await login(client, people.people["supervisor"].token)
+    first = (await client.get("/queue")).text
+    assert 'id="queue-count">23 yêu cầu · trang 1/2' in first
+    assert first.count('class="case-row"') == 20
+    assert "Trần Cán Bộ" in first  # the asker's name
+    assert "làm việc" in first  # time left in working time
+    assert 'href="/queue?page=2"' in first
+    second = (await client.get("/queue?page=2")).text
+    assert second.count('class="case-row"') == 3
+    urgent = (await client.get("/queue?urgency=urgent")).text
+    assert urgent.count('class="case-row"') == 1 and "số 00" in urgent
+    found = (await client.get("/queue", params={"q": "số 17"})).text
+    assert found.count('class="case-row"') == 1 and "số 17" in found
+    assert 'hx-get="/queue?partial=1&amp;q=s%E1%BB%91+17"' in found  # refresh keeps the filter
+    mine = (await client.get("/queue?view=mine")).text
+    assert 'id="queue-empty"' in mine
+    # Nonsense filters mean "no filter", not an error.
+    odd = await client.get("/queue?view=x&unit=abc&urgency=zz&page=-3")
+    assert odd.status_code == 200 and "23 yêu cầu" in odd.text
+
+
+async def test_unknown_console_url_is_a_page_with_the_menu_and_api_stays_json(
+    client: httpx.AsyncClient, people: World
+) -> None:
+    anonymous = await client.get("/khong-co-trang-nay")
+    assert anonymous.status_code == 404 and "text/html" in anonymous.headers["content-type"]
+    assert "Không tìm thấy trang" in anonymous.text
+    await login(client, people.people["admin"].token)
+    page = await client.get("/khong-co-trang-nay")
+    assert page.status_code == 404 and 'href="/queue"' in page.text and 'id="logout"' in page.text
+    api = await client.get("/api/v1/khong-co")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+async def test_too_large_upload_is_a_page_and_empty_file_is_called_empty(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    token = await login(client, people.people["admin"].token)
+    limit = ctx.settings.max_upload_bytes
+    big = await client.post(
+        "/kb/upload",
+        data={"csrf_token": token},
+        files={"file": ("lon.pdf", b"0" * (limit + 1), "application/pdf")},
+    )
+    assert big.status_code == 413 and "text/html" in big.headers["content-type"]
+    assert "quá lớn" in big.text and 'id="logout"' in big.text
+    api = await client.post(
+        "/api/v1/knowledge/documents",
+        files={"file": ("lon.pdf", b"0" * (limit + 1), "application/pdf")},
+    )
+    assert api.status_code == 413 and api.json()["error"]["code"] == "too_large"
+    empty = await client.post(
+        "/kb/upload",
+        data={"csrf_token": token},
+        files={"file": ("trong.pdf", b"", "application/pdf")},
+    )
+    assert empty.status_code == 422 and "rỗng" in empty.text and "hỏng" not in empty.text
+    unsupported = await client.post(
+        "/kb/upload",
+        data={"csrf_token": token},
+        files={"file": ("anh.exe", b"MZ", "application/octet-stream")},
+    )
+    assert unsupported.status_code == 415 and 'id="logout"' in unsupported.text
+
+
+async def test_unexpected_failure_on_a_console_page_is_an_html_500(
+    ctx: AppContext, people: World
+) -> None:
+    from fastapi import APIRouter
+
+    from api.main import create_app
+
+    app = create_app(ctx)
+    boom = APIRouter()
+
+    @boom.get("/thu-loi")
+    async def fail() -> None:
+        raise RuntimeError("boom")
+
+    @boom.get("/api/v1/thu-loi")
+    async def fail_api() -> None:
+        raise RuntimeError("boom")
+
+    app.include_router(boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as c:
+        page = await c.get("/thu-loi")
+        assert page.status_code == 500 and "Hệ thống gặp lỗi" in page.text
+        api = await c.get("/api/v1/thu-loi")
+        assert api.status_code == 500 and api.json()["error"]["code"] == "internal"
+
+
+async def test_rubric_form_keeps_values_and_says_what_is_wrong(
+    client: httpx.AsyncClient, people: World
+) -> None:
+    token = await login(client, people.people["admin"].token)
+    form = {
+        "csrf_token": token,
+        "key": ["novelty", "benefit", ""],
+        "name": ["Tính mới", "Hiệu quả", ""],
+        "description": ["", "", ""],
+        "weight": ["abc", "60", ""],
+        "scale_min": ["1", "1", "1"],
+        "scale_max": ["5", "5", "5"],
+        "pass_mark": ["", "", ""],
+        "note": "Thử sai",
+    }
+    wrong = await client.post("/admin/rubric", data=form)
+    assert wrong.status_code == 422
+    assert "Trọng số của tiêu chí “Tính mới” phải là số (đang nhập “abc”)" in wrong.text
+    assert 'value="abc"' in wrong.text and 'value="Hiệu quả"' in wrong.text
+    assert 'value="Thử sai"' in wrong.text and "could not convert" not in wrong.text
+    form["weight"] = ["50", "60", ""]
+    over = await client.post("/admin/rubric", data=form)
+    assert over.status_code == 422 and "Tổng trọng số phải bằng 100 (hiện là 110)" in over.text
+    assert 'id="rubric-version">1<' in (await client.get("/admin/rubric")).text  # not saved
