@@ -4,11 +4,16 @@
         --questions ../shared/data/alqac25/questions.jsonl \
         --offtopic benchmarks/offtopic_questions.jsonl --workdir /tmp/troly-eval-alqac
 
-Positives/negatives: each labelled legal question is 1 when the top article is relevant, else 0;
-each off-topic question (the knowledge base cannot answer it) is 0. Questions are split in two
-halves by a hash of their id: the model is fitted on one half and Brier score, expected
-calibration error and the novel flag's precision/recall are reported on the other. The printed
-coefficients are pasted into retrieval/calibration.py.
+Each example is one question in one form against one index, labelled 1 when the top article is
+a relevant one and 0 otherwise:
+- the development questions as typed, without diacritics, and in phone shorthand, against the
+  full index;
+- the same questions (as typed and without diacritics) against the index with a third of the
+  documents held out (retrieval/novelty.py): those whose answer was held out are 0;
+- self-written off-topic questions (as typed and without diacritics): 0.
+Questions are split in two halves by a hash of their id; the model is fitted on one half and
+everything printed as "held-out" comes from the other. The printed coefficients are pasted into
+retrieval/calibration.py.
 """
 
 from __future__ import annotations
@@ -16,25 +21,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import itertools
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import itertools
-
 from core.config import Settings
-from core.text import normalize
 from retrieval.calibration import FEATURE_NAMES
-from retrieval.evaluation import open_eval_index, read_jsonl
-from retrieval.text import query_tokens
+from retrieval.engine import IndexState
+from retrieval.evaluation import as_variant, open_eval_index, read_jsonl
+from retrieval.evaluation_math import auroc
+from retrieval.novelty import held_out_documents, without
+from retrieval.service import Retriever
 
-# Hybrid mode uses only the cosine signals, whose scale does not depend on the size of the
-# knowledge base (see retrieval/calibration.py for why the others were dropped).
-HYBRID_COLS = [0, 1]
-LEXICAL_COLS = [2, 3, 4]
+Example = tuple[str, str, list[float], int, bool]  # qid, set name, features, label, hybrid
 
 
 def held_out(qid: str) -> bool:
@@ -51,96 +56,131 @@ def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     return float(total)
 
 
-async def collect(args: argparse.Namespace) -> dict[str, list[tuple[str, list[float], int, bool]]]:
+def examples(
+    retriever: Retriever, state: IndexState, rows: list[dict[str, Any]], name: str, variant: str
+) -> list[Example]:
+    out = []
+    s = retriever.settings
+    for q in rows:
+        plan = retriever.plan(as_variant(q["text"], variant), state)
+        ranking = state.rank(
+            plan.tokens, plan.vector, mask=None, candidates=s.candidates,
+            dense_weight=s.dense_weight, k=1, fallback=plan.fallback,
+            rerank_depth=s.rerank_depth,
+        )  # fmt: skip
+        relevant = {f"x:{r}" for r in q.get("relevant") or []}
+        label = 0
+        if ranking.chunk_ids and relevant:
+            row = int(np.searchsorted(state.chunk_ids, ranking.chunk_ids[0]))
+            label = int(state.rows[row].group in relevant)
+        hybrid = plan.vector is not None
+        out.append((str(q["id"]), f"{name}/{variant}", ranking.features.vector(), label, hybrid))
+    return out
+
+
+def collect(retriever: Retriever, questions: list[Any], offtopic: list[Any]) -> list[Example]:
+    state = retriever._state
+    assert state is not None
+    subset = without(state, held_out_documents(state))
+    data: list[Example] = []
+    for variant in ("accented", "unaccented", "shorthand"):
+        data += examples(retriever, state, questions, "full", variant)
+    for variant in ("accented", "unaccented"):
+        data += examples(retriever, subset, questions, "novelty", variant)
+        data += examples(retriever, state, offtopic, "offtopic", variant)
+    return data
+
+
+def fit(data: list[Example], threshold: float, cols: list[int], name: str) -> None:
+    """Fit on `cols` of the features (the others get weight 0) and report held-out quality."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([d[2] for d in data])[:, cols]
+    y = np.array([d[3] for d in data])
+    test = np.array([held_out(d[0]) for d in data])
+    sets = np.array([d[1] for d in data])
+    # Standardise so the L2 penalty treats features alike, then map back to raw units. Every
+    # signal is evidence FOR a match, so a weight that comes out negative (collinear signals
+    # trading off) drops its feature and the rest are refitted: the confidence stays monotonic.
+    keep = list(range(x.shape[1]))
+    while True:
+        train = x[~test][:, keep]
+        mean, std = train.mean(axis=0), train.std(axis=0) + 1e-9
+        model = LogisticRegression(C=1.0, max_iter=2000).fit((train - mean) / std, y[~test])
+        if (model.coef_[0] >= 0).all():
+            break
+        keep.pop(int(np.argmin(model.coef_[0])))
+    raw = np.zeros(x.shape[1])
+    raw[keep] = model.coef_[0] / std
+    intercept = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
+    p = 1 / (1 + np.exp(-(intercept + x @ raw)))
+    pt, yt = p[test], y[test]
+    weights = np.zeros(len(FEATURE_NAMES))
+    weights[cols] = raw
+    print(f"\n== {name}; features: {', '.join(FEATURE_NAMES)}")
+    print(f"COEF = ({', '.join(f'{v:.4f}' for v in [intercept, *weights])})")
+    base = float(np.mean((yt.mean() - yt) ** 2))
+    print(
+        f"held-out: Brier {np.mean((pt - yt) ** 2):.4f} (base rate {base:.4f}), "
+        f"ECE {ece(pt, yt):.4f}, AUROC right-vs-not {auroc(pt, yt == 1):.4f}"
+    )
+    for name in sorted(set(sets)):
+        sel = test & (sets == name)
+        right = sel & (y == 1)
+        wrong = sel & (y == 0)
+        right_flagged = (p[right] < threshold).mean() if right.any() else 0.0
+        wrong_flagged = (p[wrong] < threshold).mean() if wrong.any() else 0.0
+        print(
+            f"  {name:22} n={int(sel.sum()):4}  right {int(right.sum()):4} flagged "
+            f"{right_flagged:.3f}  |  not right {int(wrong.sum()):4} flagged {wrong_flagged:.3f}"
+        )
+    nov = test & np.char.startswith(sets.astype(str), "novelty/")
+    print(f"  novelty AUROC (held-out half): {auroc(p[nov], y[nov] == 1):.4f}")
+    print("  threshold trade-off (held-out half): threshold, novelty not-covered flagged, "
+          "novelty right flagged, full right flagged")  # fmt: skip
+    full = test & np.char.startswith(sets.astype(str), "full/")
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7):
+        print(
+            f"    {t:.1f}  {(p[nov & (y == 0)] < t).mean():.3f}  "
+            f"{(p[nov & (y == 1)] < t).mean():.3f}  {(p[full & (y == 1)] < t).mean():.3f}"
+        )
+    acc = {d[0]: p[i] for i, d in enumerate(data) if d[1] == "full/accented" and test[i]}
+    for variant in ("unaccented", "shorthand"):
+        other = {d[0]: p[i] for i, d in enumerate(data) if d[1] == f"full/{variant}" and test[i]}
+        close = np.mean([abs(acc[q] - other[q]) <= 0.10 for q in acc if q in other])
+        print(f"  confidence of {variant} within 0.10 of accented: {close:.3f}")
+
+
+async def main(args: argparse.Namespace) -> None:
     settings = Settings()
     retriever, dispose = await open_eval_index(
         settings, Path(args.corpus), Path(args.workdir), print
     )
-    state = retriever._state
-    assert state is not None
-    out: dict[str, list[tuple[str, list[float], int, bool]]] = {"hybrid": [], "lexical": []}
-    rows = [(q, 1) for q in read_jsonl(Path(args.questions))]
-    rows += [(q, 0) for q in read_jsonl(Path(args.offtopic))]
-    id_of = {}
-    for q, in_domain in rows:
-        text = normalize(q["text"])
-        ranking = await asyncio.to_thread(retriever._rank, state, text, None, 10)
-        ids = ranking.chunk_ids
-        if ids and not id_of.keys() >= set(ids):
-            resp_ids = await retriever._hits(state, ranking)
-            id_of.update({h.chunk_id: h.external_id for h in resp_ids})
-        top = id_of.get(ids[0]) if ids else None
-        label = int(bool(in_domain) and top in set(q.get("relevant") or []))
-        out["hybrid"].append((q["id"], ranking.features.vector(True), label, bool(in_domain)))
-        lex = state.rank(
-            query_tokens(text),
-            None,
-            mask=None,
-            candidates=settings.candidates,
-            dense_weight=settings.dense_weight,
-            k=10,
-        )
-        ltop = id_of.get(lex.chunk_ids[0]) if lex.chunk_ids else None
-        if lex.chunk_ids and lex.chunk_ids[0] not in id_of:
-            hits = await retriever._hits(state, lex)
-            id_of.update({h.chunk_id: h.external_id for h in hits})
-            ltop = id_of.get(lex.chunk_ids[0])
-        llabel = int(bool(in_domain) and ltop in set(q.get("relevant") or []))
-        out["lexical"].append((q["id"], lex.features.vector(False), llabel, bool(in_domain)))
-    await dispose()
-    return out
+    questions = list(read_jsonl(Path(args.questions)))
+    offtopic = list(read_jsonl(Path(args.offtopic)))
+    cache = Path(args.workdir) / "calibration-examples.json"
+    try:
+        if args.reuse and cache.exists():
+            data = [tuple(d) for d in json.loads(cache.read_text())]
+        else:
+            data = await asyncio.to_thread(collect, retriever, questions, offtopic)
+            cache.write_text(json.dumps(data))
+    finally:
+        await dispose()
+    every = list(range(len(FEATURE_NAMES)))
+    fit(data, settings.novel_threshold, every, "hybrid")
+    # Lexical-only mode has no cosines: the same examples without the two dense signals (an
+    # approximation: without a model the first stage itself ranks by BM25 alone).
+    fit(data, settings.novel_threshold, every[2:], "lexical-only")
 
 
-def fit(name: str, data: list[tuple[str, list[float], int, bool]], threshold: float) -> None:
-    from sklearn.linear_model import LogisticRegression
-
-    x = np.array([d[1] for d in data])
-    y = np.array([d[2] for d in data])
-    ood = np.array([not d[3] for d in data])
-    test = np.array([held_out(d[0]) for d in data])
-    cols = HYBRID_COLS if name == "hybrid" else LEXICAL_COLS
-    # Standardise so the L2 penalty treats features alike (cosines vary over ~0.1, margins
-    # over ~1), then map the coefficients back to raw feature units.
-    train = x[~test][:, cols]
-    mean, std = train.mean(axis=0), train.std(axis=0) + 1e-9
-    model = LogisticRegression(C=1.0, max_iter=1000).fit((train - mean) / std, y[~test])
-    raw = model.coef_[0] / std
-    intercept = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
-    coef = np.zeros(len(FEATURE_NAMES))
-    coef[cols] = raw
-    p = 1 / (1 + np.exp(-(intercept + x[test][:, cols] @ raw)))
-    yt, oodt = y[test], ood[test]
-    brier = float(np.mean((p - yt) ** 2))
-    base = float(np.mean((yt.mean() - yt) ** 2))
-    flagged = p < threshold
-    prec = float(oodt[flagged].mean()) if flagged.any() else 0.0
-    rec = float(flagged[oodt].mean()) if oodt.any() else 0.0
-    wrong_flag = float(flagged[~oodt & (yt == 0)].mean()) if (~oodt & (yt == 0)).any() else 0.0
-    right_flag = float(flagged[~oodt & (yt == 1)].mean()) if (~oodt & (yt == 1)).any() else 0.0
-    print(f"\n== {name}: fitted on {int((~test).sum())}, held out {int(test.sum())}")
-    print(f"   Brier {brier:.4f} (base rate predictor {base:.4f}); ECE {ece(p, yt):.4f}")
-    print(
-        f"   novel flag (p < {threshold}): precision for off-topic {prec:.3f}, "
-        f"recall {rec:.3f}; flags {wrong_flag:.3f} of wrong in-domain answers and "
-        f"{right_flag:.3f} of right ones"
-    )
-    print(f"   ood mean p {p[oodt].mean():.3f}; in-domain mean p {p[~oodt].mean():.3f}")
-    values = ", ".join(f"{v:.4f}" for v in [intercept, *coef])
-    print(f"   COEF = ({values})")
-
-
-def main() -> None:
+if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--questions", required=True)
     parser.add_argument("--offtopic", required=True)
     parser.add_argument("--workdir", required=True)
-    parser.add_argument("--threshold", type=float, default=0.5)
-    args = parser.parse_args()
-    data = asyncio.run(collect(args))
-    for name, rows in data.items():
-        fit(name, rows, args.threshold)
-
-
-if __name__ == "__main__":
-    main()
+    parser.add_argument(
+        "--reuse", action="store_true", help="Refit on the examples of the last run (same code)"
+    )
+    asyncio.run(main(parser.parse_args()))

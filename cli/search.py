@@ -15,7 +15,8 @@ from rich.table import Table
 
 from core.config import Settings, get_settings
 from core.context import AppContext
-from retrieval.evaluation import run_eval
+from retrieval.evaluation import VARIANTS, run_eval
+from retrieval.excerpt import clip
 from retrieval.models import SearchRequest
 
 console = Console()
@@ -48,13 +49,15 @@ def search(
             "[yellow]CHƯA CÓ TRONG CƠ SỞ TRI THỨC[/yellow]" if resp.novel else "[green]có[/green]"
         )
         console.print(f"Độ tin cậy: {resp.confidence:.2f} · phù hợp: {flag} · chế độ: {resp.mode}")
+        if resp.understood is not None and resp.understood.changed:
+            console.print(f"Hiểu câu hỏi là: [italic]{resp.understood.text}[/italic]")
         for i, hit in enumerate(resp.hits, 1):
             console.print(
-                f"\n[bold]{i}. {hit.citation}[/bold] ({hit.validity}; điểm {hit.score:.3f})"
+                f"\n[bold]{i}. {hit.answer_citation}[/bold] ({hit.validity}; điểm {hit.score:.3f})"
             )
             if hit.heading:
                 console.print(f"   [italic]{hit.heading}[/italic]")
-            console.print(f"   {hit.text[:400]}{'…' if len(hit.text) > 400 else ''}")
+            console.print(f"   {clip(hit.answer_text, 400)}")
 
     asyncio.run(main())
 
@@ -68,25 +71,52 @@ def eval_(
         Path | None,
         typer.Option("--workdir", help="Keep the throwaway index here to reuse it next run"),
     ] = None,
+    variants: Annotated[
+        str,
+        typer.Option(
+            "--variants",
+            help="Comma-separated: accented (as written), unaccented, shorthand (phone-typed)",
+        ),
+    ] = "accented",
+    novelty: Annotated[
+        bool,
+        typer.Option(
+            "--novelty",
+            help="Also hold a third of the documents out and report "
+            "how well the confidence flags the questions they answered",
+        ),
+    ] = False,
 ) -> None:
     """Measure retrieval on a labelled set, in a throwaway index (the live KB is untouched)."""
-    report = asyncio.run(
+    chosen = tuple(v.strip() for v in variants.split(",") if v.strip())
+    unknown = [v for v in chosen if v not in VARIANTS]
+    if unknown or not chosen:
+        raise typer.BadParameter(f"--variants takes {', '.join(VARIANTS)}")
+    run = asyncio.run(
         run_eval(
-            get_settings(), corpus, questions, k=k, out=out, progress=console.print, workdir=workdir
+            get_settings(), corpus, questions, k=k, out=out, progress=console.print,
+            workdir=workdir, variants=chosen, novelty=novelty,
         )
-    )
-    table = Table(title=f"{report.questions} câu hỏi · {report.chunks} đoạn · {report.mode}")
-    for name in ("Hit@1", "Hit@5", "Hit@10", "MRR@10", "p50 ms", "p95 ms"):
+    )  # fmt: skip
+    first = run.reports[0]
+    table = Table(title=f"{first.questions} câu hỏi · {first.chunks} đoạn · {first.mode}")
+    names = ("variant", "Hit@1", "Hit@5", "Hit@10", "MRR@10", "flagged", "conf ±0.10")
+    for name in (*names, "p50 ms", "p95 ms"):
         table.add_column(name, justify="right")
-    table.add_row(
-        f"{report.hit1:.4f}",
-        f"{report.hit5:.4f}",
-        f"{report.hit10:.4f}",
-        f"{report.mrr10:.4f}",
-        f"{report.p50_ms:.1f}",
-        f"{report.p95_ms:.1f}",
-    )
+    for r in run.reports:
+        table.add_row(
+            r.variant, f"{r.hit1:.4f}", f"{r.hit5:.4f}", f"{r.hit10:.4f}", f"{r.mrr10:.4f}",
+            f"{r.flagged:.3f}", f"{r.consistent_with(first):.3f}", f"{r.p50_ms:.1f}",
+            f"{r.p95_ms:.1f}",
+        )  # fmt: skip
     console.print(table)
+    if run.novelty is not None:
+        n = run.novelty
+        console.print(
+            f"Novelty: {n.held_out}/{n.documents} documents held out · AUROC {n.auroc:.4f} · "
+            f"not covered flagged {n.not_covered_flagged:.3f} ({n.not_covered} questions) · "
+            f"answered right flagged {n.correct_flagged:.3f} ({n.correct} questions)"
+        )
 
 
 def _mask(settings: Settings) -> dict[str, Any]:

@@ -1,11 +1,17 @@
 """Calibrated confidence that the top result answers the question, and the novel flag.
 
-The confidence is a logistic regression over a few scale-free signals of one ranking. It was
-fitted by `benchmarks/calibrate.py` on two kinds of questions: development legal questions
-(label 1 when the top article is a relevant one, 0 otherwise) and self-written questions the
-knowledge base cannot answer (off-topic or about matters no document covers; label 0). Half of
-each set was held out to report quality; the numbers are in benchmarks/README.md. Refit when the
-encoder, tokenisation or fusion changes.
+The confidence is a logistic regression over scale-free signals of one ranking: the cosine of
+the best passage and its margin over the next article, how much of the question (by rarity, as
+word pairs and triples) the top article holds, whether the question names its document, and how
+clearly the reranker preferred it. None of them grows with the size of the knowledge base (raw
+BM25 scores would, and made small knowledge bases look uncovered).
+
+Fitted by `benchmarks/calibrate.py` on a mix, each question labelled 1 when the top article is
+a relevant one and 0 otherwise: the development questions as typed, without diacritics and in
+phone shorthand, against the full index and against an index with a third of the documents held
+out (their questions cannot be answered: the novelty protocol), plus self-written off-topic
+questions. Fitted on a hash-chosen half of the questions; the other half's numbers are in
+benchmarks/README.md. Refit when the encoder, tokenisation, fusion or reranker changes.
 """
 
 from __future__ import annotations
@@ -13,83 +19,57 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# Order of FEATURE_NAMES matches Features.vector().
-FEATURE_NAMES = (
-    "dense_top",  # cosine of the top article's best chunk
-    "dense_margin",  # its cosine minus the second article's
-    "lex_per_token",  # BM25 of the top article per query token the corpus knows
-    "coverage",  # share of query tokens (syllables + pairs) the corpus knows
-    "fused_margin",  # fused score gap between first and second article
-)
+import numpy as np
 
-# Fitted by benchmarks/calibrate.py (see module docstring): intercept first, then one weight
-# per FEATURE_NAMES entry, in raw feature units (fitted on standardised features, L2, C=1).
-# alqac25 (729 questions) + benchmarks/offtopic_questions.jsonl (48), fitted on one half.
-# Hybrid mode uses only the cosine signals, whose scale does not depend on the size of the
-# knowledge base: BM25 magnitudes, token coverage and the fused margin all change with it (with
-# them, every question to a three-document starter KB looked "not covered", and an off-topic
-# question to a five-document KB looked covered). Held-out half: Brier 0.120 (base-rate
-# predictor 0.162), ECE 0.025; at threshold 0.5 it flags every off-topic question, 10 % of
-# wrong and 3 % of right in-domain answers. (All five features: Brier 0.098 but not robust.)
-HYBRID_COEF = (-24.2329, 27.4249, 44.7063, 0.0, 0.0, 0.0)
-# Lexical-only mode (no model) and questions typed without diacritics: BM25 signals are all
-# there is. Held out: Brier 0.119 (base 0.185), ECE 0.021; flags 88 % of off-topic questions,
-# 42 % of wrong and 7 % of right in-domain answers. Refit on the deployment's own questions.
-LEXICAL_COEF = (-10.9758, 0.0, 0.0, 1.0161, 13.8026, 8.4534)
+from retrieval import rerank
+
+FEATURE_NAMES = (
+    "dense_top",  # cosine of the top article's best passage
+    "dense_margin",  # its cosine minus the next article's
+    "cover",  # reranker: IDF-weighted share of the question's syllables in the top article
+    "phrases",  # reranker: share of the question's syllable pairs found there
+    "triples",  # reranker: share of its syllable triples found there
+    "best_passage",  # reranker: the best single passage's share of the pairs
+    "named",  # reranker: +1 the question names its document, -1 another one
+    "rerank_margin",  # reranker score of the top article minus the second's
+)
+_FROM_RERANK = ("cover", "phrases", "triples", "best_passage", "named")
+
+# Fitted by benchmarks/calibrate.py: intercept, then one weight per FEATURE_NAMES entry. Every
+# weight is >= 0 (a signal whose fitted weight came out negative, being collinear with another,
+# was dropped and the rest refitted), so more evidence never lowers the confidence. Held-out
+# half: Brier 0.088 (base rate 0.173), ECE 0.040, AUROC 0.928; novelty protocol AUROC 0.94.
+HYBRID_COEF = (-19.5186, 19.8545, 0.0, 0.0, 0.0, 0.7845, 1.0086, 0.2884, 0.5882)
+# Lexical-only mode (no model installed): the same examples without the two cosines.
+LEXICAL_COEF = (-2.5179, 0.0, 0.0, 0.0, 0.0, 0.2647, 3.2455, 0.5910, 0.5863)
 
 
 @dataclass(frozen=True)
 class Features:
     """Signals of one ranking that say how likely its top result is right."""
 
-    dense_top: float | None
-    dense_margin: float | None
-    lex_per_token: float
-    coverage: float
-    fused_margin: float
+    values: tuple[float, ...]
     is_empty: bool = False
 
     @classmethod
-    def empty(cls, query_tokens: int, known_tokens: int) -> Features:
+    def empty(cls) -> Features:
         """Features of a ranking with no candidates at all."""
-        cov = known_tokens / query_tokens if query_tokens else 0.0
-        return cls(None, None, 0.0, cov, 0.0, is_empty=True)
+        return cls(tuple(0.0 for _ in FEATURE_NAMES), is_empty=True)
 
     @classmethod
     def of(
-        cls,
-        *,
-        lexical: list[float],
-        dense: list[float] | None,
-        fused: list[float],
-        max_dense: float | None,
-        query_tokens: int,
-        known_tokens: int,
+        cls, *, dense: list[float] | None, top_row: np.ndarray, rerank_scores: list[float]
     ) -> Features:
-        """Features from per-article scores (best first) of one ranking."""
-        del max_dense  # kept in the signature for experiments; not a feature today
-        second = 1 if len(fused) > 1 else 0
-        dense_top = dense_margin = None
-        if dense:
-            dense_top = dense[0]
-            dense_margin = dense[0] - dense[second] if second else 0.0
-        return cls(
-            dense_top=dense_top,
-            dense_margin=dense_margin,
-            lex_per_token=lexical[0] / max(known_tokens, 1) if lexical else 0.0,
-            coverage=known_tokens / query_tokens if query_tokens else 0.0,
-            fused_margin=fused[0] - fused[second] if second else 1.0,
-        )
+        """From the articles' cosines (final order), the top article's reranker features and
+        the reranker scores (final order)."""
+        dense_top = dense[0] if dense else 0.0
+        dense_margin = dense[0] - dense[1] if dense and len(dense) > 1 else 0.0
+        row = {name: float(top_row[rerank.FEATURE_NAMES.index(name)]) for name in _FROM_RERANK}
+        margin = rerank_scores[0] - rerank_scores[1] if len(rerank_scores) > 1 else 1.0
+        return cls((dense_top, dense_margin, *(row[name] for name in _FROM_RERANK), margin))
 
-    def vector(self, hybrid: bool) -> list[float]:
-        """Feature values in FEATURE_NAMES order (dense ones are 0 in lexical mode)."""
-        return [
-            (self.dense_top or 0.0) if hybrid else 0.0,
-            (self.dense_margin or 0.0) if hybrid else 0.0,
-            self.lex_per_token,
-            self.coverage,
-            self.fused_margin,
-        ]
+    def vector(self) -> list[float]:
+        return list(self.values)
 
 
 def confidence(features: Features, *, hybrid: bool) -> float:
@@ -97,6 +77,6 @@ def confidence(features: Features, *, hybrid: bool) -> float:
     if features.is_empty:
         return 0.0
     coef = HYBRID_COEF if hybrid else LEXICAL_COEF
-    z = coef[0] + sum(w * x for w, x in zip(coef[1:], features.vector(hybrid), strict=True))
+    z = coef[0] + sum(w * x for w, x in zip(coef[1:], features.values, strict=True))
     z = max(min(z, 40.0), -40.0)
     return 1.0 / (1.0 + math.exp(-z))

@@ -193,20 +193,26 @@ class IndexState:
             depth=max(k, rerank_depth), fallback=fallback,
         )  # fmt: skip
         if not pool.ranked:
-            return Ranking([], [], Features.empty(len(query.tokens), pool.known))
+            return Ranking([], [], Features.empty())
         ranked = pool.ranked
+        # The reranker's features also feed the confidence, so they are computed even when
+        # reranking is switched off.
+        head = ranked[: max(rerank_depth, 2)]
+        matrix = self.rerank_features(query, head, pool)
+        new = rerank.scores(matrix)
         reranked = rerank_depth > 1 and len(ranked) > 1
+        order = np.argsort(-new, kind="stable") if reranked else np.arange(len(head))
         if reranked:
-            head = self._rerank(query, ranked[:rerank_depth], pool)
-            ranked = head + ranked[rerank_depth:]
-        lex_c, dense_c = pool.lexical, pool.dense
+            # Displayed scores stay in [0, 1]: a logistic squash of the margin to the best.
+            squashed = 1.0 / (1.0 + np.exp(-(new - new.max())))
+            ranked = [Ranked(head[int(i)].index, float(squashed[int(i)])) for i in order] + ranked[
+                len(head) :
+            ]
+        dense_c = pool.dense
         features = Features.of(
-            lexical=[float(lex_c[r.index]) for r in ranked],
-            dense=None if dense_c is None else [float(dense_c[r.index]) for r in ranked],
-            fused=[r.score for r in ranked],
-            max_dense=None if dense_c is None else float(dense_c.max()),
-            query_tokens=len(query.tokens),
-            known_tokens=pool.known,
+            dense=None if dense_c is None else [float(dense_c[r.index]) for r in ranked[:2]],
+            top_row=matrix[int(order[0])],
+            rerank_scores=[float(new[int(i)]) for i in order[:2]],
         )
         top = ranked[:k]
         return Ranking(
@@ -239,14 +245,6 @@ class IndexState:
         articles = [self._article(g) for g in groups]
         fused = np.array([r.score for r in ranked], dtype=np.float32)
         return rerank.features(q, self.idf, articles, fused, lex_a, dense_a)
-
-    def _rerank(self, query: QueryTokens, ranked: list[Ranked], pool: Pool) -> list[Ranked]:
-        matrix = self.rerank_features(query, ranked, pool)
-        new = rerank.scores(matrix)
-        order = np.argsort(-new, kind="stable")
-        # Scores stay in [0, 1] for display: a logistic squash of the reranker's margin.
-        squashed = 1.0 / (1.0 + np.exp(-(new - new.max())))
-        return [Ranked(ranked[int(i)].index, float(squashed[int(i)])) for i in order]
 
     def _article(self, group: str) -> rerank.ArticleText:
         cached = self._articles.get(group)

@@ -12,22 +12,28 @@ import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.config import Settings
 from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.migrate import upgrade
+from core.text import fold
 from retrieval.models import SearchRequest, SearchResponse
+from retrieval.novelty import NoveltyReport, novelty_report
 from retrieval.service import Retriever
+from retrieval.shorthand import to_shorthand
 
 Progress = Callable[[str], Any]
 
 
+VARIANTS = ("accented", "unaccented", "shorthand")
+
+
 @dataclass(frozen=True)
 class EvalReport:
-    """Aggregate quality and latency of one eval run."""
+    """Aggregate quality and latency of one eval run (one variant of the questions)."""
 
     questions: int
     chunks: int
@@ -38,6 +44,29 @@ class EvalReport:
     mrr10: float
     p50_ms: float
     p95_ms: float
+    variant: str = "accented"
+    flagged: float = 0.0  # share of questions flagged "not covered"
+    confidences: dict[str, float] = field(default_factory=dict, repr=False)  # by question id
+
+    def consistent_with(self, other: EvalReport, within: float = 0.10) -> float:
+        """Share of questions whose confidence is within `within` of the other run's."""
+        common = self.confidences.keys() & other.confidences.keys()
+        if not common:
+            return 0.0
+        close = sum(abs(self.confidences[q] - other.confidences[q]) <= within for q in common)
+        return close / len(common)
+
+
+def as_variant(text: str, variant: str) -> str:
+    """A question as an official might type it: as is, without diacritics, or in phone
+    shorthand (common words abbreviated from the one shorthand dictionary, then folded)."""
+    if variant == "accented":
+        return text
+    if variant == "unaccented":
+        return fold(text)
+    if variant == "shorthand":
+        return fold(to_shorthand(text))
+    raise ValueError(f"unknown variant {variant!r}")
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -90,17 +119,22 @@ async def evaluate(
     *,
     k: int,
     out: Path | None = None,
+    variant: str = "accented",
 ) -> EvalReport:
     """Send each question's text through retriever.search and score against `relevant`."""
     hits = {1: 0, 5: 0, 10: 0}
     mrr = 0.0
+    flagged = 0
     latencies: list[float] = []
     lines: list[str] = []
+    confidences: dict[str, float] = {}
     for q in questions:
         start = time.perf_counter()
-        resp = await retriever.search(SearchRequest(query=q["text"], k=k))
+        resp = await retriever.search(SearchRequest(query=as_variant(q["text"], variant), k=k))
         latencies.append((time.perf_counter() - start) * 1000)
         ranked = result_ids(resp)
+        confidences[str(q["id"])] = resp.confidence
+        flagged += resp.novel
         relevant = set(q.get("relevant") or [])
         rank = next((i for i, rid in enumerate(ranked) if rid in relevant), None)
         if rank is not None:
@@ -111,6 +145,8 @@ async def evaluate(
             json.dumps(
                 {
                     "id": q["id"],
+                    "variant": variant,
+                    "understood": resp.understood.text if resp.understood else None,
                     "results": ranked,
                     "confidence": resp.confidence,
                     "novel": resp.novel,
@@ -133,7 +169,18 @@ async def evaluate(
         mrr10=mrr / n,
         p50_ms=percentile(latencies, 50),
         p95_ms=percentile(latencies, 95),
+        variant=variant,
+        flagged=flagged / n,
+        confidences=confidences,
     )
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    """Every variant's report, and the novelty protocol's when it was asked for."""
+
+    reports: list[EvalReport]
+    novelty: NoveltyReport | None
 
 
 async def run_eval(
@@ -145,23 +192,34 @@ async def run_eval(
     out: Path | None = None,
     progress: Progress | None = None,
     workdir: Path | None = None,
-) -> EvalReport:
+    variants: tuple[str, ...] = ("accented",),
+    novelty: bool = False,
+) -> EvalRun:
     """Build a throwaway index from `corpus` and evaluate `questions` against it.
 
     `workdir` keeps the throwaway database and index between runs (benchmarks re-run many
     questions against one corpus); by default a temporary directory is used and removed.
     """
     rows = list(read_jsonl(questions))
+
+    async def run(retriever: Retriever) -> EvalRun:
+        reports = []
+        for v in variants:
+            path = out.with_suffix(f".{v}{out.suffix}") if out and len(variants) > 1 else out
+            reports.append(await evaluate(retriever, rows, k=k, out=path, variant=v))
+        report = await asyncio.to_thread(novelty_report, retriever, rows) if novelty else None
+        return EvalRun(reports, report)
+
     if workdir is not None:
         retriever, dispose = await open_eval_index(settings, corpus, workdir, progress)
         try:
-            return await evaluate(retriever, rows, k=k, out=out)
+            return await run(retriever)
         finally:
             await dispose()
     with tempfile.TemporaryDirectory(prefix="troly-eval-") as tmp:
         retriever, dispose = await open_eval_index(settings, corpus, Path(tmp), progress)
         try:
-            return await evaluate(retriever, rows, k=k, out=out)
+            return await run(retriever)
         finally:
             await dispose()
 

@@ -32,7 +32,7 @@ FEATURE_NAMES = (
 )
 
 # Fitted by benchmarks/fit_reranker.py: one weight per FEATURE_NAMES entry (raw units).
-WEIGHTS = (10.7050, -0.0227, 2.0058, -4.5252, 11.1223, 0.0, 0.0, 1.4763, 2.1681, 0.0)
+WEIGHTS = (7.7868, -1.0411, 1.7320, -3.4341, 2.4634, 6.6261, 2.6193, 1.3873, 1.9683, 1.9194)
 # How many first-stage articles are reranked.
 DEPTH = 30
 

@@ -25,9 +25,11 @@ from importlib import resources
 from core.text import fold, normalize
 from retrieval.shorthand import QUESTION_PHRASE_WEIGHT, QUESTION_PHRASES
 
-# Weight of one pyvi lexicon word, in KB occurrences: enough to prefer a real word over a
-# non-word, small enough that the KB's own usage wins wherever it has evidence.
+# Weight of one pyvi lexicon word's syllable pairs, in KB occurrences: enough to prefer a real
+# word over a non-word. Its syllables count far less (a syllable sits in dozens of lexicon
+# words), so the knowledge base's own usage wins wherever it has evidence ("xã", not "xa").
 LEXICON_WEIGHT = 2.0
+LEXICON_SYLLABLE_WEIGHT = 0.1
 # Passages read to learn the knowledge base's language: evenly spread, enough for its phrasing,
 # few enough that a 100k-passage knowledge base builds the model in a couple of seconds.
 MAX_PASSAGES = 20_000
@@ -56,6 +58,7 @@ class DiacriticModel:
     unigrams: dict[str, float]
     bigrams: dict[tuple[str, str], float]
     followers: dict[str, int]  # distinct syllables seen after each syllable (Witten-Bell)
+    outgoing: dict[str, float]  # total pair weight leaving each syllable
     candidates: dict[str, tuple[str, ...]]
     total: float
 
@@ -77,14 +80,14 @@ class DiacriticModel:
         unigrams: dict[str, float] = {k: float(v) for k, v in uni.items()}
         bigrams: dict[tuple[str, str], float] = {k: float(v) for k, v in bi.items()}
         if lexicon:
-            extra = [(w, LEXICON_WEIGHT) for w in lexicon_words()]
-            extra += [(p, QUESTION_PHRASE_WEIGHT) for p in QUESTION_PHRASES]
-            for word, weight in extra:
+            extra = [(w, LEXICON_WEIGHT, LEXICON_SYLLABLE_WEIGHT) for w in lexicon_words()]
+            extra += [(p, QUESTION_PHRASE_WEIGHT, QUESTION_PHRASE_WEIGHT) for p in QUESTION_PHRASES]
+            for word, weight, syllable_weight in extra:
                 parts = word.split()
                 if not all(_is_syllable(p) for p in parts):
                     continue
                 for p in parts:
-                    unigrams[p] = unigrams.get(p, 0.0) + weight / 2
+                    unigrams[p] = unigrams.get(p, 0.0) + syllable_weight
                 for a, b in itertools.pairwise(parts):
                     bigrams[(a, b)] = bigrams.get((a, b), 0.0) + weight
         by_fold: dict[str, list[str]] = defaultdict(list)
@@ -95,7 +98,13 @@ class DiacriticModel:
             for f, toks in by_fold.items()
         }
         followers: Counter[str] = Counter(a for a, _ in bigrams)
-        return cls(unigrams, bigrams, dict(followers), candidates, sum(unigrams.values()))
+        outgoing: dict[str, float] = defaultdict(float)
+        for (a, _), weight in bigrams.items():
+            outgoing[a] += weight
+        return cls(
+            unigrams, bigrams, dict(followers), dict(outgoing), candidates,
+            sum(unigrams.values()),
+        )  # fmt: skip
 
     @classmethod
     def from_passages(cls, token_lists: Sequence[Sequence[str]]) -> DiacriticModel:
@@ -115,7 +124,7 @@ class DiacriticModel:
         """Witten-Bell smoothed log P(tok | prev): a context followed by many different
         syllables ("khi") leaves more room for pairs it was never seen in."""
         types = self.followers.get(prev, 0) + 1
-        ctx = self.unigrams.get(prev, 0.0)
+        ctx = self.outgoing.get(prev, 0.0)
         pair = self.bigrams.get((prev, tok), 0.0)
         return math.log((pair + types * self._unigram(tok)) / (ctx + types))
 

@@ -48,6 +48,14 @@ _BATCH = 512
 SHORT_QUESTION_CONFIDENCE = 0.05
 
 
+def calibrated(plan: QueryPlan, ranking: Ranking) -> float:
+    """The confidence shown for a ranking (capped for questions with too little content)."""
+    conf = confidence(ranking.features, hybrid=plan.vector is not None)
+    if plan.understood.too_short:
+        conf = min(conf, SHORT_QUESTION_CONFIDENCE)
+    return conf
+
+
 @dataclass(frozen=True)
 class IndexStatus:
     """What `troly doctor`, the API and the web console show about the index."""
@@ -141,9 +149,7 @@ class Retriever:
         plan, ranking = await asyncio.to_thread(
             self._plan_and_rank, state, request.query, mask, max(request.k, 1), timer
         )
-        conf = confidence(ranking.features, hybrid=ranking.features.dense_top is not None)
-        if plan.understood.too_short:
-            conf = min(conf, SHORT_QUESTION_CONFIDENCE)
+        conf = calibrated(plan, ranking)
         hits = await self._hits(state, ranking)
         timer.lap("read")
         if hits:
@@ -159,9 +165,9 @@ class Retriever:
             timings=timer.laps,
         )
 
-    def plan(self, query: str) -> QueryPlan:
+    def plan(self, query: str, state: IndexState | None = None) -> QueryPlan:
         """Understand the question and prepare both engines' inputs (runs in a worker thread)."""
-        state = self._state
+        state = state or self._state
         assert state is not None
         understood = understand(query, state.diacritics)
         tokens = query_tokens(understood.text)
@@ -183,7 +189,7 @@ class Retriever:
     def _plan_and_rank(
         self, state: IndexState, query: str, mask: np.ndarray | None, k: int, timer: Timer
     ) -> tuple[QueryPlan, Ranking]:
-        plan = self.plan(query)
+        plan = self.plan(query, state)
         timer.lap("understand+encode")
         ranking = state.rank(
             plan.tokens, plan.vector, mask=mask, candidates=self.settings.candidates,

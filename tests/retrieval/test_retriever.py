@@ -225,3 +225,65 @@ async def test_renamed_document_is_reindexed_under_its_new_title(
     persisted = retriever.store.load()
     assert persisted is not None
     assert "Nội quy cơ quan Ủy ban nhân dân xã Sơn Thủy" in persisted.titles.values()
+
+
+CLAUSES = """---
+title: Quy chế mẫu về xin ý kiến nhanh
+number: 02/QC-MAU
+effective_from: 2024-01-01
+---
+Điều 4. Mức độ khẩn
+1. Mức thường áp dụng cho phần lớn tình huống, khi người dân có thể chờ vài ngày làm việc.
+2. Mức khẩn chỉ dùng khi chậm trả lời có thể gây thiệt hại khó khắc phục, gồm:
+a) Liên quan đến tính mạng, sức khỏe của người dân;
+b) Liên quan đến thiên tai, dịch bệnh đang diễn ra.
+3. Người xử lý có thể điều chỉnh mức khẩn và ghi rõ lý do.
+"""
+
+
+async def test_answer_leads_with_the_clause_that_answers(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    documents: list[int],
+    tmp_path: Path,
+) -> None:
+    await import_texts(sessionmaker, tmp_path, {"clauses.md": CLAUSES})
+    retriever = await Retriever.create(settings, sessionmaker)
+    resp = await retriever.search(SearchRequest(query="ai được điều chỉnh mức khẩn của phiếu"))
+    top = resp.hits[0]
+    assert top.citation.startswith("Quy chế mẫu về xin ý kiến nhanh, Điều 4")
+    assert top.lead_citation == "Quy chế mẫu về xin ý kiến nhanh, Điều 4, khoản 3"
+    assert top.lead_text.startswith("3. Người xử lý có thể điều chỉnh")
+    assert "1. Mức thường" in top.article_text and "b) Liên quan đến thiên tai" in top.article_text
+    resp = await retriever.search(SearchRequest(query="thien tai dich benh co dc chon muc khan ko"))
+    assert resp.hits[0].lead_citation.endswith("Điều 4, khoản 2, điểm b")
+    assert resp.understood is not None and "thiên tai" in resp.understood.text
+    assert set(resp.timings) >= {"understand+encode", "rank+rerank", "pinpoint"}
+
+
+async def test_phone_typed_forms_get_the_same_answer_and_confidence(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], documents: list[int]
+) -> None:
+    retriever = await Retriever.create(settings, sessionmaker)
+    accented = await retriever.search(SearchRequest(query=LEAVE_Q))
+    for typed in (
+        "can bo, cong chuc xa duoc nghi phep hang nam bao nhieu ngay?",
+        "cb, cc xa dc nghi phep hang nam bn ngay",
+    ):
+        resp = await retriever.search(SearchRequest(query=typed))
+        assert resp.hits[0].citation == accented.hits[0].citation, typed
+        assert abs(resp.confidence - accented.confidence) <= 0.10, typed
+        assert resp.novel is accented.novel is False
+
+
+@pytest.mark.parametrize("typed", ["a", "?", "alo", "ok", "nghỉ"])
+async def test_contentless_input_never_looks_answered(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    documents: list[int],
+    typed: str,
+) -> None:
+    retriever = await Retriever.create(settings, sessionmaker)
+    resp = await retriever.search(SearchRequest(query=typed))
+    assert resp.confidence <= 0.3 and resp.novel
+    assert resp.understood is not None and resp.understood.too_short

@@ -1,0 +1,76 @@
+"""End-to-end query latency with its per-stage breakdown (run it alone on the machine).
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_query.py \
+        --corpus ../shared/data/alqac25/corpus.jsonl \
+        --questions ../shared/data/alqac25/questions.jsonl --workdir /tmp/troly-eval-alqac
+
+Every question goes through `Retriever.search` (revision check, filters, understanding and
+query encoding, first stage + reranking, reading the hits, pinpointing) exactly as the bot
+calls it, one at a time, with torch on one thread. Each configuration is run in the same
+process, one after the other, so their ratios are comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch
+
+from core.config import Settings
+from core.text import fold
+from retrieval.evaluation import open_eval_index, percentile, read_jsonl
+from retrieval.models import SearchRequest
+
+CONFIGS = {
+    "shipped (rerank 30, dense pinpoint)": {},
+    "no dense pinpoint": {"pinpoint_dense": False},
+    "no reranking": {"rerank_depth": 0},
+}
+
+
+async def main(args: argparse.Namespace) -> None:
+    torch.set_num_threads(1)
+    settings = Settings()
+    retriever, dispose = await open_eval_index(
+        settings, Path(args.corpus), Path(args.workdir), print
+    )
+    questions = [q["text"] for q in read_jsonl(Path(args.questions))][: args.limit]
+    questions += [fold(q) for q in questions]  # phone-typed half
+    try:
+        for name, change in CONFIGS.items():
+            retriever.settings = settings.model_copy(update=change)
+            await retriever.search(SearchRequest(query=questions[0]))  # warm-up
+            totals: list[float] = []
+            stages: dict[str, list[float]] = {}
+            for q in questions:
+                start = time.perf_counter()
+                resp = await retriever.search(SearchRequest(query=q, k=5))
+                totals.append((time.perf_counter() - start) * 1000)
+                for stage, ms in resp.timings.items():
+                    stages.setdefault(stage, []).append(ms)
+            print(
+                f"{name}: {len(totals)} questions, end to end p50 {percentile(totals, 50):.1f} "
+                f"ms, p95 {percentile(totals, 95):.1f} ms"
+            )
+            for stage, values in stages.items():
+                print(
+                    f"    {stage:18} p50 {percentile(values, 50):6.1f} ms  "
+                    f"p95 {percentile(values, 95):6.1f} ms"
+                )
+    finally:
+        await dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--questions", required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--limit", type=int, default=300)
+    asyncio.run(main(parser.parse_args()))

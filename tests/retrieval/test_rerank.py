@@ -1,0 +1,88 @@
+"""The reranker's features and ordering, the confidence's monotonicity, AUROC."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.text import fold
+from retrieval import rerank
+from retrieval.calibration import FEATURE_NAMES, HYBRID_COEF, LEXICAL_COEF, Features, confidence
+from retrieval.evaluation_math import auroc
+
+
+def _article(text: str, heading: str, document: str = "luat mau") -> rerank.ArticleText:
+    return rerank.article_text([fold(text.lower()).split()], fold(heading), document)
+
+
+QUESTION = "người xử lý có được điều chỉnh mức khẩn không"
+# The first stage put a broadly similar article first; the second one holds the question's
+# own phrases ("điều chỉnh mức khẩn") and should win.
+SIMILAR = _article(
+    "mức khẩn là bốn giờ làm việc, mức thường là hai ngày làm việc cho người hỏi", "Thời hạn"
+)
+ANSWER = _article(
+    "người xử lý có thể điều chỉnh mức khẩn nếu thấy không phù hợp và ghi rõ lý do",
+    "Mức độ khẩn",
+)
+IDF = {t: 1.0 for t in fold(QUESTION + " thời hạn giờ ngày lý do").split()}
+
+
+def _query(named: frozenset[str] = frozenset()) -> rerank.QueryText:
+    return rerank.QueryText(tuple(fold(QUESTION).split()), named)
+
+
+def test_reranker_prefers_the_article_holding_the_question_phrases() -> None:
+    matrix = rerank.features(
+        _query(), IDF, [SIMILAR, ANSWER],
+        fused=np.array([1.0, 0.8]), lexical=np.array([5.0, 4.5]), dense=np.array([0.86, 0.85]),
+    )  # fmt: skip
+    col = {name: i for i, name in enumerate(rerank.FEATURE_NAMES)}
+    assert matrix[1, col["phrases"]] > matrix[0, col["phrases"]]
+    assert matrix[0, col["first_rank"]] == 1.0 and matrix[1, col["first_rank"]] == 0.5
+    scores = rerank.scores(matrix)
+    assert scores[1] > scores[0]
+
+
+def test_a_named_document_wins_over_another_document() -> None:
+    other = _article(ANSWER_TEXT := "người xử lý điều chỉnh mức khẩn", "Mức", document="luat khac")
+    same = _article(ANSWER_TEXT, "Mức", document="luat mau")
+    matrix = rerank.features(
+        _query(frozenset({"luat mau"})), IDF, [other, same],
+        fused=np.array([1.0, 1.0]), lexical=np.array([1.0, 1.0]), dense=None,
+    )  # fmt: skip
+    named = rerank.FEATURE_NAMES.index("named")
+    assert list(matrix[:, named]) == [-1.0, 1.0]
+    scores = rerank.scores(matrix)
+    assert scores[1] > scores[0]
+
+
+@pytest.mark.parametrize("hybrid", [True, False])
+@pytest.mark.parametrize("name", FEATURE_NAMES)
+def test_confidence_never_falls_with_more_evidence(name: str, hybrid: bool) -> None:
+    """Monotonic: every signal is evidence for a match (fitted weights are all >= 0), and it
+    rises strictly with each signal that carries weight."""
+    base = [0.85, 0.02, 0.5, 0.3, 0.2, 0.3, 0.0, 0.5]
+    i = FEATURE_NAMES.index(name)
+    weight = (HYBRID_COEF if hybrid else LEXICAL_COEF)[i + 1]
+    assert weight >= 0
+    hi = list(base)
+    hi[i] += 0.1
+    lo_conf = confidence(Features(tuple(base)), hybrid=hybrid)
+    hi_conf = confidence(Features(tuple(hi)), hybrid=hybrid)
+    assert hi_conf > lo_conf if weight > 0 else hi_conf == lo_conf
+
+
+def test_confidence_is_a_probability_and_zero_without_candidates() -> None:
+    assert confidence(Features.empty(), hybrid=True) == 0.0
+    for values in ([1.0] * 8, [-1.0] * 8, [0.0] * 8):
+        for coef_hybrid in (True, False):
+            assert 0.0 <= confidence(Features(tuple(values)), hybrid=coef_hybrid) <= 1.0
+    assert LEXICAL_COEF[1] == LEXICAL_COEF[2] == 0.0  # no cosines without a model
+
+
+def test_auroc() -> None:
+    scores = np.array([0.9, 0.8, 0.3, 0.2])
+    assert auroc(scores, np.array([True, True, False, False])) == 1.0
+    assert auroc(scores, np.array([False, False, True, True])) == 0.0
+    assert auroc(np.array([0.5, 0.5]), np.array([True, False])) == 0.5

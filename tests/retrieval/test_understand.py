@@ -1,0 +1,100 @@
+"""Query understanding: shorthand expansion, diacritic restoration, too-short questions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from core.text import fold, normalize
+from retrieval.restore import DiacriticModel
+from retrieval.shorthand import SHORTHAND, to_shorthand
+from retrieval.understand import marked_share, understand
+
+STARTER = Path(__file__).resolve().parents[2] / "knowledge" / "starter"
+# Words of a labour regulation, as a province's knowledge base would add to the starter one.
+EXTRA = """Người lao động ký hợp đồng lao động với người sử dụng lao động.
+Ủy ban nhân dân xã cấp giấy chứng nhận quyền sử dụng đất theo thẩm quyền."""
+
+
+@pytest.fixture(scope="module")
+def model() -> DiacriticModel:
+    """The model of the starter knowledge base the product ships, plus two sentences."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(STARTER.glob("*.md")))
+    lines = normalize(text + "\n" + EXTRA).lower().splitlines()
+    return DiacriticModel.build([re.findall(r"\w+", line) for line in lines])
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("cong chuc tu phap ho tich", "công chức tư pháp hộ tịch"),
+        ("chu tich xa tiep cong dan may ngay", "chủ tịch xã tiếp công dân mấy ngày"),
+        ("khi nao thi duoc chon muc khan", "khi nào thì được chọn mức khẩn"),
+        ("can bo xa nghi phep bao nhieu ngay", "cán bộ xã nghỉ phép bao nhiêu ngày"),
+        ("cán bộ xa nghi phep", "cán bộ xã nghỉ phép"),  # partly accented
+        ("khi nao thi duoc nghi phep", "khi nào thì được nghỉ phép"),
+    ],
+)
+def test_restores_diacritics_on_known_pairs(model: DiacriticModel, typed: str, meant: str) -> None:
+    got = understand(typed, model)
+    assert got.unaccented and got.text == meant
+
+
+def test_accented_question_is_left_as_typed(model: DiacriticModel) -> None:
+    question = "Chủ tịch xã có phải tiếp công dân vào thứ năm không?"
+    got = understand(question, model)
+    assert not got.unaccented and not got.changed
+    assert got.text == normalize(question).lower()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected", "expansion"),
+    [
+        ("ubnd xa co dc cap gcn ko", "ủy ban nhân dân xã có được cấp giấy chứng nhận không",
+         "ubnd → ủy ban nhân dân"),
+        ("đk kết hôn cần gì", "đăng ký kết hôn cần gì", "đk → đăng ký / điều kiện"),
+        ("ký hđ lao động", "ký hợp đồng lao động", "hđ → hợp đồng / hoạt động / hội đồng"),
+        ("lam so do mat bao lau", "làm giấy chứng nhận quyền sử dụng đất mất bao lâu",
+         "so do → giấy chứng nhận quyền sử dụng đất"),
+    ],
+)  # fmt: skip
+def test_expands_shorthand_and_picks_the_reading_that_fits(
+    model: DiacriticModel, typed: str, expected: str, expansion: str
+) -> None:
+    got = understand(typed, model)
+    assert got.text == expected
+    assert expansion in got.expansions
+
+
+def test_a_legal_point_letter_is_not_shorthand(model: DiacriticModel) -> None:
+    assert understand("điểm k khoản 2 quy định gì", model).text == "điểm k khoản 2 quy định gì"
+
+
+@pytest.mark.parametrize("typed", ["a", "?", "alo", "ok", "xin chào", "cảm ơn", "test", "hỏi"])
+def test_too_little_content_is_too_short(model: DiacriticModel, typed: str) -> None:
+    assert understand(typed, model).too_short
+
+
+@pytest.mark.parametrize("typed", ["hộ tịch", "nghi phep", "tội phạm", "ubnd xã"])
+def test_a_real_subject_is_not_too_short(model: DiacriticModel, typed: str) -> None:
+    assert not understand(typed, model).too_short
+
+
+def test_without_a_model_shorthand_still_expands() -> None:
+    got = understand("ubnd xa", None)
+    assert got.text == "ủy ban nhân dân xa" and got.unaccented
+
+
+def test_marked_share_separates_typed_forms() -> None:
+    question = "Cán bộ xã được nghỉ phép bao nhiêu ngày?"
+    assert marked_share(question) > 0.5
+    assert marked_share(fold(question)) == 0
+
+
+def test_shorthand_round_trip_for_measurement() -> None:
+    phone = to_shorthand("Ủy ban nhân dân xã có được cấp giấy chứng nhận không")
+    assert phone == "ubnd xã có dc cấp gcn ko"
+    for key, expansions in SHORTHAND.items():
+        assert key == fold(key).lower() and all(normalize(e) == e for e in expansions)
