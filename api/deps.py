@@ -115,7 +115,7 @@ async def get_current_user(
         raise DomainError(
             ErrorCode.UNAUTHENTICATED, "Mã truy cập không hợp lệ, đã bị thu hồi hoặc bị khóa."
         )
-    wait = get_limiter(request).hit(user.id)
+    wait = await get_limiter(request).hit(get_ctx(request).shared, user.id)
     if wait is not None:
         raise DomainError(ErrorCode.RATE_LIMITED, retry_after=math.ceil(wait))
     return user

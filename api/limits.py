@@ -6,11 +6,9 @@ Both middlewares are plain ASGI so they see the raw byte stream before FastAPI p
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +18,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_answer, error_body
 from core.errors import ErrorCode
+from core.shared import SharedState
 
 IDEMPOTENCY_HEADER = b"idempotency-key"
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_CHARS = 200
+# A duplicate waits at most this long for the first request (a replica that died holding the
+# lock frees it after this).
+LOCK_SECONDS = 120.0
 
 
 class BodyTooLarge(HTTPException):
@@ -139,29 +141,20 @@ class BodyLimitMiddleware:
 
 
 class RateLimiter:
-    """Token bucket per key (user id): `per_minute` requests a minute, bursts up to that many.
+    """At most `per_minute` requests per key (user id, client address) in any 60 seconds.
 
-    In-process only: with several API processes each enforces its own bucket.
+    The windows live in the shared state (core.shared): in Redis when configured, so every
+    replica enforces the same limit; in this process's memory otherwise.
     """
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(max(per_minute, 1))
-        self.rate = self.capacity / 60.0
-        self.clock = clock
-        self._buckets: dict[object, tuple[float, float]] = {}
+    def __init__(self, name: str, per_minute: int) -> None:
+        self.name = name
+        self.per_minute = max(per_minute, 1)
 
-    def hit(self, key: object) -> float | None:
-        """Take one token; returns None when allowed, else seconds until the next token."""
-        now = self.clock()
-        tokens, last = self._buckets.get(key, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - last) * self.rate)
-        if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
-        self._buckets[key] = (tokens - 1.0, now)
-        if len(self._buckets) > 100_000:  # forget idle users rather than grow without bound
-            self._buckets.clear()
-        return None
+    async def hit(self, shared: SharedState, key: object) -> float | None:
+        """Take one request; returns None when allowed, else seconds until the next one is."""
+        slot = await shared.reserve(f"{self.name}:{key}", limit=self.per_minute, window=60.0)
+        return None if slot.granted else max(slot.wait, 0.001)
 
 
 @dataclass
@@ -170,7 +163,36 @@ class _Stored:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
-    expires: float
+
+    def dump(self) -> bytes:
+        return json.dumps(
+            {
+                "fingerprint": self.fingerprint,
+                "status": self.status,
+                "headers": [[_b64(k), _b64(v)] for k, v in self.headers],
+                "body": _b64(self.body),
+            }
+        ).encode()
+
+    @classmethod
+    def load(cls, raw: bytes) -> _Stored:
+        data = json.loads(raw)
+        headers = [(_unb64(k), _unb64(v)) for k, v in data["headers"]]
+        return cls(data["fingerprint"], int(data["status"]), headers, _unb64(data["body"]))
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text)
+
+
+def _shared(scope: Scope) -> SharedState:
+    """The shared state of the app's context (set before the first request is served)."""
+    shared: SharedState = scope["app"].state.ctx.shared
+    return shared
 
 
 class IdempotencyMiddleware:
@@ -178,18 +200,15 @@ class IdempotencyMiddleware:
 
     Keys are scoped by the Authorization header, so two callers never share a key. A key reused
     with a different method, path or body is refused (409). Concurrent duplicates wait for the
-    first and get its response. Only non-5xx answers are remembered (a 5xx may be retried).
-    The store is in process memory: replays survive a retry, not a restart.
+    first and get its response (a lock in the shared state, so across replicas too). Only
+    non-5xx answers are remembered (a 5xx may be retried). Records live in the shared state:
+    Redis when configured (any replica replays them, and they survive restarts), else this
+    process's memory.
     """
 
-    def __init__(
-        self, app: ASGIApp, *, ttl_seconds: float = 24 * 3600, max_entries: int = 10_000
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, ttl_seconds: float = 24 * 3600) -> None:
         self.app = app
         self.ttl = ttl_seconds
-        self.max_entries = max_entries
-        self._store: OrderedDict[str, _Stored] = OrderedDict()
-        self._locks: dict[str, asyncio.Lock] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, IDEMPOTENCY_HEADER) if scope["type"] == "http" else None
@@ -203,26 +222,18 @@ class IdempotencyMiddleware:
         # Read the whole (already size-limited) body to fingerprint it, then replay it.
         raw = await read_body(receive)
         who = hashlib.sha256((_header(scope, b"authorization") or "").encode()).hexdigest()
-        slot = f"{who}:{key}"
+        slot = "idempotency:" + hashlib.sha256(f"{who}:{key}".encode()).hexdigest()
         fingerprint = hashlib.sha256(
             scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + raw
         ).hexdigest()
-        lock = self._locks.setdefault(slot, asyncio.Lock())
-        try:
-            async with lock:
-                await self._answer(scope, raw, send, key, slot, fingerprint)
-        finally:
-            # Forget the lock once nobody holds or waits for it (the stored answer stays).
-            if not lock.locked() and self._locks.get(slot) is lock:
-                del self._locks[slot]
-
-    async def _answer(
-        self, scope: Scope, raw: bytes, send: Send, key: str, slot: str, fingerprint: str
-    ) -> None:
-        stored = self._lookup(slot)
-        if stored is None:
-            await self._forward(scope, raw, send, slot, fingerprint)
-        elif stored.fingerprint != fingerprint:
+        shared = _shared(scope)
+        async with shared.lock(slot, timeout=LOCK_SECONDS):
+            stored_raw = await shared.get(slot)
+            if stored_raw is None:
+                await self._forward(shared, scope, raw, send, slot, fingerprint)
+                return
+            stored = _Stored.load(stored_raw)
+        if stored.fingerprint != fingerprint:
             body = error_body(
                 "conflict",
                 "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
@@ -232,20 +243,13 @@ class IdempotencyMiddleware:
         else:
             await self._replay(stored, send)
 
-    def _lookup(self, slot: str) -> _Stored | None:
-        stored = self._store.get(slot)
-        if stored is not None and stored.expires < time.monotonic():
-            del self._store[slot]
-            return None
-        return stored
-
     async def _replay(self, stored: _Stored, send: Send) -> None:
         headers = [*stored.headers, (REPLAY_HEADER.lower().encode(), b"true")]
         await send({"type": "http.response.start", "status": stored.status, "headers": headers})
         await send({"type": "http.response.body", "body": stored.body})
 
     async def _forward(
-        self, scope: Scope, raw: bytes, send: Send, slot: str, fingerprint: str
+        self, shared: SharedState, scope: Scope, raw: bytes, send: Send, slot: str, fp: str
     ) -> None:
         status = 0
         headers: list[tuple[bytes, bytes]] = []
@@ -262,8 +266,5 @@ class IdempotencyMiddleware:
 
         await self.app(scope, replay(raw), capture)
         if 0 < status < 500 and status not in (401, 429):
-            self._store[slot] = _Stored(
-                fingerprint, status, headers, b"".join(body), time.monotonic() + self.ttl
-            )
-            while len(self._store) > self.max_entries:
-                self._store.popitem(last=False)
+            stored = _Stored(fp, status, headers, b"".join(body))
+            await shared.put(slot, stored.dump(), self.ttl)

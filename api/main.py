@@ -89,7 +89,7 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
     app.state.ctx = ctx
     app.state.settings = settings
     app.state.read_sessionmaker = read_sessionmaker(settings.resolved_database_url)
-    app.state.limiter = RateLimiter(settings.api_rate_limit_per_minute)
+    app.state.limiter = RateLimiter("api", settings.api_rate_limit_per_minute)
     install_error_handlers(app)
     app.include_router(api_router())
     web = _optional_router("api.web")

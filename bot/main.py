@@ -72,7 +72,7 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
     dp.update.outer_middleware(PasteJoinMiddleware())
     dp.update.outer_middleware(
         RateLimitMiddleware(
-            ctx.settings.rate_limit_per_minute, ctx.settings.rate_limit_window_seconds
+            ctx.shared, ctx.settings.rate_limit_per_minute, ctx.settings.rate_limit_window_seconds
         )
     )
     dp.update.outer_middleware(dp.fsm)

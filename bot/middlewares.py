@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.storage import current_session
 from core.db import unit_of_work
+from core.shared import SharedState
 from core.users import service as user_service
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -35,49 +34,48 @@ class RateLimitMiddleware(BaseMiddleware):
     number of seconds after which to send it again. A button tap over the limit cannot wait
     (Telegram expires the tap), so it is refused with an alert every time.
 
-    In-memory on purpose: the limit protects this process's resources, and a restart
-    resetting it is harmless.
+    The windows live in the shared state (core.shared): Redis when configured, so a user has
+    one limit whichever replica takes the update; this process's memory otherwise.
     """
 
     def __init__(
-        self, per_window: int, window_seconds: float = 60.0, max_delay: float | None = None
+        self,
+        shared: SharedState,
+        per_window: int,
+        window_seconds: float = 60.0,
+        max_delay: float | None = None,
     ) -> None:
+        self.shared = shared
         self.per_window = max(1, per_window)
         self.window = window_seconds
         self.max_delay = window_seconds if max_delay is None else max_delay
-        # Start times of the updates let through, per user (a delayed one's is in the future).
-        self._starts: defaultdict[int, deque[float]] = defaultdict(deque)
-        # Until when a user already knows their messages are being delayed.
-        self._told_until: dict[int, float] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         user_id = _sender_id(event)
         if user_id is None:
             return await handler(event, data)
-        now = time.monotonic()
-        starts = self._starts[user_id]
-        while starts and now - starts[0] > self.window:
-            starts.popleft()
-        if len(starts) < self.per_window:
-            starts.append(now)
+        tap = event.callback_query is not None
+        slot = await self.shared.reserve(
+            f"bot:{user_id}",
+            limit=self.per_window,
+            window=self.window,
+            max_delay=0.0 if tap else self.max_delay,
+        )
+        if slot.granted and slot.wait <= 0:
             return await handler(event, data)
-        start = starts[-self.per_window] + self.window  # the earliest start within the limit
-        wait = start - now
-        seconds = max(1, math.ceil(wait))
+        seconds = max(1, math.ceil(slot.wait))
         if event.callback_query is not None:
             text = texts.RATE_LIMITED_BUTTON.format(seconds=seconds)
             await event.callback_query.answer(text, show_alert=True)
             return None
-        if wait > self.max_delay:
+        if not slot.granted:
             await _reply(event, texts.RATE_LIMITED_REFUSED.format(seconds=seconds))
             return None
-        starts.append(start)
-        told = now < self._told_until.get(user_id, 0.0)
-        self._told_until[user_id] = start
-        if not told:
+        # Told once per burst: the flag lasts until this message's turn.
+        if not await self.shared.mark(f"bot-told:{user_id}", slot.wait):
             await _reply(event, texts.RATE_LIMITED_DELAYED.format(seconds=seconds))
-        await asyncio.sleep(max(0.0, start - time.monotonic()))
+        await asyncio.sleep(slot.wait)
         return await handler(event, data)
 
 

@@ -84,6 +84,7 @@ def create_storage(
         from aiogram.fsm.storage.redis import RedisStorage
 
         return RedisStorage.from_url(
-            settings.redis_url, key_builder=DefaultKeyBuilder(prefix="troly", with_destiny=True)
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_destiny=True),
         )
     return DatabaseStorage(sessionmaker)

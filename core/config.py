@@ -66,8 +66,11 @@ class Settings(BaseSettings):
     # Where this process listens for webhook calls (put a TLS reverse proxy in front of it).
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8081
-    # Redis for conversation state when set; the database otherwise.
+    # Redis for conversation state, rate limits, idempotency records and locks when set, so
+    # several processes share them; the database and process memory otherwise (core/shared).
     redis_url: str = ""
+    # Prefix of every key this installation writes to Redis (several may share one server).
+    redis_prefix: str = "troly"
     # Longest question or other free text accepted from any front (bot, console, API).
     max_text_chars: int = 3000
     # Longest answer to a case (supervisors cite and quote, so it is longer than a question).

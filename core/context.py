@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -10,20 +10,25 @@ from core.config import Settings
 from core.db import create_engine, create_sessionmaker
 from core.inputs import configure as configure_inputs
 from core.migrate import upgrade
+from core.shared import SharedState, create_shared_state
 from retrieval.service import Retriever
 
 
 @dataclass
 class AppContext:
-    """Settings, database and retriever, created once per process and passed in."""
+    """Settings, database, retriever and the state replicas share, created once per process
+    and passed in."""
 
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     retriever: Retriever
+    # Rate-limit windows, idempotency records, locks: Redis when configured, else memory.
+    shared: SharedState = field(init=False)
 
     def __post_init__(self) -> None:
         configure_inputs(self.settings)  # input limits follow this process's settings
+        self.shared = create_shared_state(self.settings)
 
     @classmethod
     async def create(cls, settings: Settings, *, migrate: bool = True) -> AppContext:
@@ -37,5 +42,6 @@ class AppContext:
         return cls(settings, engine, sessionmaker, retriever)
 
     async def close(self) -> None:
-        """Release the database pool."""
+        """Release the database pool and the shared-state connection."""
+        await self.shared.close()
         await self.engine.dispose()

@@ -23,6 +23,7 @@ from core.migrate import upgrade
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_ADMIN_URL else [])
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
 
 def _run(coro: Coroutine[Any, Any, None]) -> None:
@@ -106,6 +107,34 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_sessionmaker(engine)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """URL of a reachable Redis: TEST_REDIS_URL (CI sets it, and then it must answer), else the
+    local default; skipped when neither answers."""
+    import redis
+
+    url = REDIS_URL or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if REDIS_URL:
+            raise
+        pytest.skip(f"Redis not reachable at {url}")
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_server: str) -> Iterator[str]:
+    """A key prefix private to one test; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"troly-test-{uuid.uuid4().hex[:10]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_server)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
 
 
 @pytest.fixture(scope="session")
