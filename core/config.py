@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     answer_passages: int = 3
     # Calibrated confidence below this raises the "not covered" (novel situation) flag.
     novel_threshold: float = 0.5
+    # After a knowledge-base change a search waits at most this long for the index to catch up
+    # (a small import is then seen at once); past it, the search is answered from the last
+    # consistent index and /readyz and /metrics report the lag until the catch-up ends.
+    index_wait_seconds: float = 2.0
 
     # --- telegram bot --------------------------------------------------------
     bot_token: SecretStr | None = None

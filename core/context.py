@@ -31,14 +31,18 @@ class AppContext:
         self.shared = create_shared_state(self.settings)
 
     @classmethod
-    async def create(cls, settings: Settings, *, migrate: bool = True) -> AppContext:
-        """Open the database (migrating it to head), load the model and the search index."""
+    async def create(
+        cls, settings: Settings, *, migrate: bool = True, sync_index: bool = True
+    ) -> AppContext:
+        """Open the database (migrating it to head), load the model and the search index
+        (synced with the knowledge base, or with `sync_index=False` served from disk at once
+        while a background catch-up brings it up to date)."""
         settings.ensure_dirs()
         engine = create_engine(settings.resolved_database_url)
         if migrate:
             await upgrade(engine)
         sessionmaker = create_sessionmaker(engine)
-        retriever = await Retriever.create(settings, sessionmaker)
+        retriever = await Retriever.create(settings, sessionmaker, sync=sync_index)
         return cls(settings, engine, sessionmaker, retriever)
 
     async def close(self) -> None:

@@ -1,7 +1,9 @@
 """The Retriever: hybrid search over the knowledge base with a persisted, never-stale index.
 
 Freshness rule: every search first reads KnowledgeState.revision (one tiny query); when it
-differs from the revision the in-memory index reflects, the index is synced before serving.
+differs from the revision the in-memory index reflects, a background sync starts and the search
+waits for it at most TROLY_INDEX_WAIT_SECONDS, then is answered from the last consistent index
+while /readyz and /metrics show the lag (retrieval/freshness.py).
 Sync reads the revision *before* the chunks, so a concurrent import can only make the index
 look older than it is (and be synced again), never newer.
 """
@@ -30,6 +32,7 @@ from retrieval.dense import DenseIndex
 from retrieval.embedder import Embedder, load_embedder
 from retrieval.engine import ChunkRow, IndexState, Pool, Ranking, group_key
 from retrieval.filters import DocMeta, allowed, validity_text
+from retrieval.freshness import CatchUp, IndexLag, kb_revision
 from retrieval.models import Hit, QueryPlan, SearchRequest, SearchResponse, Timer
 from retrieval.store import IndexStore, Persisted
 from retrieval.text import QueryTokens, passage_tokens, query_tokens
@@ -95,12 +98,19 @@ class Retriever:
         self.store = IndexStore(settings.index_dir)
         self._state: IndexState | None = None
         self._lock = asyncio.Lock()
+        self.catchup = CatchUp(self.sync, settings.index_wait_seconds)
 
     @classmethod
     async def create(
-        cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+        cls,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        sync: bool = True,
     ) -> Retriever:
-        """Load the model (if installed) and the persisted index, syncing it with the DB."""
+        """Load the model (if installed) and the persisted index, syncing it with the DB (or,
+        with `sync=False`, serving what is on disk at once and leaving the catch-up to run in
+        the background)."""
         embedder = await asyncio.to_thread(load_embedder, settings)
         if embedder is None:
             log.warning(
@@ -109,7 +119,10 @@ class Retriever:
                 settings.embedding_model,
             )
         retriever = cls(settings, sessionmaker, embedder)
-        await retriever.sync()
+        if sync:
+            await retriever.sync()
+        else:
+            await retriever.warm_start()
         return retriever
 
     @property
@@ -287,12 +300,40 @@ class Retriever:
     # --- sync ---------------------------------------------------------------------------
 
     async def _ensure_fresh(self) -> None:
-        async with self.sessionmaker() as session:
-            revision = await session.scalar(
-                select(KnowledgeState.revision).where(KnowledgeState.id == 1)
-            )
-        if self._state is None or self._state.revision != (revision or 0):
-            await self.sync()
+        revision = await kb_revision(self.sessionmaker)
+        await self.catchup.ensure(revision, self._state.revision if self._state else None)
+
+    async def lag(self, *, catch_up: bool = True) -> IndexLag:
+        """The knowledge base revision against the served index's; starts a background
+        catch-up when they differ (unless `catch_up` is False), never waits for it."""
+        revision = await kb_revision(self.sessionmaker)
+        indexed = self._state.revision if self._state else None
+        if catch_up and indexed != revision:
+            self.catchup.start()
+        return IndexLag(revision, indexed, self.catchup.running)
+
+    async def warm_start(self) -> bool:
+        """Serve the persisted index at once, before any catch-up: the chunks it covers that
+        are still active (documents renamed since are left to the catch-up), labelled with the
+        revision it was saved at. False when nothing usable is on disk."""
+        async with self._lock:
+            if self._state is not None:
+                return True
+            persisted = await asyncio.to_thread(self._load_persisted)
+            if persisted is None or (
+                self.embedder is not None and persisted.model != self.model_name
+            ):
+                return False
+            view = await self._read_db()
+            cached = dict(zip(persisted.chunk_ids.tolist(), persisted.tokens, strict=True))
+            renamed = {
+                d.id for d in view.docs.values() if persisted.titles.get(d.id, d.title) != d.title
+            }
+            rows = [r for r in view.rows if r.id in cached and r.document_id not in renamed]
+            subset = _DbView(persisted.revision, view.docs, rows)
+            tokens = {r.id: cached[r.id] for r in rows}
+            self._state = await self._advance(subset, tokens, persisted.dense, persisted.model)
+            return True
 
     async def sync(self) -> None:
         """Bring the index up to date with the database (incrementally) and persist it."""
@@ -389,7 +430,9 @@ class Retriever:
             await asyncio.to_thread(
                 self._index_batch, batch, texts, token_set, vector_set, tokens, dense
             )
-        return IndexState.build(
+        # Building BM25 and the diacritic model is CPU work: off the event loop.
+        return await asyncio.to_thread(
+            IndexState.build,
             revision=view.revision,
             rows=view.rows,
             tokens=[tokens[r.id] for r in view.rows],
