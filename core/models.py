@@ -6,6 +6,8 @@ from core.chatstate.models import ChatState  # noqa: F401
 from core.feedback.models import QuestionLog  # noqa: F401
 from core.initiatives import models as _initiatives  # noqa: F401
 from core.outbox.models import OutboxMessage
+from core.recognition.models import Commendation
+from core.tasks.models import HardTask, TaskLink, TaskNote
 from core.users.models import ApiToken, Invite, Unit, User
 from core.web.models import LoginCode, WebSession
 from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState
@@ -15,13 +17,17 @@ __all__ = [
     "AuditEntry",
     "Case",
     "Chunk",
+    "Commendation",
     "Document",
     "DocumentVersion",
+    "HardTask",
     "Invite",
     "KnowledgeState",
     "LoginCode",
     "OutboxMessage",
     "PrecedentProposal",
+    "TaskLink",
+    "TaskNote",
     "Unit",
     "User",
     "WebSession",

@@ -29,7 +29,7 @@ from core.users.enums import Role
 from core.users.models import Unit, User
 
 
-async def _next_level(session: AsyncSession, level_unit_id: int) -> int | None:
+async def next_level(session: AsyncSession, level_unit_id: int) -> int | None:
     """The next rung above a level that has supervisors; None at the top of the ladder."""
     above = await session.scalar(select(Unit.escalates_to_id).where(Unit.id == level_unit_id))
     if above is None:
@@ -89,7 +89,7 @@ async def forward(
             raise invalid("Chỉ chuyển được cho một người phụ trách khác.")
         level = case.level_unit_id
     else:
-        above = await _next_level(session, case.level_unit_id)
+        above = await next_level(session, case.level_unit_id)
         if above is None:
             raise invalid("Đơn vị này đã ở cấp cao nhất, không còn cấp trên để chuyển.")
         level = above
@@ -140,7 +140,7 @@ async def escalate_overdue(
     """
     previous = case.assignee_id
     from_name = await unit_name(session, case.level_unit_id)
-    above = await _next_level(session, case.level_unit_id)
+    above = await next_level(session, case.level_unit_id)
     if above is None:
         if case.overdue_notified_at is not None:
             return "noop"

@@ -1,0 +1,226 @@
+"""Commend an official in one step, show a unit's board, and suggest candidates.
+
+A commendation names its source (a finished hard task, an answered case, an approved precedent)
+and the official behind it: the task's owner, the one who answered, the one whose answer
+became guidance. Supervisors commend people of their units, admins anyone; nobody commends
+themselves. Audited ("recognition.commend"), told to the official through the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit.service import record
+from core.cases.access import supervised_ids
+from core.cases.enums import CaseStatus, ProposalStatus
+from core.cases.models import Case, PrecedentProposal
+from core.errors import conflict, forbidden, invalid, not_found
+from core.outbox.service import enqueue
+from core.recognition import texts
+from core.recognition.models import Commendation
+from core.recognition.schemas import CommendCreate, SourceKind
+from core.tasks.enums import TaskStatus
+from core.tasks.models import HardTask
+from core.tasks.service import at
+from core.users.access import require_role
+from core.users.enums import Role
+from core.users.models import User
+
+SUGGESTION_DAYS = 30
+LONG_PENDING_DAYS = 20  # a task given this many working days or more counts as long-pending
+
+
+@dataclass(frozen=True)
+class Source:
+    """What is commended: who did it, and the product's suggested citation."""
+
+    kind: SourceKind
+    id: int
+    official_id: int
+    citation: str
+    reason: str
+
+
+def _task_source(task: HardTask) -> Source:
+    on_time = task.closed_at is not None and task.closed_at <= task.due_at
+    long = task.working_days >= LONG_PENDING_DAYS
+    reason = texts.REASON_TASK_LONG if long else texts.REASON_TASK_ON_TIME
+    citation = texts.task_citation(task.title, on_time)
+    return Source(SourceKind.TASK, task.id, task.owner_id, citation, reason)
+
+
+def _case_source(case: Case) -> Source:
+    assert case.answered_by_id is not None and case.answered_at is not None
+    early = case.answered_at <= case.remind_50_at
+    citation = texts.case_citation(case.number, early)
+    return Source(SourceKind.CASE, case.id, case.answered_by_id, citation, texts.REASON_CASE_EARLY)
+
+
+def _precedent_source(proposal: PrecedentProposal) -> Source:
+    author = proposal.case.answered_by_id or proposal.proposed_by_id
+    citation = texts.precedent_citation(proposal.case.number, proposal.title)
+    return Source(SourceKind.PRECEDENT, proposal.id, author, citation, texts.REASON_PRECEDENT)
+
+
+async def resolve(session: AsyncSession, kind: SourceKind, source_id: int) -> Source:
+    """The source and its official; INVALID when it is not (yet) something to commend."""
+    if kind == SourceKind.TASK:
+        task = await session.get(HardTask, source_id)
+        if task is None:
+            raise not_found("việc khó")
+        if task.status != TaskStatus.DONE:
+            raise invalid(f"Việc khó #{task.id} chưa hoàn thành nên chưa thể biểu dương.")
+        return _task_source(task)
+    if kind == SourceKind.CASE:
+        case = await session.get(Case, source_id)
+        if case is None:
+            raise not_found("xin ý kiến")
+        if case.answered_by_id is None or case.answered_at is None:
+            raise invalid(f"Xin ý kiến {case.number} chưa được trả lời nên chưa thể biểu dương.")
+        return _case_source(case)
+    proposal = await session.get(PrecedentProposal, source_id)
+    if proposal is None:
+        raise not_found("tiền lệ")
+    if proposal.status != ProposalStatus.APPROVED:
+        raise invalid("Đề xuất tiền lệ này chưa được duyệt nên chưa thể biểu dương.")
+    return _precedent_source(proposal)
+
+
+async def commend(
+    session: AsyncSession, *, actor: User, data: CommendCreate, now: datetime | None = None
+) -> Commendation:
+    """Commend the official behind a source; a second commendation of the same returns the first."""
+    require_role(actor, Role.SUPERVISOR, Role.ADMIN)
+    source = await resolve(session, data.source_kind, data.source_id)
+    official = await session.get(User, source.official_id)
+    if official is None or not official.active:
+        raise not_found("người được biểu dương")
+    if official.id == actor.id:
+        raise conflict("Không thể tự biểu dương chính mình.")
+    units = await supervised_ids(session, actor)
+    if actor.role != Role.ADMIN and official.unit_id not in units:
+        raise forbidden("Bạn chỉ biểu dương được người thuộc đơn vị mình phụ trách.")
+    existing = await session.scalar(
+        select(Commendation).where(
+            Commendation.user_id == official.id,
+            Commendation.source_kind == source.kind.value,
+            Commendation.source_id == source.id,
+        )
+    )
+    if existing is not None:
+        return existing
+    item = Commendation(
+        user_id=official.id,
+        unit_id=official.unit_id,
+        by_id=actor.id,
+        citation=(data.citation or "").strip() or source.citation,
+        source_kind=source.kind.value,
+        source_id=source.id,
+        created_at=at(now),
+    )
+    session.add(item)
+    await session.flush()
+    await session.refresh(item)
+    await record(
+        session,
+        actor_id=actor.id,
+        action="recognition.commend",
+        entity="commendation",
+        entity_id=item.id,
+        data={"user_id": official.id, "source": f"{source.kind.value}:{source.id}"},
+    )
+    await enqueue(
+        session,
+        user_id=official.id,
+        text=texts.to_official(item),
+        idempotency_key=f"commend:{item.id}:u{official.id}",
+    )
+    return item
+
+
+async def board(
+    session: AsyncSession, *, actor: User, unit_id: int, limit: int = 100
+) -> list[Commendation]:
+    """A unit's commendations, newest first: for its members, its supervisors and admins."""
+    units = await supervised_ids(session, actor)
+    if actor.role != Role.ADMIN and unit_id != actor.unit_id and unit_id not in units:
+        raise forbidden("Bạn không xem được bảng biểu dương của đơn vị này.")
+    rows = await session.scalars(
+        select(Commendation)
+        .where(Commendation.unit_id == unit_id)
+        .order_by(Commendation.created_at.desc(), Commendation.id.desc())
+        .limit(limit)
+    )
+    return list(rows.unique())
+
+
+async def suggestions(
+    session: AsyncSession, *, actor: User, now: datetime | None = None
+) -> list[tuple[Source, User]]:
+    """Candidates from the last SUGGESTION_DAYS in the actor's units, not yet commended:
+    tasks finished on time or long-pending, cases answered before half their deadline, answers
+    approved as guidance. Only proposals; a person decides."""
+    require_role(actor, Role.SUPERVISOR, Role.ADMIN)
+    since = at(now) - timedelta(days=SUGGESTION_DAYS)
+    units = await supervised_ids(session, actor)
+    people = select(User.id).where(User.active.is_(True))
+    if actor.role != Role.ADMIN:
+        people = people.where(User.unit_id.in_(units))
+    tasks = await session.scalars(
+        select(HardTask).where(
+            HardTask.status == TaskStatus.DONE,
+            HardTask.closed_at >= since,
+            HardTask.owner_id.in_(people),
+        )
+    )
+    cases = await session.scalars(
+        select(Case).where(
+            Case.status.in_([CaseStatus.ANSWERED, CaseStatus.CLOSED]),
+            Case.answered_at >= since,
+            Case.answered_at <= Case.remind_50_at,
+            Case.answered_by_id.in_(people),
+        )
+    )
+    proposals = await session.scalars(
+        select(PrecedentProposal)
+        .join(Case, Case.id == PrecedentProposal.case_id)
+        .where(
+            PrecedentProposal.status == ProposalStatus.APPROVED,
+            PrecedentProposal.decided_at >= since,
+            Case.answered_by_id.in_(people),
+        )
+    )
+    sources = [_task_source(t) for t in tasks.unique() if _worth(t)]
+    sources += [_case_source(c) for c in cases.unique()]
+    sources += [_precedent_source(p) for p in proposals.unique()]
+    done = await _commended(session, [(s.kind.value, s.id) for s in sources])
+    fresh = [s for s in sources if (s.kind.value, s.id) not in done and s.official_id != actor.id]
+    names = {u.id: u for u in await _users(session, {s.official_id for s in fresh})}
+    return [(s, names[s.official_id]) for s in fresh if s.official_id in names]
+
+
+async def _commended(session: AsyncSession, keys: list[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of these (kind, id) sources already have a commendation."""
+    if not keys:
+        return set()
+    rows = await session.execute(
+        select(Commendation.source_kind, Commendation.source_id).where(
+            tuple_(Commendation.source_kind, Commendation.source_id).in_(keys)
+        )
+    )
+    return set(rows.tuples())
+
+
+def _worth(task: HardTask) -> bool:
+    on_time = task.closed_at is not None and task.closed_at <= task.due_at
+    return on_time or task.working_days >= LONG_PENDING_DAYS
+
+
+async def _users(session: AsyncSession, ids: set[int]) -> list[User]:
+    if not ids:
+        return []
+    return list((await session.scalars(select(User).where(User.id.in_(ids)))).unique())
