@@ -56,3 +56,21 @@ class ImportCb(CallbackData, prefix="imp"):
 
     action: str
     unit_id: int = 0
+
+
+class TaskCb(CallbackData, prefix="task"):
+    """A hard task's owner buttons, same wire format as core.tasks.texts: "task:<action>:<id>".
+    Actions: note (add a progress note), done (mark finished)."""
+
+    action: str
+    task_id: int
+
+
+class CommendCb(CallbackData, prefix="rec"):
+    """Commend the official behind a source, same wire format as core.tasks.texts:
+    "rec:<action>:<kind>:<id>". Actions: start (ask for the citation), default (use the
+    suggested one)."""
+
+    action: str
+    kind: str
+    source_id: int

@@ -27,6 +27,7 @@ from bot.handlers import (
     questions,
     registration,
     supervisor,
+    tasks,
 )
 from bot.middlewares import DbSessionMiddleware, RateLimitMiddleware
 from bot.paste import PasteJoinMiddleware
@@ -90,6 +91,7 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
         admin_kb,
         precedents,
         mine,
+        tasks,
         questions,
     )
     dp.include_routers(*(_fresh(module.router) for module in features))

@@ -43,3 +43,11 @@ class PrecedentReview(StatesGroup):
 
 class Import(StatesGroup):
     confirm = State()
+
+
+class TaskReport(StatesGroup):
+    note = State()
+
+
+class Commending(StatesGroup):
+    citation = State()

@@ -45,6 +45,7 @@ HELP_CADRE = (
     "• /sangkien — ghi nhận sáng kiến từng bước: tên, vấn đề, cách làm, kết quả và minh chứng, "
     "lĩnh vực.\n"
     "• /cuatoi — các yêu cầu và sáng kiến của bạn cùng trạng thái.\n"
+    "• /viec_kho — việc khó bạn chịu trách nhiệm: ghi tiến độ, báo hoàn thành.\n"
     "• /huy — hủy thao tác đang làm dở.\n"
     "• /trogiup — xem lại hướng dẫn này."
 )
@@ -171,6 +172,21 @@ MINE_CASE_LINE = "• {number} — {status} — {question}"
 MINE_INITIATIVE_LINE = "• {number} — {status} — {title}"
 MINE_NONE = "(chưa có)"
 
+# --- hard tasks (/viec_kho) and commendation ---
+TASKS_HEADER = "📌 <b>Việc khó bạn chịu trách nhiệm</b> ({count} việc đang thực hiện)"
+TASKS_NONE = "Bạn không có việc khó nào đang thực hiện."
+TASK_LINE = "<b>Việc khó #{id}</b> «{title}»\nĐơn vị: {unit} · Hạn: {due} ({state})"
+TASK_OVERDUE = "quá hạn"
+TASK_IN_TIME = "còn hạn"
+ASK_TASK_NOTE = "📝 Nhập <b>tiến độ</b> của việc khó #{id} (đã làm gì, còn vướng gì):"
+TASK_NOTE_SAVED = "✅ Đã ghi tiến độ việc khó #{id}."
+TASK_DONE_OK = "✅ Đã báo hoàn thành việc khó #{id}. Người phụ trách đơn vị đã được thông báo."
+ASK_CITATION = (
+    "🏅 Biểu dương <b>{name}</b>.\nNhập <b>lời biểu dương ngắn</b>, hoặc bấm nút để dùng lời "
+    "đề xuất:\n<i>{citation}</i>"
+)
+COMMENDED_OK = "🏅 Đã biểu dương {name}; lời biểu dương đã được gửi tới họ và ghi vào hồ sơ."
+
 # --- supervisor ---
 SUP_ONLY = "Chức năng này chỉ dành cho người phụ trách."
 QUEUE_HEADER = "📥 <b>Hàng đợi</b> (hạn gần nhất trước)"
@@ -258,6 +274,7 @@ COMMANDS = {
     "xinykien": "Xin ý kiến nhanh về tình huống mới",
     "sangkien": "Ghi nhận sáng kiến",
     "cuatoi": "Yêu cầu và sáng kiến của tôi",
+    "viec_kho": "Việc khó tôi chịu trách nhiệm",
     "hangdoi": "Hàng đợi (người phụ trách)",
     "kb": "Thống kê cơ sở tri thức (quản trị)",
     "dangnhap": "Lấy mã đăng nhập bảng điều khiển web",
@@ -287,3 +304,4 @@ BTN_IMPORT_NATIONAL = "✅ Nhập — toàn quốc"
 BTN_IMPORT_PROVINCE = "✅ Nhập — toàn tỉnh: {name}"
 BTN_IMPORT_UNIT = "✅ Nhập — một đơn vị…"
 BTN_NO_EXPIRY = "Không thời hạn"
+BTN_DEFAULT_CITATION = "Dùng lời đề xuất"

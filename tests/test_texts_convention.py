@@ -13,6 +13,8 @@ REPO = Path(__file__).resolve().parent.parent
 USER_TEXT = [
     "bot/texts.py",
     "core/cases/texts.py",
+    "core/tasks/texts.py",
+    "core/recognition/texts.py",
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "api" / "templates").rglob("*.html")),
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "knowledge" / "starter").glob("*.md")),
 ]

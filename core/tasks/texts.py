@@ -1,7 +1,7 @@
 """Every Vietnamese notification text of the hard-task catalogue (Telegram HTML).
 
 User-supplied strings are escaped here, never by callers. Buttons carry "task:<verb>:<id>"
-(the bot's TaskCb) and "rec:task:<id>" (commend the owner, the bot's CommendCb).
+(the bot's TaskCb) and "rec:start:task:<id>" (commend the owner, the bot's CommendCb).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def owner_buttons(task_id: int) -> Buttons:
 
 def commend_buttons(task_id: int) -> Buttons:
     """Under the 'task finished' message to supervisors: commend the owner in one tap."""
-    return [[{"text": "🏅 Biểu dương", "callback_data": f"rec:task:{task_id}"}]]
+    return [[{"text": "🏅 Biểu dương", "callback_data": f"rec:start:task:{task_id}"}]]
 
 
 def assigned(task: HardTask, by: str) -> str:

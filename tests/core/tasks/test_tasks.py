@@ -214,4 +214,4 @@ async def test_notes_links_and_closing(
     assert [(lk.kind, lk.target_id) for lk in view.links] == [("case", case.id)]
     # Supervisors get the finish with a commend button; the owner who finished is not told.
     assert sorted(m.user_id for m in done_msgs) == [world.sup1, world.sup2]
-    assert all(m.buttons[0][0]["callback_data"] == f"rec:task:{task.id}" for m in done_msgs)
+    assert all(m.buttons[0][0]["callback_data"] == f"rec:start:task:{task.id}" for m in done_msgs)
