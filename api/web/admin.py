@@ -224,17 +224,22 @@ async def rubric_save(request: Request, auth: Actor) -> Response:
 
 @router.get("/admin/audit")
 async def audit_page(
-    request: Request, auth: Viewer, entity: Line = "", page: Id = 1, verify: bool = False
+    request: Request,
+    auth: Viewer,
+    q: Line = "",
+    entity: Line = "",
+    page: Id = 1,
+    verify: bool = False,
 ) -> HTMLResponse:
-    """Newest audit entries, and on request a verification of the whole hash chain."""
+    """Newest audit entries, filtered by Vietnamese terms, and on request a verification of
+    the whole hash chain."""
     require_admin(auth.user)
     ctx = ctx_of(request)
     size = 100
     page = max(page, 1)
+    term = (q or entity).strip()
     async with unit_of_work(ctx.sessionmaker) as session:
-        rows = await audit.entries(
-            session, entity=entity or None, limit=size, offset=(page - 1) * size
-        )
+        rows = await audit.search(session, term=term, limit=size, offset=(page - 1) * size)
         report = await audit.verify_anchored(session, ctx.settings) if verify else None
         names = {u.id: u.full_name for u in await users.list_users(session, limit=1000)}
     return render(
@@ -244,7 +249,7 @@ async def audit_page(
         rows=rows,
         report=report,
         names=names,
-        entity=entity,
+        term=term,
         page=page,
         more=len(rows) == size,
     )

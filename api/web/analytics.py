@@ -128,7 +128,7 @@ async def analytics_page(
     period = _period(request, start, end)
     cases, questions = await _figures(request, auth.user, period)
     per_day = [(d.strftime("%d/%m"), float(questions.per_day.get(d, 0))) for d in period.days()]
-    from_kb = max(questions.questions - questions.escalated, 0)
+    covered, sent_on, left_open = questions.coverage()
     sla_rows = [
         (u.unit_name, u.sla_rate or 0.0, GOOD if (u.sla_rate or 0) >= 0.8 else BAD)
         for u in cases.by_unit
@@ -143,14 +143,15 @@ async def analytics_page(
         period=period,
         cases=cases,
         questions=questions,
-        from_kb=from_kb,
+        covered=covered,
         chart_per_day=column_chart(per_day, title="Số câu hỏi mỗi ngày"),
         chart_share=split_bar(
             [
-                ("Trả lời từ kho tri thức", from_kb, GOOD),
-                ("Chuyển xin ý kiến", questions.escalated, BAR),
+                ("Trả lời từ kho tri thức", covered, GOOD),
+                ("Chưa có, đã chuyển xin ý kiến", sent_on, BAR),
+                ("Chưa có, chưa xin ý kiến", left_open, BAD),
             ],
-            title="Tỷ lệ trả lời từ kho tri thức và chuyển xin ý kiến",
+            title="Câu hỏi trả lời từ kho tri thức và chưa có trong kho",
         ),
         chart_sla=bar_list(
             sla_rows, title="Tỷ lệ trả lời đúng hạn theo đơn vị", maximum=1.0, percent=True

@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from api.limits import RateLimiter
+from core.audit.labels import action_label, data_text, entity_label
 from core.context import AppContext
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
@@ -283,33 +284,10 @@ def role_label(role: str) -> str:
         return role
 
 
-# Audit actions as people read them in a case's history and the audit log.
-ACTION_LABELS = {
-    "case.create": "Gửi xin ý kiến",
-    "case.claim": "Nhận xử lý",
-    "case.answer": "Trả lời",
-    "case.forward": "Chuyển",
-    "case.escalate": "Tự động chuyển cấp trên (quá hạn)",
-    "case.withdraw": "Rút xin ý kiến",
-    "case.close": "Đóng",
-    "case.expire": "Hết hiệu lực",
-    "case.overdue": "Quá hạn ở cấp cao nhất",
-    "case.feedback": "Người hỏi đánh giá",
-    "precedent.propose": "Đề xuất thành hướng dẫn",
-    "precedent.approve": "Duyệt thành tiền lệ",
-    "precedent.reject": "Từ chối đề xuất",
-    "web.login": "Đăng nhập web",
-    "web.logout": "Đăng xuất web",
-}
-
-
-def action_label(action: str) -> str:
-    """Vietnamese label of an audit action (the raw code when unknown)."""
-    return ACTION_LABELS.get(action, action)
-
-
 templates.env.filters["vntime"] = local_time
 templates.env.filters["action_label"] = action_label
+templates.env.filters["entity_label"] = entity_label
+templates.env.filters["audit_data"] = data_text
 templates.env.filters["role_label"] = role_label
 templates.env.filters["gist"] = gist
 templates.env.filters["clip"] = clip

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.anchors import GENESIS, Anchor, describe, forged, read_anchors
+from core.audit.labels import matching_codes
 from core.audit.models import AuditEntry
 from core.config import Settings
 from core.db import utcnow
@@ -128,4 +129,24 @@ async def entries(
         stmt = stmt.where(AuditEntry.entity == entity)
     if entity_id is not None:
         stmt = stmt.where(AuditEntry.entity_id == str(entity_id))
+    return list(await session.scalars(stmt))
+
+
+async def search(
+    session: AsyncSession, *, term: str, limit: int = 50, offset: int = 0
+) -> list[AuditEntry]:
+    """Newest entries whose action or kind of record the term names, in Vietnamese or as a
+    code ("sáng kiến", "dang nhap", "case"); every entry when the term is blank."""
+    if not term.strip():
+        return await entries(session, limit=limit, offset=offset)
+    actions, kinds = matching_codes(term)
+    if not actions and not kinds:
+        return []
+    stmt = (
+        select(AuditEntry)
+        .where(or_(AuditEntry.action.in_(actions), AuditEntry.entity.in_(kinds)))
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return list(await session.scalars(stmt))

@@ -46,10 +46,18 @@ class QuestionStats:
     escalated: int = 0
     helpful: int = 0
     unhelpful: int = 0
+    # Of the not-covered questions, those the asker sent on as a case.
+    not_covered_escalated: int = 0
     per_day: dict[date, int] = field(default_factory=dict)
     not_covered_recent: list[QuestionItem] = field(default_factory=list)
     low_confidence_recent: list[QuestionItem] = field(default_factory=list)
     unhelpful_recent: list[QuestionItem] = field(default_factory=list)
+
+    def coverage(self) -> tuple[int, int, int]:
+        """Every question once: answered from the knowledge base, not covered and sent on as a
+        case, not covered and left there (the tiles and the chart read the same numbers)."""
+        covered = self.questions - self.not_covered
+        return covered, self.not_covered_escalated, self.not_covered - self.not_covered_escalated
 
 
 async def _scope(session: AsyncSession, actor: User) -> ColumnElement[bool] | None:
@@ -110,13 +118,16 @@ async def question_stats(
                 func.count(QuestionLog.case_id),
                 func.count(QuestionLog.id).filter(QuestionLog.feedback == "helpful"),
                 func.count(QuestionLog.id).filter(QuestionLog.feedback == "unhelpful"),
+                func.count(QuestionLog.case_id).filter(QuestionLog.novel.is_(True)),
             ).where(*where)
         )
     ).one()
-    questions, not_covered, low_confidence, escalated, helpful, unhelpful = (
+    questions, not_covered, low_confidence, escalated, helpful, unhelpful, novel_escalated = (
         int(v or 0) for v in totals
     )
-    stats = QuestionStats(questions, not_covered, low_confidence, escalated, helpful, unhelpful)
+    stats = QuestionStats(
+        questions, not_covered, low_confidence, escalated, helpful, unhelpful, novel_escalated
+    )
     # Days are counted in Vietnam time; grouping in Python keeps SQLite and PostgreSQL alike.
     for created in await session.scalars(select(QuestionLog.created_at).where(*where)):
         day = created.astimezone(VN).date()

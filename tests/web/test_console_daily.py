@@ -152,3 +152,55 @@ async def test_rubric_form_keeps_values_and_says_what_is_wrong(
     over = await client.post("/admin/rubric", data=form)
     assert over.status_code == 422 and "Tổng trọng số phải bằng 100 (hiện là 110)" in over.text
     assert 'id="rubric-version">1<' in (await client.get("/admin/rubric")).text  # not saved
+
+
+async def test_audit_log_speaks_vietnamese_and_filters_by_vietnamese_terms(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    from core.audit.service import record
+
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await record(
+            session,
+            actor_id=people.people["admin"].id,
+            action="initiative.recognised",
+            entity="initiative",
+            entity_id=7,
+            data={"note": "Hội đồng thống nhất công nhận"},
+        )
+    await login(client, people.people["admin"].token)
+    page = (await client.get("/admin/audit")).text
+    assert "Công nhận sáng kiến" in page and "initiative.recognised" not in page
+    assert "Hội đồng thống nhất công nhận" in page and "\\u" not in page
+    assert "Sáng kiến 7" in page
+    found = (await client.get("/admin/audit", params={"q": "sáng kiến"})).text
+    assert "Công nhận sáng kiến" in found and "Đăng nhập web" not in found
+    unaccented = (await client.get("/admin/audit", params={"q": "dang nhap"})).text
+    assert "Đăng nhập web" in unaccented and "Công nhận sáng kiến" not in unaccented
+    nothing = (await client.get("/admin/audit", params={"q": "không có gì"})).text
+    assert 'id="audit-empty"' in nothing
+
+
+async def test_analytics_tiles_and_share_chart_count_the_same_questions(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    from core.feedback.models import QuestionLog
+
+    async with unit_of_work(ctx.sessionmaker) as session:
+        for n, novel in enumerate([True, True, True, False, False]):
+            session.add(
+                QuestionLog(
+                    query=f"câu hỏi thử {n}",
+                    confidence=0.2 if novel else 0.9,
+                    novel=novel,
+                    unit_id=people.commune_id,
+                    user_id=people.people["cadre"].id,
+                )
+            )
+    await login(client, people.people["admin"].token)
+    page = (await client.get("/analytics")).text
+    assert 'id="total-questions">5<' in page and 'id="total-not-covered">3<' in page
+    assert "Trả lời từ kho tri thức: 2 (40%)" in page
+    assert "Chưa có, chưa xin ý kiến: 3 (60%)" in page
+    # Drawn twice, wide and narrow, for the CSS to pick by screen width.
+    assert page.count("chart chart-wide") == page.count("chart chart-narrow") > 0
