@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from core.config import Settings, get_settings
 from core.context import AppContext
+from retrieval.doctor import Check
 from retrieval.evaluation import VARIANTS, run_eval
 from retrieval.excerpt import clip
 from retrieval.models import SearchRequest
@@ -145,13 +147,25 @@ def _mask_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _calendar_check(settings: Settings) -> Check:
+    """Warn when the public-holiday calendar is about to run out (deadlines would then count
+    holidays as working days)."""
+    from core.cases.calendar import calendar_for, coverage_warning
+
+    calendar = calendar_for(settings)
+    warning = coverage_warning(calendar, datetime.now(calendar.tz).date())
+    if warning:
+        return Check("calendar", "warn", warning)
+    return Check("calendar", "ok", f"ngày nghỉ lễ đến hết {calendar.until:%d/%m/%Y}")
+
+
 def doctor() -> None:
     """Check the database, the embedding model, the search index and the settings."""
     from retrieval.doctor import diagnose
 
     settings = get_settings()
     settings.ensure_dirs()  # directories only; the doctor never migrates or indexes
-    checks = asyncio.run(diagnose(settings))
+    checks = [*asyncio.run(diagnose(settings)), _calendar_check(settings)]
     failed = False
     for check in checks:
         colour = {"ok": "green", "warn": "yellow", "fail": "red"}[check.level]

@@ -118,7 +118,8 @@ class Settings(BaseSettings):
     office_break_start: str = "11:30"
     office_break_end: str = "12:30"
     timezone: str = "Asia/Ho_Chi_Minh"
-    # Optional file of public holidays (one ISO date a line); empty uses the built-in calendar.
+    # Optional holidays override, one date a line: `YYYY-MM-DD` adds a day off, `-YYYY-MM-DD`
+    # removes one; the days off themselves come from the `holidays` package.
     holidays_file: Path | None = None
     # Working hours allowed per urgency before a case climbs one level up the ladder.
     sla_hours_urgent: float = 4.0

@@ -2,10 +2,17 @@
 
 Pure functions over aware datetimes; every deadline in the queue (and initiative evaluation)
 is computed here. Results are returned in UTC.
+
+Public holidays come from the `holidays` package (Vietnam's days off, including Tết, days
+moved off a weekend and the substituted days off the government announces), for the years
+around today. TROLY_HOLIDAYS_FILE overrides it: `YYYY-MM-DD` adds a day off, `-YYYY-MM-DD`
+removes one. Without the package the built-in 2025–2027 list is used, and `troly doctor`
+warns when the calendar is about to run out.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,29 +40,62 @@ BUILTIN_HOLIDAYS: frozenset[date] = frozenset(
         "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20",  # Tết Bính Ngọ
         "2026-04-27",  # Giỗ Tổ 26/4 is a Sunday -> Monday
         "2026-04-30", "2026-05-01",
+        "2026-08-31",  # substituted day off (worked on Saturday 22/8)
         "2026-09-01", "2026-09-02",
+        "2026-11-24",  # Ngày Văn hóa Việt Nam
         # 2027
         "2027-01-01",
         "2027-02-04", "2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10",  # Tết Đinh Mùi
         "2027-04-16",  # Giỗ Tổ Hùng Vương
         "2027-04-30", "2027-05-03",  # 1/5 is a Saturday -> Monday
         "2027-09-02", "2027-09-03",
+        "2027-11-24",  # Ngày Văn hóa Việt Nam
     )
 )  # fmt: skip
+BUILTIN_UNTIL = date(2027, 12, 31)
+# Years the package is asked for, around the current year (deadlines rarely span more).
+YEARS_BEHIND, YEARS_AHEAD = 1, 2
+# `troly doctor` warns when the calendar ends sooner than this.
+WARN_DAYS = 180
+
+log = logging.getLogger(__name__)
+
+
+def package_holidays(years: range) -> frozenset[date] | None:
+    """Vietnam's public days off for `years` from the `holidays` package (None without it)."""
+    try:
+        import holidays
+    except ImportError:
+        return None
+    return frozenset(holidays.country_holidays("VN", years=years, categories=("public",)))
+
+
+def base_holidays(today: date) -> tuple[frozenset[date], date]:
+    """Days off around `today` and the last day they cover: the package, else the built-in."""
+    years = range(today.year - YEARS_BEHIND, today.year + YEARS_AHEAD + 1)
+    days = package_holidays(years)
+    if days is None:
+        log.warning("the holidays package is missing: using the built-in 2025–2027 holidays")
+        return BUILTIN_HOLIDAYS, BUILTIN_UNTIL
+    return days, date(years[-1], 12, 31)
 
 
 def _clock(value: str) -> time | None:
     return time.fromisoformat(value) if value else None
 
 
-def load_holidays(path: Path) -> frozenset[date]:
-    """Read one ISO date a line; blank lines and `#` comments are ignored."""
-    days: set[date] = set()
+def load_overrides(path: Path) -> tuple[frozenset[date], frozenset[date]]:
+    """The holidays file: days it adds (`YYYY-MM-DD`) and days it removes (`-YYYY-MM-DD`), one
+    a line; blank lines and `#` comments are ignored."""
+    added: set[date] = set()
+    removed: set[date] = set()
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()
-        if line:
-            days.add(date.fromisoformat(line))
-    return frozenset(days)
+        if line.startswith("-"):
+            removed.add(date.fromisoformat(line[1:].strip()))
+        elif line:
+            added.add(date.fromisoformat(line))
+    return frozenset(added), frozenset(removed)
 
 
 @dataclass(frozen=True)
@@ -68,20 +108,27 @@ class WorkCalendar:
     break_end: time | None = time(12, 30)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     holidays: frozenset[date] = BUILTIN_HOLIDAYS
+    # The last day the holiday list is known for; past it only weekends are days off.
+    until: date = BUILTIN_UNTIL
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> WorkCalendar:
-        """The calendar configured for this deployment."""
-        holidays = (
-            load_holidays(settings.holidays_file) if settings.holidays_file else BUILTIN_HOLIDAYS
-        )
+    def from_settings(cls, settings: Settings, today: date | None = None) -> WorkCalendar:
+        """The calendar configured for this deployment: the package's days off around today,
+        with the holidays file's additions and removals."""
+        tz = ZoneInfo(settings.timezone)
+        holidays, until = base_holidays(today or datetime.now(tz).date())
+        if settings.holidays_file:
+            added, removed = load_overrides(settings.holidays_file)
+            holidays = (holidays | added) - removed
+            until = max([until, *added])
         return cls(
             start=time.fromisoformat(settings.office_start),
             end=time.fromisoformat(settings.office_end),
             break_start=_clock(settings.office_break_start),
             break_end=_clock(settings.office_break_end),
-            tz=ZoneInfo(settings.timezone),
+            tz=tz,
             holidays=holidays,
+            until=until,
         )
 
     def is_working_day(self, day: date) -> bool:
@@ -176,6 +223,21 @@ def working_days(days: Iterable[date], calendar: WorkCalendar = DEFAULT_CALENDAR
     return [d for d in days if calendar.is_working_day(d)]
 
 
+def coverage_warning(calendar: WorkCalendar, today: date) -> str | None:
+    """What `troly doctor` says when the holiday list ends within WARN_DAYS (None: fine)."""
+    left = (calendar.until - today).days
+    if left >= WARN_DAYS:
+        return None
+    if left < 0:
+        state = f"đã hết từ {calendar.until:%d/%m/%Y}"
+    else:
+        state = f"chỉ còn đến {calendar.until:%d/%m/%Y}"
+    return (
+        f"Lịch ngày nghỉ lễ {state}: sau đó chỉ thứ Bảy, Chủ nhật được tính là ngày nghỉ. "
+        "Cài hoặc cập nhật gói holidays, hoặc thêm ngày nghỉ vào TROLY_HOLIDAYS_FILE."
+    )
+
+
 _CACHE: dict[tuple[object, ...], WorkCalendar] = {}
 
 
@@ -191,6 +253,7 @@ def calendar_for(settings: Settings) -> WorkCalendar:
         settings.timezone,
         str(path),
         mtime,
+        date.today().year,  # the package's years move with the calendar year
     )
     if key not in _CACHE:
         _CACHE[key] = WorkCalendar.from_settings(settings)

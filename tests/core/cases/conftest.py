@@ -17,8 +17,8 @@ from core.db import unit_of_work
 from core.users.enums import Role, UnitKind
 from core.users.models import Unit, User, supervisor_units
 
-# Monday 10:00 in Hà Nội: well inside office hours, no holiday nearby.
-MONDAY_10 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+# Monday 10:00 in Hà Nội: well inside office hours, no holiday that week (24/11 is one).
+MONDAY_10 = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 
 
 @dataclass

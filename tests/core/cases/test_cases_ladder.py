@@ -27,7 +27,9 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def vn(d: int, hh: int, mm: int = 0) -> datetime:
-    return datetime(2026, 11, d, hh, mm, tzinfo=VN)
+    """Day `d` of a Monday-23 week, placed in the holiday-free week from Monday 30/11/2026
+    (Tuesday 24/11 is Ngày Văn hóa Việt Nam)."""
+    return datetime(2026, 11, 30, hh, mm, tzinfo=VN) + timedelta(days=d - 23)
 
 
 async def _messages(sm: async_sessionmaker[AsyncSession], event: str) -> list[tuple[int, str]]:

@@ -78,10 +78,10 @@ async def test_time_left_is_working_time(
     view = sla_of(case, MONDAY_10 + timedelta(hours=1), calendar)
     assert view.state == "ok" and view.left == "còn 1 ngày 7 giờ 30 phút làm việc"
     # Monday 19:00 local: only the 6 office hours since 10:00 were used, not 9 wall hours.
-    evening = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    evening = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     assert sla_of(case, evening, calendar).left == "còn 1 ngày 2 giờ 30 phút làm việc"
     # Overdue by one working hour: Wednesday 11:00 local.
-    late = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+    late = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)
     assert sla_of(case, late, calendar).left == "quá hạn 1 giờ làm việc"
 
 

@@ -145,11 +145,11 @@ async def test_forward_escalation_and_reminders_follow_the_topic(
             str(dept2): [HO_TICH],
         },
     )
-    day = datetime(2026, 11, 23, 10, tzinfo=VN)
+    day = datetime(2026, 11, 30, 10, tzinfo=VN)
     reminded = await _ask(sessionmaker, settings, world.cadre, topic=HO_TICH, now=day)
     forwarded = await _ask(sessionmaker, settings, world.cadre, topic=HO_TICH, now=day)
     # Unclaimed at 50 %: only the supervisor for the topic is reminded.
-    report = await sweep(sessionmaker, settings, datetime(2026, 11, 24, 10, 5, tzinfo=VN))
+    report = await sweep(sessionmaker, settings, datetime(2026, 12, 1, 10, 5, tzinfo=VN))
     assert sorted(report.reminded) == [(reminded.id, 50), (forwarded.id, 50)]
     assert await _told(sessionmaker, reminded, "remind50") == {world.sup1}
     async with unit_of_work(sessionmaker) as s:
@@ -159,11 +159,11 @@ async def test_forward_escalation_and_reminders_follow_the_topic(
             case_id=forwarded.id,
             data=CaseForward(),
             settings=settings,
-            now=datetime(2026, 11, 24, 11, tzinfo=VN),
+            now=datetime(2026, 12, 1, 11, tzinfo=VN),
         )
     assert await _told(sessionmaker, forwarded, "forwarded") == {dept2}
     # Overdue at the commune: escalated to the department's supervisor for the topic.
-    report = await sweep(sessionmaker, settings, datetime(2026, 11, 25, 10, 1, tzinfo=VN))
+    report = await sweep(sessionmaker, settings, datetime(2026, 12, 2, 10, 1, tzinfo=VN))
     assert report.escalated == [reminded.id]
     assert await _told(sessionmaker, reminded, "escalated") == {dept2}
 

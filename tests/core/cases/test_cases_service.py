@@ -34,7 +34,7 @@ async def test_create_routes_to_unit_supervisors_with_buttons(
     assert case.status == CaseStatus.NEW
     assert case.level_unit_id == world.commune
     # 17 working hours from Monday 10:00 -> Wednesday 10:00 (8.5 h a day).
-    assert case.due_at.isoformat() == "2026-11-25T03:00:00+00:00"
+    assert case.due_at.isoformat() == "2026-12-02T03:00:00+00:00"
     messages = await _outbox(sessionmaker)
     by_user = {m.user_id: m for m in messages}
     assert set(by_user) == {world.sup1, world.sup2, world.cadre}
