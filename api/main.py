@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.util
 from collections.abc import AsyncIterator
@@ -11,11 +12,14 @@ from fastapi import APIRouter, FastAPI
 
 from api.deps import read_sessionmaker
 from api.errors import COMMON_RESPONSES, UnexpectedErrorMiddleware, install_error_handlers
+from api.health import RequestMetricsMiddleware
+from api.health import router as health_router
 from api.limits import BodyLimitMiddleware, IdempotencyMiddleware, RateLimiter
 from api.retry import RetryMiddleware
 from api.routes import cases, invites, knowledge, precedents, search, stats, units, users
 from core.config import Settings, get_settings
 from core.context import AppContext
+from retrieval.freshness import watch
 
 API_PREFIX = "/api/v1"
 
@@ -72,11 +76,20 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
         if ctx is not None:
             yield
             return
-        own = await AppContext.create(settings)
+        # Serve at once: the index on disk is used while a background catch-up (and then a
+        # watcher following other replicas' imports) brings it up to date; /readyz tells.
+        own = await AppContext.create(settings, sync_index=False)
         app.state.ctx = own
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(
+            watch(own.retriever.lag, stop, settings.worker_interval_seconds)
+        )
         try:
             yield
         finally:
+            stop.set()
+            await watcher
+            await own.retriever.catchup.stop()
             await own.close()
 
     app = FastAPI(
@@ -91,15 +104,16 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
     app.state.read_sessionmaker = read_sessionmaker(settings.resolved_database_url)
     app.state.limiter = RateLimiter("api", settings.api_rate_limit_per_minute)
     install_error_handlers(app)
+    app.include_router(health_router)
     app.include_router(api_router())
     web = _optional_router("api.web")
     if web is not None:
         app.include_router(web)
         # Errors outside /api (unknown page, 413, 500) are console pages with the menu.
         app.state.html_error = importlib.import_module("api.web").html_error
-    # Run-time order, outermost first: the 500 answer for anything unexpected, size limit (on
-    # the raw stream), idempotency (remembers only the final answer), retry of rolled-back
-    # transactions, then the routes.
+    # Run-time order, outermost first: request timing, the 500 answer for anything unexpected,
+    # size limit (on the raw stream), idempotency (remembers only the final answer), retry of
+    # rolled-back transactions, then the routes.
     app.add_middleware(RetryMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
@@ -108,4 +122,5 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
         json_limit=settings.max_json_bytes,
     )
     app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(RequestMetricsMiddleware)  # outermost: sees every final status
     return app

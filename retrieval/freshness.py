@@ -54,7 +54,7 @@ class CatchUp:
     """Runs `sync` as one background task at a time and lets a caller wait for it a little."""
 
     def __init__(self, sync: Callable[[], Awaitable[None]], wait_seconds: float) -> None:
-        self._sync = sync
+        self.sync = sync
         self.wait_seconds = wait_seconds
         self._task: asyncio.Task[None] | None = None
         self.failures = 0
@@ -71,7 +71,7 @@ class CatchUp:
 
     async def _run(self) -> None:
         try:
-            await self._sync()
+            await self.sync()
         except Exception:
             self.failures += 1
             log.exception("index catch-up failed; the next search or check retries it")

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import metrics
 from core.feedback import service as feedback
 from core.users.models import User
 from retrieval.models import Hit, SearchRequest, SearchResponse
@@ -80,6 +81,7 @@ async def ask(
             kinds=kinds,
         )
     )
+    metrics.observe_search(response.timings)
     passages = [snapshot(h, lead=i == 0) for i, h in enumerate(response.hits)]
     answer = Answer(response, passages, None)
     if session is None or answer.too_short:

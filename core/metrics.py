@@ -1,0 +1,155 @@
+"""Prometheus metrics of this process (prometheus-client), one registry per process.
+
+Request latency and search stage timings are observed as they happen; queue, outbox and
+index figures are read when /metrics is scraped (`refresh`). With several processes, scrape
+each one (they are separate targets), see README "Deployment".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prometheus_client import (
+    CollectorRegistry,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.cases.enums import OPEN_STATUSES, CaseStatus
+from core.cases.models import Case
+from core.db import utcnow
+from core.outbox.models import OutboxMessage
+
+REGISTRY = CollectorRegistry()
+ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, CPU seconds, open fds
+PlatformCollector(registry=REGISTRY)
+
+_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+REQUEST_SECONDS = Histogram(
+    "troly_http_request_duration_seconds",
+    "HTTP request latency by method, route template and status class",
+    ["method", "route", "status"],
+    buckets=_SECONDS,
+    registry=REGISTRY,
+)
+SEARCH_STAGE_SECONDS = Histogram(
+    "troly_search_stage_seconds",
+    "Time per search pipeline stage (retrieval Timer laps)",
+    ["stage"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=REGISTRY,
+)
+CASES = Gauge("troly_cases", "Cases by state", ["state"], registry=REGISTRY)
+CASES_OVERDUE = Gauge(
+    "troly_cases_overdue", "Open cases past their working-time deadline", registry=REGISTRY
+)
+OUTBOX_PENDING = Gauge(
+    "troly_outbox_pending", "Outbox messages not yet delivered (not given up)", registry=REGISTRY
+)
+OUTBOX_RETRYING = Gauge(
+    "troly_outbox_retrying", "Pending outbox messages that failed at least once", registry=REGISTRY
+)
+OUTBOX_FAILED_ATTEMPTS = Gauge(
+    "troly_outbox_failed_attempts",
+    "Failed delivery attempts summed over pending messages",
+    registry=REGISTRY,
+)
+OUTBOX_GIVEN_UP = Gauge(
+    "troly_outbox_given_up", "Outbox messages delivery gave up on", registry=REGISTRY
+)
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "troly_outbox_oldest_pending_seconds", "Age of the oldest pending message", registry=REGISTRY
+)
+KB_REVISION = Gauge("troly_kb_revision", "Knowledge base revision", registry=REGISTRY)
+INDEX_REVISION = Gauge(
+    "troly_index_revision", "Revision the served search index reflects (-1: none)",
+    registry=REGISTRY,
+)  # fmt: skip
+INDEX_LAG = Gauge(
+    "troly_index_revisions_behind",
+    "Knowledge base changes the served search index is missing (0 = current)",
+    registry=REGISTRY,
+)
+INDEX_CATCHING_UP = Gauge(
+    "troly_index_catching_up", "1 while a background index catch-up runs", registry=REGISTRY
+)
+INDEX_CHUNKS = Gauge("troly_index_chunks", "Passages in the served index", registry=REGISTRY)
+SEARCH_MODE = Gauge(
+    "troly_search_mode", "1 for the search mode in use (hybrid or lexical)", ["mode"],
+    registry=REGISTRY,
+)  # fmt: skip
+
+
+def observe_search(timings: dict[str, float]) -> None:
+    """Record one search's stage timings (milliseconds, as SearchResponse.timings has them)."""
+    for stage, ms in timings.items():
+        SEARCH_STAGE_SECONDS.labels(stage=stage).observe(ms / 1000)
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    REQUEST_SECONDS.labels(method=method, route=route, status=f"{status // 100}xx").observe(seconds)
+
+
+async def refresh_queue_and_outbox(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Read case and outbox figures from the database into the gauges."""
+    now = utcnow()
+    async with sessionmaker() as session:
+        by_state = dict(
+            (await session.execute(select(Case.status, func.count()).group_by(Case.status))).all()
+        )
+        overdue = await session.scalar(
+            select(func.count()).where(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
+        )
+        pending = OutboxMessage.sent_at.is_(None) & OutboxMessage.failed_at.is_(None)
+        count, retrying, attempts, oldest = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(OutboxMessage.attempts > 0),
+                    func.coalesce(func.sum(OutboxMessage.attempts), 0),
+                    func.min(OutboxMessage.created_at),
+                ).where(pending)
+            )
+        ).one()
+        given_up = await session.scalar(
+            select(func.count()).where(OutboxMessage.failed_at.is_not(None))
+        )
+    for state in CaseStatus:
+        CASES.labels(state=state.value).set(by_state.get(state.value, 0))
+    CASES_OVERDUE.set(overdue or 0)
+    OUTBOX_PENDING.set(count)
+    OUTBOX_RETRYING.set(retrying)
+    OUTBOX_FAILED_ATTEMPTS.set(attempts)
+    OUTBOX_GIVEN_UP.set(given_up or 0)
+    OUTBOX_OLDEST_SECONDS.set(_age(oldest, now))
+
+
+def _age(then: datetime | None, now: datetime) -> float:
+    if then is None:
+        return 0.0
+    if then.tzinfo is None and now.tzinfo is not None:
+        then = then.replace(tzinfo=now.tzinfo)
+    return max(0.0, (now - then).total_seconds())
+
+
+def set_index(
+    *, kb_revision: int, index_revision: int | None, catching_up: bool, chunks: int, mode: str
+) -> None:
+    """The search index figures (from Retriever.lag and status)."""
+    KB_REVISION.set(kb_revision)
+    INDEX_REVISION.set(-1 if index_revision is None else index_revision)
+    INDEX_LAG.set(kb_revision - (-1 if index_revision is None else index_revision))
+    INDEX_CATCHING_UP.set(1 if catching_up else 0)
+    INDEX_CHUNKS.set(chunks)
+    for name in ("hybrid", "lexical"):
+        SEARCH_MODE.labels(mode=name).set(1 if name == mode else 0)
+
+
+def exposition() -> bytes:
+    """The text format Prometheus scrapes."""
+    return generate_latest(REGISTRY)
