@@ -16,7 +16,18 @@ from api.health import RequestMetricsMiddleware
 from api.health import router as health_router
 from api.limits import BodyLimitMiddleware, IdempotencyMiddleware, RateLimiter
 from api.retry import RetryMiddleware
-from api.routes import cases, invites, knowledge, precedents, search, stats, units, users
+from api.routes import (
+    cases,
+    invites,
+    knowledge,
+    precedents,
+    recognition,
+    search,
+    stats,
+    tasks,
+    units,
+    users,
+)
 from core.config import Settings, get_settings
 from core.context import AppContext
 from retrieval.freshness import watch
@@ -44,6 +55,8 @@ TAGS = [
     {"name": "invites", "description": "Mã mời đăng ký qua Telegram."},
     {"name": "stats", "description": "Thống kê hàng đợi và câu hỏi."},
     {"name": "initiatives", "description": "Sáng kiến và đánh giá theo tiêu chí."},
+    {"name": "tasks", "description": "Danh mục việc khó và người chịu trách nhiệm."},
+    {"name": "recognition", "description": "Biểu dương kịp thời và hồ sơ công vụ."},
 ]
 
 
@@ -58,7 +71,18 @@ def _optional_router(module_name: str) -> APIRouter | None:
 def api_router() -> APIRouter:
     """Every /api/v1 resource router, with the common error responses documented."""
     router = APIRouter(prefix=API_PREFIX, responses=COMMON_RESPONSES)
-    for module in (search, cases, precedents, knowledge, units, users, invites, stats):
+    for module in (
+        search,
+        cases,
+        precedents,
+        knowledge,
+        units,
+        users,
+        invites,
+        stats,
+        tasks,
+        recognition,
+    ):
         router.include_router(module.router)
     initiatives = _optional_router("api.routes.initiatives")
     if initiatives is not None:
