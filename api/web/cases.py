@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, form_problem, redirect, render
 from api.web.queue import status_label, urgency_label
 from core.cases import files as case_files
+from core.cases import notes as case_notes
 from core.cases import precedents
 from core.cases import service as cases
 from core.cases.access import can_act, supervised_ids
@@ -34,6 +35,7 @@ DONE_MESSAGES = {
     "answered": "Đã gửi câu trả lời tới người hỏi.",
     "forwarded": "Đã chuyển yêu cầu lên cấp trên.",
     "proposed": "Đã đề xuất thành hướng dẫn, chờ quản trị viên duyệt.",
+    "noted": "Đã lưu ghi chú nội bộ.",
 }
 
 
@@ -54,7 +56,13 @@ async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = ""
     async with unit_of_work(ctx.sessionmaker) as session:
         case = await cases.get_case(session, actor=auth.user, case_id=case_id)
         entries = await cases.history(session, actor=auth.user, case_id=case_id)
-        may_act = can_act(auth.user, await supervised_ids(session, auth.user), case)
+        units = await supervised_ids(session, auth.user)
+        may_act = can_act(auth.user, units, case)
+        notes = (
+            await case_notes.list_notes(session, actor=auth.user, case_id=case_id)
+            if case_notes.may_read_notes(auth.user, units, case)
+            else None
+        )
         # Colleagues at the same level a case may be handed to by name.
         colleagues = [
             u
@@ -80,6 +88,7 @@ async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = ""
         can_forward=may_act and status in {s.value for s in OPEN_STATUSES},
         can_propose=status in (CaseStatus.ANSWERED, CaseStatus.CLOSED) and bool(case.answer),
         colleagues=colleagues,
+        notes=notes,
         status_label=status_label,
         urgency_label=urgency_label,
         done=DONE_MESSAGES.get(done, ""),
@@ -167,3 +176,14 @@ async def case_propose(
     async with unit_of_work(ctx.sessionmaker) as session:
         await precedents.propose(session, actor=auth.user, case_id=case_id, data=data)
     return redirect(f"/cases/{case_id}?done=proposed")
+
+
+@router.post("/cases/{case_id}/notes")
+async def case_note(
+    request: Request, auth: Actor, case_id: Id, text: Annotated[Text, Form()] = ""
+) -> Response:
+    """An internal note for the case's supervisors and admins (never shown to the asker)."""
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await case_notes.add_note(session, actor=auth.user, case_id=case_id, text=text)
+    return redirect(f"/cases/{case_id}?done=noted#notes")

@@ -110,3 +110,18 @@ class PrecedentProposal(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
 
     case: Mapped[Case] = relationship(lazy="joined")
+
+
+class CaseNote(Base):
+    """An internal note on a case between supervisors and admins; the asker never sees it."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_case_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="joined")

@@ -204,3 +204,17 @@ async def test_analytics_tiles_and_share_chart_count_the_same_questions(
     assert "Chưa có, chưa xin ý kiến: 3 (60%)" in page
     # Drawn twice, wide and narrow, for the CSS to pick by screen width.
     assert page.count("chart chart-wide") == page.count("chart chart-narrow") > 0
+
+
+async def test_internal_notes_on_the_case_page(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    (case_id,) = await _cases(ctx, people, 1)
+    token = await login(client, people.people["supervisor"].token)
+    saved = await client.post(
+        f"/cases/{case_id}/notes", data={"csrf_token": token, "text": "Chờ ý kiến Phòng Tư pháp"}
+    )
+    assert saved.status_code == 303
+    page = (await client.get(f"/cases/{case_id}")).text
+    assert 'id="notes"' in page and "Chờ ý kiến Phòng Tư pháp" in page
+    assert "Ghi chú nội bộ" in page  # and in the history, by its label only

@@ -116,6 +116,15 @@ async def test_daily_console_pages_fit_and_behave(
     assert shows(page, "#queue-count", "1 yêu cầu"), text_of(page, "#queue-count")
     assert "số 17" in text_of(page, "tr.case-row")
 
+    # The case page: an internal note for supervisors and admins.
+    page.find_element(By.CSS_SELECTOR, "tr.case-row a").click()
+    find(page, "note-input").send_keys("Đã gọi điện hỏi Phòng Tư pháp")
+    find(page, "add-note").click()
+    assert shows(page, "#note-list", "Đã gọi điện hỏi Phòng Tư pháp"), text_of(page, "#notes")
+    assert text_of(page, "#case-left").endswith("làm việc")
+    assert no_sideways_scroll(page)
+    shot(page, f"case-note-{width}")
+
     # Tables become cards on a phone; nothing scrolls sideways at either width.
     for path, table in (
         ("/kb", "#kb-table"),
