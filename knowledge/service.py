@@ -36,6 +36,7 @@ from knowledge.store import (
     import_documents,
     import_parsed,
     retire_document,
+    unretire_document,
     update_metadata,
 )
 
@@ -62,5 +63,6 @@ __all__ = [
     "seed_if_empty",
     "seed_starter",
     "stats",
+    "unretire_document",
     "update_metadata",
 ]

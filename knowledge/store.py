@@ -131,6 +131,31 @@ async def retire_document(
     return doc
 
 
+async def unretire_document(
+    session: AsyncSession, *, document_id: int, actor_id: int | None = None
+) -> Document:
+    """Undo a retirement: the current version's chunks are searched again."""
+    await _require_admin(session, actor_id)
+    doc = await get_document(session, document_id=document_id)
+    if doc.retired_at is None:
+        raise DomainError(ErrorCode.CONFLICT, "Văn bản này đang được dùng, không cần khôi phục.")
+    current = next((v for v in doc.versions if v.is_current), None)
+    doc.retired_at = None
+    doc.updated_at = utcnow()
+    if current is not None:
+        await _set_active(session, current.id, True)
+    revision = await bump_revision(session)
+    await record(
+        session,
+        actor_id=actor_id,
+        action="kb.unretire",
+        entity="document",
+        entity_id=doc.id,
+        data={"title": doc.title, "revision": revision},
+    )
+    return doc
+
+
 # What an admin may change on a stored document without re-importing it.
 EDITABLE_FIELDS = frozenset(
     {"number", "issuer", "issued_on", "effective_from", "expires_on", "scope", "scope_unit",

@@ -304,6 +304,17 @@ async def kb_retire(request: Request, auth: Actor, document_id: Id) -> Response:
     return redirect(f"/kb/{document_id}")
 
 
+@router.post("/kb/{document_id}/unretire")
+async def kb_unretire(request: Request, auth: Actor, document_id: Id) -> Response:
+    """Undo a retirement: the document is searched again."""
+    require_admin(auth.user)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await kb.unretire_document(session, document_id=document_id, actor_id=auth.user.id)
+    await ctx.retriever.sync()
+    return redirect(f"/kb/{document_id}")
+
+
 def _jobs(request: Request) -> dict[str, ReindexJob]:
     state = request.app.state
     if not hasattr(state, "web_reindex"):

@@ -218,3 +218,37 @@ async def test_internal_notes_on_the_case_page(
     page = (await client.get(f"/cases/{case_id}")).text
     assert 'id="notes"' in page and "Chờ ý kiến Phòng Tư pháp" in page
     assert "Ghi chú nội bộ" in page  # and in the history, by its label only
+
+
+async def test_retiring_a_document_is_confirmed_and_can_be_undone(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    import re
+
+    token = await login(client, people.people["admin"].token)
+    text = "Điều 1. Phạm vi\nHướng dẫn mẫu về lịch tiếp công dân tại trụ sở xã.\n"
+    preview = await client.post(
+        "/kb/upload",
+        data={"csrf_token": token, "kind": "guidance"},
+        files={"file": ("lich-tiep-dan.md", text.encode(), "text/markdown")},
+    )
+    staged = re.search(r'name="staged" value="([^"]+)"', preview.text)
+    assert staged
+    imported = await client.post(
+        "/kb/import",
+        data={"csrf_token": token, "staged": staged.group(1), "filename": "lich-tiep-dan.md"},
+    )
+    doc_url = imported.headers["location"].split("?")[0]
+    page = (await client.get(doc_url)).text
+    # The retire button only opens a confirmation; the form inside it does the work.
+    assert 'id="retire-box"' in page and 'id="confirm-retire"' in page
+    assert "Các đoạn đang dùng (1)" in page
+    await client.post(f"{doc_url}/retire", data={"csrf_token": token})
+    retired = (await client.get(doc_url)).text
+    assert 'id="retired"' in retired and "Các đoạn đang dùng" not in retired
+    assert ctx.retriever.status().chunks == 0
+    undone = await client.post(f"{doc_url}/unretire", data={"csrf_token": token})
+    assert undone.status_code == 303
+    again = (await client.get(doc_url)).text
+    assert 'id="retired"' not in again and "Các đoạn đang dùng (1)" in again
+    assert ctx.retriever.status().chunks == 1
