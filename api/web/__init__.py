@@ -19,6 +19,7 @@ from api.web import (
     knowledge,
     precedents,
     queue,
+    tasks,
     tryask,
 )
 from api.web.common import STATIC_DIR, html_error
@@ -34,6 +35,7 @@ for module in (
     cases,
     precedents,
     initiatives,
+    tasks,
     admin,
     analytics,
 ):

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.cases import access as case_access
-from core.cases.calendar import calendar_for, deadline_marks
+from core.cases.calendar import WorkCalendar, calendar_for, deadline_marks, working_time_between
 from core.cases.flows import supervisor_ids
 from core.cases.models import Case, PrecedentProposal
+from core.cases.queueview import SLA_LABELS, working_left
 from core.config import Settings
 from core.db import utcnow
 from core.errors import conflict, forbidden, invalid, not_found
@@ -32,7 +33,7 @@ from core.tasks.models import HardTask, TaskLink, TaskNote
 from core.tasks.schemas import TaskClose, TaskCreate, TaskLinkCreate, TaskNoteCreate, TaskUpdate
 from core.users.access import require_role
 from core.users.enums import Role
-from core.users.models import User
+from core.users.models import Unit, User
 
 PARTICIPANTS = (Role.CADRE, Role.SUPERVISOR, Role.ADMIN)
 
@@ -390,3 +391,39 @@ async def link(
         data={"kind": data.kind.value, "target_id": data.target_id},
     )
     return item
+
+
+async def managed_units(session: AsyncSession, actor: User) -> list[Unit]:
+    """Units whose catalogue the actor manages (every unit for admins), by name."""
+    stmt = select(Unit).order_by(Unit.name)
+    if actor.role != Role.ADMIN:
+        stmt = stmt.where(Unit.id.in_(await case_access.supervised_ids(session, actor)))
+    return list(await session.scalars(stmt))
+
+
+async def assignable(session: AsyncSession, unit_ids: Iterable[int]) -> list[User]:
+    """Active people of these units: who may be made responsible for a task there."""
+    rows = await session.scalars(
+        select(User)
+        .where(User.unit_id.in_(list(unit_ids)), User.active.is_(True))
+        .order_by(User.full_name)
+    )
+    return list(rows.unique())
+
+
+def deadline_state(task: HardTask, now: datetime, calendar: WorkCalendar) -> tuple[str, str]:
+    """The queue's deadline colours and wording for a task: (state, e.g. "còn 2 ngày làm việc")."""
+    if task.status != TaskStatus.OPEN:
+        return "done", SLA_LABELS["done"]
+    if now >= task.due_at:
+        state = "overdue"
+    elif now >= task.remind_80_at:
+        state = "danger"
+    elif now >= task.remind_50_at:
+        state = "warn"
+    else:
+        state = "ok"
+    hours = working_time_between(now, task.due_at, calendar)
+    if state == "overdue" and hours >= 0:
+        return state, SLA_LABELS["overdue"]
+    return state, working_left(hours, calendar.day_hours())
