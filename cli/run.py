@@ -1,10 +1,13 @@
-"""`troly run` (API + web + bot + workers in one process), `troly bot`, `troly migrate`."""
+"""`troly run` (API + web + bot + workers in one process, or one role per process with
+`--role`, and N API processes with `--workers`), `troly bot`, `troly migrate`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import subprocess
+import sys
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
@@ -22,18 +25,35 @@ log = logging.getLogger("troly")
 console = Console()
 
 
-async def prepare(settings: Settings) -> AppContext:
-    """Migrate, open the context, seed the starter knowledge base on first run, sync the index."""
-    from core.context import AppContext
-    from core.db import unit_of_work
-    from knowledge import service as kb_service
+ROLES = ("all", "api", "bot", "worker")
 
-    ctx = await AppContext.create(settings, migrate=True)
+
+async def prepare(settings: Settings, *, search: bool = True) -> AppContext:
+    """Migrate, open the context, seed the starter knowledge base on first run, and start the
+    index catch-up in the background: the process serves at once from the index on disk (or,
+    with none, builds it for the first search) and /readyz says when it matches. Without
+    `search` (worker processes) no model or index is loaded."""
+    from core.context import AppContext
+    from core.db import create_engine, create_sessionmaker, unit_of_work
+    from core.migrate import upgrade
+    from knowledge import service as kb_service
+    from retrieval.service import Retriever
+
+    if search:
+        ctx = await AppContext.create(settings, migrate=True, sync_index=False)
+    else:
+        settings.ensure_dirs()
+        engine = create_engine(settings.resolved_database_url)
+        await upgrade(engine)
+        maker = create_sessionmaker(engine)
+        ctx = AppContext(settings, engine, maker, Retriever(settings, maker, None))
     async with unit_of_work(ctx.sessionmaker) as session:
         seeded = await kb_service.seed_if_empty(
             session, chunk_words=settings.chunk_words, chunk_step=settings.chunk_step
         )
-    await ctx.retriever.sync()
+    if not search:
+        return ctx
+    ctx.retriever.catchup.start()
     if seeded:
         console.print("[green]Đã nạp cơ sở tri thức mẫu (starter).[/green]")
     if ctx.retriever.embedder is None:
@@ -67,23 +87,31 @@ async def run_workers(ctx: AppContext, bot: Bot | None, stop: asyncio.Event) -> 
     await asyncio.gather(*loops)
 
 
-async def _serve(settings: Settings, *, api: bool, bot_enabled: bool) -> None:
-    ctx = await prepare(settings)
+async def _serve(settings: Settings, *, api: bool, bot_enabled: bool, workers: bool = True) -> None:
+    from retrieval.freshness import watch
+
+    ctx = await prepare(settings, search=api or bot_enabled)
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     bot = None
     try:
-        if bot_enabled and settings.bot_token is not None:
+        if api or bot_enabled:
+            # Follow imports made through other processes even when nobody searches here.
+            interval = settings.worker_interval_seconds
+            tasks.append(asyncio.create_task(watch(ctx.retriever.lag, stop, interval)))
+        if (bot_enabled or workers) and settings.bot_token is not None:
             from bot.main import create_bot, run_bot
 
             bot = create_bot(settings)
-            me = await bot.get_me()
-            mode = "webhook" if settings.webhook_url else "long polling"
-            console.print(f"Bot Telegram: @{me.username} ({mode})")
-            tasks.append(asyncio.create_task(run_bot(ctx, bot), name="bot"))
-        elif bot_enabled:
+            if bot_enabled:
+                me = await bot.get_me()
+                mode = "webhook" if settings.webhook_url else "long polling"
+                console.print(f"Bot Telegram: @{me.username} ({mode})")
+                tasks.append(asyncio.create_task(run_bot(ctx, bot), name="bot"))
+        elif bot_enabled or workers:
             console.print("[yellow]TROLY_BOT_TOKEN chưa đặt: không chạy bot Telegram.[/yellow]")
-        tasks.append(asyncio.create_task(run_workers(ctx, bot, stop), name="workers"))
+        if workers:
+            tasks.append(asyncio.create_task(run_workers(ctx, bot, stop), name="workers"))
         if api:
             import uvicorn
 
@@ -101,6 +129,7 @@ async def _serve(settings: Settings, *, api: bool, bot_enabled: bool) -> None:
                 raise task.exception()  # type: ignore[misc]
     finally:
         stop.set()
+        await ctx.retriever.catchup.stop()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -117,20 +146,36 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def run(
         no_bot: bool = typer.Option(False, "--no-bot", help="Không chạy bot Telegram."),
+        role: str = typer.Option(
+            "all",
+            "--role",
+            help="all: mọi thứ trong một tiến trình; api: web và API; bot: nhận tin Telegram; "
+            "worker: gửi hộp thư đi, nhắc hạn, mốc kiểm chứng.",
+        ),
+        workers: int = typer.Option(
+            1, "--workers", min=1, help="Số tiến trình web/API (uvicorn workers) dùng chung cổng."
+        ),
     ) -> None:
-        """Start everything: web console + API, the Telegram bot (if a token is set), workers."""
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        """Start everything (web console + API, the Telegram bot if a token is set, workers),
+        or one role per process."""
+        if role not in ROLES:
+            console.print(f"[red]--role phải là một trong: {', '.join(ROLES)}.[/red]")
+            raise typer.Exit(2)
+        configure_logging()
+        settings = get_settings()
+        if workers > 1 and role in ("all", "api"):
+            _serve_many(settings, workers, others=role == "all", bot=not no_bot)
+            return
+        api = role in ("all", "api")
+        bot_enabled = role in ("all", "bot") and not no_bot
+        background = role in ("all", "worker")
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(get_settings(), api=True, bot_enabled=not no_bot))
+            asyncio.run(_serve(settings, api=api, bot_enabled=bot_enabled, workers=background))
 
     @app.command("bot")
     def bot_only() -> None:
         """Run only the Telegram bot (with outbox delivery and deadline workers)."""
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging()
         settings = get_settings()
         if settings.bot_token is None:
             console.print("[red]Cần đặt TROLY_BOT_TOKEN (mã bot lấy từ @BotFather).[/red]")
@@ -156,3 +201,48 @@ def register(app: typer.Typer) -> None:
 
         asyncio.run(go())
         console.print("[green]Cơ sở dữ liệu đã ở phiên bản mới nhất.[/green]")
+
+
+def configure_logging() -> None:
+    """INFO to stderr, one line per record (JSON when TROLY_LOG_FORMAT=json)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _serve_many(settings: Settings, workers: int, *, others: bool, bot: bool) -> None:
+    """N API processes on one port (uvicorn's process manager; each worker opens its own
+    context and follows the index in the background), after migrating and seeding once here.
+    With `others` the bot and the workers run in one more child process (`--role bot` does
+    the bot, `--role worker` the loops: here both, as `troly bot`)."""
+    import uvicorn
+
+    async def once() -> None:
+        ctx = await prepare(settings, search=False)
+        await ctx.close()
+
+    asyncio.run(once())
+    child = None
+    if others:
+        with_bot = bot and settings.bot_token is not None
+        command = [sys.argv[0], "bot"] if with_bot else [sys.argv[0], "run", "--role", "worker"]
+        child = subprocess.Popen(command)
+    console.print(
+        f"Web và API: http://{settings.api_host}:{settings.api_port} ({workers} tiến trình)"
+    )
+    try:
+        uvicorn.run(
+            "api.main:create_app",
+            factory=True,
+            host=settings.api_host,
+            port=settings.api_port,
+            workers=workers,
+            log_level="info",
+            # Each worker imports torch and loads the model: on a busy host that takes longer
+            # than uvicorn's default 5 s before it answers the supervisor's first ping.
+            timeout_worker_healthcheck=120,
+        )
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(timeout=30)
