@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import metrics
 from core.context import AppContext
+from core.logs import new_request_id, request_id
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,16 +111,21 @@ class RequestMetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        offered = next((v for k, v in scope.get("headers", []) if k == b"x-request-id"), b"")
+        rid = new_request_id(offered.decode("latin-1"))
+        token = request_id.set(rid)
 
         async def tracking_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, tracking_send)
         finally:
+            request_id.reset(token)
             seconds = time.perf_counter() - started
             metrics.observe_request(scope["method"], route_template(scope), status, seconds)
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.storage import current_session
 from core.db import unit_of_work
+from core.logs import request_id
 from core.shared import SharedState
 from core.users import service as user_service
 
@@ -97,6 +98,7 @@ class DbSessionMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
+        request_id.set(f"tg-{event.update_id}")  # carried by every log line of this update
         async with unit_of_work(self.sessionmaker) as session:
             token = current_session.set(session)
             try:

@@ -118,7 +118,11 @@ async def _serve(settings: Settings, *, api: bool, bot_enabled: bool, workers: b
             from api.main import create_app
 
             config = uvicorn.Config(
-                create_app(ctx), host=settings.api_host, port=settings.api_port, log_level="info"
+                create_app(ctx),
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level="info",
+                log_config=None,  # uvicorn logs through ours (JSON when configured)
             )
             console.print(f"Web và API: http://{settings.api_host}:{settings.api_port}")
             tasks.append(asyncio.create_task(uvicorn.Server(config).serve(), name="api"))
@@ -205,9 +209,9 @@ def register(app: typer.Typer) -> None:
 
 def configure_logging() -> None:
     """INFO to stderr, one line per record (JSON when TROLY_LOG_FORMAT=json)."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from core.logs import configure
+
+    configure(get_settings().log_format)
 
 
 def _serve_many(settings: Settings, workers: int, *, others: bool, bot: bool) -> None:
@@ -238,6 +242,7 @@ def _serve_many(settings: Settings, workers: int, *, others: bool, bot: bool) ->
             port=settings.api_port,
             workers=workers,
             log_level="info",
+            log_config=None,  # uvicorn logs through ours (JSON when configured)
             # Each worker imports torch and loads the model: on a busy host that takes longer
             # than uvicorn's default 5 s before it answers the supervisor's first ping.
             timeout_worker_healthcheck=120,

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # Prefix of every key this installation writes to Redis (several may share one server).
     redis_prefix: str = "troly"
+    # Log lines as text or as one JSON object each (for a log collector); both carry the id
+    # of the request or Telegram update being handled.
+    log_format: Literal["text", "json"] = "text"
     # Longest question or other free text accepted from any front (bot, console, API).
     max_text_chars: int = 3000
     # Longest answer to a case (supervisors cite and quote, so it is longer than a question).

@@ -26,6 +26,9 @@ Chủ tịch Ủy ban nhân dân xã tiếp công dân vào sáng thứ năm h�
 async def test_healthz_is_alive(client: httpx.AsyncClient) -> None:
     r = await client.get("/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
+    assert len(r.headers["x-request-id"]) == 16  # generated, and logged with every line
+    offered = await client.get("/healthz", headers={"X-Request-ID": "lb-42"})
+    assert offered.headers["x-request-id"] == "lb-42"  # a proxy's id is carried through
 
 
 async def test_readyz_is_false_until_the_index_matches(
