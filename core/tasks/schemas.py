@@ -39,6 +39,10 @@ class TaskCreate(BaseModel):
 class TaskUpdate(BaseModel):
     """Fields a supervisor may change; a new `working_days` restarts the deadline from now."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"owner_id": 14, "working_days": 10}]}
+    )
+
     title: Line | None = Field(default=None, min_length=3, max_length=300)
     description: Text | None = Field(default=None, max_length=5000)
     owner_id: Id | None = None
@@ -49,17 +53,27 @@ class TaskUpdate(BaseModel):
 class TaskNoteCreate(BaseModel):
     """A progress note."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "Đã mời hai hộ lên hòa giải lần 2."}]}
+    )
+
     text: Text = Field(min_length=1, max_length=2000)
 
 
 class TaskClose(BaseModel):
     """Mark a task done, with an optional closing note (what was achieved)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "Hai hộ đã ký biên bản thống nhất."}]}
+    )
+
     note: Text | None = Field(default=None, max_length=2000)
 
 
 class TaskLinkCreate(BaseModel):
     """Link a case or a precedent proposal the actor may see."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"kind": "case", "target_id": 42}]})
 
     kind: LinkKind
     target_id: Id
