@@ -64,9 +64,7 @@ async def test_readyz_is_false_until_the_index_matches(
     assert caught_up.status_code == 200 and caught_up.json()["reasons"] == []
 
 
-async def test_metrics_parse_and_carry_the_figures(
-    client: httpx.AsyncClient, world: World
-) -> None:
+async def test_metrics_parse_and_carry_the_figures(client: httpx.AsyncClient, world: World) -> None:
     cadre = world.auth("cadre")
     await client.post("/api/v1/search", json={"query": "nghỉ phép hằng năm"}, headers=cadre)
     created = await client.post(
