@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
+from bot import render
+from core.answers.service import snapshot
 from core.config import Settings
 from core.text import fold
 from retrieval.evaluation import open_eval_index, percentile, read_jsonl
@@ -48,15 +50,35 @@ async def main(args: argparse.Namespace) -> None:
             await retriever.search(SearchRequest(query=questions[0]))  # warm-up
             totals: list[float] = []
             stages: dict[str, list[float]] = {}
+            lengths: list[float] = []
+            with_clauses = cited_clause = 0
             for q in questions:
                 start = time.perf_counter()
                 resp = await retriever.search(SearchRequest(query=q, k=5))
                 totals.append((time.perf_counter() - start) * 1000)
                 for stage, ms in resp.timings.items():
                     stages.setdefault(stage, []).append(ms)
+                if not resp.hits:
+                    continue
+                # The Telegram message the bot would send for this answer.
+                passages = [snapshot(h, lead=i == 0) for i, h in enumerate(resp.hits)]
+                understood = resp.understood
+                text = render.answer(
+                    passages, confidence=resp.confidence, novel=resp.novel,
+                    understood=understood.text if understood and understood.changed else None,
+                )  # fmt: skip
+                lengths.append(float(len(text)))
+                if "\n1. " in "\n" + resp.hits[0].article_text:  # the article has khoản
+                    with_clauses += 1
+                    cited_clause += ", khoản " in resp.hits[0].lead_citation
             print(
                 f"{name}: {len(totals)} questions, end to end p50 {percentile(totals, 50):.1f} "
                 f"ms, p95 {percentile(totals, 95):.1f} ms"
+            )
+            print(
+                f"    answer message: p50 {percentile(lengths, 50):.0f} chars, p95 "
+                f"{percentile(lengths, 95):.0f}, max {max(lengths):.0f}; cites the khoản in "
+                f"{cited_clause}/{with_clauses} answers whose article has khoản"
             )
             for stage, values in stages.items():
                 print(

@@ -32,6 +32,7 @@ FEATURE_NAMES = (
     "best_passage",  # reranker: the best single passage's share of the pairs
     "named",  # reranker: +1 the question names its document, -1 another one
     "rerank_margin",  # reranker score of the top article minus the second's
+    "known",  # share of the question's content syllables found anywhere in the knowledge base
 )
 _FROM_RERANK = ("cover", "phrases", "triples", "best_passage", "named")
 
@@ -39,9 +40,9 @@ _FROM_RERANK = ("cover", "phrases", "triples", "best_passage", "named")
 # weight is >= 0 (a signal whose fitted weight came out negative, being collinear with another,
 # was dropped and the rest refitted), so more evidence never lowers the confidence. Held-out
 # half: Brier 0.088 (base rate 0.173), ECE 0.040, AUROC 0.928; novelty protocol AUROC 0.94.
-HYBRID_COEF = (-19.5186, 19.8545, 0.0, 0.0, 0.0, 0.7845, 1.0086, 0.2884, 0.5882)
+HYBRID_COEF = (-24.0358, 18.9913, 0.0, 0.0, 0.0, 0.7285, 1.0793, 0.2897, 0.5862, 5.2999)
 # Lexical-only mode (no model installed): the same examples without the two cosines.
-LEXICAL_COEF = (-2.5179, 0.0, 0.0, 0.0, 0.0, 0.2647, 3.2455, 0.5910, 0.5863)
+LEXICAL_COEF = (-12.4338, 0.0, 0.0, 0.0, 0.0, 0.2909, 3.0663, 0.5668, 0.5826, 10.0314)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class Features:
     values: tuple[float, ...]
     is_empty: bool = False
 
+    def __post_init__(self) -> None:
+        if len(self.values) != len(FEATURE_NAMES):
+            raise ValueError(f"expected {len(FEATURE_NAMES)} features, got {len(self.values)}")
+
     @classmethod
     def empty(cls) -> Features:
         """Features of a ranking with no candidates at all."""
@@ -58,15 +63,20 @@ class Features:
 
     @classmethod
     def of(
-        cls, *, dense: list[float] | None, top_row: np.ndarray, rerank_scores: list[float]
+        cls,
+        *,
+        dense: list[float] | None,
+        top_row: np.ndarray,
+        rerank_scores: list[float],
+        known: float,
     ) -> Features:
-        """From the articles' cosines (final order), the top article's reranker features and
-        the reranker scores (final order)."""
+        """From the articles' cosines (final order), the top article's reranker features, the
+        reranker scores (final order) and the share of the question the knowledge base knows."""
         dense_top = dense[0] if dense else 0.0
         dense_margin = dense[0] - dense[1] if dense and len(dense) > 1 else 0.0
         row = {name: float(top_row[rerank.FEATURE_NAMES.index(name)]) for name in _FROM_RERANK}
         margin = rerank_scores[0] - rerank_scores[1] if len(rerank_scores) > 1 else 1.0
-        return cls((dense_top, dense_margin, *(row[name] for name in _FROM_RERANK), margin))
+        return cls((dense_top, dense_margin, *(row[name] for name in _FROM_RERANK), margin, known))
 
     def vector(self) -> list[float]:
         return list(self.values)

@@ -20,6 +20,7 @@ from retrieval.fusion import Ranked, best_per_group, fuse, fuse_articles
 from retrieval.lexical import LexicalIndex
 from retrieval.restore import DiacriticModel
 from retrieval.text import QueryTokens
+from retrieval.understand import is_stop
 
 _NON_WORD = re.compile(r"[^\w]+")
 
@@ -213,6 +214,7 @@ class IndexState:
             dense=None if dense_c is None else [float(dense_c[r.index]) for r in ranked[:2]],
             top_row=matrix[int(order[0])],
             rerank_scores=[float(new[int(i)]) for i in order[:2]],
+            known=self.known_share(query),
         )
         top = ranked[:k]
         return Ranking(
@@ -221,6 +223,14 @@ class IndexState:
             features,
             reranked,
         )
+
+    def known_share(self, query: QueryTokens) -> float:
+        """Share of the question's content syllables that occur anywhere in the index: a
+        question about a subject no document mentions uses words the knowledge base lacks."""
+        content = [fold(t) for t in query.tokens if "_" not in t and not is_stop(t)]
+        if not content:
+            return 0.0
+        return sum(1 for t in content if t in self.idf) / len(content)
 
     def rerank_features(self, query: QueryTokens, ranked: list[Ranked], pool: Pool) -> np.ndarray:
         """The reranker's feature matrix for the first stage's top articles."""

@@ -28,6 +28,15 @@ _WORD = re.compile(r"\w+")
 # Labels of an approved precedent's body (knowledge/authored.py writes them).
 GUIDANCE_LABEL = "Hướng dẫn:"
 SOURCE_LABEL = "Nguồn:"
+_LABELS = ("Tình huống:", GUIDANCE_LABEL, "Căn cứ pháp lý:", SOURCE_LABEL)
+_SHOWN = (GUIDANCE_LABEL, "Căn cứ pháp lý:", SOURCE_LABEL)
+_LABELLED = re.compile(
+    "("
+    + "|".join(map(re.escape, _LABELS))
+    + r")(.*?)(?="
+    + "|".join(map(re.escape, _LABELS))
+    + "|$)"
+)
 # Lexical versus dense weight of a clause's score (dense when the encoder is available).
 DENSE_WEIGHT = 0.5
 # A point is cited alone when its own words match the question this many times better than
@@ -87,9 +96,9 @@ class Part:
 
 def parts(body: str) -> list[Part]:
     """The article split into clauses, each with its points."""
+    if GUIDANCE_LABEL in body and SOURCE_LABEL in body:
+        return [Part(None, tuple(_guidance(body)), ())]
     lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
-    if any(ln.startswith(GUIDANCE_LABEL) for ln in lines):
-        return [Part(None, tuple(_guidance(lines)), ())]
     out: list[Part] = []
     clause: str | None = None
     lead: list[str] = []
@@ -112,11 +121,13 @@ def parts(body: str) -> list[Part]:
     return out or [Part(None, (body.strip(),), ())]
 
 
-def _guidance(lines: list[str]) -> list[str]:
-    """A precedent: its guidance paragraph(s), then the source line."""
-    keep = [ln for ln in lines if ln.startswith((GUIDANCE_LABEL, "Căn cứ pháp lý:"))]
-    keep += [ln for ln in lines if ln.startswith(SOURCE_LABEL)]
-    return keep or lines
+def _guidance(body: str) -> list[str]:
+    """A precedent: its guidance, legal basis and source, one per line (the stored passage may
+    have lost its line breaks: the labels are found wherever they are)."""
+    found = dict(
+        (m.group(1), m.group(2).strip()) for m in _LABELLED.finditer(" ".join(body.split()))
+    )
+    return [f"{label} {found[label]}" for label in _SHOWN if found.get(label)]
 
 
 def _syllables(text: str) -> list[str]:

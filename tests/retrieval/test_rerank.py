@@ -62,7 +62,7 @@ def test_a_named_document_wins_over_another_document() -> None:
 def test_confidence_never_falls_with_more_evidence(name: str, hybrid: bool) -> None:
     """Monotonic: every signal is evidence for a match (fitted weights are all >= 0), and it
     rises strictly with each signal that carries weight."""
-    base = [0.85, 0.02, 0.5, 0.3, 0.2, 0.3, 0.0, 0.5]
+    base = [0.85, 0.02, 0.5, 0.3, 0.2, 0.3, 0.0, 0.5, 0.9]
     i = FEATURE_NAMES.index(name)
     weight = (HYBRID_COEF if hybrid else LEXICAL_COEF)[i + 1]
     assert weight >= 0
@@ -75,7 +75,7 @@ def test_confidence_never_falls_with_more_evidence(name: str, hybrid: bool) -> N
 
 def test_confidence_is_a_probability_and_zero_without_candidates() -> None:
     assert confidence(Features.empty(), hybrid=True) == 0.0
-    for values in ([1.0] * 8, [-1.0] * 8, [0.0] * 8):
+    for values in ([1.0] * 9, [-1.0] * 9, [0.0] * 9):
         for coef_hybrid in (True, False):
             assert 0.0 <= confidence(Features(tuple(values)), hybrid=coef_hybrid) <= 1.0
     assert LEXICAL_COEF[1] == LEXICAL_COEF[2] == 0.0  # no cosines without a model

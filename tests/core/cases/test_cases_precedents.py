@@ -91,6 +91,10 @@ async def test_propose_approve_publishes_searchable_precedent(
     )
     assert response.hits and response.hits[0].document_id == approved.document_id
     assert response.hits[0].kind == "precedent"
+    # The answer leads with the approved guidance and its source, not the situation.
+    lead = response.hits[0].lead_text.split("\n")
+    assert lead[0].startswith("Hướng dẫn: ") and lead[-1].startswith("Nguồn: ")
+    assert "Tình huống" not in response.hits[0].lead_text
     async with unit_of_work(sessionmaker) as s:  # a second admin click changes nothing
         again = await precedents.approve(
             s,
