@@ -32,7 +32,7 @@ from core.users.access import ROLE_LABELS_VI
 from core.users.enums import Role
 from core.users.models import User
 from core.web import service as web_service
-from retrieval.excerpt import clip, gist
+from retrieval.excerpt import clip
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -289,7 +289,6 @@ templates.env.filters["action_label"] = action_label
 templates.env.filters["entity_label"] = entity_label
 templates.env.filters["audit_data"] = data_text
 templates.env.filters["role_label"] = role_label
-templates.env.filters["gist"] = gist
 templates.env.filters["clip"] = clip
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 templates.env.globals["Role"] = Role
