@@ -4,7 +4,6 @@ show recent entries."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -16,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.anchoring import anchor_now
 from core.audit import anchors
 from core.audit import service as audit
+from core.audit.labels import action_label, data_text, entity_label
+from core.clock import local
 from core.config import get_settings
 from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.migrate import upgrade
@@ -90,16 +91,16 @@ def show(
         return [
             (
                 str(e.id),
-                e.at.isoformat(timespec="seconds"),
+                local(e.at, "%d/%m/%Y %H:%M:%S"),
                 str(e.actor_id or "—"),
-                e.action,
-                f"{e.entity}#{e.entity_id}",
-                json.dumps(e.data, ensure_ascii=False)[:80],
+                action_label(e.action),
+                f"{entity_label(e.entity)} #{e.entity_id}",
+                data_text(e.data, 80),
             )
             for e in rows
         ]
 
-    table = Table("#", "Thời điểm (UTC)", "Người", "Hành động", "Đối tượng", "Dữ liệu")
+    table = Table("#", "Thời điểm", "Người", "Hành động", "Đối tượng", "Dữ liệu")
     for row in _read(work):
         table.add_row(*row)
     console.print(table)

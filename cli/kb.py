@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import local
 from core.config import Settings, get_settings
 from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.errors import DomainError
@@ -255,21 +256,19 @@ def show(
             "Hết hiệu lực": _date(doc.expires_on),
             "Phạm vi": doc.scope + (f" (đơn vị #{doc.scope_unit_id})" if doc.scope_unit_id else ""),
             "Vị trí áp dụng": ", ".join(doc.positions) or "mọi vị trí",
-            "Trạng thái": f"đã gỡ lúc {doc.retired_at:%d/%m/%Y %H:%M} UTC"
-            if doc.retired_at
-            else "đang dùng",
+            "Trạng thái": f"đã gỡ lúc {local(doc.retired_at)}" if doc.retired_at else "đang dùng",
             "Đoạn đang tìm kiếm được": count,
         }
         for label, value in fields.items():
             if value not in (None, ""):
                 console.print(f"  {label}: {value}")
         versions = Table(
-            "Phiên bản", "Tạo lúc (UTC)", "Nguồn", "Mã băm", "Trạng thái", title="Các phiên bản"
+            "Phiên bản", "Tạo lúc", "Nguồn", "Mã băm", "Trạng thái", title="Các phiên bản"
         )
         for v in doc.versions:
             versions.add_row(
                 str(v.number),
-                f"{v.created_at:%d/%m/%Y %H:%M}",
+                local(v.created_at),
                 v.source_name,
                 v.content_hash[:12],
                 "hiện hành" if v.is_current else "đã thay thế",

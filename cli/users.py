@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import local
 from core.config import get_settings
 from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.errors import DomainError, not_found
@@ -140,7 +141,7 @@ def invite(
             valid_days=days,
             supervised_unit_ids=supervised,
         )
-        return created.code, created.uses_left, created.expires_at.strftime("%d/%m/%Y %H:%M UTC")
+        return created.code, created.uses_left, local(created.expires_at)
 
     code, left, expires = _run(work)
     console.print(f"Mã mời: [bold]{code}[/bold]  (còn {left} lượt, hết hạn {expires})")

@@ -34,6 +34,7 @@ FORBIDDEN = {
 LAYERS: list[tuple[str, ...]] = [
     (
         "core.config",
+        "core.clock",
         "core.db",
         "core.errors",
         "core.migrate",

@@ -92,6 +92,8 @@ async def test_cli_verify_reports_broken_entry(
         assert broken.exit_code == 1
         assert f"#{ids[1]}" in broken.output
         shown = await asyncio.to_thread(runner.invoke, app, ["show", "--entity", "case"])
-        assert shown.exit_code == 0 and "case.create" in shown.output
+        # Vietnamese action names, in a narrow table that may wrap them.
+        assert shown.exit_code == 0 and "Gửi" in shown.output, shown.output
+        assert "case.create" not in shown.output
     finally:
         get_settings.cache_clear()
