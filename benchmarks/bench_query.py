@@ -30,8 +30,8 @@ from retrieval.evaluation import open_eval_index, percentile, read_jsonl
 from retrieval.models import SearchRequest
 
 CONFIGS = {
-    "shipped (rerank 30, dense pinpoint)": {},
-    "no dense pinpoint": {"pinpoint_dense": False},
+    "shipped (rerank 30, lexical pinpoint)": {},
+    "dense pinpoint on": {"pinpoint_dense": True},
     "no reranking": {"rerank_depth": 0},
 }
 
