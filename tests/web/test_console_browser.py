@@ -145,7 +145,7 @@ async def test_upload_a_document_preview_import_and_find_it_by_search(
     page.get(live.url + "/try")
     find(page, "question").send_keys("nhà tôi nuôi mười lăm đàn ong mật thì phải khai báo với ai")
     find(page, "ask").click()
-    answer = text_of(page, "#answer-card .hits")
+    answer = text_of(page, "#answer-card #lead")  # the answer leads with the cited clause
     assert "nuôi ong mật" in answer and "Điều 1" in answer
     shot(page, "try-finds-uploaded-document")
 
@@ -231,7 +231,8 @@ async def test_supervisor_answers_a_case_and_admin_approves_it_as_precedent(
     Select(find(page, "ask-unit")).select_by_visible_text("UBND xã Hoà Bình")
     find(page, "question").send_keys("xác nhận cho thuê chuồng nuôi chim yến")
     find(page, "ask").click()
-    assert shows(page, "#answer-card .hits", "chim yến"), text_of(page, "#answer-card .hits")
+    assert shows(page, "#answer-card #lead", "chim yến"), text_of(page, "#answer-card")
+    assert "Hướng dẫn:" in text_of(page, "#lead-text")  # approved guidance shows its answer
     shot(page, "precedent-searchable")
 
 
