@@ -18,7 +18,7 @@ from core.context import AppContext
 from core.db import create_sessionmaker, unit_of_work
 from core.errors import DomainError, ErrorCode
 from core.users import service as user_service
-from core.users.access import require_role
+from core.users.authz import require_role
 from core.users.enums import Role
 from core.users.models import User
 

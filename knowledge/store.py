@@ -17,11 +17,13 @@ from core.audit.service import record
 from core.db import utcnow
 from core.errors import DomainError, ErrorCode, forbidden, not_found
 from core.text import fold
-from core.users.enums import Role
+from core.users.authz import require_admin
 from core.users.models import Unit, User
 from knowledge.importers.base import DocumentMeta, ParsedDocument, apply_fields
 from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState, Scope
 from knowledge.queries import get_document
+
+ADMIN_ONLY = "Chỉ quản trị viên mới được thay đổi cơ sở tri thức."
 
 ImportStatus = Literal["created", "new_version", "updated", "restored", "unchanged", "skipped"]
 # What fronts show for each import status.
@@ -222,8 +224,9 @@ async def _require_admin(session: AsyncSession, actor_id: int | None) -> None:
     if actor_id is None:
         return
     user = await session.get(User, actor_id)
-    if user is None or not user.active or user.role != Role.ADMIN:
-        raise forbidden("Chỉ quản trị viên mới được thay đổi cơ sở tri thức.")
+    if user is None:
+        raise forbidden(ADMIN_ONLY)
+    require_admin(user, ADMIN_ONLY)
 
 
 async def user_by_id(session: AsyncSession, user_id: int) -> User:

@@ -14,6 +14,7 @@ from api.schemas import Page
 from core.errors import forbidden
 from core.inputs import Id
 from core.users import service as user_service
+from core.users.authz import is_admin
 from core.users.enums import Role
 from core.users.models import ApiToken, User
 from core.users.schemas import TokenCreate, TokenIssued, UserRead, UserUpdate
@@ -43,7 +44,7 @@ class TokenRead(BaseModel):
 
 
 def _self_or_admin(user: User, user_id: int) -> None:
-    if user.id != user_id and user.role != Role.ADMIN:
+    if user.id != user_id and not is_admin(user):
         raise forbidden()
 
 

@@ -17,7 +17,7 @@ from core.initiatives import rubric as rubrics
 from core.inputs import Id, Line, Text
 from core.users import invites
 from core.users import service as users
-from core.users.access import require_admin
+from core.users.authz import require_admin
 from core.users.enums import Role, UnitKind
 from core.users.schemas import UnitCreate, UnitUpdate
 

@@ -28,7 +28,7 @@ from core.sheets import csv_bytes
 from core.stats import questions as question_stats
 from core.stats.questions import QuestionStats
 from core.text import fold
-from core.users.access import require_role
+from core.users.authz import require_role
 from core.users.enums import Role
 from core.users.models import User
 

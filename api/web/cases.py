@@ -24,7 +24,7 @@ from core.db import unit_of_work, utcnow
 from core.errors import invalid, not_found
 from core.inputs import AnswerText, Id, Line, Text
 from core.users import service as users
-from core.users.access import require_role
+from core.users.authz import require_role
 from core.users.enums import Role
 
 router = APIRouter(route_class=WebRoute)

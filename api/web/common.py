@@ -18,6 +18,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -28,7 +29,7 @@ from core.audit.labels import action_label, data_text, entity_label
 from core.context import AppContext
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
-from core.users.access import ROLE_LABELS_VI
+from core.users.authz import ROLE_LABELS_VI
 from core.users.enums import Role
 from core.users.models import User
 from core.web import service as web_service
@@ -205,8 +206,29 @@ def form_problem(
     return default
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _depends_on(dependant: Dependant, guards: frozenset[Callable[..., Any]]) -> bool:
+    return dependant.call in guards or any(_depends_on(d, guards) for d in dependant.dependencies)
+
+
 class WebRoute(APIRoute):
-    """Route class of the console: HTML answers for login, CSRF and domain errors."""
+    """Route class of the console: HTML answers for login, CSRF and domain errors.
+
+    A state-changing route must depend on `checked_auth` (session + CSRF, e.g. via `Actor`) or,
+    for the sign-in forms only, `check_prelogin_csrf`; registering one without fails at once.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        guards = frozenset({checked_auth, check_prelogin_csrf})
+        methods = self.methods or set()
+        if methods & UNSAFE_METHODS and not _depends_on(self.dependant, guards):
+            raise TypeError(
+                f"Console route {sorted(methods)} {path} changes state without the "
+                "session and CSRF check: depend on Actor (checked_auth)."
+            )
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -18,7 +18,7 @@ from core.initiatives.enums import OUTCOMES, STATUS_LABELS, EvaluationStatus
 from core.initiatives.rubric import get_rubric_version, parse_criteria
 from core.initiatives.views import InitiativeView, view_for
 from core.inputs import Id, Line, Text
-from core.users.access import require_role
+from core.users.authz import require_role
 from core.users.enums import Role
 
 router = APIRouter(route_class=WebRoute)

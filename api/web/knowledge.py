@@ -22,7 +22,7 @@ from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode, invalid
 from core.inputs import Id, Line
 from core.users import service as users
-from core.users.access import require_admin
+from core.users.authz import require_admin
 from core.users.models import Unit
 from knowledge import service as kb
 from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument, one_document

@@ -16,7 +16,7 @@ from core.cases.schemas import PrecedentApprove
 from core.db import unit_of_work
 from core.errors import invalid
 from core.inputs import AnswerText, Id, Line, LongText, Text
-from core.users.access import require_role
+from core.users.authz import require_role
 from core.users.enums import Role
 
 router = APIRouter(route_class=WebRoute)

@@ -14,7 +14,7 @@ from core.cases.enums import STATUS_LABELS, URGENCY_LABELS, CaseStatus, Urgency
 from core.cases.queueview import QUEUE_VIEWS, QueueQuery, queue_page, sla_of
 from core.db import unit_of_work, utcnow
 from core.inputs import Line
-from core.users.access import require_role
+from core.users.authz import require_role
 from core.users.enums import Role
 
 router = APIRouter(route_class=WebRoute)

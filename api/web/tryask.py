@@ -16,7 +16,7 @@ from core.db import unit_of_work
 from core.errors import forbidden, invalid
 from core.inputs import Id, Line, LongText
 from core.users import service as users
-from core.users.access import supervised_unit_ids
+from core.users.authz import supervised_unit_ids
 from core.users.enums import Role
 from core.users.models import Unit
 

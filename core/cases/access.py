@@ -8,13 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.cases.models import Case
 from core.cases.store import load_case
 from core.errors import forbidden, not_found
+from core.users.authz import has_role, is_admin
 from core.users.enums import Role
 from core.users.models import User, supervisor_units
 
 
 async def supervised_ids(session: AsyncSession, user: User) -> set[int]:
     """Units the user supervises, read fresh (never from a possibly stale relationship)."""
-    if user.role != Role.SUPERVISOR:
+    if not has_role(user, Role.SUPERVISOR):
         return set()
     rows = await session.scalars(
         select(supervisor_units.c.unit_id).where(supervisor_units.c.user_id == user.id)
@@ -26,10 +27,10 @@ def visible_clause(user: User, units: set[int]) -> ColumnElement[bool]:
     """SQL condition selecting the cases `user` may see."""
     if not user.active:
         return false()
-    if user.role == Role.ADMIN:
+    if is_admin(user):
         return true()
     own = Case.asker_id == user.id
-    if user.role != Role.SUPERVISOR:
+    if not has_role(user, Role.SUPERVISOR):
         return own
     return or_(
         own,
@@ -45,9 +46,9 @@ def actionable_clause(user: User, units: set[int]) -> ColumnElement[bool]:
     """SQL condition selecting the cases `user` may claim, answer or forward."""
     if not user.active:
         return false()
-    if user.role == Role.ADMIN:
+    if is_admin(user):
         return true()
-    if user.role != Role.SUPERVISOR:
+    if not has_role(user, Role.SUPERVISOR):
         return false()
     return or_(
         Case.level_unit_id.in_(units),
@@ -60,9 +61,9 @@ def can_view(user: User, units: set[int], case: Case) -> bool:
     """Python twin of `visible_clause` for an already loaded case."""
     if not user.active:
         return False
-    if user.role == Role.ADMIN or case.asker_id == user.id:
+    if is_admin(user) or case.asker_id == user.id:
         return True
-    if user.role != Role.SUPERVISOR:
+    if not has_role(user, Role.SUPERVISOR):
         return False
     return (
         case.level_unit_id in units
@@ -75,17 +76,11 @@ def can_act(user: User, units: set[int], case: Case) -> bool:
     """Python twin of `actionable_clause` for an already loaded case."""
     if not user.active:
         return False
-    if user.role == Role.ADMIN:
+    if is_admin(user):
         return True
-    if user.role != Role.SUPERVISOR:
+    if not has_role(user, Role.SUPERVISOR):
         return False
     return case.level_unit_id in units or user.id in (case.forwarded_to_id, case.assignee_id)
-
-
-def require_admin(user: User) -> None:
-    """Raise FORBIDDEN unless the user is an active admin."""
-    if user.role != Role.ADMIN or not user.active:
-        raise forbidden("Chỉ quản trị viên được thực hiện thao tác này.")
 
 
 async def acting_on(session: AsyncSession, actor: User, case_id: int) -> Case:

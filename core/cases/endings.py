@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.cases import texts
-from core.cases.access import require_admin
 from core.cases.enums import OPEN_STATUSES, CaseStatus
 from core.cases.flows import tell
 from core.cases.models import Case
@@ -17,7 +16,7 @@ from core.cases.schemas import CaseFeedback
 from core.cases.store import guarded_update, load_case
 from core.db import utcnow
 from core.errors import conflict, forbidden
-from core.users.enums import Role
+from core.users.authz import is_admin, require_admin
 from core.users.models import User
 
 
@@ -27,7 +26,7 @@ async def withdraw(
     """The asker no longer needs an answer; whoever holds it is told."""
     now = now or utcnow()
     case = await load_case(session, case_id)
-    if case.asker_id != actor.id and actor.role != Role.ADMIN:
+    if case.asker_id != actor.id and not is_admin(actor):
         raise forbidden("Chỉ người hỏi được rút xin ý kiến.")
     if case.status == CaseStatus.WITHDRAWN:
         return case
@@ -86,7 +85,7 @@ async def close(
     """Close an answered case (the asker, the answerer or an admin)."""
     now = now or utcnow()
     case = await load_case(session, case_id)
-    if actor.role != Role.ADMIN and actor.id not in (case.asker_id, case.answered_by_id):
+    if not is_admin(actor) and actor.id not in (case.asker_id, case.answered_by_id):
         raise forbidden()
     if case.status == CaseStatus.CLOSED:
         return case
@@ -106,7 +105,7 @@ async def expire(
     session: AsyncSession, *, actor: User, case_id: int, now: datetime | None = None
 ) -> Case:
     """An admin closes an open case that no longer needs an answer; the asker is told."""
-    require_admin(actor)
+    require_admin(actor, texts.ADMIN_ONLY)
     now = now or utcnow()
     case = await load_case(session, case_id)
     case = await _end(

@@ -25,6 +25,7 @@ from core.cases.store import guarded_update, load_case, window_values
 from core.config import Settings
 from core.db import utcnow
 from core.errors import conflict, forbidden, invalid, not_found
+from core.users.authz import is_admin
 from core.users.enums import Role
 from core.users.models import Unit, User
 
@@ -77,7 +78,7 @@ async def forward(
     if case.status not in OPEN_STATUSES:
         raise conflict(f"Xin ý kiến {case.number} không còn mở, không thể chuyển.")
     holder = case.assignee if case.status == CaseStatus.CLAIMED else None
-    if holder is not None and holder.id != actor.id and actor.role != Role.ADMIN:
+    if holder is not None and holder.id != actor.id and not is_admin(actor):
         raise forbidden(f"Xin ý kiến {case.number} đang do {holder.full_name} xử lý.")
     previous = case.assignee_id
     target: User | None = None

@@ -15,6 +15,7 @@ from core.cases.store import load_case
 from core.db import utcnow
 from core.errors import forbidden, invalid, not_found
 from core.inputs import check_long_text
+from core.users.authz import has_role
 from core.users.enums import Role
 from core.users.models import User
 
@@ -23,7 +24,7 @@ READERS = (Role.SUPERVISOR, Role.ADMIN)
 
 def may_read_notes(actor: User, units: set[int], case: Case) -> bool:
     """Supervisors and admins who may see the case, but never the one who asked it."""
-    return actor.role in READERS and actor.id != case.asker_id and can_view(actor, units, case)
+    return has_role(actor, *READERS) and actor.id != case.asker_id and can_view(actor, units, case)
 
 
 async def _case_for_notes(session: AsyncSession, actor: User, case_id: int) -> Case:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.cases import texts
-from core.cases.access import can_view, require_admin, supervised_ids
+from core.cases.access import can_view, supervised_ids
 from core.cases.enums import CaseStatus, ProposalStatus
 from core.cases.flows import admins
 from core.cases.models import Case, PrecedentProposal
@@ -24,7 +24,7 @@ from core.cases.store import load_case
 from core.db import utcnow
 from core.errors import conflict, forbidden, invalid, not_found
 from core.outbox.service import enqueue
-from core.users.enums import Role
+from core.users.authz import is_admin, is_staff, require_admin
 from core.users.models import Unit, User
 
 TITLE_CHARS = 120
@@ -49,7 +49,7 @@ async def get_proposal(
 ) -> PrecedentProposal:
     """One proposal: admins see all, supervisors their own."""
     proposal = await session.get(PrecedentProposal, proposal_id)
-    if proposal is None or (actor.role != Role.ADMIN and proposal.proposed_by_id != actor.id):
+    if proposal is None or (not is_admin(actor) and proposal.proposed_by_id != actor.id):
         raise not_found("đề xuất")
     return proposal
 
@@ -59,7 +59,7 @@ async def list_proposals(
 ) -> list[PrecedentProposal]:
     """Proposals, newest first: admins see all, supervisors their own."""
     stmt = select(PrecedentProposal).order_by(PrecedentProposal.id.desc()).limit(limit)
-    if actor.role != Role.ADMIN:
+    if not is_admin(actor):
         stmt = stmt.where(PrecedentProposal.proposed_by_id == actor.id)
     if status is not None:
         stmt = stmt.where(PrecedentProposal.status == status)
@@ -77,9 +77,7 @@ async def propose(
     """A supervisor proposes an answered case as reusable guidance; admins are told."""
     now = now or utcnow()
     case = await load_case(session, case_id)
-    if actor.role not in (Role.SUPERVISOR, Role.ADMIN) or not can_view(
-        actor, await supervised_ids(session, actor), case
-    ):
+    if not is_staff(actor) or not can_view(actor, await supervised_ids(session, actor), case):
         raise forbidden("Chỉ người phụ trách được đề xuất thành hướng dẫn.")
     if case.status not in (CaseStatus.ANSWERED, CaseStatus.CLOSED) or not case.answer:
         raise conflict("Chỉ đề xuất được xin ý kiến đã có câu trả lời.")
@@ -176,7 +174,7 @@ async def approve(
     """Publish the (possibly edited) answer as a precedent document; the proposer is told."""
     from knowledge.service import create_precedent  # knowledge imports core; keep it one-way
 
-    require_admin(actor)
+    require_admin(actor, texts.ADMIN_ONLY)
     now = now or utcnow()
     proposal = await get_proposal(session, actor=actor, proposal_id=proposal_id)
     if proposal.status == ProposalStatus.APPROVED:
@@ -232,7 +230,7 @@ async def reject(
     now: datetime | None = None,
 ) -> PrecedentProposal:
     """Decline a proposal with an optional reason; the proposer is told."""
-    require_admin(actor)
+    require_admin(actor, texts.ADMIN_ONLY)
     proposal = await get_proposal(session, actor=actor, proposal_id=proposal_id)
     if proposal.status == ProposalStatus.REJECTED:
         return proposal

@@ -55,7 +55,7 @@ from core.cases.store import guarded_update, load_case, lock_group, window_value
 from core.config import Settings
 from core.db import utcnow
 from core.errors import DomainError, conflict, forbidden, not_found
-from core.users.enums import Role
+from core.users.authz import is_admin
 from core.users.models import User
 from core.users.topics import MAX_TOPIC_CHARS, clean_topic
 from knowledge.models import Chunk
@@ -312,7 +312,7 @@ async def answer(
     if case.status in CLAIMABLE_STATUSES:
         case = await _take(session, actor, case, now)
     guards = [Case.status == CaseStatus.CLAIMED]
-    if actor.role != Role.ADMIN:
+    if not is_admin(actor):
         guards.append(Case.assignee_id == actor.id)
     values = {
         "status": CaseStatus.ANSWERED,

@@ -14,6 +14,7 @@ from core.cases.models import Case
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SNIPPET_CHARS = 300
+ADMIN_ONLY = "Chỉ quản trị viên được thực hiện thao tác này."
 
 
 def when(value: datetime | None) -> str:

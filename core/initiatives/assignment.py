@@ -26,10 +26,10 @@ from core.initiatives.enums import AuthorStatus, EvaluationStatus, InitiativeSta
 from core.initiatives.models import Evaluation, Initiative
 from core.initiatives.rubric import current_rubric
 from core.initiatives.service import (
+    load_admin,
     load_person,
     load_user,
     lock_initiative,
-    require_admin,
     transition,
 )
 from core.initiatives.views import author_ids
@@ -88,7 +88,7 @@ async def suggest_evaluators(
     session: AsyncSession, *, actor_id: int, initiative_id: int, count: int
 ) -> list[User]:
     """Admin: up to `count` conflict-free evaluators, least loaded first."""
-    await require_admin(session, actor_id)
+    await load_admin(session, actor_id)
     initiative = await session.get(Initiative, initiative_id)
     if initiative is None:
         raise not_found("sáng kiến")
@@ -137,7 +137,7 @@ async def assign_evaluators(
     Afterwards at least `settings.evaluators_per_initiative` independent evaluators are
     assigned. Adding one to an evaluated initiative (a third opinion) reopens its evaluation.
     """
-    await require_admin(session, actor_id)
+    await load_admin(session, actor_id)
     initiative = await lock_initiative(session, initiative_id)
     if initiative.status not in ASSIGNABLE:
         raise conflict("Sáng kiến ở trạng thái này không thể phân công người chấm.")
@@ -212,7 +212,7 @@ async def withdraw_evaluator(
     session: AsyncSession, *, actor_id: int, initiative_id: int, evaluator_id: int
 ) -> None:
     """Admin: take an evaluator off an initiative they have not scored yet."""
-    await require_admin(session, actor_id)
+    await load_admin(session, actor_id)
     evaluation = await session.scalar(
         select(Evaluation).where(
             Evaluation.initiative_id == initiative_id,

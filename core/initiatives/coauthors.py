@@ -20,7 +20,7 @@ from core.initiatives.service import (
     load_person,
     load_user,
 )
-from core.users.enums import Role
+from core.users.authz import has_role, is_admin
 from core.users.models import User, supervisor_units
 
 S = InitiativeStatus
@@ -29,7 +29,7 @@ S = InitiativeStatus
 async def request_to_join(session: AsyncSession, *, actor_id: int, initiative_id: int) -> None:
     """Ask to become a co-author of a (similar) initiative; its main author decides."""
     actor = await load_user(session, actor_id)
-    if actor.role not in SUBMITTER_ROLES:
+    if not has_role(actor, *SUBMITTER_ROLES):
         raise forbidden("Chỉ cán bộ, công chức mới tham gia làm đồng tác giả.")
     initiative = await fetch(session, initiative_id)
     if any(a.user_id == actor.id for a in initiative.authors):
@@ -59,7 +59,7 @@ async def add_coauthor(
     """Main author or admin: add a co-author (or accept their request to join)."""
     actor = await load_user(session, actor_id)
     initiative = await fetch(session, initiative_id)
-    if actor.role != Role.ADMIN and actor.id != initiative.author_id:
+    if not is_admin(actor) and actor.id != initiative.author_id:
         raise forbidden("Chỉ tác giả chính hoặc quản trị viên mới thêm đồng tác giả.")
     if initiative.status in (S.RECOGNISED, S.NOT_ACCEPTED):
         raise conflict("Sáng kiến đã có kết quả, không nhận thêm đồng tác giả.")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import Settings
-from core.errors import forbidden, invalid
+from core.errors import invalid
 from core.initiatives.enums import EvaluationStatus
 from core.initiatives.models import Evaluation, Initiative
 from core.initiatives.rubric import get_rubric_version, parse_criteria
@@ -19,6 +19,7 @@ from core.initiatives.scoring import aggregate
 from core.initiatives.service import load_user, visible
 from core.initiatives.views import HIDDEN, check_unit_filter, view_for
 from core.sheets import csv_bytes, safe_row
+from core.users.authz import is_admin, require_role
 from core.users.enums import Role
 
 HEADERS = [
@@ -60,8 +61,12 @@ async def result_rows(
     """One row per initiative the actor may see, through the actor's view: evaluators never get
     authors or units, and get scores only where they have already submitted their own sheet."""
     actor = await load_user(session, actor_id)
-    if actor.role not in (Role.ADMIN, Role.EVALUATOR):
-        raise forbidden("Chỉ quản trị viên và người đánh giá mới xuất kết quả chấm.")
+    require_role(
+        actor,
+        Role.ADMIN,
+        Role.EVALUATOR,
+        message="Chỉ quản trị viên và người đánh giá mới xuất kết quả chấm.",
+    )
     check_unit_filter(actor, unit_id)
     stmt = visible(select(Initiative), actor)
     if status:
@@ -82,9 +87,7 @@ async def result_rows(
     rows: list[list[Any]] = []
     for i in initiatives:
         mine = next((e for e in sheets[i.id] if e.evaluator_id == actor.id), None)
-        blind = actor.role != Role.ADMIN and (
-            mine is None or mine.status != EvaluationStatus.SUBMITTED
-        )
+        blind = not is_admin(actor) and (mine is None or mine.status != EvaluationStatus.SUBMITTED)
         view = view_for(actor, i)
         row: list[Any] = [
             view.number,

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.service import record
 from core.errors import conflict
 from core.initiatives.enums import AuthorStatus, InitiativeStatus
-from core.initiatives.service import lock_initiative, require_admin
+from core.initiatives.service import load_admin, lock_initiative
 from knowledge import service as knowledge_service
 
 
@@ -17,7 +17,7 @@ async def publish_good_practice(session: AsyncSession, *, actor_id: int, initiat
     The caller syncs the search index after committing (the knowledge-base revision is bumped
     in this transaction, so a stale index is never served meanwhile).
     """
-    await require_admin(session, actor_id)
+    await load_admin(session, actor_id)
     initiative = await lock_initiative(session, initiative_id)
     if initiative.status != InitiativeStatus.RECOGNISED:
         raise conflict("Chỉ sáng kiến đã được công nhận mới đưa vào kho tri thức.")

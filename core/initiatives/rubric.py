@@ -248,9 +248,9 @@ async def update_rubric(
     session: AsyncSession, *, actor_id: int, criteria: list[dict[str, Any]], note: str = ""
 ) -> RubricVersion:
     """Admin: save a new rubric version; running evaluations keep the version they pinned."""
-    from core.initiatives.service import require_admin  # avoid an import cycle
+    from core.initiatives.service import load_admin  # avoid an import cycle
 
-    await require_admin(session, actor_id)
+    await load_admin(session, actor_id)
     parsed = parse_criteria(criteria)
     check_weight_total(parsed)
     await _serialise(session)  # so two admins saving at once get versions n+1 and n+2

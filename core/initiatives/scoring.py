@@ -30,13 +30,13 @@ from core.initiatives.rubric import (
 )
 from core.initiatives.service import (
     get_initiative,
+    load_admin,
     load_user,
     lock_initiative,
-    require_admin,
     transition,
 )
 from core.initiatives.views import author_ids
-from core.users.enums import Role
+from core.users.authz import is_admin
 
 S = InitiativeStatus
 FINAL = frozenset({S.RECOGNISED, S.NOT_ACCEPTED})
@@ -160,7 +160,7 @@ async def score_sheets(
         for e in await _evaluations(session, initiative.id)
         if e.status != EvaluationStatus.WITHDRAWN
     ]
-    if actor.role == Role.ADMIN:
+    if is_admin(actor):
         return sheets
     own = next((e for e in sheets if e.evaluator_id == actor.id), None)
     if own is None:
@@ -178,7 +178,7 @@ async def result(
     actor = await load_user(session, actor_id)
     initiative = await get_initiative(session, actor_id=actor.id, initiative_id=initiative_id)
     evaluations = await _evaluations(session, initiative.id)
-    if actor.role != Role.ADMIN:
+    if not is_admin(actor):
         own = next((e for e in evaluations if e.evaluator_id == actor.id), None)
         submitted = own is not None and own.status == EvaluationStatus.SUBMITTED
         decided = actor.id in author_ids(initiative) and initiative.status in FINAL
@@ -205,7 +205,7 @@ async def decide(
     Recognition needs a completed evaluation without gate failures; when evaluators
     disagree beyond the threshold it also needs an explicit council decision.
     """
-    await require_admin(session, actor_id)
+    await load_admin(session, actor_id)
     if outcome not in OUTCOMES:
         raise invalid("Kết luận phải là: công nhận, cần bổ sung, hoặc không công nhận.")
     note = note.strip()

@@ -30,6 +30,7 @@ from core.initiatives.similar import SimilarInitiative, TextEncoder, embed, find
 from core.initiatives.similar import initiative_text as _text
 from core.initiatives.views import author_ids, check_unit_filter, similar_view
 from core.inputs import LIKE_ESCAPE, contains_pattern
+from core.users.authz import has_role, is_admin, require_admin
 from core.users.enums import Role
 from core.users.models import User
 
@@ -47,6 +48,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 # Officials who log initiatives; evaluators and admins judge them and so do not submit.
 SUBMITTER_ROLES = frozenset({Role.CADRE, Role.SUPERVISOR})
+ADMIN_ONLY = "Thao tác này chỉ dành cho quản trị viên."
 MAX_ATTACHMENTS = 20
 _TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -68,12 +70,9 @@ async def load_person(session: AsyncSession, user_id: int) -> User:
     return user
 
 
-async def require_admin(session: AsyncSession, actor_id: int) -> User:
-    """The actor, who must be an admin."""
-    user = await load_user(session, actor_id)
-    if user.role != Role.ADMIN:
-        raise forbidden("Thao tác này chỉ dành cho quản trị viên.")
-    return user
+async def load_admin(session: AsyncSession, actor_id: int) -> User:
+    """The actor, who must be an admin (the check is core.users.authz.require_admin)."""
+    return require_admin(await load_user(session, actor_id), ADMIN_ONLY)
 
 
 async def is_assigned(session: AsyncSession, *, initiative_id: int, user_id: int) -> bool:
@@ -113,9 +112,9 @@ async def get_initiative(session: AsyncSession, *, actor_id: int, initiative_id:
     """One initiative, if the actor may see it (404 otherwise, so existence does not leak)."""
     actor = await load_user(session, actor_id)
     initiative = await fetch(session, initiative_id)
-    if actor.role == Role.ADMIN or actor.id in author_ids(initiative):
+    if is_admin(actor) or actor.id in author_ids(initiative):
         return initiative
-    if actor.role == Role.EVALUATOR and await is_assigned(
+    if has_role(actor, Role.EVALUATOR) and await is_assigned(
         session, initiative_id=initiative.id, user_id=actor.id
     ):
         return initiative
@@ -176,7 +175,7 @@ async def submit_initiative(
     """
     settings = settings or Settings.model_construct()
     author = await load_user(session, author_id)
-    if author.role not in SUBMITTER_ROLES:
+    if not has_role(author, *SUBMITTER_ROLES):
         raise forbidden("Chỉ cán bộ, công chức mới nộp sáng kiến.")
     now = utcnow()
     initiative = Initiative(
@@ -223,9 +222,9 @@ async def submit_initiative(
 
 def visible(stmt: Select[Any], actor: User) -> Select[Any]:
     """Restrict a query on Initiative to what the actor may see."""
-    if actor.role == Role.ADMIN:
+    if is_admin(actor):
         return stmt
-    if actor.role == Role.EVALUATOR:
+    if has_role(actor, Role.EVALUATOR):
         assigned = select(Evaluation.initiative_id).where(
             Evaluation.evaluator_id == actor.id, Evaluation.status != EvaluationStatus.WITHDRAWN
         )
@@ -329,7 +328,7 @@ async def start_screening(
     session: AsyncSession, *, actor_id: int, initiative_id: int
 ) -> Initiative:
     """Admin: take a submitted initiative into screening."""
-    await require_admin(session, actor_id)
+    await load_admin(session, actor_id)
     initiative = await fetch(session, initiative_id)
     return await transition(session, initiative, to=S.SCREENING, actor_id=actor_id)
 

@@ -19,6 +19,7 @@ from core.errors import forbidden
 from core.initiatives.enums import STATUS_LABELS, AuthorRole, AuthorStatus
 from core.initiatives.models import Initiative
 from core.initiatives.similar import SimilarInitiative
+from core.users.authz import has_role, is_admin
 from core.users.enums import Role
 from core.users.models import User
 
@@ -33,7 +34,7 @@ def author_ids(initiative: Initiative) -> set[int]:
 
 def sees_identity(actor: User, initiative: Initiative) -> bool:
     """Admins and the initiative's own active authors; never an evaluator."""
-    return actor.role == Role.ADMIN or actor.id in author_ids(initiative)
+    return is_admin(actor) or actor.id in author_ids(initiative)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def similar_view(
 
 def check_unit_filter(actor: User, unit_id: int | None) -> None:
     """Evaluators may not filter by unit: the answer would tell which unit wrote what."""
-    if unit_id and actor.role == Role.EVALUATOR:
+    if unit_id and has_role(actor, Role.EVALUATOR):
         raise forbidden(
             "Người đánh giá không lọc sáng kiến theo đơn vị: tác giả và đơn vị được ẩn "
             "khi chấm độc lập."

@@ -26,7 +26,7 @@ from core.recognition.schemas import CommendCreate, SourceKind
 from core.tasks.enums import TaskStatus
 from core.tasks.models import HardTask
 from core.tasks.service import at
-from core.users.access import require_role
+from core.users.authz import is_admin, require_role
 from core.users.enums import Role
 from core.users.models import User
 
@@ -102,7 +102,7 @@ async def commend(
     if official.id == actor.id:
         raise conflict("Không thể tự biểu dương chính mình.")
     units = await supervised_ids(session, actor)
-    if actor.role != Role.ADMIN and official.unit_id not in units:
+    if not is_admin(actor) and official.unit_id not in units:
         raise forbidden("Bạn chỉ biểu dương được người thuộc đơn vị mình phụ trách.")
     existing = await session.scalar(
         select(Commendation).where(
@@ -147,7 +147,7 @@ async def board(
 ) -> list[Commendation]:
     """A unit's commendations, newest first: for its members, its supervisors and admins."""
     units = await supervised_ids(session, actor)
-    if actor.role != Role.ADMIN and unit_id != actor.unit_id and unit_id not in units:
+    if not is_admin(actor) and unit_id != actor.unit_id and unit_id not in units:
         raise forbidden("Bạn không xem được bảng biểu dương của đơn vị này.")
     rows = await session.scalars(
         select(Commendation)
@@ -168,7 +168,7 @@ async def suggestions(
     since = at(now) - timedelta(days=SUGGESTION_DAYS)
     units = await supervised_ids(session, actor)
     people = select(User.id).where(User.active.is_(True))
-    if actor.role != Role.ADMIN:
+    if not is_admin(actor):
         people = people.where(User.unit_id.in_(units))
     tasks = await session.scalars(
         select(HardTask).where(

@@ -22,7 +22,7 @@ from core.recognition.models import Commendation
 from core.sheets import csv_bytes
 from core.tasks.enums import TaskStatus
 from core.tasks.models import HardTask
-from core.users.enums import Role
+from core.users.authz import is_admin
 from core.users.models import User
 
 
@@ -57,7 +57,7 @@ async def may_view(session: AsyncSession, actor: User, official: User) -> bool:
     """The official themselves, supervisors of their unit, admins."""
     if not actor.active:
         return False
-    if actor.role == Role.ADMIN or actor.id == official.id:
+    if is_admin(actor) or actor.id == official.id:
         return True
     return official.unit_id in await supervised_ids(session, actor)
 

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.feedback.models import QuestionLog
-from core.users.access import require_role
+from core.users.authz import is_admin, require_role
 from core.users.enums import Role
 from core.users.models import User, supervisor_units
 
@@ -63,7 +63,7 @@ class QuestionStats:
 async def _scope(session: AsyncSession, actor: User) -> ColumnElement[bool] | None:
     """None means every unit; otherwise a condition on the asker's unit."""
     require_role(actor, Role.SUPERVISOR, Role.ADMIN)
-    if actor.role == Role.ADMIN:
+    if is_admin(actor):
         return None
     units = list(
         await session.scalars(

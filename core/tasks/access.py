@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, true
 
 from core.tasks.models import HardTask
+from core.users.authz import has_role, is_admin
 from core.users.enums import Role
 from core.users.models import User
 
@@ -14,10 +15,10 @@ def visible_clause(user: User, units: set[int]) -> ColumnElement[bool]:
     """SQL condition selecting the tasks `user` may see."""
     if not user.active:
         return false()
-    if user.role == Role.ADMIN:
+    if is_admin(user):
         return true()
     own = HardTask.owner_id == user.id
-    if user.role != Role.SUPERVISOR:
+    if not has_role(user, Role.SUPERVISOR):
         return own
     return or_(own, HardTask.unit_id.in_(units), HardTask.level_unit_id.in_(units))
 
@@ -26,16 +27,18 @@ def can_view(user: User, units: set[int], task: HardTask) -> bool:
     """Python twin of `visible_clause`."""
     if not user.active:
         return False
-    if user.role == Role.ADMIN or task.owner_id == user.id:
+    if is_admin(user) or task.owner_id == user.id:
         return True
-    return user.role == Role.SUPERVISOR and (task.unit_id in units or task.level_unit_id in units)
+    return has_role(user, Role.SUPERVISOR) and (
+        task.unit_id in units or task.level_unit_id in units
+    )
 
 
 def can_manage(user: User, units: set[int], unit_id: int) -> bool:
     """Create, edit, reassign, cancel and link: admins, and supervisors of the task's unit."""
     if not user.active:
         return False
-    return user.role == Role.ADMIN or (user.role == Role.SUPERVISOR and unit_id in units)
+    return is_admin(user) or (has_role(user, Role.SUPERVISOR) and unit_id in units)
 
 
 def can_report(user: User, units: set[int], task: HardTask) -> bool:

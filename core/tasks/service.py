@@ -31,7 +31,7 @@ from core.tasks.access import can_manage, can_report, can_view, visible_clause
 from core.tasks.enums import STATUS_LABELS, LinkKind, TaskStatus
 from core.tasks.models import HardTask, TaskLink, TaskNote
 from core.tasks.schemas import TaskClose, TaskCreate, TaskLinkCreate, TaskNoteCreate, TaskUpdate
-from core.users.access import require_role
+from core.users.authz import is_admin, require_role
 from core.users.enums import Role
 from core.users.models import Unit, User
 
@@ -396,7 +396,7 @@ async def link(
 async def managed_units(session: AsyncSession, actor: User) -> list[Unit]:
     """Units whose catalogue the actor manages (every unit for admins), by name."""
     stmt = select(Unit).order_by(Unit.name)
-    if actor.role != Role.ADMIN:
+    if not is_admin(actor):
         stmt = stmt.where(Unit.id.in_(await case_access.supervised_ids(session, actor)))
     return list(await session.scalars(stmt))
 

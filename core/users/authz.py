@@ -1,4 +1,10 @@
-"""Role and unit access checks shared by every service and front."""
+"""The one authorization module: who may do what, for every service and every front.
+
+Convention: every check takes the acting `User` first (`actor`). Predicates (`is_admin`,
+`has_role`, `can_supervise`) answer True/False; `require_*` raise a 403 `DomainError` with a
+Vietnamese message and return the actor. An inactive actor holds no role. Domain visibility
+rules (cases, tasks) live with their domain and build on these predicates.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ ROLE_LABELS_VI = {
     Role.ADMIN: "quản trị viên",
 }
 
+STAFF = (Role.SUPERVISOR, Role.ADMIN)
+
 
 def require_active(user: User | None) -> User:
     """The user, if present and active; otherwise an authentication error."""
@@ -21,38 +29,51 @@ def require_active(user: User | None) -> User:
     return user
 
 
-def has_role(user: User, *roles: Role | str) -> bool:
-    """True when the user holds one of `roles`."""
-    return user.role in {str(r) for r in roles}
+def has_role(actor: User, *roles: Role | str) -> bool:
+    """True when the actor is active and holds one of `roles`."""
+    return bool(actor.active) and actor.role in {str(r) for r in roles}
 
 
-def require_role(user: User, *roles: Role | str) -> User:
-    """Raise 403 with a Vietnamese message unless the user holds one of `roles`."""
-    if not has_role(user, *roles):
-        wanted = ", ".join(ROLE_LABELS_VI.get(Role(str(r)), str(r)) for r in roles)
-        raise forbidden(f"Thao tác này chỉ dành cho: {wanted}.")
-    return user
+def is_admin(actor: User) -> bool:
+    """True for an active admin."""
+    return has_role(actor, Role.ADMIN)
 
 
-def require_admin(user: User) -> User:
-    """Raise 403 unless the user is an admin."""
-    return require_role(user, Role.ADMIN)
+def is_staff(actor: User) -> bool:
+    """True for an active supervisor or admin (the people who work on queues)."""
+    return has_role(actor, *STAFF)
 
 
-def supervised_unit_ids(user: User) -> set[int]:
-    """Units whose queue this user works on (empty for non-supervisors)."""
-    if user.role != Role.SUPERVISOR:
+def require_role(actor: User, *roles: Role | str, message: str | None = None) -> User:
+    """Raise 403 (with `message`, or one naming the roles) unless the actor holds one of
+    `roles`."""
+    if not has_role(actor, *roles):
+        if message is None:
+            wanted = ", ".join(ROLE_LABELS_VI.get(Role(str(r)), str(r)) for r in roles)
+            message = f"Thao tác này chỉ dành cho: {wanted}."
+        raise forbidden(message)
+    return actor
+
+
+def require_admin(actor: User, message: str | None = None) -> User:
+    """Raise 403 unless the actor is an active admin."""
+    return require_role(actor, Role.ADMIN, message=message)
+
+
+def supervised_unit_ids(actor: User) -> set[int]:
+    """Units whose queue this actor works on (empty for non-supervisors)."""
+    if not has_role(actor, Role.SUPERVISOR):
         return set()
-    return {unit.id for unit in user.supervised_units}
+    return {unit.id for unit in actor.supervised_units}
 
 
-def can_supervise(user: User, unit_id: int) -> bool:
+def can_supervise(actor: User, unit_id: int) -> bool:
     """True for admins and for supervisors of `unit_id`."""
-    return user.role == Role.ADMIN or unit_id in supervised_unit_ids(user)
+    return is_admin(actor) or unit_id in supervised_unit_ids(actor)
 
 
-def require_supervises(user: User, unit_id: int) -> User:
-    """Raise 403 unless the user is an admin or supervises `unit_id`."""
-    if not can_supervise(user, unit_id):
+def require_supervises(actor: User, unit_id: int) -> User:
+    """Raise 403 unless the actor is an admin or supervises `unit_id`."""
+    if not can_supervise(actor, unit_id):
         raise forbidden("Bạn không phụ trách đơn vị này.")
-    return user
+    return actor

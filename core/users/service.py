@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.errors import conflict, invalid, not_found
-from core.users.access import require_admin
+from core.users.authz import require_admin
 from core.users.enums import Role, UnitKind
 from core.users.invites import (
     check_invite,

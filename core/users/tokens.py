@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.service import record
 from core.db import utcnow
 from core.errors import DomainError, ErrorCode, forbidden
-from core.users.enums import Role
+from core.users.authz import is_admin
 from core.users.models import ApiToken, User
 
 PREFIX = "troly_"
@@ -77,7 +77,7 @@ async def revoke_token(session: AsyncSession, *, token_id: int, actor: User | No
     token = await session.get(ApiToken, token_id)
     if token is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy mã truy cập số {token_id}.")
-    if actor is not None and token.user_id != actor.id and actor.role != Role.ADMIN:
+    if actor is not None and token.user_id != actor.id and not is_admin(actor):
         raise forbidden()
     if token.revoked_at is None:
         token.revoked_at = utcnow()

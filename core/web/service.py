@@ -17,7 +17,7 @@ from core.config import Settings
 from core.db import utcnow
 from core.errors import DomainError, ErrorCode, invalid
 from core.outbox import service as outbox
-from core.users.access import require_active
+from core.users.authz import require_active
 from core.users.models import User
 from core.web.models import LoginCode, WebSession
 

@@ -13,7 +13,7 @@ from core.audit.models import AuditEntry
 from core.audit.service import verify
 from core.db import unit_of_work, utcnow
 from core.errors import DomainError, ErrorCode
-from core.users import access
+from core.users import authz as access
 from core.users import service as users
 from core.users.enums import Role
 from core.users.models import Invite
