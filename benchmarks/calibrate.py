@@ -60,14 +60,9 @@ def examples(
     retriever: Retriever, state: IndexState, rows: list[dict[str, Any]], name: str, variant: str
 ) -> list[Example]:
     out = []
-    s = retriever.settings
     for q in rows:
         plan = retriever.plan(as_variant(q["text"], variant), state)
-        ranking = state.rank(
-            plan.tokens, plan.vector, mask=None, candidates=s.candidates,
-            dense_weight=s.dense_weight, k=1, fallback=plan.fallback,
-            rerank_depth=s.rerank_depth,
-        )  # fmt: skip
+        ranking = retriever.rank(state, plan, None, 1)
         relevant = {f"x:{r}" for r in q.get("relevant") or []}
         label = 0
         if ranking.chunk_ids and relevant:

@@ -76,11 +76,7 @@ def novelty_report(
         if not relevant:
             continue
         plan = retriever.plan(q["text"], subset)
-        ranking = subset.rank(
-            plan.tokens, plan.vector, mask=None, candidates=retriever.settings.candidates,
-            dense_weight=retriever.settings.dense_weight, k=1, fallback=plan.fallback,
-            rerank_depth=retriever.settings.rerank_depth,
-        )  # fmt: skip
+        ranking = retriever.rank(subset, plan, None, 1)
         conf = calibrated(plan, ranking)
         if relevant <= gone_groups:
             scores.append(conf)

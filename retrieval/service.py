@@ -199,16 +199,20 @@ class Retriever:
             dense_weight=self.settings.dense_weight, depth=depth, fallback=plan.fallback,
         )  # fmt: skip
 
+    def rank(self, state: IndexState, plan: QueryPlan, mask: np.ndarray | None, k: int) -> Ranking:
+        """Rank a planned question on `state` with this retriever's settings."""
+        return state.rank(
+            plan.tokens, plan.vector, mask=mask, candidates=self.settings.candidates,
+            dense_weight=self.settings.dense_weight, k=k, fallback=plan.fallback,
+            rerank_depth=self.settings.rerank_depth,
+        )  # fmt: skip
+
     def _plan_and_rank(
         self, state: IndexState, query: str, mask: np.ndarray | None, k: int, timer: Timer
     ) -> tuple[QueryPlan, Ranking]:
         plan = self.plan(query, state)
         timer.lap("understand+encode")
-        ranking = state.rank(
-            plan.tokens, plan.vector, mask=mask, candidates=self.settings.candidates,
-            dense_weight=self.settings.dense_weight, k=k, fallback=plan.fallback,
-            rerank_depth=self.settings.rerank_depth,
-        )  # fmt: skip
+        ranking = self.rank(state, plan, mask, k)
         timer.lap("rank+rerank")
         return plan, ranking
 
