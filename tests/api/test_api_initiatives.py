@@ -144,40 +144,120 @@ async def test_conflict_of_interest_error_shape(http: httpx.AsyncClient, people:
     assert "cùng đơn vị với tác giả" in message and "xung đột lợi ích" in message
 
 
-# (method, path, body, roles allowed); {id} is an initiative by cadre_a, unassigned.
-MATRIX = [
-    ("GET", BASE, None, {"cadre_a", "cadre_b", "supervisor_a", "eval_1", "admin"}),
-    ("POST", BASE, SAMPLE, {"cadre_a", "cadre_b", "supervisor_a"}),
-    ("GET", f"{BASE}/rubric", None, {"cadre_a", "cadre_b", "supervisor_a", "eval_1", "admin"}),
-    ("GET", f"{BASE}/assignments", None, {"eval_1"}),
-    ("GET", f"{BASE}/export?format=csv", None, {"eval_1", "admin"}),
-    ("GET", f"{BASE}/{{id}}", None, {"cadre_a", "admin"}),
-    ("GET", f"{BASE}/{{id}}/similar", None, {"cadre_a", "admin"}),
-    ("GET", f"{BASE}/{{id}}/evaluations", None, {"cadre_a", "admin"}),
-    ("GET", f"{BASE}/{{id}}/suggested-evaluators", None, {"admin"}),
-    ("POST", f"{BASE}/{{id}}/screening", None, {"admin"}),
-    ("POST", f"{BASE}/{{id}}/score", {"scores": GOOD}, set()),  # nobody is assigned yet
-    ("POST", f"{BASE}/{{id}}/join", None, {"cadre_b", "supervisor_a"}),
+WHO = ("cadre_a", "cadre_b", "supervisor_a", "eval_1", "admin")
+
+
+def _expect(
+    cadre_a: int, cadre_b: int, supervisor_a: int, eval_1: int, admin: int
+) -> dict[str, int]:
+    return dict(zip(WHO, (cadre_a, cadre_b, supervisor_a, eval_1, admin), strict=True))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One initiatives route and the exact status each person gets. {id} is a fresh initiative
+    by cadre_a (commune A); with `assigned`, eval_1 and eval_2 are its evaluators. 403: the
+    role may not; 404: the role may, but this initiative is not theirs to see (existence does
+    not leak); 409: allowed, but not in this state."""
+
+    method: str
+    path: str
+    expect: dict[str, int]
+    body: str | dict[str, object] | None = None
+    assigned: bool = False
+
+
+RULES = [
+    Rule("GET", "", _expect(200, 200, 200, 200, 200)),
+    Rule("POST", "", _expect(201, 201, 201, 403, 403), body="sample"),
+    Rule("GET", "/rubric", _expect(200, 200, 200, 200, 200)),
+    Rule("PUT", "/rubric", _expect(403, 403, 403, 403, 200), body="rubric"),
+    Rule("GET", "/assignments", _expect(403, 403, 403, 200, 403)),
+    Rule("GET", "/export", _expect(403, 403, 403, 200, 200)),
+    Rule("GET", "/{id}", _expect(200, 404, 404, 404, 200)),
+    Rule("GET", "/{id}/similar", _expect(200, 404, 404, 404, 200)),
+    Rule("POST", "/{id}/screening", _expect(403, 403, 403, 403, 200)),
+    Rule("GET", "/{id}/suggested-evaluators", _expect(403, 403, 403, 403, 200)),
+    Rule("POST", "/{id}/evaluators", _expect(403, 403, 403, 403, 201), body={}),
+    Rule("DELETE", "/{id}/evaluators/{eval}", _expect(403, 403, 403, 403, 204), assigned=True),
+    Rule("GET", "/{id}/evaluations", _expect(200, 404, 404, 200, 200), assigned=True),
+    Rule(
+        "POST",
+        "/{id}/score",
+        _expect(403, 403, 403, 200, 403),
+        body={"scores": GOOD},
+        assigned=True,
+    ),
+    Rule("GET", "/{id}/result", _expect(403, 404, 404, 403, 200), assigned=True),
+    Rule(
+        "POST",
+        "/{id}/decision",
+        _expect(403, 403, 403, 403, 409),  # the admin may, once the sheets are in
+        body={"outcome": "not_accepted", "note": "Chưa đạt"},
+        assigned=True,
+    ),
+    Rule(
+        "POST",
+        "/{id}/info",
+        _expect(409, 404, 404, 403, 403),  # the author may, when information was requested
+        body={"summary": "Bổ sung thông tin về cách làm."},
+    ),
+    Rule("POST", "/{id}/join", _expect(409, 202, 202, 403, 403)),
+    Rule("POST", "/{id}/coauthors", _expect(200, 403, 403, 403, 200), body="coauthor"),
+    Rule("POST", "/{id}/publish", _expect(403, 403, 403, 403, 409), assigned=True),
 ]
 
 
+async def test_every_initiatives_route_has_a_rule(http: httpx.AsyncClient) -> None:
+    """A new initiatives route without a row in RULES fails here."""
+    paths = (await http.get("/openapi.json")).json()["paths"]
+    routes = {
+        f"{method.upper()} {path.removeprefix(BASE)}"
+        for path, item in paths.items()
+        if path == BASE or path.startswith(BASE + "/")
+        for method in item
+    }
+    ruled = {
+        f"{r.method} {r.path}".replace("{id}", "{initiative_id}").replace(
+            "{eval}", "{evaluator_id}"
+        )
+        for r in RULES
+    }
+    assert routes == ruled
+
+
 async def test_role_rules(http: httpx.AsyncClient, people: People) -> None:
-    created = await _create(http, people)
-    iid = str(created["initiative"]["id"])  # type: ignore[index]
-    for method, path, body, allowed in MATRIX:
-        url = path.replace("{id}", iid)
-        for who in ("cadre_a", "cadre_b", "supervisor_a", "eval_1", "admin"):
-            response = await http.request(method, url, json=body, headers=people.auth(who))
-            if who in allowed:
-                assert response.status_code < 300, (url, who, response.text)
-                continue
-            # Wrong role: 403; right role but not theirs to see: 404 (existence does not leak);
-            # the author asking to join their own initiative: 409.
-            denied = {403, 404} | ({409} if url.endswith("/join") and who == "cadre_a" else set())
-            assert response.status_code in denied, (url, who, response.text)
-            assert response.json()["error"]["message"]
-        anonymous = await http.request(method, url, json=body)
-        assert_error(anonymous, 401, "unauthenticated")
+    rubric = (await http.get(f"{BASE}/rubric", headers=people.auth("admin"))).json()
+    bodies: dict[str, object] = {
+        "sample": SAMPLE,
+        "rubric": {"criteria": rubric["criteria"], "note": "Giữ nguyên"},
+        "coauthor": {"user_id": people.world.cadre_b},
+    }
+    failures = []
+    for rule in RULES:
+        for who in (*WHO, None):
+            # A fresh initiative for every call: no call depends on another's side effects.
+            iid = (await _create(http, people))["initiative"]["id"]  # type: ignore[index]
+            if rule.assigned:
+                pair = {"evaluator_ids": [people.world.eval_1, people.world.eval_2]}
+                assigned = await http.post(
+                    f"{BASE}/{iid}/evaluators", json=pair, headers=people.auth("admin")
+                )
+                assert assigned.status_code == 201, assigned.text
+            url = BASE + rule.path.replace("{id}", str(iid)).replace(
+                "{eval}", str(people.world.eval_1)
+            )
+            body = bodies[rule.body] if isinstance(rule.body, str) else rule.body
+            headers = people.auth(who) if who else {}
+            response = await http.request(rule.method, url, json=body, headers=headers)
+            wanted = rule.expect[who] if who else 401
+            if response.status_code != wanted:
+                failures.append(f"{rule.method} {rule.path} as {who}: {response.status_code}")
+            elif wanted >= 400:
+                error = response.json()["error"]
+                code = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}.get(wanted)
+                assert error["message"].strip() and error["code"] == (code or error["code"])
+    assert failures == []
 
 
 async def test_admin_only_writes(http: httpx.AsyncClient, people: People) -> None:

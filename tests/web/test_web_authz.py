@@ -96,7 +96,9 @@ async def test_every_console_post_is_refused_without_session_and_without_csrf(
             assert response.headers["location"].startswith("/login"), path
 
     # Signed in as an admin, but without the session's CSRF token (or with a wrong one): 403.
-    token = await login(client, people.people["admin"].token)
+    admin_token = people.people["admin"].token
+    assert admin_token is not None
+    token = await login(client, admin_token)
     for method, path, _ in routes:
         for data in ({"x": "1"}, {"csrf_token": "wrong" + token[5:]}):
             response = await client.request(method, _url(path), data=data)
