@@ -13,7 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards, sender, texts
+from bot import filters, keyboards, sender, texts
 from bot.callbacks import ImportCb
 from bot.dialogue import advance, prompt
 from bot.render import esc
@@ -21,7 +21,6 @@ from bot.states import Import
 from core.config import Settings
 from core.feedback import service as feedback
 from core.users import service as users
-from core.users.enums import Role
 from core.users.models import User
 from knowledge import service as kb_service
 from knowledge.importers import one_document
@@ -45,7 +44,7 @@ async def _parse(
     return one_document(documents)
 
 
-@router.message(StateFilter(None), F.document)
+@router.message(StateFilter(None), F.document, filters.ADMIN)
 async def document(
     message: Message,
     state: FSMContext,
@@ -56,9 +55,6 @@ async def document(
 ) -> None:
     doc = message.document
     assert doc is not None
-    if user.role != Role.ADMIN:
-        await message.answer(texts.FILE_NOT_ADMIN)
-        return
     name = Path(doc.file_name or "tep").name
     if not name.lower().endswith(SUFFIXES):
         await message.answer(texts.FILE_WRONG_TYPE)
@@ -90,6 +86,11 @@ async def document(
         markup=keyboards.import_scope(province.name if province else None), state=Import.confirm,
         data={"path": str(path), "name": name, "province_id": province.id if province else 0},
     )  # fmt: skip
+
+
+@router.message(StateFilter(None), F.document)
+async def document_not_admin(message: Message) -> None:
+    await message.answer(texts.FILE_NOT_ADMIN)
 
 
 @router.callback_query(Import.confirm, ImportCb.filter(F.action == "units"))
@@ -162,13 +163,8 @@ async def stale(query: CallbackQuery) -> None:
     await query.answer(texts.EXPIRED_BUTTON)
 
 
-@router.message(Command("kb"))
-async def kb_stats(
-    message: Message, session: AsyncSession, user: User, retriever: Retriever
-) -> None:
-    if user.role != Role.ADMIN:
-        await message.answer(texts.ADMIN_ONLY)
-        return
+@router.message(Command("kb"), filters.ADMIN)
+async def kb_stats(message: Message, session: AsyncSession, retriever: Retriever) -> None:
     stats = await kb_service.stats(session)
     counts = await feedback.counts(session)
     status = retriever.status()
@@ -178,3 +174,8 @@ async def kb_stats(
             documents=stats.documents, chunks=stats.active_chunks, index=esc(index), **counts
         )
     )
+
+
+@router.message(Command("kb"))
+async def kb_not_admin(message: Message) -> None:
+    await message.answer(texts.ADMIN_ONLY)

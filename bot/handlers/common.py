@@ -12,7 +12,7 @@ from bot import texts
 from bot.dialogue import advance
 from bot.render import esc
 from core.config import Settings
-from core.users.enums import Role
+from core.users.authz import is_admin, is_staff
 from core.users.models import User
 from core.web import service as web_service
 
@@ -39,9 +39,9 @@ async def unknown_callback(query: CallbackQuery, inactive: bool = False) -> None
 def help_text(user: User) -> str:
     """Help for this person's role."""
     text = texts.HELP_CADRE
-    if user.role in (Role.SUPERVISOR, Role.ADMIN):
+    if is_staff(user):
         text += texts.HELP_SUPERVISOR
-    if user.role == Role.ADMIN:
+    if is_admin(user):
         text += texts.HELP_ADMIN
     return text
 

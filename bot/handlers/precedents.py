@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards, texts
+from bot import filters, keyboards, texts
 from bot.callbacks import PrecedentCb
 from bot.dialogue import advance, kept, prompt
 from bot.inputs import refusal
@@ -24,7 +24,6 @@ from core.cases.models import PrecedentProposal
 from core.cases.schemas import PrecedentApprove
 from core.cases.texts import day
 from core.config import Settings
-from core.users.enums import Role
 from core.users.models import User
 from retrieval.service import Retriever
 
@@ -49,10 +48,7 @@ def parse_day(text: str) -> date | None:
 async def _pending(
     query: CallbackQuery, session: AsyncSession, user: User, proposal_id: int
 ) -> PrecedentProposal | None:
-    """The proposal if this admin may still decide it; otherwise tells them why not."""
-    if user.role != Role.ADMIN:
-        await query.answer(texts.ADMIN_ONLY, show_alert=True)
-        return None
+    """The proposal if it is still undecided; otherwise tells the admin why not."""
     proposal = await precedents.get_proposal(session, actor=user, proposal_id=proposal_id)
     if proposal.status != ProposalStatus.PROPOSED:
         status = PROPOSAL_LABELS[ProposalStatus(proposal.status)].lower()
@@ -61,7 +57,7 @@ async def _pending(
     return proposal
 
 
-@router.callback_query(PrecedentCb.filter(F.action == "approve"))
+@router.callback_query(PrecedentCb.filter(F.action == "approve"), filters.ADMIN)
 async def approve_start(
     query: CallbackQuery,
     callback_data: PrecedentCb,
@@ -155,7 +151,7 @@ async def _approve(
     )
 
 
-@router.callback_query(PrecedentCb.filter(F.action == "reject"))
+@router.callback_query(PrecedentCb.filter(F.action == "reject"), filters.ADMIN)
 async def reject_start(
     query: CallbackQuery,
     callback_data: PrecedentCb,
@@ -190,6 +186,11 @@ async def reason_typed(
     )
     await advance(state, None)
     await message.answer(texts.PREC_REJECTED.format(number=esc(proposal.case.number)))
+
+
+@router.callback_query(PrecedentCb.filter(F.action.in_(("approve", "reject"))))
+async def not_admin(query: CallbackQuery) -> None:
+    await query.answer(texts.ADMIN_ONLY, show_alert=True)
 
 
 @router.callback_query(PrecedentCb.filter())

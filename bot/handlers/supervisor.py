@@ -13,7 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards, render, texts
+from bot import filters, keyboards, render, texts
 from bot.callbacks import CaseCb
 from bot.dialogue import kept, prompt
 from bot.inputs import answer_refusal, refusal
@@ -25,7 +25,6 @@ from core.cases.schemas import CaseAnswer, CaseFeedback, CaseForward
 from core.cases.texts import when
 from core.config import Settings
 from core.errors import DomainError
-from core.users.enums import Role
 from core.users.models import User
 from retrieval.excerpt import clip
 
@@ -252,11 +251,8 @@ async def rate_answer(
     await _drop_buttons(query)
 
 
-@router.message(Command("hangdoi"))
+@router.message(Command("hangdoi"), filters.STAFF)
 async def queue(message: Message, session: AsyncSession, user: User) -> None:
-    if user.role not in (Role.SUPERVISOR, Role.ADMIN):
-        await message.answer(texts.SUP_ONLY)
-        return
     cases = await case_service.queue(session, actor=user)
     if not cases:
         await message.answer(texts.QUEUE_EMPTY)
@@ -287,3 +283,8 @@ async def queue(message: Message, session: AsyncSession, user: User) -> None:
             InlineKeyboardMarkup(inline_keyboard=rows) if rows and i == len(parts) - 1 else None
         )
         await message.answer(part, reply_markup=markup)
+
+
+@router.message(Command("hangdoi"))
+async def queue_not_staff(message: Message) -> None:
+    await message.answer(texts.SUP_ONLY)

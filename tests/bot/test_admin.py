@@ -74,3 +74,33 @@ async def test_admin_picks_a_unit_scope_after_preview(
     async with unit_of_work(ctx.sessionmaker) as s:
         doc = await s.scalar(select(Document).where(Document.number == "08/2026/QC-AB"))
         assert doc is not None and (doc.scope, doc.scope_unit_id) == ("unit", people.commune_id)
+
+
+async def test_role_filters_route_admin_and_supervisor_commands(
+    ctx: AppContext, people, fake: FakeTelegram, runner
+) -> None:
+    """Issue 10: the role checks are router filters; everyone else gets the polite refusal."""
+    cadre, sup = people.fakes["cadre"], people.fakes["sup1"]
+    mark = fake.mark()
+    await fake.send_text(cadre, "/kb")
+    await fake.wait_message(cadre.id, texts.ADMIN_ONLY, after=mark)
+    await fake.send_text(sup, "/kb")
+    await fake.wait_message(sup.id, texts.ADMIN_ONLY, after=mark)
+    await fake.send_text(cadre, "/hangdoi")
+    await fake.wait_message(cadre.id, texts.SUP_ONLY, after=mark)
+    await fake.send_document(sup, "huong_dan.md", GUIDE.encode())
+    await fake.wait_message(sup.id, "Chỉ quản trị viên", after=mark)
+
+
+async def test_role_filter_needs_an_active_holder_of_the_role() -> None:
+    from bot.filters import RoleFilter
+    from core.users.enums import Role
+    from core.users.models import User
+
+    admin = User(role=Role.ADMIN, active=True)
+    check = RoleFilter(Role.ADMIN)
+    assert await check(None, user=admin) is True  # type: ignore[arg-type]
+    assert await check(None, user=None) is False  # type: ignore[arg-type]
+    assert await check(None, user=User(role=Role.ADMIN, active=False)) is False  # type: ignore[arg-type]
+    assert await RoleFilter(Role.SUPERVISOR, Role.ADMIN)(None, user=admin) is True  # type: ignore[arg-type]
+    assert await check(None, user=User(role=Role.SUPERVISOR, active=True)) is False  # type: ignore[arg-type]
