@@ -24,7 +24,7 @@ from core.db import unit_of_work, utcnow
 from core.errors import invalid, not_found
 from core.inputs import AnswerText, Id, Line, Text
 from core.users import service as users
-from core.users.authz import require_role
+from core.users.authz import is_admin, require_role
 from core.users.enums import Role
 
 router = APIRouter(route_class=WebRoute)
@@ -83,7 +83,7 @@ async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = ""
         and (
             status in {s.value for s in CLAIMABLE_STATUSES}
             or (status == CaseStatus.CLAIMED and case.assignee_id == auth.user.id)
-            or (status == CaseStatus.CLAIMED and auth.user.role == Role.ADMIN)
+            or (status == CaseStatus.CLAIMED and is_admin(auth.user))
         ),
         can_forward=may_act and status in {s.value for s in OPEN_STATUSES},
         can_propose=status in (CaseStatus.ANSWERED, CaseStatus.CLOSED) and bool(case.answer),

@@ -18,7 +18,7 @@ from core.initiatives.enums import OUTCOMES, STATUS_LABELS, EvaluationStatus
 from core.initiatives.rubric import get_rubric_version, parse_criteria
 from core.initiatives.views import InitiativeView, view_for
 from core.inputs import Id, Line, Text
-from core.users.authz import require_role
+from core.users.authz import is_admin, require_role
 from core.users.enums import Role
 
 router = APIRouter(route_class=WebRoute)
@@ -50,7 +50,7 @@ async def initiatives_page(
         mine = await assignment.my_assignments(session, actor_id=auth.user.id)
         listing: list[InitiativeView] = []
         total = 0
-        if auth.user.role == Role.ADMIN:
+        if is_admin(auth.user):
             rows, total = await initiatives.list_initiatives(
                 session, actor_id=auth.user.id, status=status or None, query=q or None, limit=200
             )

@@ -27,7 +27,7 @@ from core.tasks.schemas import (
     TaskLinkCreate,
     TaskNoteCreate,
 )
-from core.users.enums import Role
+from core.users.authz import is_staff
 
 router = APIRouter(route_class=WebRoute)
 DONE = {
@@ -151,7 +151,7 @@ async def board_page(
     unit = unit_id or auth.user.unit_id
     async with unit_of_work(ctx_of(request).sessionmaker) as session:
         items = await recognition.board(session, actor=auth.user, unit_id=unit)
-        staff = auth.user.role in (Role.SUPERVISOR, Role.ADMIN)
+        staff = is_staff(auth.user)
         suggested = await recognition.suggestions(session, actor=auth.user) if staff else []
         units = await tasks.managed_units(session, auth.user) if staff else []
     return render(

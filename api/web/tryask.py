@@ -16,8 +16,7 @@ from core.db import unit_of_work
 from core.errors import forbidden, invalid
 from core.inputs import Id, Line, LongText
 from core.users import service as users
-from core.users.authz import supervised_unit_ids
-from core.users.enums import Role
+from core.users.authz import is_admin, supervised_unit_ids
 from core.users.models import Unit
 
 router = APIRouter(route_class=WebRoute)
@@ -30,7 +29,7 @@ async def _units(request: Request, auth: WebAuth) -> list[Unit]:
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
         units = await users.list_units(session)
-    if auth.user.role == Role.ADMIN:
+    if is_admin(auth.user):
         return units
     mine = supervised_unit_ids(auth.user) | {auth.user.unit_id}
     return [u for u in units if u.id in mine]
