@@ -71,22 +71,39 @@ class SlaView:
 
 def sla_of(case: Case, now: datetime, calendar: WorkCalendar = DEFAULT_CALENDAR) -> SlaView:
     """SLA state from the marks the queue service stored on the case."""
-    if case.status not in {s.value for s in OPEN_STATUSES}:
+    return deadline_view(
+        open_=case.status in {s.value for s in OPEN_STATUSES}, now=now, due_at=case.due_at,
+        remind_50_at=case.remind_50_at, remind_80_at=case.remind_80_at, calendar=calendar,
+    )  # fmt: skip
+
+
+def deadline_view(
+    *,
+    open_: bool,
+    now: datetime,
+    due_at: datetime,
+    remind_50_at: datetime,
+    remind_80_at: datetime,
+    calendar: WorkCalendar,
+) -> SlaView:
+    """Where anything with a working-time deadline and 50/80 % marks stands (cases, hard
+    tasks): one home for the colours and the "còn … làm việc" wording."""
+    if not open_:
         state = "done"
-    elif now >= case.due_at:
+    elif now >= due_at:
         state = "overdue"
-    elif now >= case.remind_80_at:
+    elif now >= remind_80_at:
         state = "danger"
-    elif now >= case.remind_50_at:
+    elif now >= remind_50_at:
         state = "warn"
     else:
         state = "ok"
     if state == "done":
-        return SlaView(state, SLA_LABELS[state], case.due_at, 0.0, SLA_LABELS[state])
-    hours = working_time_between(now, case.due_at, calendar)
+        return SlaView(state, SLA_LABELS[state], due_at, 0.0, SLA_LABELS[state])
+    hours = working_time_between(now, due_at, calendar)
     overdue_off_hours = state == "overdue" and hours >= 0  # both instants outside office time
     left = SLA_LABELS["overdue"] if overdue_off_hours else working_left(hours, calendar.day_hours())
-    return SlaView(state, SLA_LABELS[state], case.due_at, hours, left)
+    return SlaView(state, SLA_LABELS[state], due_at, hours, left)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.cases import access as case_access
-from core.cases.calendar import WorkCalendar, calendar_for, deadline_marks, working_time_between
+from core.cases.calendar import WorkCalendar, calendar_for, deadline_marks
 from core.cases.flows import supervisor_ids
 from core.cases.models import Case, PrecedentProposal
-from core.cases.queueview import SLA_LABELS, working_left
+from core.cases.queueview import deadline_view
 from core.config import Settings
 from core.db import utcnow
 from core.errors import conflict, forbidden, invalid, not_found
@@ -413,17 +413,8 @@ async def assignable(session: AsyncSession, unit_ids: Iterable[int]) -> list[Use
 
 def deadline_state(task: HardTask, now: datetime, calendar: WorkCalendar) -> tuple[str, str]:
     """The queue's deadline colours and wording for a task: (state, e.g. "còn 2 ngày làm việc")."""
-    if task.status != TaskStatus.OPEN:
-        return "done", SLA_LABELS["done"]
-    if now >= task.due_at:
-        state = "overdue"
-    elif now >= task.remind_80_at:
-        state = "danger"
-    elif now >= task.remind_50_at:
-        state = "warn"
-    else:
-        state = "ok"
-    hours = working_time_between(now, task.due_at, calendar)
-    if state == "overdue" and hours >= 0:
-        return state, SLA_LABELS["overdue"]
-    return state, working_left(hours, calendar.day_hours())
+    view = deadline_view(
+        open_=task.status == TaskStatus.OPEN, now=now, due_at=task.due_at,
+        remind_50_at=task.remind_50_at, remind_80_at=task.remind_80_at, calendar=calendar,
+    )  # fmt: skip
+    return view.state, view.left
