@@ -29,6 +29,7 @@ from bot.handlers import (
     supervisor,
     tasks,
 )
+from bot.inputs import ControlCharacterGuard
 from bot.middlewares import DbSessionMiddleware, RateLimitMiddleware
 from bot.paste import PasteJoinMiddleware
 from bot.render import esc
@@ -78,6 +79,7 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
     )
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(DbSessionMiddleware(ctx.sessionmaker))
+    dp.message.outer_middleware(ControlCharacterGuard())
     dp.errors.register(on_domain_error, ExceptionTypeFilter(DomainError))
     dp.errors.register(on_error)
     # Order matters: registration serves unknown people, the gate stops the rest of them,
