@@ -29,23 +29,23 @@ from retrieval import rerank
 from retrieval.evaluation import open_eval_index, read_jsonl
 from retrieval.service import Retriever
 
-DEPTH = int(__import__("os").environ.get("RERANK_DEPTH", rerank.DEPTH))
-
 
 def held_out(qid: str) -> bool:
     return hashlib.sha256(qid.encode()).digest()[0] % 2 == 1
 
 
-def collect(retriever: Retriever, questions: list[dict[str, Any]], variant: str) -> list[Any]:
-    """Per question: (qid, feature matrix of the top DEPTH articles, labels, first-stage rank)."""
+def collect(
+    retriever: Retriever, questions: list[dict[str, Any]], variant: str, depth: int = rerank.DEPTH
+) -> list[Any]:
+    """Per question: (qid, feature matrix of the top `depth` articles, relevance labels)."""
     state = retriever._state
     assert state is not None
     out = []
     for q in questions:
         text = fold(q["text"]) if variant == "folded" else q["text"]
         plan = retriever.plan(text)
-        pool = retriever.pool(state, plan, None, DEPTH)
-        ranked = pool.ranked[:DEPTH]
+        pool = retriever.pool(state, plan, None, depth)
+        ranked = pool.ranked[:depth]
         if not ranked:
             continue
         matrix = state.rerank_features(plan.tokens, ranked, pool)
@@ -97,7 +97,7 @@ async def main(args: argparse.Namespace) -> None:
     )
     questions = list(read_jsonl(Path(args.questions)))
     try:
-        data = {v: collect(retriever, questions, v) for v in ("accented", "folded")}
+        data = {v: collect(retriever, questions, v, args.depth) for v in ("accented", "folded")}
     finally:
         await dispose()
     train = [r for v in data.values() for r in v if not held_out(r[0])]
@@ -122,4 +122,5 @@ if __name__ == "__main__":
     parser.add_argument("--questions", required=True)
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--c", type=float, default=1.0)
+    parser.add_argument("--depth", type=int, default=rerank.DEPTH, help="articles reranked")
     asyncio.run(main(parser.parse_args()))

@@ -56,7 +56,6 @@ class Ranking:
     chunk_ids: list[int]
     scores: list[float]
     features: Features
-    reranked: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,6 @@ class Pool:
     lexical: np.ndarray  # BM25 per candidate (>= 0)
     dense: np.ndarray | None  # cosine per candidate (None: no dense side)
     ranked: list[Ranked]  # best articles, each by its best candidate, fused score first
-    known: int  # query tokens the lexical index knows
 
 
 @dataclass(frozen=True)
@@ -142,7 +140,7 @@ class IndexState:
     ) -> Pool:
         """BM25 and dense candidates, exact scores for their union on both sides, min-max
         fusion, best chunk per article (the `depth` best articles)."""
-        lex, known = self.lexical.scores(query)
+        lex, _ = self.lexical.scores(query)
         if fallback is not None:
             # Restored question: the folded twin scores what was typed, so a word the
             # restorer got wrong still matches; each side is scaled to its own best row.
@@ -174,7 +172,7 @@ class IndexState:
         else:
             fused = fuse(lex_c, dense_c, dense_weight)
         ranked = best_per_group(fused, groups, max(depth, 2)) if len(cand) else []
-        return Pool(cand, lex_c, dense_c, ranked, known)
+        return Pool(cand, lex_c, dense_c, ranked)
 
     def rank(
         self,
@@ -218,10 +216,7 @@ class IndexState:
         )
         top = ranked[:k]
         return Ranking(
-            [int(self.chunk_ids[pool.cand[r.index]]) for r in top],
-            [r.score for r in top],
-            features,
-            reranked,
+            [int(self.chunk_ids[pool.cand[r.index]]) for r in top], [r.score for r in top], features
         )
 
     def known_share(self, query: QueryTokens) -> float:

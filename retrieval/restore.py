@@ -63,7 +63,7 @@ class DiacriticModel:
     total: float
 
     @classmethod
-    def build(cls, sequences: Iterable[Sequence[str]], *, lexicon: bool = True) -> DiacriticModel:
+    def build(cls, sequences: Iterable[Sequence[str]]) -> DiacriticModel:
         """Counts from syllable sequences (lower-cased, normalised), plus the lexicon."""
         uni: Counter[str] = Counter()
         bi: Counter[tuple[str, str]] = Counter()
@@ -79,17 +79,16 @@ class DiacriticModel:
                 prev = tok
         unigrams: dict[str, float] = {k: float(v) for k, v in uni.items()}
         bigrams: dict[tuple[str, str], float] = {k: float(v) for k, v in bi.items()}
-        if lexicon:
-            extra = [(w, LEXICON_WEIGHT, LEXICON_SYLLABLE_WEIGHT) for w in lexicon_words()]
-            extra += [(p, QUESTION_PHRASE_WEIGHT, QUESTION_PHRASE_WEIGHT) for p in QUESTION_PHRASES]
-            for word, weight, syllable_weight in extra:
-                parts = word.split()
-                if not all(_is_syllable(p) for p in parts):
-                    continue
-                for p in parts:
-                    unigrams[p] = unigrams.get(p, 0.0) + syllable_weight
-                for a, b in itertools.pairwise(parts):
-                    bigrams[(a, b)] = bigrams.get((a, b), 0.0) + weight
+        extra = [(w, LEXICON_WEIGHT, LEXICON_SYLLABLE_WEIGHT) for w in lexicon_words()]
+        extra += [(p, QUESTION_PHRASE_WEIGHT, QUESTION_PHRASE_WEIGHT) for p in QUESTION_PHRASES]
+        for word, weight, syllable_weight in extra:
+            parts = word.split()
+            if not all(_is_syllable(p) for p in parts):
+                continue
+            for p in parts:
+                unigrams[p] = unigrams.get(p, 0.0) + syllable_weight
+            for a, b in itertools.pairwise(parts):
+                bigrams[(a, b)] = bigrams.get((a, b), 0.0) + weight
         by_fold: dict[str, list[str]] = defaultdict(list)
         for tok in unigrams:
             by_fold[fold(tok)].append(tok)

@@ -66,14 +66,17 @@ def passage_tokens(text: str) -> tuple[list[str], list[str]]:
     return accented, folded
 
 
+def marked_share(text: str) -> float:
+    """Share of a text's letter syllables that carry any Vietnamese mark (1.0 with none)."""
+    words = [w for w in _WORD.findall(text.lower()) if not w.isdigit()]
+    if not words:
+        return 1.0
+    return sum(1 for w in words if fold(w) != w) / len(words)
+
+
 def is_unaccented(query: str) -> bool:
     """True when the query looks typed without Vietnamese diacritics."""
-    words = _WORD.findall(normalize(query).lower())
-    letters = [w for w in words if not w.isdigit()]
-    if not letters:
-        return False
-    marked = sum(1 for w in letters if fold(w) != w)
-    return marked / len(letters) < _ACCENTED_SHARE
+    return marked_share(normalize(query)) < _ACCENTED_SHARE
 
 
 def query_tokens(query: str) -> QueryTokens:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from core.text import fold, normalize
 from retrieval.restore import DiacriticModel
 from retrieval.shorthand import PHRASES, SHORTHAND
+from retrieval.text import marked_share
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Splits a question into phrases (kept apart so bigrams never cross punctuation).
@@ -68,14 +69,6 @@ class Understood:
 def is_stop(word: str) -> bool:
     """True for a syllable that carries no subject (see STOP_SYLLABLES)."""
     return word in STOP_SYLLABLES or (fold(word) == word and word in _FOLDED_STOP)
-
-
-def marked_share(text: str) -> float:
-    """Share of a text's letter syllables that carry any Vietnamese mark."""
-    words = [w for w in _WORD.findall(text.lower()) if not w.isdigit()]
-    if not words:
-        return 1.0
-    return sum(1 for w in words if fold(w) != w) / len(words)
 
 
 def _expand(words: list[str]) -> tuple[list[list[str]], list[str]]:

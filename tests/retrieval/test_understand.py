@@ -10,7 +10,8 @@ import pytest
 from core.text import fold, normalize
 from retrieval.restore import DiacriticModel
 from retrieval.shorthand import SHORTHAND, to_shorthand
-from retrieval.understand import marked_share, understand
+from retrieval.text import marked_share
+from retrieval.understand import understand
 
 STARTER = Path(__file__).resolve().parents[2] / "knowledge" / "starter"
 # Words of a labour regulation, as a province's knowledge base would add to the starter one.
