@@ -65,16 +65,18 @@ async def prepare(settings: Settings, *, search: bool = True) -> AppContext:
 
 
 async def run_workers(ctx: AppContext, bot: Bot | None, stop: asyncio.Event) -> None:
-    """Outbox delivery (when a bot is available), case and hard-task deadline sweeps,
-    initiative evaluation reminders and signed audit anchors, until `stop`."""
+    """Outbox delivery (when a bot is available), case and hard-task deadline sweeps, drill
+    delivery, initiative evaluation reminders and signed audit anchors, until `stop`."""
     from core.anchoring import run_anchor_loop
     from core.cases.scheduled import run_sweep_loop
+    from core.drills.scheduled import run_drill_sweep_loop
     from core.initiatives.assignment import run_reminder_loop
     from core.tasks.scheduled import run_task_sweep_loop
 
     loops: list[Awaitable[None]] = [
         run_sweep_loop(ctx.sessionmaker, ctx.settings, stop),
         run_task_sweep_loop(ctx.sessionmaker, ctx.settings, stop),
+        run_drill_sweep_loop(ctx.sessionmaker, ctx.settings, stop),
         run_reminder_loop(ctx.sessionmaker, ctx.settings, stop),
         run_anchor_loop(ctx.sessionmaker, ctx.settings, stop),
     ]

@@ -3,10 +3,11 @@
 from core.audit.models import AuditEntry
 from core.cases.models import Case, PrecedentProposal
 from core.chatstate.models import ChatState  # noqa: F401
+from core.drills.models import Drill, DrillDelivery, DrillSchedule
 from core.feedback.models import QuestionLog  # noqa: F401
 from core.initiatives import models as _initiatives  # noqa: F401
 from core.outbox.models import OutboxMessage
-from core.recognition.models import Commendation
+from core.recognition.models import Commendation, PrecedentReuse
 from core.tasks.models import HardTask, TaskLink, TaskNote
 from core.users.models import ApiToken, Invite, Unit, User
 from core.web.models import LoginCode, WebSession
@@ -20,12 +21,16 @@ __all__ = [
     "Commendation",
     "Document",
     "DocumentVersion",
+    "Drill",
+    "DrillDelivery",
+    "DrillSchedule",
     "HardTask",
     "Invite",
     "KnowledgeState",
     "LoginCode",
     "OutboxMessage",
     "PrecedentProposal",
+    "PrecedentReuse",
     "TaskLink",
     "TaskNote",
     "Unit",

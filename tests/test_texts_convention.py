@@ -15,6 +15,7 @@ USER_TEXT = [
     "core/cases/texts.py",
     "core/tasks/texts.py",
     "core/recognition/texts.py",
+    "core/drills/texts.py",
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "api" / "templates").rglob("*.html")),
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "knowledge" / "starter").glob("*.md")),
 ]

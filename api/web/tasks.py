@@ -44,6 +44,7 @@ EVIDENCE_LINKS = {
     "initiative": "/initiatives/{id}",
     "precedent": "/precedents#proposal-{id}",
     "commendation": "/board#c-{id}",
+    "drill": "/drills/{id}",
 }
 
 

@@ -1,7 +1,8 @@
 """Answer → precedent: a supervisor proposes, an admin approves (editing, scope, expiry) or rejects.
 
 Approval publishes a knowledge-base document of kind "precedent" through
-knowledge.service.create_precedent in the same transaction. The caller must call
+knowledge.service.create_precedent in the same transaction, and proposes a situation-drill
+draft from it to the proposer (core.drills). The caller must call
 `await retriever.sync()` after committing so the precedent is searchable at once.
 """
 
@@ -22,6 +23,7 @@ from core.cases.models import Case, PrecedentProposal
 from core.cases.schemas import PrecedentApprove, PrecedentPropose
 from core.cases.store import load_case
 from core.db import utcnow
+from core.drills.service import propose_from_precedent
 from core.errors import conflict, forbidden, invalid, not_found
 from core.outbox.service import enqueue
 from core.users.authz import is_admin, is_staff, require_admin
@@ -218,6 +220,7 @@ async def approve(
         data={"proposal_id": proposal.id, "document_id": document.id, "scope": proposal.scope},
     )
     await _decided(session, proposal, True)
+    await propose_from_precedent(session, proposal, approver=actor, now=now)
     return proposal
 
 

@@ -34,3 +34,21 @@ class Commendation(Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     by: Mapped[User] = relationship(foreign_keys=[by_id], lazy="joined")
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id], lazy="joined")
+
+
+class PrecedentReuse(Base):
+    """An approved precedent led the answer to a cadre of another unit than the case it came
+    from: one row per asker per precedent, so "reused by N other communes" counts real rows."""
+
+    __tablename__ = "precedent_reuses"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "user_id"),
+        Index("ix_precedent_reuses_proposal_id", "proposal_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("precedent_proposals.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The asker's unit when it was reused (what "other communes" counts).
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

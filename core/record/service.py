@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.cases.access import supervised_ids
 from core.cases.enums import ProposalStatus
 from core.cases.models import Case, PrecedentProposal
+from core.drills.models import DrillDelivery
 from core.errors import forbidden, not_found
 from core.initiatives.enums import AuthorStatus, InitiativeStatus
 from core.initiatives.models import Initiative, InitiativeAuthor
@@ -100,6 +101,11 @@ async def build(session: AsyncSession, *, actor: User, user_id: int) -> OutputRe
     commendations = await session.scalars(
         select(Commendation).where(Commendation.user_id == uid).order_by(Commendation.id)
     )
+    drills = await session.scalars(
+        select(DrillDelivery)
+        .where(DrillDelivery.user_id == uid, DrillDelivery.answered_at.is_not(None))
+        .order_by(DrillDelivery.id)
+    )
     owned = HardTask.owner_id == uid
     done = HardTask.status == TaskStatus.DONE
     figures = [
@@ -119,6 +125,11 @@ async def build(session: AsyncSession, *, actor: User, user_id: int) -> OutputRe
             "initiatives",
             "Sáng kiến được công nhận",
             [Evidence("initiative", i.id, f"{i.number} {i.title}") for i in initiatives.unique()],
+        ),
+        Figure(
+            "drills_completed",
+            "Bài luyện tập tình huống đã làm",
+            [Evidence("drill", d.drill_id, d.drill.title) for d in drills.unique()],
         ),
         Figure("tasks_owned", "Việc khó được giao", await _tasks(session, owned)),
         Figure("tasks_done", "Việc khó đã hoàn thành", await _tasks(session, owned, done)),
