@@ -17,6 +17,7 @@ from bot.callbacks import (
     PrecedentCb,
     QuestionCb,
 )
+from core.cases.actions import ACTION_LABELS, CaseAction
 from core.cases.enums import SCOPE_LABELS
 
 
@@ -93,33 +94,22 @@ def fields() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def claim(case_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(texts.BTN_CLAIM, CaseCb(action="claim", case_id=case_id)),
-                _button(texts.BTN_FORWARD, CaseCb(action="forward", case_id=case_id)),
-            ]
-        ]
-    )
+def case_actions(
+    case_id: int, actions: Sequence[CaseAction], *, number: str | None = None
+) -> InlineKeyboardMarkup | None:
+    """The actions core.cases.actions allows on one case (the console's case page offers the
+    same), one row; `number` names the case on each button when several are listed."""
+    row = case_action_row(case_id, actions, number=number)
+    return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None
 
 
-def handle(case_id: int) -> InlineKeyboardMarkup:
-    """For the assignee: answer or forward up."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(texts.BTN_ANSWER, CaseCb(action="answer", case_id=case_id)),
-                _button(texts.BTN_FORWARD_UP, CaseCb(action="forward", case_id=case_id)),
-            ]
-        ]
-    )
-
-
-def propose(case_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(texts.BTN_PROPOSE, CaseCb(action="propose", case_id=case_id))]]
-    )
+def case_action_row(
+    case_id: int, actions: Sequence[CaseAction], *, number: str | None = None
+) -> list[InlineKeyboardButton]:
+    suffix = f" {number}" if number else ""
+    return [
+        _button(ACTION_LABELS[a] + suffix, CaseCb(action=a.value, case_id=case_id)) for a in actions
+    ]
 
 
 def skip_case_step(case_id: int) -> InlineKeyboardMarkup:

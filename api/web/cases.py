@@ -15,16 +15,16 @@ from core.cases import files as case_files
 from core.cases import notes as case_notes
 from core.cases import precedents
 from core.cases import service as cases
-from core.cases.access import can_act, supervised_ids
+from core.cases.access import supervised_ids
+from core.cases.actions import CaseAction, actions_for
 from core.cases.calendar import calendar_for
-from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, CaseStatus
 from core.cases.queueview import sla_of
 from core.cases.schemas import CaseAnswer, CaseForward, PrecedentPropose
 from core.db import unit_of_work, utcnow
 from core.errors import invalid, not_found
 from core.inputs import AnswerText, Id, Line, Text
 from core.users import service as users
-from core.users.authz import is_admin, require_role
+from core.users.authz import require_role
 from core.users.enums import Role
 
 router = APIRouter(route_class=WebRoute)
@@ -57,7 +57,7 @@ async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = ""
         case = await cases.get_case(session, actor=auth.user, case_id=case_id)
         entries = await cases.history(session, actor=auth.user, case_id=case_id)
         units = await supervised_ids(session, auth.user)
-        may_act = can_act(auth.user, units, case)
+        actions = actions_for(auth.user, units, case)
         notes = (
             await case_notes.list_notes(session, actor=auth.user, case_id=case_id)
             if case_notes.may_read_notes(auth.user, units, case)
@@ -69,7 +69,6 @@ async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = ""
             for u in await users.supervisors_of(session, unit_id=case.level_unit_id)
             if u.id != auth.user.id
         ]
-    status = case.status
     return render(
         request,
         "case.html",
@@ -77,16 +76,10 @@ async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = ""
         case=case,
         history=entries,
         sla=sla_of(case, utcnow(), calendar_for(ctx.settings)),
-        may_act=may_act,
-        can_claim=may_act and status in {s.value for s in CLAIMABLE_STATUSES},
-        can_answer=may_act
-        and (
-            status in {s.value for s in CLAIMABLE_STATUSES}
-            or (status == CaseStatus.CLAIMED and case.assignee_id == auth.user.id)
-            or (status == CaseStatus.CLAIMED and is_admin(auth.user))
-        ),
-        can_forward=may_act and status in {s.value for s in OPEN_STATUSES},
-        can_propose=status in (CaseStatus.ANSWERED, CaseStatus.CLOSED) and bool(case.answer),
+        can_claim=CaseAction.CLAIM in actions,
+        can_answer=CaseAction.ANSWER in actions,
+        can_forward=CaseAction.FORWARD in actions,
+        can_propose=CaseAction.PROPOSE in actions,
         colleagues=colleagues,
         notes=notes,
         status_label=status_label,

@@ -20,6 +20,8 @@ from bot.inputs import answer_refusal, refusal
 from bot.render import esc
 from bot.states import Answering
 from core.cases import service as case_service
+from core.cases.access import supervised_ids
+from core.cases.actions import actions_for, allowed_actions
 from core.cases.enums import STATUS_LABELS, URGENCY_LABELS, CaseStatus, Urgency
 from core.cases.schemas import CaseAnswer, CaseFeedback, CaseForward
 from core.cases.texts import when
@@ -89,7 +91,12 @@ async def claim(
     await session.commit()
     await query.answer(texts.DONE)
     await _drop_buttons(query)
-    await _say(query, texts.CLAIMED_OK.format(number=esc(case.number)), keyboards.handle(case.id))
+    actions = await allowed_actions(session, user, case)
+    await _say(
+        query,
+        texts.CLAIMED_OK.format(number=esc(case.number)),
+        keyboards.case_actions(case.id, actions),
+    )
 
 
 @router.callback_query(CaseCb.filter(F.action == "answer"))
@@ -190,7 +197,7 @@ async def _deliver(
     await session.commit()
     await bot.send_message(
         chat_id=chat_id, text=texts.ANSWERED_OK.format(number=esc(case.number)),
-        reply_markup=keyboards.propose(case.id),
+        reply_markup=keyboards.case_actions(case.id, await allowed_actions(session, user, case)),
     )  # fmt: skip
 
 
@@ -258,6 +265,7 @@ async def queue(message: Message, session: AsyncSession, user: User) -> None:
         await message.answer(texts.QUEUE_EMPTY)
         return
     lines = [texts.QUEUE_HEADER]
+    units = await supervised_ids(session, user)
     rows: list[list[InlineKeyboardButton]] = []
     for case in cases:
         lines.append(
@@ -269,14 +277,9 @@ async def queue(message: Message, session: AsyncSession, user: User) -> None:
                 question=esc(clip(case.question, 160)),
             )
         )
-        if len(rows) < 8:
-            mine = case.status == CaseStatus.CLAIMED and case.assignee_id == user.id
-            action, label = ("answer", texts.BTN_ANSWER) if mine else ("claim", texts.BTN_CLAIM)
-            if mine or case.status != CaseStatus.CLAIMED:
-                data = CaseCb(action=action, case_id=case.id).pack()
-                rows.append(
-                    [InlineKeyboardButton(text=f"{label} {case.number}", callback_data=data)]
-                )
+        row = keyboards.case_action_row(case.id, actions_for(user, units, case), number=case.number)
+        if row and len(rows) < 8:
+            rows.append(row)
     parts = render.split("\n".join(lines))
     for i, part in enumerate(parts):
         markup = (

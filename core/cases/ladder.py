@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.service import record
 from core.cases import texts
 from core.cases.access import acting_on
+from core.cases.actions import action_buttons, level_actions
 from core.cases.enums import OPEN_STATUSES, CaseStatus
 from core.cases.flows import (
     admins,
@@ -118,7 +119,9 @@ async def forward(
         else await level_recipients(session, level, topic=case.topic, asker=case.asker_id)
     )
     text = texts.forwarded_to_handler(case, actor.full_name, data.note)
-    await tell(session, case, "forwarded", handlers, text, texts.claim_buttons(case.id))
+    await tell(
+        session, case, "forwarded", handlers, text, action_buttons(case.id, level_actions(case))
+    )
     await tell_files(session, case, "forwarded", handlers)
     await tell(session, case, "moved", [case.asker_id], texts.forwarded_to_asker(case, level_name))
     await tell(
@@ -193,7 +196,7 @@ async def escalate_overdue(
         "escalated",
         arriving,
         texts.escalated_to_level(case, from_name),
-        texts.claim_buttons(case.id),
+        action_buttons(case.id, level_actions(case)),
     )
     await tell_files(session, case, "escalated", arriving)
     await tell(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit.service import record
 from core.cases import texts
+from core.cases.actions import action_buttons, holder_actions, level_actions
 from core.cases.enums import OPEN_STATUSES, CaseStatus
 from core.cases.flows import level_recipients, tell
 from core.cases.ladder import escalate_overdue
@@ -69,13 +70,13 @@ async def _remind(session: AsyncSession, case: Case, percent: int, now: datetime
     )
     if case.status == CaseStatus.CLAIMED and case.assignee_id is not None:
         people: list[int | None] = [case.assignee_id]
-        buttons = texts.answer_buttons(case.id)
+        buttons = action_buttons(case.id, holder_actions(case))
     else:
         people = [case.forwarded_to_id] if case.forwarded_to_id else []
         people += await level_recipients(
             session, case.level_unit_id, topic=case.topic, asker=case.asker_id
         )
-        buttons = texts.claim_buttons(case.id)
+        buttons = action_buttons(case.id, level_actions(case))
     await tell(session, case, f"remind{percent}", people, texts.reminder(case, percent), buttons)
 
 

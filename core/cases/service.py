@@ -44,6 +44,7 @@ from core.cases.access import (
     supervised_ids,
     visible_clause,
 )
+from core.cases.actions import action_buttons, level_actions
 from core.cases.duplicates import QueryEncoder, embed_question, link_duplicates
 from core.cases.endings import close, expire, give_feedback, withdraw
 from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, STATUS_LABELS, CaseStatus
@@ -166,7 +167,13 @@ async def create_case(
     recipients = await level_recipients(session, level, topic=case.topic, asker=actor.id)
     text = texts.new_case(case, actor.full_name, unit)
     await tell(
-        session, case, "new", recipients, text, texts.claim_buttons(case.id), skip=[actor.id]
+        session,
+        case,
+        "new",
+        recipients,
+        text,
+        action_buttons(case.id, level_actions(case)),
+        skip=[actor.id],
     )
     await tell_files(session, case, "new", [r for r in recipients if r != actor.id])
     if receipt:

@@ -179,26 +179,6 @@ def precedent_decided(case: Case, approved: bool, note: str | None) -> str:
     return f"📚 Đề xuất từ {_head(case)} {verdict}.{extra}"
 
 
-def claim_buttons(case_id: int) -> list[list[dict[str, str]]]:
-    """Inline keyboard for supervisors: claim or forward (bot parses "case:<verb>:<id>")."""
-    return [
-        [
-            {"text": "Nhận xử lý", "callback_data": f"case:claim:{case_id}"},
-            {"text": "Chuyển", "callback_data": f"case:forward:{case_id}"},
-        ]
-    ]
-
-
-def answer_buttons(case_id: int) -> list[list[dict[str, str]]]:
-    """Inline keyboard for the assignee: answer, forward up, propose as precedent later."""
-    return [
-        [
-            {"text": "Trả lời", "callback_data": f"case:answer:{case_id}"},
-            {"text": "Chuyển cấp trên", "callback_data": f"case:forward:{case_id}"},
-        ]
-    ]
-
-
 def feedback_buttons(case_id: int) -> list[list[dict[str, str]]]:
     """Inline keyboard under an answer receipt."""
     return [

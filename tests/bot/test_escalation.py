@@ -40,10 +40,11 @@ async def test_escalation_race_answer_and_receipt(
     assert case is not None and case.number in created.text
     assert case.urgency == "urgent" and case.question == NOVEL and case.passages
 
-    # Both commune supervisors get the case (through the outbox) with [Nhận xử lý] [Chuyển].
+    # Both commune supervisors get the case (through the outbox) with the actions the console's
+    # case page offers them: [Nhận xử lý] [Trả lời] [Chuyển].
     new1 = await fake.wait_message(sup1.id, case.number, after=mark)
     new2 = await fake.wait_message(sup2.id, case.number, after=mark)
-    assert [b["text"] for b in new1.buttons()] == ["Nhận xử lý", "Chuyển"]
+    assert [b["text"] for b in new1.buttons()] == ["Nhận xử lý", "Trả lời", "Chuyển"]
 
     race = fake.mark()
     await asyncio.gather(fake.press(sup1, new1, "Nhận xử lý"), fake.press(sup2, new2, "Nhận xử lý"))
