@@ -47,7 +47,9 @@ async def readiness(ctx: AppContext) -> tuple[bool, dict[str, Any]]:
         reasons.append("Không kết nối được cơ sở dữ liệu.")
     status = ctx.retriever.status()
     checks["search_mode"] = status.mode
-    checks["model"] = status.model
+    checks["model"] = "loading" if status.model_loading else status.model
+    if status.model_loading:
+        reasons.append("Đang tải mô hình ngữ nghĩa (model loading): tạm thời chỉ tìm theo từ khóa.")
     if checks["database"] == "ok":
         lag = await ctx.retriever.lag()
         checks["index"] = {
@@ -94,6 +96,7 @@ async def prometheus_metrics(request: Request) -> Response:
         catching_up=lag.catching_up,
         chunks=status.chunks,
         mode=status.mode,
+        model_loading=status.model_loading,
     )
     return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 

@@ -30,9 +30,10 @@ ROLES = ("all", "api", "bot", "worker")
 
 async def prepare(settings: Settings, *, search: bool = True) -> AppContext:
     """Migrate, open the context, seed the starter knowledge base on first run, and start the
-    index catch-up in the background: the process serves at once from the index on disk (or,
-    with none, builds it for the first search) and /readyz says when it matches. Without
-    `search` (worker processes) no model or index is loaded."""
+    model load and the index catch-up in the background: the process serves at once,
+    lexical-only from the index on disk until the model is in (or, with no index, building it
+    for the first search), and /readyz says when both are done. Without `search` (worker
+    processes) no model or index is loaded."""
     from core.context import AppContext
     from core.db import create_engine, create_sessionmaker, unit_of_work
     from core.migrate import upgrade
@@ -40,7 +41,9 @@ async def prepare(settings: Settings, *, search: bool = True) -> AppContext:
     from retrieval.service import Retriever
 
     if search:
-        ctx = await AppContext.create(settings, migrate=True, sync_index=False)
+        ctx = await AppContext.create(
+            settings, migrate=True, sync_index=False, model_in_background=True
+        )
     else:
         settings.ensure_dirs()
         engine = create_engine(settings.resolved_database_url)
@@ -56,7 +59,7 @@ async def prepare(settings: Settings, *, search: bool = True) -> AppContext:
     ctx.retriever.catchup.start()
     if seeded:
         console.print("[green]Đã nạp cơ sở tri thức mẫu (starter).[/green]")
-    if ctx.retriever.embedder is None:
+    if ctx.retriever.embedder is None and not ctx.retriever.model_loading:
         console.print(
             "[yellow]Chưa có mô hình ngữ nghĩa: tìm kiếm chỉ theo từ khóa. "
             "Chạy `troly models install` để cài.[/yellow]"
@@ -136,6 +139,7 @@ async def _serve(settings: Settings, *, api: bool, bot_enabled: bool, workers: b
     finally:
         stop.set()
         await ctx.retriever.catchup.stop()
+        await ctx.retriever.model_load.stop()
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -32,17 +32,25 @@ class AppContext:
 
     @classmethod
     async def create(
-        cls, settings: Settings, *, migrate: bool = True, sync_index: bool = True
+        cls,
+        settings: Settings,
+        *,
+        migrate: bool = True,
+        sync_index: bool = True,
+        model_in_background: bool = False,
     ) -> AppContext:
         """Open the database (migrating it to head), load the model and the search index
         (synced with the knowledge base, or with `sync_index=False` served from disk at once
-        while a background catch-up brings it up to date)."""
+        while a background catch-up brings it up to date; with `model_in_background` the
+        model loads after this returns and search is lexical-only until then)."""
         settings.ensure_dirs()
         engine = create_engine(settings.resolved_database_url)
         if migrate:
             await upgrade(engine)
         sessionmaker = create_sessionmaker(engine)
-        retriever = await Retriever.create(settings, sessionmaker, sync=sync_index)
+        retriever = await Retriever.create(
+            settings, sessionmaker, sync=sync_index, model_in_background=model_in_background
+        )
         return cls(settings, engine, sessionmaker, retriever)
 
     async def close(self) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from prometheus_client import (
     CollectorRegistry,
+    Counter,
     Gauge,
     Histogram,
     PlatformCollector,
@@ -83,10 +84,20 @@ SEARCH_MODE = Gauge(
     "troly_search_mode", "1 for the search mode in use (hybrid or lexical)", ["mode"],
     registry=REGISTRY,
 )  # fmt: skip
+MODEL_LOADING = Gauge(
+    "troly_model_loading",
+    "1 while the embedding model loads in the background (search is lexical-only meanwhile)",
+    registry=REGISTRY,
+)
+SEARCHES = Counter(
+    "troly_searches", "Searches answered, by the mode they ran in", ["mode"], registry=REGISTRY
+)
 
 
-def observe_search(timings: dict[str, float]) -> None:
-    """Record one search's stage timings (milliseconds, as SearchResponse.timings has them)."""
+def observe_search(timings: dict[str, float], mode: str) -> None:
+    """Record one search's mode and stage timings (milliseconds, as SearchResponse.timings
+    has them)."""
+    SEARCHES.labels(mode=mode).inc()
     for stage, ms in timings.items():
         SEARCH_STAGE_SECONDS.labels(stage=stage).observe(ms / 1000)
 
@@ -138,7 +149,13 @@ def _age(then: datetime | None, now: datetime) -> float:
 
 
 def set_index(
-    *, kb_revision: int, index_revision: int | None, catching_up: bool, chunks: int, mode: str
+    *,
+    kb_revision: int,
+    index_revision: int | None,
+    catching_up: bool,
+    chunks: int,
+    mode: str,
+    model_loading: bool = False,
 ) -> None:
     """The search index figures (from Retriever.lag and status)."""
     KB_REVISION.set(kb_revision)
@@ -146,6 +163,7 @@ def set_index(
     INDEX_LAG.set(kb_revision - (-1 if index_revision is None else index_revision))
     INDEX_CATCHING_UP.set(1 if catching_up else 0)
     INDEX_CHUNKS.set(chunks)
+    MODEL_LOADING.set(1 if model_loading else 0)
     for name in ("hybrid", "lexical"):
         SEARCH_MODE.labels(mode=name).set(1 if name == mode else 0)
 

@@ -33,10 +33,12 @@ from retrieval.embedder import Embedder, load_embedder
 from retrieval.engine import ChunkRow, IndexState, Pool, Ranking, group_key
 from retrieval.filters import DocMeta, allowed, validity_text
 from retrieval.freshness import CatchUp, IndexLag, kb_revision
+from retrieval.model_install import find_model
 from retrieval.models import Hit, QueryPlan, SearchRequest, SearchResponse, Timer
 from retrieval.store import IndexStore, Persisted
 from retrieval.text import QueryTokens, passage_tokens, query_tokens
 from retrieval.understand import understand
+from retrieval.warmup import ModelLoad
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class IndexStatus:
     chunks: int
     revision: int
     index_dir: str
+    model_loading: bool = False  # a model is expected: lexical-only until it serves
 
 
 @dataclass
@@ -99,6 +102,10 @@ class Retriever:
         self._state: IndexState | None = None
         self._lock = asyncio.Lock()
         self.catchup = CatchUp(self.sync, settings.index_wait_seconds)
+        # Set while the model loads in the background (start_model_load): nothing lexical is
+        # persisted meanwhile, so the vectors on disk stay for the switch to hybrid.
+        self._awaiting_model = False
+        self.model_load = ModelLoad(lambda: load_embedder(settings), self.adopt, self._no_model)
 
     @classmethod
     async def create(
@@ -107,10 +114,17 @@ class Retriever:
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
         sync: bool = True,
+        model_in_background: bool = False,
     ) -> Retriever:
         """Load the model (if installed) and the persisted index, syncing it with the DB (or,
         with `sync=False`, serving what is on disk at once and leaving the catch-up to run in
-        the background)."""
+        the background). With `model_in_background` the model loads after this returns and
+        search is lexical-only until it is in (see retrieval/warmup.py)."""
+        if model_in_background and find_model(settings) is not None:
+            retriever = cls(settings, sessionmaker, None)
+            retriever.start_model_load()
+            await (retriever.sync() if sync else retriever.warm_start())
+            return retriever
         embedder = await asyncio.to_thread(load_embedder, settings)
         if embedder is None:
             log.warning(
@@ -125,9 +139,40 @@ class Retriever:
             await retriever.warm_start()
         return retriever
 
+    def start_model_load(self) -> None:
+        """Load the model in the background, then switch to hybrid (see `adopt`)."""
+        self._awaiting_model = True
+        self.model_load.start()
+
+    def _no_model(self) -> None:
+        self._awaiting_model = False
+
+    async def adopt(self, embedder: Embedder) -> None:
+        """Switch a lexical-only retriever to hybrid: build the next state from the persisted
+        generation (its vectors reused, only newer chunks encoded) while the lexical state
+        keeps serving, then swap it in."""
+        async with self._lock:
+            self.embedder = embedder
+            self._awaiting_model = False
+            await self._sync_from(None)
+
+    @property
+    def model_loading(self) -> bool:
+        """A model is expected but does not serve yet (loading, or its index being built)."""
+        state = self._state
+        return self._awaiting_model or (
+            self.embedder is not None and state is not None and state.dense is None
+        )
+
+    def _mode_of(self, state: IndexState | None) -> Literal["hybrid", "lexical"]:
+        # From the state served, not the model alone: while the hybrid index is being built
+        # after the model came in, answers are still lexical and say so.
+        hybrid = self.embedder is not None and (state is None or state.dense is not None)
+        return "hybrid" if hybrid else "lexical"
+
     @property
     def mode(self) -> Literal["hybrid", "lexical"]:
-        return "hybrid" if self.embedder is not None else "lexical"
+        return self._mode_of(self._state)
 
     @property
     def model_name(self) -> str | None:
@@ -142,6 +187,7 @@ class Retriever:
             chunks=len(state.rows) if state else 0,
             revision=state.revision if state else -1,
             index_dir=str(self.settings.index_dir),
+            model_loading=self.model_loading,
         )
 
     # --- search -------------------------------------------------------------------------
@@ -153,8 +199,9 @@ class Retriever:
         state = self._state
         assert state is not None
         timer.lap("freshness")
+        mode = self._mode_of(state)
         if not normalize(request.query):
-            return SearchResponse(query=request.query, mode=self.mode)
+            return SearchResponse(query=request.query, mode=mode)
         units = await self._unit_chain(request.unit_id) if request.unit_id else None
         on_date = request.on_date or datetime.now(ZoneInfo(self.settings.timezone)).date()
         mask = state.row_mask(self._allowed_docs(state, request, units, on_date))
@@ -174,7 +221,7 @@ class Retriever:
             hits=hits,
             confidence=round(conf, 4),
             novel=conf < self.settings.novel_threshold,
-            mode=self.mode,
+            mode=mode,
             timings=timer.laps,
         )
 
@@ -342,46 +389,48 @@ class Retriever:
     async def sync(self) -> None:
         """Bring the index up to date with the database (incrementally) and persist it."""
         async with self._lock:
-            view = await self._read_db()
-            state = self._state
-            if state is None:
-                persisted = await asyncio.to_thread(self._load_persisted)
-                base_tokens = (
-                    dict(zip(persisted.chunk_ids.tolist(), persisted.tokens, strict=True))
-                    if persisted
-                    else {}
-                )
-                base_dense = persisted.dense if persisted else None
-                base_model = persisted.model if persisted else None
-                base_revision = persisted.revision if persisted else -1
-                base_titles = persisted.titles if persisted else {}
-            else:
-                base_tokens = {r.id: t for r, t in zip(state.rows, state.tokens, strict=True)}
-                base_dense, base_model, base_revision = state.dense, state.model, state.revision
-                base_titles = {d.id: d.title for d in state.docs.values()}
-            if state is not None and base_revision == view.revision:
-                return
-            # A renamed document's passages are re-indexed: its title is part of their text.
-            renamed = {
-                d.id for d in view.docs.values() if base_titles.get(d.id, d.title) != d.title
-            }
-            if renamed:
-                base_tokens = {
-                    r.id: base_tokens[r.id]
-                    for r in view.rows
-                    if r.id in base_tokens and r.document_id not in renamed
-                }
-            new = await self._advance(view, base_tokens, base_dense, base_model, bool(renamed))
-            self._state = new
-            # Unchanged start-up (files already reflect this revision and model): no rewrite.
-            same_files = (
-                base_revision == view.revision
-                and len(new.rows) == len(base_tokens)
-                # Lexical-only over a hybrid index leaves the vectors on disk for later.
-                and (self.embedder is None or (base_dense is not None and new.model == base_model))
+            await self._sync_from(self._state)
+
+    async def _sync_from(self, state: IndexState | None) -> None:
+        """Advance from `state` (None: from the persisted generation) to the database's
+        revision, serve the result and persist it. Call under `_lock`."""
+        view = await self._read_db()
+        if state is None:
+            persisted = await asyncio.to_thread(self._load_persisted)
+            base_tokens = (
+                dict(zip(persisted.chunk_ids.tolist(), persisted.tokens, strict=True))
+                if persisted
+                else {}
             )
-            if not same_files:
-                await asyncio.to_thread(self._persist, new)
+            base_dense = persisted.dense if persisted else None
+            base_model = persisted.model if persisted else None
+            base_revision = persisted.revision if persisted else -1
+            base_titles = persisted.titles if persisted else {}
+        else:
+            base_tokens = {r.id: t for r, t in zip(state.rows, state.tokens, strict=True)}
+            base_dense, base_model, base_revision = state.dense, state.model, state.revision
+            base_titles = {d.id: d.title for d in state.docs.values()}
+        if state is not None and base_revision == view.revision:
+            return
+        # A renamed document's passages are re-indexed: its title is part of their text.
+        renamed = {d.id for d in view.docs.values() if base_titles.get(d.id, d.title) != d.title}
+        if renamed:
+            base_tokens = {
+                r.id: base_tokens[r.id]
+                for r in view.rows
+                if r.id in base_tokens and r.document_id not in renamed
+            }
+        new = await self._advance(view, base_tokens, base_dense, base_model, bool(renamed))
+        self._state = new
+        # Unchanged start-up (files already reflect this revision and model): no rewrite.
+        same_files = (
+            base_revision == view.revision
+            and len(new.rows) == len(base_tokens)
+            # Lexical-only over a hybrid index leaves the vectors on disk for later.
+            and (self.embedder is None or (base_dense is not None and new.model == base_model))
+        )
+        if not same_files and not self._awaiting_model:
+            await asyncio.to_thread(self._persist, new)
 
     def _load_persisted(self) -> Persisted | None:
         with self.store.lock():

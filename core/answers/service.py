@@ -81,7 +81,7 @@ async def ask(
             kinds=kinds,
         )
     )
-    metrics.observe_search(response.timings)
+    metrics.observe_search(response.timings, response.mode)
     passages = [snapshot(h, lead=i == 0) for i, h in enumerate(response.hits)]
     answer = Answer(response, passages, None)
     if session is None or answer.too_short:
