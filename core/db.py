@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapper
 from sqlalchemy.types import TypeDecorator
+
+from core.text import fold
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING = {
@@ -59,6 +61,20 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         list[Any]: JSON(),
     }
+
+
+def keep_folded(model: type[Base], source: str, target: str) -> None:
+    """Keep `model.<target>` equal to `fold(model.<source>)` on every ORM insert and update.
+
+    A stored folded twin lets a search without diacritics ("thu tuc") match "thủ tục" with a
+    plain LIKE on SQLite and PostgreSQL alike, instead of folding every row in Python.
+    """
+
+    def refresh(_mapper: Mapper[Any], _conn: Any, row: Any) -> None:
+        setattr(row, target, fold(getattr(row, source) or ""))
+
+    event.listen(model, "before_insert", refresh)
+    event.listen(model, "before_update", refresh)
 
 
 def create_engine(url: str) -> AsyncEngine:

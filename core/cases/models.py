@@ -13,7 +13,7 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.cases.enums import CaseStatus, ProposalStatus, Urgency
-from core.db import Base, utcnow
+from core.db import Base, keep_folded, utcnow
 from core.users.models import Unit, User
 
 
@@ -36,6 +36,8 @@ class Case(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     position: Mapped[str | None] = mapped_column(String(200))
     question: Mapped[str] = mapped_column(Text)
+    # fold(question), kept by keep_folded: the queue's accent-insensitive search.
+    question_folded: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Snapshot of what retrieval found: [{citation, text, document_id, version_id, chunk_id, score}]
     passages: Mapped[list[Any]] = mapped_column(default=list)
     confidence: Mapped[float | None] = mapped_column(Float)
@@ -82,6 +84,9 @@ class Case(Base):
     level_unit: Mapped[Unit] = relationship(foreign_keys=[level_unit_id], lazy="joined")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id], lazy="joined")
+
+
+keep_folded(Case, "question", "question_folded")
 
 
 class PrecedentProposal(Base):

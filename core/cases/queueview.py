@@ -19,6 +19,7 @@ from core.cases.calendar import DEFAULT_CALENDAR, WorkCalendar, working_time_bet
 from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, Urgency
 from core.cases.models import Case
 from core.inputs import LIKE_ESCAPE, contains_pattern
+from core.text import fold
 from core.users.models import Unit, User
 
 QueueView = Literal["all", "mine", "unclaimed", "overdue"]
@@ -148,12 +149,14 @@ def _conditions(
         conds.append(Case.urgency == query.urgency)
     words = " ".join(query.q.split())[:MAX_SEARCH_CHARS]
     if words:
-        like = contains_pattern(words)
-        askers = select(User.id).where(User.full_name.ilike(like, escape=LIKE_ESCAPE))
+        # Questions and names are matched on their stored folded twins, so "thu tuc" finds
+        # "thủ tục" (and "Thủ Tục" finds "thủ tục") on every database.
+        folded = contains_pattern(fold(words))
+        askers = select(User.id).where(User.name_folded.like(folded, escape=LIKE_ESCAPE))
         conds.append(
             or_(
-                Case.number.ilike(like, escape=LIKE_ESCAPE),
-                Case.question.ilike(like, escape=LIKE_ESCAPE),
+                Case.number.ilike(contains_pattern(words), escape=LIKE_ESCAPE),
+                Case.question_folded.like(folded, escape=LIKE_ESCAPE),
                 Case.asker_id.in_(askers),
             )
         )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, utcnow
+from core.db import Base, keep_folded, utcnow
 
 # Which units a supervisor supervises (their queue and their authority).
 supervisor_units = Table(
@@ -41,6 +41,8 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(200))
+    # fold(full_name), kept by keep_folded: accent-insensitive search by name.
+    name_folded: Mapped[str] = mapped_column(String(200), default="", server_default="")
     role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     position: Mapped[str | None] = mapped_column(String(200))
@@ -54,6 +56,9 @@ class User(Base):
 
     unit: Mapped[Unit] = relationship(lazy="joined")
     supervised_units: Mapped[list[Unit]] = relationship(secondary=supervisor_units, lazy="selectin")
+
+
+keep_folded(User, "full_name", "name_folded")
 
 
 class Invite(Base):

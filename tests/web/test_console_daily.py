@@ -252,3 +252,23 @@ async def test_retiring_a_document_is_confirmed_and_can_be_undone(
     again = (await client.get(doc_url)).text
     assert 'id="retired"' not in again and "Các đoạn đang dùng (1)" in again
     assert ctx.retriever.status().chunks == 1
+
+
+async def test_queue_search_ignores_diacritics_and_case(
+    client: httpx.AsyncClient, people: World, ctx: AppContext
+) -> None:
+    async with unit_of_work(ctx.sessionmaker) as session:
+        cadre = await users.require_user(session, user_id=people.people["cadre"].id)
+        for question in ("Thủ tục đăng ký khai sinh cho trẻ", "Xác nhận tình trạng hôn nhân"):
+            await cases.create_case(
+                session, actor=cadre, data=CaseCreate(question=question), settings=ctx.settings
+            )
+    await login(client, people.people["supervisor"].token)
+    for typed in ("thu tuc dang ky", "THỦ TỤC", "thủ tuc"):
+        page = (await client.get("/queue", params={"q": typed})).text
+        assert page.count('class="case-row"') == 1 and "Thủ tục đăng ký" in page, typed
+    # The asker's name matches without diacritics too ("Trần Cán Bộ").
+    by_name = (await client.get("/queue", params={"q": "tran can bo"})).text
+    assert by_name.count('class="case-row"') == 2
+    none = (await client.get("/queue", params={"q": "thu tuc hai quan"})).text
+    assert 'id="queue-empty"' in none
