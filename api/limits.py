@@ -23,9 +23,9 @@ from core.shared import SharedState
 IDEMPOTENCY_HEADER = b"idempotency-key"
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_CHARS = 200
-# A duplicate waits at most this long for the first request (a replica that died holding the
-# lock frees it after this).
-LOCK_SECONDS = 120.0
+# A replica that died holding a key's lock frees it after this; a live one renews it, so a
+# duplicate waits for the first request however long it runs.
+LOCK_SECONDS = 10.0
 
 
 class BodyTooLarge(HTTPException):

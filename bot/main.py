@@ -31,6 +31,7 @@ from bot.handlers import (
 )
 from bot.inputs import ControlCharacterGuard
 from bot.middlewares import DbSessionMiddleware, RateLimitMiddleware
+from bot.ordering import UpdateOrder
 from bot.paste import PasteJoinMiddleware
 from bot.render import esc
 from bot.sender import RetryMiddleware
@@ -61,7 +62,8 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
     """The dispatcher with long-lived objects in workflow data and every feature router."""
     dp = Dispatcher(
         storage=storage or create_storage(ctx.settings, ctx.sessionmaker),
-        # A user's fast double taps are handled one after another, never racing the state.
+        # A user's fast double taps are handled one after another, never racing the state
+        # (in this process; across replicas bot.ordering.UpdateOrder keeps the order).
         events_isolation=SimpleEventIsolation(),
         ctx=ctx,
         settings=ctx.settings,
@@ -69,7 +71,9 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
     )
     # The paste joiner and the rate limit run before the per-user lock of the FSM middleware:
     # a paste's first part waits for the next parts, and a message waiting for its turn does
-    # not hold up the user's other updates.
+    # not hold up the user's other updates. Then the chat's turn across replicas (and skipping
+    # updates already handled): the limiter grants slots in arrival order, so the turns follow
+    # it, and a message delayed by the limit does not hold the chat's turn while it waits.
     dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(PasteJoinMiddleware())
     dp.update.outer_middleware(
@@ -77,6 +81,7 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
             ctx.shared, ctx.settings.rate_limit_per_minute, ctx.settings.rate_limit_window_seconds
         )
     )
+    dp.update.outer_middleware(UpdateOrder(ctx.shared, lease=ctx.settings.bot_update_lease_seconds))
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(DbSessionMiddleware(ctx.sessionmaker))
     dp.message.outer_middleware(ControlCharacterGuard())
@@ -168,7 +173,12 @@ async def run_webhook(ctx: AppContext, bot: Bot | None = None) -> None:
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     path = urlparse(settings.webhook_url).path or "/telegram/webhook"
     app = web.Application()
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path=path)
+    # Answer Telegram only once the update is handled: an update whose replica dies mid-way
+    # is sent again (to any replica) instead of being lost; bot.ordering skips repeats.
+    handler = SimpleRequestHandler(
+        dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=False
+    )
+    handler.register(app, path=path)
     setup_application(app, dp, bot=bot)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # the user is told) or, past that, is refused with a reply saying when to send it again.
     rate_limit_per_minute: int = 20
     rate_limit_window_seconds: float = 60.0
+    # How long a replica's turn on a chat (bot/ordering.py) outlives it when it dies mid-update:
+    # the chat's next updates wait at most this long. Renewed while the update runs.
+    bot_update_lease_seconds: float = 30.0
 
     # --- api / web -----------------------------------------------------------
     api_host: str = "127.0.0.1"

@@ -47,8 +47,9 @@ class SharedState(ABC):
 
     @abstractmethod
     def lock(self, key: str, timeout: float) -> AbstractAsyncContextManager[None]:
-        """Mutual exclusion on `key` across every process sharing this state; a holder that
-        dies (or runs longer than `timeout` seconds) loses it."""
+        """Mutual exclusion on `key` across every process sharing this state. A live holder
+        keeps it as long as it needs (the lease is renewed); one that dies loses it within
+        `timeout` seconds."""
 
     @abstractmethod
     async def ping(self) -> None:

@@ -6,15 +6,20 @@ whose clocks differ still agree and two of them can never take the same slot.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
 from core.shared import SharedState, Slot
+
+log = logging.getLogger(__name__)
 
 # KEYS[1] sorted set of start times (ms); ARGV limit, window ms, max delay ms, unique member.
 _RESERVE = """
@@ -97,11 +102,15 @@ class RedisState(SharedState):
     async def _locked(self, key: str, *, lease: float) -> AsyncIterator[None]:
         lock = self.client.lock(self._key(f"lock:{key}"), timeout=lease, sleep=0.02)
         await lock.acquire()
+        renewing = asyncio.create_task(_renew(lock, lease))
         try:
             yield
         finally:
-            # Held past its timeout: another process may have it now, which is what expiry
-            # is for; there is nothing left to release.
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+            # Lost (renewals failed past its timeout): another process may have it now, which
+            # is what expiry is for; there is nothing left to release.
             with contextlib.suppress(LockError):
                 await lock.release()
 
@@ -110,3 +119,17 @@ class RedisState(SharedState):
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+async def _renew(lock: Lock, lease: float) -> None:
+    """Keep a held lock's lease `lease` seconds ahead while its holder lives: the lease only
+    bounds how long a process that died holding it blocks the others."""
+    while True:
+        await asyncio.sleep(lease / 3)
+        try:
+            await lock.reacquire()
+        except LockError:
+            log.warning("lost the shared lock %s", lock.name)
+            return
+        except Exception:  # Redis briefly unreachable: try again before the lease runs out
+            log.warning("could not renew the shared lock %s", lock.name, exc_info=True)

@@ -103,8 +103,8 @@ async def test_lock_is_exclusive_across_handles(make: Factory) -> None:
 async def test_redis_lock_of_a_dead_holder_expires(redis_server: str, redis_prefix: str) -> None:
     dead, alive = RedisState.from_url(redis_server, redis_prefix), None
     try:
-        holder = dead.lock("slot", timeout=0.3)
-        await holder.__aenter__()  # and never released: the process "died"
+        # Taken and never renewed nor released: the holder "died" (a live holder renews).
+        await dead.client.lock(f"{redis_prefix}:lock:slot", timeout=0.3).acquire()
         alive = RedisState.from_url(redis_server, redis_prefix)
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -115,6 +115,33 @@ async def test_redis_lock_of_a_dead_holder_expires(redis_server: str, redis_pref
         await dead.close()
         if alive is not None:
             await alive.close()
+
+
+async def test_redis_lock_of_a_live_holder_outlasts_its_lease(
+    redis_server: str, redis_prefix: str
+) -> None:
+    """The lease bounds how long a dead holder blocks others, not how long a live one works."""
+    one = RedisState.from_url(redis_server, redis_prefix)
+    two = RedisState.from_url(redis_server, redis_prefix)
+    order: list[str] = []
+
+    async def slow() -> None:
+        async with one.lock("slow", timeout=0.3):
+            order.append("slow in")
+            await asyncio.sleep(1.0)  # more than three leases
+            order.append("slow out")
+
+    async def next_one() -> None:
+        await asyncio.sleep(0.1)
+        async with two.lock("slow", timeout=0.3):
+            order.append("next")
+
+    try:
+        await asyncio.gather(slow(), next_one())
+        assert order == ["slow in", "slow out", "next"]
+    finally:
+        await one.close()
+        await two.close()
 
 
 def test_memory_is_the_default(tmp_path) -> None:
