@@ -18,6 +18,7 @@ from api.limits import BodyLimitMiddleware, IdempotencyMiddleware, RateLimiter
 from api.retry import RetryMiddleware
 from api.routes import (
     cases,
+    drills,
     invites,
     knowledge,
     precedents,
@@ -57,6 +58,7 @@ TAGS = [
     {"name": "initiatives", "description": "Sáng kiến và đánh giá theo tiêu chí."},
     {"name": "tasks", "description": "Danh mục việc khó và người chịu trách nhiệm."},
     {"name": "recognition", "description": "Biểu dương kịp thời và hồ sơ công vụ."},
+    {"name": "drills", "description": "Luyện tập tình huống và chủ đề còn yếu."},
 ]
 
 
@@ -82,6 +84,7 @@ def api_router() -> APIRouter:
         stats,
         tasks,
         recognition,
+        drills,
     ):
         router.include_router(module.router)
     initiatives = _optional_router("api.routes.initiatives")

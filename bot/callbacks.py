@@ -74,3 +74,13 @@ class CommendCb(CallbackData, prefix="rec"):
     action: str
     kind: str
     source_id: int
+
+
+class DrillCb(CallbackData, prefix="drill"):
+    """Situation drills, same wire format as core.drills.texts: "drill:<action>:<id>:<value>".
+    Actions: pick (delivery, option), write (delivery), self (delivery, 1/0), publish (drill),
+    every (0, days), pause (0, 1 pause / 0 resume)."""
+
+    action: str
+    target: int
+    value: int = 0

@@ -20,6 +20,7 @@ from bot import texts
 from bot.handlers import (
     admin_kb,
     common,
+    drills,
     escalation,
     initiatives,
     mine,
@@ -99,6 +100,7 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
         precedents,
         mine,
         tasks,
+        drills,
         questions,
     )
     dp.include_routers(*(_fresh(module.router) for module in features))

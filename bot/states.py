@@ -51,3 +51,7 @@ class TaskReport(StatesGroup):
 
 class Commending(StatesGroup):
     citation = State()
+
+
+class DrillAnswering(StatesGroup):
+    text = State()

@@ -46,6 +46,7 @@ HELP_CADRE = (
     "lĩnh vực.\n"
     "• /cuatoi — các yêu cầu và sáng kiến của bạn cùng trạng thái.\n"
     "• /viec_kho — việc khó bạn chịu trách nhiệm: ghi tiến độ, báo hoàn thành.\n"
+    "• /luyentap — luyện tập tình huống: nhịp nhận bài (mặc định mỗi tuần) hoặc tạm dừng.\n"
     "• /huy — hủy thao tác đang làm dở.\n"
     "• /trogiup — xem lại hướng dẫn này."
 )
@@ -275,6 +276,7 @@ COMMANDS = {
     "sangkien": "Ghi nhận sáng kiến",
     "cuatoi": "Yêu cầu và sáng kiến của tôi",
     "viec_kho": "Việc khó tôi chịu trách nhiệm",
+    "luyentap": "Luyện tập tình huống: nhịp nhận bài, tạm dừng",
     "hangdoi": "Hàng đợi (người phụ trách)",
     "kb": "Thống kê cơ sở tri thức (quản trị)",
     "dangnhap": "Lấy mã đăng nhập bảng điều khiển web",

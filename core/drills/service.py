@@ -414,6 +414,14 @@ async def self_check(
     return delivery
 
 
+async def my_delivery(session: AsyncSession, *, actor: User, delivery_id: int) -> DrillDelivery:
+    """One drill sent to the actor (NOT_FOUND for anyone else's)."""
+    delivery = await session.get(DrillDelivery, delivery_id)
+    if delivery is None or delivery.user_id != actor.id or not actor.active:
+        raise not_found("bài luyện tập")
+    return delivery
+
+
 async def my_deliveries(
     session: AsyncSession, *, actor: User, unanswered: bool = False, limit: int = 50
 ) -> list[DrillDelivery]:

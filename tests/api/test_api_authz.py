@@ -79,6 +79,41 @@ async def _done_task(ctx: AppContext, world: World) -> dict[str, Any]:
     return await _task(ctx, world, done=True)
 
 
+async def _drill(ctx: AppContext, world: World, *, sent: bool = False) -> dict[str, Any]:
+    """A drill draft in the commune from a freshly approved precedent (published and sent to
+    the cadre when `sent`)."""
+    from core.cases import precedents
+    from core.cases.schemas import PrecedentApprove
+    from core.db import unit_of_work
+    from core.drills import service as drills
+    from core.drills.models import DrillDelivery
+    from core.drills.schemas import DrillCreate
+    from core.users.models import User
+
+    proposal_id = await proposal(ctx, world)
+    async with unit_of_work(ctx.sessionmaker) as s:
+        admin, supervisor, cadre = [
+            await s.get(User, world.ids[k]) for k in ("admin", "supervisor", "cadre")
+        ]
+        assert admin and supervisor and cadre
+        await precedents.approve(
+            s, actor=admin, proposal_id=proposal_id, data=PrecedentApprove(scope="unit")
+        )
+        data = DrillCreate(precedent_id=proposal_id, unit_id=world.commune_id)
+        drill = await drills.create_drill(s, actor=supervisor, data=data)
+        delivery = None
+        if sent:
+            await drills.publish(s, actor=supervisor, drill_id=drill.id)
+            delivery = DrillDelivery(drill_id=drill.id, user_id=cadre.id, unit_id=cadre.unit_id)
+            s.add(delivery)
+            await s.flush()
+    return {"drill": drill.id, "precedent": proposal_id, "delivery": delivery and delivery.id}
+
+
+async def _sent_drill(ctx: AppContext, world: World) -> dict[str, Any]:
+    return await _drill(ctx, world, sent=True)
+
+
 async def _invite(ctx: AppContext, world: World) -> dict[str, Any]:
     from core.db import unit_of_work
     from core.users import service as users
@@ -251,6 +286,36 @@ ROWS = [
     Row("GET", "/commendations", ALL),
     Row("GET", "/commendations/suggestions", STAFF),
     Row("GET", "/record/{cadre}", PARTICIPANTS),
+    Row("GET", "/drills", STAFF),
+    Row(
+        "POST",
+        "/drills",
+        STAFF,
+        201,
+        prepare=_drill,
+        json=lambda p: {"precedent_id": p["precedent"], "unit_id": None},
+    ),
+    Row("GET", "/drills/weak-topics", STAFF),
+    Row("GET", "/drills/schedule", PARTICIPANTS),
+    Row("PUT", "/drills/schedule", PARTICIPANTS, json=lambda p: {"interval_days": 14}),
+    Row("GET", "/drills/deliveries", PARTICIPANTS),
+    Row(
+        "POST",
+        "/drills/deliveries/{delivery}/answer",
+        frozenset({"cadre"}),
+        prepare=_sent_drill,
+        json=lambda p: {"text": "Tiếp nhận và hướng dẫn công dân."},
+    ),
+    Row("GET", "/drills/{drill}", STAFF, prepare=_drill),
+    Row(
+        "PATCH",
+        "/drills/{drill}",
+        STAFF,
+        prepare=_drill,
+        json=lambda p: {"title": "Tình huống khai sinh quá hạn"},
+    ),
+    Row("POST", "/drills/{drill}/publish", STAFF, prepare=_drill),
+    Row("POST", "/drills/{drill}/archive", STAFF, prepare=_drill),
 ]
 
 
@@ -286,6 +351,8 @@ def test_matrix_covers_every_api_route() -> None:
         "{invite}": "{invite_id}",
         "{proposal}": "{proposal_id}",
         "{task}": "{task_id}",
+        "{drill}": "{drill_id}",
+        "{delivery}": "{delivery_id}",
     }
     covered = set()
     for row in ROWS:
