@@ -79,5 +79,5 @@ async def revoke_invite(
     invite_id: Id, session: SessionDep, ctx: CtxDep, admin: AdminUser
 ) -> InviteRead:
     """Make the code unusable; revoking twice returns the same result."""
-    invite = await user_service.revoke_invite(session, invite_id=invite_id, actor_id=admin.id)
+    invite = await user_service.revoke_invite(session, invite_id=invite_id, actor=admin)
     return _read(invite, ctx.settings.bot_username)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
+from api.web.common import Actor, Viewer, WebAuth, WebRoute, ctx_of, redirect, render
 from core.audit import service as audit
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode, invalid
@@ -20,6 +20,8 @@ from core.users import service as users
 from core.users.authz import require_admin
 from core.users.enums import Role, UnitKind
 from core.users.schemas import UnitCreate, UnitUpdate
+from core.web import accounts
+from core.web.accounts import AccountCreate, HandedCode
 
 router = APIRouter(route_class=WebRoute)
 
@@ -32,6 +34,9 @@ DONE = {
     "unit": "Đã tạo đơn vị.",
     "unit_saved": "Đã lưu đơn vị.",
     "invite": "Đã tạo mã mời.",
+    "revoked": "Đã thu hồi mã mời.",
+    "account": "Đã tạo tài khoản. Mã đăng nhập bên dưới chỉ hiện một lần.",
+    "code": "Đã cấp mã đăng nhập mới. Mã chỉ hiện một lần.",
     "role": "Đã đổi vai trò.",
     "active": "Đã cập nhật trạng thái tài khoản.",
     "rubric": "Đã lưu phiên bản tiêu chí mới; các phiếu đang chấm giữ phiên bản cũ.",
@@ -43,15 +48,27 @@ def _lines(raw: str) -> list[str]:
 
 
 @router.get("/admin/units")
-async def units_page(request: Request, auth: Viewer, done: Line = "") -> HTMLResponse:
-    """Units and their ladder, people, and invitation codes."""
+async def units_page(request: Request, auth: Viewer, done: Line = "", q: Line = "") -> HTMLResponse:
+    """Units and their ladder, people (searched by name, with or without diacritics), and
+    invitation codes."""
+    return await _people_page(request, auth, done=done, q=q)
+
+
+async def _people_page(
+    request: Request,
+    auth: WebAuth,
+    *,
+    done: str = "",
+    q: str = "",
+    handed: HandedCode | None = None,
+) -> HTMLResponse:
     require_admin(auth.user)
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
         units = await users.list_units(session)
-        people = await users.list_users(session, limit=500)
+        people = await users.list_users(session, q=q, limit=500)
         codes = await invites.list_invites(session, usable_only=True)
-    return render(
+    response = render(
         request,
         "admin_units.html",
         auth,
@@ -61,8 +78,14 @@ async def units_page(request: Request, auth: Viewer, done: Line = "") -> HTMLRes
         codes=codes,
         kinds=KIND_LABELS,
         roles=list(Role),
+        q=q,
+        handed=handed,
+        signin_link=f"{request.base_url}login?code={handed.code}" if handed else "",
         done=DONE.get(done, ""),
     )
+    if handed is not None:  # the code is shown once: never cached, never replayed
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _optional_id(raw: str) -> int | None:
@@ -102,13 +125,24 @@ async def unit_update(
     request: Request,
     auth: Actor,
     unit_id: Id,
+    name: Annotated[Line, Form()] = "",
     escalates_to_id: Annotated[Line, Form()] = "",
     positions: Annotated[Text, Form()] = "",
 ) -> Response:
-    """Change a unit's next rung on the ladder and its positions (loops are refused)."""
+    """Rename a unit, change its next rung on the ladder and its positions (loops and duplicate
+    names are refused)."""
     require_admin(auth.user)
     ctx = ctx_of(request)
-    data = UnitUpdate(escalates_to_id=_optional_id(escalates_to_id), positions=_lines(positions))
+    fields: dict[str, object] = {
+        "escalates_to_id": _optional_id(escalates_to_id),
+        "positions": _lines(positions),
+    }
+    if name.strip():
+        fields["name"] = " ".join(name.split())
+    try:
+        data = UnitUpdate.model_validate(fields)
+    except ValidationError as exc:
+        raise invalid("Tên đơn vị cần từ 2 đến 200 ký tự.") from exc
     async with unit_of_work(ctx.sessionmaker) as session:
         await users.update_unit(session, unit_id=unit_id, data=data, actor_id=auth.user.id)
     return redirect("/admin/units?done=unit_saved")
@@ -140,6 +174,55 @@ async def invite_create(
             valid_days=valid_days,
         )
     return redirect("/admin/units?done=invite")
+
+
+@router.post("/admin/invites/{invite_id}/revoke")
+async def invite_revoke(request: Request, auth: Actor, invite_id: Id) -> Response:
+    """Make an invitation code unusable at once."""
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await invites.revoke_invite(session, invite_id=invite_id, actor=auth.user)
+    return redirect("/admin/units?done=revoked")
+
+
+@router.post("/admin/accounts")
+async def account_create(
+    request: Request,
+    auth: Actor,
+    full_name: Annotated[Line, Form()],
+    role: Annotated[Line, Form()],
+    unit_id: Annotated[Id, Form()],
+    position: Annotated[Line, Form()] = "",
+    supervised: Annotated[list[Id], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    """Create a console account without Telegram; its one-time sign-in code is shown once."""
+    ctx = ctx_of(request)
+    try:
+        data = AccountCreate(
+            full_name=" ".join(full_name.split()),
+            role=Role(role),
+            unit_id=unit_id,
+            position=position.strip() or None,
+            supervised_unit_ids=supervised,
+        )
+    except (ValidationError, ValueError) as exc:
+        raise invalid("Thông tin tài khoản chưa hợp lệ (họ tên từ 2 ký tự, vai trò).") from exc
+    async with unit_of_work(ctx.sessionmaker) as session:
+        handed = await accounts.create_account(
+            session, settings=ctx.settings, actor=auth.user, data=data
+        )
+    return await _people_page(request, auth, done="account", handed=handed)
+
+
+@router.post("/admin/users/{user_id}/signin-code")
+async def user_signin_code(request: Request, auth: Actor, user_id: Id) -> Response:
+    """A new one-time sign-in code for a person (their older unused codes stop working)."""
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        handed = await accounts.hand_code(
+            session, settings=ctx.settings, actor=auth.user, user_id=user_id
+        )
+    return await _people_page(request, auth, done="code", handed=handed)
 
 
 @router.post("/admin/users/{user_id}/role")

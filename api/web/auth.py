@@ -52,7 +52,13 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_page(
-    request: Request, *, next_url: str, step: str = "start", error: str = "", status: int = 200
+    request: Request,
+    *,
+    next_url: str,
+    step: str = "start",
+    error: str = "",
+    status: int = 200,
+    code: str = "",
 ) -> HTMLResponse:
     return render(
         request,
@@ -63,13 +69,17 @@ def _login_page(
         next_url=_safe_next(next_url),
         step=step,
         error=error,
+        code=code,
     )
 
 
 @router.get("/login")
-async def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    """The sign-in page."""
-    return _login_page(request, next_url=next)
+async def login_form(request: Request, next: str = "/", code: Line = "") -> HTMLResponse:
+    """The sign-in page; `code` pre-fills a one-time code handed out by an admin (signing in
+    still takes a press, so a link preview cannot use the code up)."""
+    return _login_page(
+        request, next_url=next, code=web_service.normalize_code(code)[: web_service.CODE_LENGTH]
+    )
 
 
 async def _sign_in(request: Request, user: User, via: str, next_url: str) -> Response:

@@ -58,6 +58,7 @@ ACTION_LABELS: dict[str, str] = {
     "unit.create": "Thêm đơn vị",
     "unit.update": "Sửa đơn vị",
     "user.create": "Tạo người dùng",
+    "user.signin_code": "Cấp mã đăng nhập một lần",
     "user.activate": "Khóa hoặc mở khóa người dùng",
     "user.set_role": "Đổi vai trò",
     "user.set_topics": "Đặt lĩnh vực phụ trách",

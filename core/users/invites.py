@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.service import record
 from core.db import utcnow
 from core.errors import DomainError, ErrorCode, conflict, invalid
+from core.users.authz import require_admin
 from core.users.enums import Role
 from core.users.models import Invite, Unit, User
 
@@ -216,8 +217,9 @@ async def redeem_invite(
     return user
 
 
-async def revoke_invite(session: AsyncSession, *, invite_id: int, actor_id: int | None) -> Invite:
-    """Make an invitation unusable (its remaining uses drop to zero)."""
+async def revoke_invite(session: AsyncSession, *, invite_id: int, actor: User) -> Invite:
+    """Make an invitation unusable (its remaining uses drop to zero); admins only."""
+    require_admin(actor)
     invite = await session.get(Invite, invite_id)
     if invite is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy mã mời số {invite_id}.")
@@ -226,7 +228,7 @@ async def revoke_invite(session: AsyncSession, *, invite_id: int, actor_id: int 
         await session.flush()
         await record(
             session,
-            actor_id=actor_id,
+            actor_id=actor.id,
             action="invite.revoke",
             entity="invite",
             entity_id=invite.id,

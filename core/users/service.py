@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.errors import conflict, invalid, not_found
+from core.inputs import LIKE_ESCAPE, contains_pattern
+from core.text import fold
 from core.users.authz import require_admin
 from core.users.enums import Role, UnitKind
 from core.users.invites import (
@@ -216,24 +218,37 @@ async def get_by_telegram_id(session: AsyncSession, *, telegram_id: int) -> User
     return await session.scalar(select(User).where(User.telegram_id == telegram_id))
 
 
+def _user_filters(
+    unit_id: int | None, role: Role | str | None, active: bool | None, q: str | None
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if unit_id is not None:
+        conds.append(User.unit_id == unit_id)
+    if role is not None:
+        conds.append(User.role == str(role))
+    if active is not None:
+        conds.append(User.active == active)
+    words = " ".join((q or "").split())
+    if words:
+        # The stored folded name: "nguyen van" finds "Nguyễn Văn" on every database.
+        conds.append(User.name_folded.like(contains_pattern(fold(words)), escape=LIKE_ESCAPE))
+    return conds
+
+
 async def list_users(
     session: AsyncSession,
     *,
     unit_id: int | None = None,
     role: Role | str | None = None,
     active: bool | None = None,
+    q: str | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> list[User]:
-    """Users ordered by id, filtered by unit, role and activity."""
-    query = select(User).order_by(User.id).offset(offset).limit(limit)
-    if unit_id is not None:
-        query = query.where(User.unit_id == unit_id)
-    if role is not None:
-        query = query.where(User.role == str(role))
-    if active is not None:
-        query = query.where(User.active == active)
-    return list(await session.scalars(query))
+    """Users ordered by id, filtered by unit, role, activity and a name search (`q`, with or
+    without diacritics)."""
+    query = select(User).where(*_user_filters(unit_id, role, active, q))
+    return list(await session.scalars(query.order_by(User.id).offset(offset).limit(limit)))
 
 
 async def count_users(
@@ -242,15 +257,10 @@ async def count_users(
     unit_id: int | None = None,
     role: Role | str | None = None,
     active: bool | None = None,
+    q: str | None = None,
 ) -> int:
     """How many users match the same filters as `list_users`."""
-    query = select(func.count(User.id))
-    if unit_id is not None:
-        query = query.where(User.unit_id == unit_id)
-    if role is not None:
-        query = query.where(User.role == str(role))
-    if active is not None:
-        query = query.where(User.active == active)
+    query = select(func.count(User.id)).where(*_user_filters(unit_id, role, active, q))
     return int(await session.scalar(query) or 0)
 
 

@@ -49,6 +49,31 @@ def format_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
+async def new_code(
+    session: AsyncSession, *, settings: Settings, user: User, ttl: timedelta
+) -> tuple[LoginCode, str]:
+    """A fresh one-time code for `user` valid for `ttl`, and its plain value (never stored).
+
+    Only the newest code works: older unused ones are retired.
+    """
+    now = utcnow()
+    await session.execute(
+        update(LoginCode)
+        .where(LoginCode.user_id == user.id, LoginCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    row = LoginCode(
+        user_id=user.id,
+        code_hash=_code_hash(settings, code),
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(row)
+    await session.flush()
+    return row, code
+
+
 async def request_login_code(
     session: AsyncSession,
     *,
@@ -75,22 +100,8 @@ async def request_login_code(
     )
     if last is not None and now - last < RESEND_AFTER:
         return None
-    # Only the newest code works: older unused ones are retired.
-    await session.execute(
-        update(LoginCode)
-        .where(LoginCode.user_id == user.id, LoginCode.used_at.is_(None))
-        .values(used_at=now)
-    )
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     ttl = settings.web_login_code_minutes
-    row = LoginCode(
-        user_id=user.id,
-        code_hash=_code_hash(settings, code),
-        created_at=now,
-        expires_at=now + timedelta(minutes=ttl),
-    )
-    session.add(row)
-    await session.flush()
+    row, code = await new_code(session, settings=settings, user=user, ttl=timedelta(minutes=ttl))
     await outbox.enqueue(
         session,
         user_id=user.id,
