@@ -14,6 +14,7 @@ from api.web import (
     analytics,
     auth,
     cases,
+    drills,
     home,
     initiatives,
     knowledge,
@@ -36,6 +37,7 @@ for module in (
     precedents,
     initiatives,
     tasks,
+    drills,
     admin,
     analytics,
 ):
