@@ -236,7 +236,7 @@ PREC_DECIDED = "Đề xuất này đã được xử lý ({status})."
 
 # --- admin: knowledge base ---
 ADMIN_ONLY = "Chức năng này chỉ dành cho quản trị viên."
-FILE_WRONG_TYPE = "Định dạng tệp không được hỗ trợ. Vui lòng gửi tệp .docx, .pdf, .md hoặc .txt."
+FILE_WRONG_TYPE = "Định dạng tệp không được hỗ trợ. Vui lòng gửi một tệp: {types}."
 FILE_TOO_BIG = "Tệp quá lớn ({size} MB, tối đa {limit} MB)."
 FILE_NOT_ADMIN = (
     "Chỉ quản trị viên mới nhập được tài liệu. Nếu muốn gửi kèm tài liệu, hãy dùng /xinykien."

@@ -25,7 +25,7 @@ from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.errors import DomainError
 from core.migrate import upgrade
 from knowledge import service as kb
-from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument
+from knowledge.importers import ACCEPTED_TYPES, ParsedDocument, accepts
 from knowledge.importers.base import override
 from knowledge.importers.isolated import parse_upload
 from knowledge.queries import DocumentStatus
@@ -84,11 +84,7 @@ def _expand(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-            )
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and accepts(p.name))
         elif path.is_file():
             files.append(path)
         else:
@@ -103,9 +99,7 @@ def _date(value: date | None) -> str | None:
 
 @app.command("import")
 def import_(
-    paths: Annotated[
-        list[Path], typer.Argument(help="Files or folders (.md .txt .docx .pdf .jsonl)")
-    ],
+    paths: Annotated[list[Path], typer.Argument(help=f"Files or folders ({ACCEPTED_TYPES})")],
     no_index: Annotated[
         bool, typer.Option("--no-index", help="Do not update the search index now")
     ] = False,

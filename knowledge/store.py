@@ -55,6 +55,50 @@ class ImportResult:
         return STATUS_LABELS[self.status]
 
 
+@dataclass(frozen=True)
+class PlannedImport:
+    """What importing a parsed document would do, for the preview before it is confirmed."""
+
+    version_number: int  # the version the document would be at after the import
+    current: int | None  # its current version, None for a new document
+
+    @property
+    def note(self) -> str | None:
+        """The preview's Vietnamese line about versions (None for a new document)."""
+        if self.current is None:
+            return None
+        if self.version_number == self.current:
+            return (
+                f"Nội dung trùng phiên bản {self.current} đang có trong kho: "
+                "nhập lại không tạo phiên bản mới."
+            )
+        return (
+            f"Văn bản này đã có trong kho (phiên bản {self.current}): "
+            f"khi nhập sẽ thành phiên bản {self.version_number}."
+        )
+
+
+async def plan_import(session: AsyncSession, parsed: ParsedDocument) -> PlannedImport:
+    """The version `import_parsed` would leave the document at, read without writing."""
+    doc_id = await session.scalar(
+        select(Document.id).where(Document.key == parsed.meta.resolved_key)
+    )
+    if doc_id is None:
+        return PlannedImport(1, None)
+    rows = await session.execute(
+        select(DocumentVersion.number, DocumentVersion.content_hash, DocumentVersion.is_current)
+        .where(DocumentVersion.document_id == doc_id)
+        .order_by(DocumentVersion.number)
+    )
+    versions = list(rows.tuples())
+    current = next((v for v in versions if v[2]), versions[-1] if versions else None)
+    if current is None:
+        return PlannedImport(1, None)
+    if current[1] == parsed.content_hash:
+        return PlannedImport(current[0], current[0])
+    return PlannedImport(max(v[0] for v in versions) + 1, current[0])
+
+
 async def import_parsed(
     session: AsyncSession,
     parsed: ParsedDocument,

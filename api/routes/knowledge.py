@@ -19,7 +19,7 @@ from api.schemas import Page
 from core.errors import DomainError, ErrorCode
 from core.inputs import Day, Id, Line
 from knowledge import service as kb
-from knowledge.importers import SUPPORTED_SUFFIXES
+from knowledge.importers import ACCEPTED_TYPES
 from knowledge.importers.base import override
 from knowledge.importers.isolated import parse_upload
 from knowledge.models import Document, DocumentKind, Scope
@@ -239,7 +239,7 @@ async def document_chunks(
     response_model=list[ImportOut],
     status_code=201,
     summary="Tải lên và nhập văn bản (quản trị)",
-    description="Tệp .md/.txt/.docx/.pdf/.jsonl (multipart, giới hạn TROLY_MAX_UPLOAD_BYTES). "
+    description=f"Tệp {ACCEPTED_TYPES} (multipart, giới hạn TROLY_MAX_UPLOAD_BYTES). "
     "Nhập lại nội dung không đổi là không thao tác; nội dung đổi tạo phiên bản mới. "
     "`preview=true` chỉ phân tích, không lưu. Gửi kèm `Idempotency-Key` để gửi lại an toàn.",
     responses={
@@ -251,7 +251,7 @@ async def upload_document(
     session: SessionDep,
     ctx: CtxDep,
     admin: AdminUser,
-    file: Annotated[UploadFile, File(description=f"Một tệp {', '.join(SUPPORTED_SUFFIXES)}")],
+    file: Annotated[UploadFile, File(description=f"Một tệp {ACCEPTED_TYPES}")],
     preview: Annotated[bool, Form(description="Chỉ xem trước, không lưu")] = False,
     kind: Annotated[DocumentKind | None, Form(description="Loại văn bản")] = None,
     scope: Annotated[Scope | None, Form(description="Phạm vi áp dụng")] = None,
@@ -281,11 +281,11 @@ async def upload_document(
         "effective_from": effective_from, "expires_on": expires_on,
     }  # fmt: skip
     override(parsed, {k: str(v) for k, v in given.items() if v is not None})
-    if preview:
+    if preview:  # version_number: the version each document would be at after importing
         return [
             ImportOut(
                 document_id=None,
-                version_number=None,
+                version_number=(await kb.plan_import(session, d)).version_number,
                 status="preview",
                 title=d.title,
                 articles=d.articles,

@@ -25,7 +25,13 @@ from core.users import service as users
 from core.users.authz import require_admin
 from core.users.models import Unit
 from knowledge import service as kb
-from knowledge.importers import SUPPORTED_SUFFIXES, ParsedDocument, one_document
+from knowledge.importers import (
+    ACCEPTED_TYPES,
+    ParsedDocument,
+    accepts,
+    one_document,
+    unsupported,
+)
 from knowledge.importers.base import override
 from knowledge.importers.isolated import parse_upload
 from knowledge.models import KIND_LABELS, SCOPE_LABELS
@@ -145,7 +151,7 @@ async def kb_list(
         page=page,
         pages=max(1, -(-listing.total // size)),
         kinds=KIND_LABELS,
-        suffixes=", ".join(SUPPORTED_SUFFIXES),
+        suffixes=ACCEPTED_TYPES,
     )
 
 
@@ -163,11 +169,8 @@ async def kb_upload(
         raise invalid("Loại văn bản không hợp lệ.")
     filename = Path(file.filename or "").name
     suffix = Path(filename).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise DomainError(
-            ErrorCode.UNSUPPORTED_FILE,
-            f"Không hỗ trợ tệp “{filename}”. Chấp nhận: {', '.join(SUPPORTED_SUFFIXES)}.",
-        )
+    if not accepts(filename):
+        raise unsupported(filename)
     data = await file.read(ctx.settings.max_upload_bytes + 1)
     if len(data) > ctx.settings.max_upload_bytes:
         raise DomainError(ErrorCode.TOO_LARGE)
@@ -176,11 +179,14 @@ async def kb_upload(
     await asyncio.to_thread(_sweep_staging, folder)
     staged = f"{auth.user.id}-{secrets.token_urlsafe(18)}{suffix}"
     await asyncio.to_thread((folder / staged).write_bytes, data)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        planned = await kb.plan_import(session, parsed)
     return render(
         request,
         "kb_preview.html",
         auth,
         parsed=parsed,
+        planned=planned,
         staged=staged,
         filename=filename,
         kind=kind,

@@ -1,4 +1,5 @@
-"""Admin: a .docx/.pdf/.md/.txt sent to the bot is previewed, then imported with the scope the
+"""Admin: a document of an accepted type (knowledge.importers.SUPPORTED_SUFFIXES) sent to the
+bot is previewed, then imported with the scope the
 admin taps (nationwide, their province, or one unit); /kb statistics."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from core.feedback import service as feedback
 from core.users import service as users
 from core.users.models import User
 from knowledge import service as kb_service
-from knowledge.importers import one_document
+from knowledge.importers import ACCEPTED_TYPES, accepts, one_document
 from knowledge.importers.base import ParsedDocument, override
 from knowledge.importers.isolated import parse_upload
 from knowledge.models import KIND_LABELS, SCOPE_LABELS
@@ -32,7 +33,6 @@ from retrieval.models import MODE_LABELS
 from retrieval.service import Retriever
 
 router = Router(name=__name__)
-SUFFIXES = (".docx", ".pdf", ".md", ".txt")
 
 
 async def _parse(
@@ -56,8 +56,8 @@ async def document(
     doc = message.document
     assert doc is not None
     name = Path(doc.file_name or "tep").name
-    if not name.lower().endswith(SUFFIXES):
-        await message.answer(texts.FILE_WRONG_TYPE)
+    if not accepts(name):
+        await message.answer(texts.FILE_WRONG_TYPE.format(types=ACCEPTED_TYPES))
         return
     if (doc.file_size or 0) > settings.max_upload_bytes:
         mb = settings.max_upload_bytes // (1024 * 1024)
@@ -80,6 +80,8 @@ async def document(
         kind=KIND_LABELS.get(parsed.meta.kind, esc(parsed.meta.kind)),
         articles=parsed.articles, chunks=len(parsed.chunks),
     )  # fmt: skip
+    if note := (await kb_service.plan_import(session, parsed)).note:
+        text += f"\n{esc(note)}"
     province = await users.province_of(session, unit_id=user.unit_id)
     await prompt(
         bot, state, chat_id=message.chat.id, text=text,

@@ -1,4 +1,4 @@
-"""File importers: turn .md/.txt/.docx/.pdf/.jsonl into `ParsedDocument`s without touching the
+"""File importers: turn .md/.txt/.docx/.pdf/.html/.jsonl into `ParsedDocument`s without touching the
 database (for previews); `knowledge.service.import_parsed` stores them."""
 
 from __future__ import annotations
@@ -13,22 +13,40 @@ from knowledge.importers.base import (
     ParsedDocument,
 )
 from knowledge.importers.docx import parse_docx
+from knowledge.importers.html import parse_html
 from knowledge.importers.jsonl import parse_jsonl
 from knowledge.importers.limits import DEFAULT_LIMITS, ImportLimits
 from knowledge.importers.pdf import parse_pdf
 from knowledge.importers.text import parse_text
 
 __all__ = [
+    "ACCEPTED_TYPES",
     "SUPPORTED_SUFFIXES",
     "DocumentMeta",
     "ImportLimits",
     "ParsedDocument",
+    "accepts",
     "one_document",
     "parse_documents",
     "parse_file",
+    "unsupported",
 ]
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf", ".jsonl")
+# The one list of accepted file types: the console, bot, API and CLI all read it.
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf", ".html", ".htm", ".jsonl")
+ACCEPTED_TYPES = ", ".join(SUPPORTED_SUFFIXES)
+
+
+def accepts(filename: str) -> bool:
+    """True when `filename` has a type the importers read."""
+    return Path(filename).suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def unsupported(filename: str) -> DomainError:
+    """The error for a file of a type no importer reads."""
+    return DomainError(
+        ErrorCode.UNSUPPORTED_FILE, f"Không hỗ trợ tệp “{filename}”. Chấp nhận: {ACCEPTED_TYPES}."
+    )
 
 
 def parse_documents(
@@ -67,12 +85,11 @@ def parse_documents(
         return [parse_docx(data, name, limits=limits, **opts)]
     if suffix == ".pdf":
         return [parse_pdf(data, name, limits=limits, **opts)]
+    if suffix in (".html", ".htm"):
+        return [parse_html(data, name, limits=limits, **opts)]
     if suffix == ".jsonl":
         return parse_jsonl(data, name, limits=limits, **opts)
-    raise DomainError(
-        ErrorCode.UNSUPPORTED_FILE,
-        f"Không hỗ trợ tệp “{name}”. Chấp nhận: {', '.join(SUPPORTED_SUFFIXES)}.",
-    )
+    raise unsupported(name)
 
 
 def parse_file(

@@ -44,6 +44,13 @@ _TYPE_WORDS = (
     "CẨM NANG",
     "KHUNG NĂNG LỰC",
 )
+# Continuation lines a capitalised title may be broken over.
+_TITLE_LINES = 3
+_EFFECTIVE_RE = re.compile(
+    r"có\s+hiệu\s+lực(?:\s+thi\s+hành)?\s+(?:kể\s+)?từ\s+ngày\s+(\d{1,2})"
+    r"(?:\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})|\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}))",
+    re.IGNORECASE,
+)
 _NUMBER_RE = re.compile(r"\b[Ss]ố(?:\s+hiệu)?\s*:?\s*(\d+[/\-][0-9A-ZĐa-zđ/\-]+)")
 
 
@@ -236,8 +243,15 @@ def guess_title(text: str, fallback: str) -> str:
     for i, line in enumerate(preamble):
         plain = line.strip("#* ")
         if plain.isupper() and any(plain.startswith(w) for w in _TYPE_WORDS) and "SỐ" not in plain:
-            if plain in _TYPE_WORDS and i + 1 < len(preamble):
-                plain = f"{plain} {preamble[i + 1].strip('#* ')}"
+            following = [p.strip("#* ") for p in preamble[i + 1 : i + 1 + _TITLE_LINES]]
+            if plain in _TYPE_WORDS and following:
+                plain = f"{plain} {following.pop(0)}"
+            # A title the layout broke over lines ("QUY ĐỊNH VỀ VIỆC SỬ DỤNG" / "CHỮ KÝ TẠI
+            # CẤP XÃ") goes on in capitals; the first line in sentence case ends it.
+            for more in following:
+                if not plain.isupper() or not more.isupper() or "SỐ" in more:
+                    break
+                plain = f"{plain} {more}"
             return sentence_case(plain)
     for line in preamble:
         heading = MD_HEADING_RE.match(line)
@@ -245,6 +259,20 @@ def guess_title(text: str, fallback: str) -> str:
         if 3 <= len(plain) <= 200:
             return sentence_case(plain) if plain.isupper() else plain
     return fallback
+
+
+def guess_effective(text: str) -> date | None:
+    """The date a document takes effect, from "có hiệu lực (thi hành) (kể) từ ngày 01 tháng 7
+    năm 2025" or "… từ ngày 01/7/2025"; None when it says none (or "kể từ ngày ký")."""
+    for match in _EFFECTIVE_RE.finditer(normalize(text)):
+        day, month, year = (int(g) for g in match.groups() if g is not None)
+        try:
+            found = date(year, month, day)
+            check_year(found)
+        except (ValueError, DomainError):
+            continue
+        return found
+    return None
 
 
 def guess_number(text: str) -> str | None:

@@ -58,7 +58,11 @@ def unwrap_lines(text: str) -> str:
             or line.startswith(("-", "+", "•"))
         )
         prev = out[-1] if out else ""
-        if prev and not structural and not _SENTENCE_END.search(prev) and line[:1].islower():
+        bare = ARTICLE_RE.match(prev)
+        if bare and not bare.group(2) and line and not structural:
+            # "Điều 5." alone on a line, its title on the next: one heading.
+            out[-1] = f"{prev} {line}"
+        elif prev and not structural and not _SENTENCE_END.search(prev) and line[:1].islower():
             out[-1] = f"{prev} {line}"
         else:
             out.append(line)

@@ -33,6 +33,7 @@ from knowledge.importers.base import (
     ParsedDocument,
     apply_fields,
     build_from_text,
+    guess_effective,
     guess_number,
     guess_title,
 )
@@ -126,13 +127,19 @@ def parse_body(
     filename: str,
     *,
     fields: dict[str, str | list[str]] | None = None,
+    fallback_title: str | None = None,
     chunk_words: int = DEFAULT_CHUNK_WORDS,
     chunk_step: int = DEFAULT_CHUNK_STEP,
     limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ParsedDocument:
-    """Shared tail of the text, docx and pdf importers: metadata guesses, then chunking."""
+    """Shared tail of the text, docx, pdf and html importers: metadata guesses (title, number,
+    effective date; front matter and uploader fields win), then chunking."""
     stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] or filename
-    meta = DocumentMeta(title=guess_title(body, stem), number=guess_number(body))
+    meta = DocumentMeta(
+        title=guess_title(body, fallback_title or stem),
+        number=guess_number(body),
+        effective_from=guess_effective(body),
+    )
     meta = apply_fields(meta, fields or {})
     return build_from_text(
         body,

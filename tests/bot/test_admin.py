@@ -33,7 +33,8 @@ async def test_admin_imports_document_after_preview(
     ctx.settings.novel_threshold = 0.0
     mark = fake.mark()
     await fake.send_document(admin, "chay.exe", b"MZ\x00\x00")
-    await fake.wait_message(admin.id, texts.FILE_WRONG_TYPE, after=mark)
+    refused = await fake.wait_message(admin.id, "Định dạng tệp không được hỗ trợ", after=mark)
+    assert ".html" in refused.text and ".jsonl" in refused.text  # the importers' one list
     await fake.send_document(cadre, "huong_dan.md", GUIDE.encode())
     await fake.wait_message(cadre.id, "Chỉ quản trị viên", after=mark)
 

@@ -272,3 +272,38 @@ async def test_queue_search_ignores_diacritics_and_case(
     assert by_name.count('class="case-row"') == 2
     none = (await client.get("/queue", params={"q": "thu tuc hai quan"})).text
     assert 'id="queue-empty"' in none
+
+
+async def test_upload_preview_says_which_version_the_document_becomes(
+    client: httpx.AsyncClient, people: World
+) -> None:
+    import re
+
+    token = await login(client, people.people["admin"].token)
+    text = "# Hướng dẫn lịch trực\n\nĐiều 1. Lịch trực\nTrực sáng thứ Bảy tại trụ sở xã.\n"
+
+    async def upload(body: str, name: str) -> str:
+        response = await client.post(
+            "/kb/upload",
+            data={"csrf_token": token},
+            files={"file": (name, body.encode(), "text/html")},
+        )
+        assert response.status_code == 200, response.text
+        return response.text
+
+    first = await upload(text, "lich-truc.md")
+    assert 'id="preview-version"' not in first  # a new document
+    staged = re.search(r'name="staged" value="([^"]+)"', first)
+    assert staged
+    await client.post(
+        "/kb/import",
+        data={"csrf_token": token, "staged": staged.group(1), "filename": "lich-truc.md"},
+    )
+    again = await upload(text + "Trực chiều Chủ nhật khi có thiên tai.\n", "lich-truc.md")
+    assert "sẽ thành phiên bản 2" in again
+    html_page = (
+        "<html><body><h1>Hướng dẫn lịch trực</h1><p>Điều 1. Lịch trực</p>"
+        "<p>Trực sáng thứ Bảy tại trụ sở xã.</p></body></html>"
+    )
+    as_html = await upload(html_page, "lich-truc.html")  # .html pages are accepted too
+    assert 'id="preview-articles">1<' in as_html
