@@ -1,4 +1,5 @@
-"""After an answer is stored: the asker's receipt, and the same answer to every open duplicate."""
+"""After an answer is stored: the asker's receipt, the same answer to every open duplicate, and
+(when answered early) a one-tap commendation offered to the answerer's fellow supervisors."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from core.cases.enums import OPEN_STATUSES, CaseStatus
 from core.cases.flows import tell
 from core.cases.models import Case
 from core.cases.store import guarded_update, load_case
+from core.recognition.service import offer_case
 from core.users.models import User
 
 
@@ -64,7 +66,9 @@ async def deliver_answer(
             texts.resolved_with_group(sibling, case.number),
             skip=[actor.id],
         )
-    return await load_case(session, case.id)
+    case = await load_case(session, case.id)
+    await offer_case(session, case)
+    return case
 
 
 async def _resolve_siblings(

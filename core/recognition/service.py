@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.service import record
 from core.cases.access import supervised_ids
 from core.cases.enums import CaseStatus, ProposalStatus
+from core.cases.flows import supervisor_ids
 from core.cases.models import Case, PrecedentProposal
 from core.errors import conflict, forbidden, invalid, not_found
-from core.outbox.service import enqueue
+from core.outbox.service import Outgoing, enqueue, enqueue_many
 from core.recognition import texts
 from core.recognition.models import Commendation
 from core.recognition.schemas import CommendCreate, SourceKind
@@ -140,6 +141,25 @@ async def commend(
         idempotency_key=f"commend:{item.id}:u{official.id}",
     )
     return item
+
+
+async def offer_case(session: AsyncSession, case: Case) -> int:
+    """After an answer is delivered before half the case's deadline, offer the answerer's
+    fellow supervisors a one-tap commendation in Telegram (outbox); returns how many were told.
+    Nobody else may commend them (see `commend`), and a late answer is not offered."""
+    if case.answered_by_id is None or case.answered_at is None:
+        return 0
+    if case.answered_at > case.remind_50_at:
+        return 0
+    answerer = await session.get(User, case.answered_by_id)
+    if answerer is None:
+        return 0
+    peers = [u for u in await supervisor_ids(session, answerer.unit_id) if u != answerer.id]
+    text = texts.case_answered_early(case.number, answerer.full_name)
+    buttons = texts.commend_buttons(SourceKind.CASE.value, case.id)
+    return await enqueue_many(
+        session, [Outgoing(u, text, f"commend-offer:case:{case.id}:u{u}", buttons) for u in peers]
+    )
 
 
 async def board(

@@ -30,6 +30,19 @@ REASON_CASE_EARLY = "Trả lời xin ý kiến trước nửa thời hạn"
 REASON_PRECEDENT = "Câu trả lời được duyệt thành hướng dẫn"
 
 
+def case_answered_early(number: str, answerer: str) -> str:
+    """To the answerer's fellow supervisors: a case was answered before half its deadline."""
+    return (
+        f"⏱ Xin ý kiến {escape(number)} đã được {escape(answerer)} trả lời sớm, trước nửa thời "
+        "hạn. Nếu xử lý tốt, bấm 🏅 để biểu dương kịp thời."
+    )
+
+
+def commend_buttons(kind: str, source_id: int) -> list[list[dict[str, str]]]:
+    """One-tap commendation (the bot's CommendCb): "rec:start:<kind>:<id>"."""
+    return [[{"text": "🏅 Biểu dương", "callback_data": f"rec:start:{kind}:{source_id}"}]]
+
+
 def to_official(item: Commendation) -> str:
     """To the commended official."""
     return (
