@@ -26,9 +26,13 @@ from core.inputs import AnswerText, Id, Line, Text
 from core.users import service as users
 from core.users.authz import require_role
 from core.users.enums import Role
+from retrieval.models import SearchRequest
 
 router = APIRouter(route_class=WebRoute)
 M = TypeVar("M", bound=BaseModel)
+MIN_CITATION_QUERY = 2  # characters typed before the citation search runs
+CITATION_HITS = 6
+MAX_LEGAL_BASIS = 2000  # the legal-basis field's limit (CaseAnswer)
 
 DONE_MESSAGES = {
     "claimed": "Bạn đã nhận xử lý yêu cầu này.",
@@ -86,6 +90,52 @@ async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = ""
         urgency_label=urgency_label,
         done=DONE_MESSAGES.get(done, ""),
     )
+
+
+@router.get("/cases/{case_id}/citations")
+async def case_citations(
+    request: Request, auth: Viewer, case_id: Id, cq: Line = ""
+) -> HTMLResponse:
+    """While writing the legal basis: knowledge-base citations (document, Điều, khoản) matching
+    a few words, searched as the asker would be (their unit's documents, their position)."""
+    require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        case = await cases.get_case(session, actor=auth.user, case_id=case_id)
+    words = " ".join(cq.split())
+    hits = []
+    if len(words) >= MIN_CITATION_QUERY:
+        request_ = SearchRequest(
+            query=words, k=CITATION_HITS, unit_id=case.unit_id, position=case.position
+        )
+        hits = list((await ctx.retriever.search(request_)).hits)
+    return render(
+        request, "_citations.html", auth, case_id=case_id, hits=hits, searched=bool(words)
+    )
+
+
+@router.get("/cases/{case_id}/citations/insert")
+async def case_citation_insert(
+    request: Request, auth: Viewer, case_id: Id, citation: Line = "", legal_basis: Text = ""
+) -> HTMLResponse:
+    """The legal-basis field with `citation` added (htmx swaps it in place; nothing is saved
+    until the answer is sent)."""
+    require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
+    return render(
+        request,
+        "_legal_basis_input.html",
+        auth,
+        value=with_citation(legal_basis, citation),
+    )
+
+
+def with_citation(basis: str, citation: str) -> str:
+    """`basis` with `citation` appended ("; "-separated), unless already there or too long."""
+    basis, citation = basis.strip(), " ".join(citation.split())
+    if not citation or citation in basis:
+        return basis
+    joined = f"{basis}; {citation}" if basis else citation
+    return joined if len(joined) <= MAX_LEGAL_BASIS else basis
 
 
 @router.get("/cases/{case_id}/files/{index}")
