@@ -11,6 +11,7 @@ export, Telegram notifications), so no path shows identity by accident.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -19,12 +20,17 @@ from core.errors import forbidden
 from core.initiatives.enums import STATUS_LABELS, AuthorRole, AuthorStatus
 from core.initiatives.models import Initiative
 from core.initiatives.similar import SimilarInitiative
+from core.text import fold
 from core.users.authz import has_role, is_admin
 from core.users.enums import Role
 from core.users.models import User
 
 # What an export shows instead of a hidden name or unit.
 HIDDEN = "Ẩn (chấm độc lập)"
+# What replaces a name or unit written inside the free text an evaluator reads.
+REDACTED = "[đã ẩn]"
+# Prefixes a unit's name is also written without ("UBND xã An Phú" -> "xã An Phú").
+_UNIT_PREFIXES = ("ubnd ", "uy ban nhan dan ")
 
 
 def author_ids(initiative: Initiative) -> set[int]:
@@ -84,24 +90,63 @@ class InitiativeView:
         ]
 
 
+def identity_terms(initiative: Initiative) -> list[str]:
+    """Folded names that identify the authors: every author's and co-author's full name (also
+    one removed later) and the author unit's name, with and without "UBND"."""
+    names = [a.user.full_name for a in initiative.authors] + [initiative.author.full_name]
+    unit = " ".join(fold(initiative.unit.name).split())
+    terms = {" ".join(fold(n).split()) for n in names} | {unit}
+    terms |= {unit[len(p) :] for p in _UNIT_PREFIXES if unit.startswith(p)}
+    # A single word ("An") would hide ordinary words ("an ninh"): names are two words or more.
+    return sorted((t for t in terms if len(t.split()) >= 2), key=len, reverse=True)
+
+
+def redact(text: str, terms: list[str]) -> str:
+    """`text` with every occurrence of a folded term replaced by REDACTED, matched whole-word
+    without regard to case, diacritics or tone-mark style ("Nguyễn Văn An", "NGUYEN VAN AN")."""
+    if not text or not terms:
+        return text
+    folded: list[str] = []
+    origin: list[int] = []  # index in `text` of each folded character
+    for index, char in enumerate(text):
+        for out in fold(char):
+            folded.append(out)
+            origin.append(index)
+    alternatives = "|".join(r"\s+".join(map(re.escape, t.split())) for t in terms)
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    spans = [
+        (origin[m.start()], origin[m.end() - 1] + 1) for m in pattern.finditer("".join(folded))
+    ]
+    for start, end in reversed(spans):
+        text = text[:start] + REDACTED + text[end:]
+    return text
+
+
 def view_for(actor: User, initiative: Initiative) -> InitiativeView:
-    """The initiative as `actor` may see it (the caller has already checked access)."""
+    """The initiative as `actor` may see it (the caller has already checked access). For an
+    evaluator the identity fields are empty and the free text has the authors' names and
+    unit replaced (an author may name themselves in the problem statement)."""
     shown = sees_identity(actor, initiative)
     i = initiative
+    terms = [] if shown else identity_terms(i)
+
+    def free(text: str) -> str:
+        return redact(text, terms)
+
     return InitiativeView(
         id=i.id,
         number=i.number,
-        title=i.title,
+        title=free(i.title),
         field=i.field,
         period=i.period,
         status=i.status,
         status_label=STATUS_LABELS.get(i.status, i.status),
-        problem=i.problem,
-        actions=i.actions,
-        results=i.results,
-        evidence_text=i.evidence_text,
+        problem=free(i.problem),
+        actions=free(i.actions),
+        results=free(i.results),
+        evidence_text=free(i.evidence_text),
         attachments=list(i.attachments),
-        decision_note=i.decision_note,
+        decision_note=free(i.decision_note) if i.decision_note else i.decision_note,
         decided_at=i.decided_at,
         council_decision=i.council_decision,
         published_document_id=i.published_document_id,

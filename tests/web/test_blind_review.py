@@ -196,3 +196,51 @@ async def test_admins_see_everything_and_authors_their_own(
     await login(console, r.tokens["admin"])
     page = (await console.get(f"/initiatives/{r.initiative_id}")).text
     assert "Nguyễn Văn An" in page and "UBND xã An Phú" in page and "Bình Minh" in page
+
+
+async def test_free_text_naming_the_authors_or_unit_is_redacted_for_evaluators(
+    ctx: AppContext, client: httpx.AsyncClient, console: httpx.AsyncClient
+) -> None:
+    """An author may name themselves or their unit in the text; evaluators read "[đã ẩn]"
+    there on the API, the console page and the exports (issue 10 leftover)."""
+    w = await build_world(ctx.sessionmaker)
+    fields = {
+        **SAMPLE,
+        "title": "Sáng kiến của ubnd xa an phu về mã QR",
+        "problem": "Tôi, NGUYỄN VĂN AN, cùng chị Trần Thị  Bích ở xã An Phú thấy tra cứu chậm.",
+        "results": "Được UBND xã An Phú khen; an ninh trật tự giữ vững.",
+    }
+    async with unit_of_work(ctx.sessionmaker) as s:
+        mine, _ = await service.submit_initiative(
+            s, author_id=w.cadre_a, settings=ctx.settings, **fields
+        )
+        await coauthors.add_coauthor(
+            s, actor_id=w.cadre_a, initiative_id=mine.id, user_id=w.cadre_a2
+        )
+        await assignment.assign_evaluators(
+            s, actor_id=w.admin, initiative_id=mine.id, settings=ctx.settings,
+            evaluator_ids=[w.eval_1, w.eval_2],
+        )  # fmt: skip
+        tokens = {who: await issue_token(s, user_id=getattr(w, who)) for who in ("eval_1", "admin")}
+
+    def folded(text: str) -> str:
+        from core.text import fold
+
+        return fold(text)
+
+    as_eval = {"Authorization": f"Bearer {tokens['eval_1']}"}
+    body = (await client.get(f"{API}/{mine.id}", headers=as_eval)).json()
+    assert body["title"] == "Sáng kiến của [đã ẩn] về mã QR"
+    assert body["problem"] == "Tôi, [đã ẩn], cùng chị [đã ẩn] ở [đã ẩn] thấy tra cứu chậm."
+    assert body["results"] == "Được [đã ẩn] khen; an ninh trật tự giữ vững."
+    export = await client.get(f"{API}/export", params={"format": "csv"}, headers=as_eval)
+    await login(console, tokens["eval_1"])
+    page = (await console.get(f"/initiatives/{mine.id}")).text
+    for text in (str(body), csv_text(export.content), page):
+        for name in ("nguyen van an", "tran thi bich", "an phu"):
+            assert name not in folded(text), name
+    assert "[đã ẩn]" in page
+    # Admins read the text as written.
+    as_admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    original = (await client.get(f"{API}/{mine.id}", headers=as_admin)).json()
+    assert original["problem"] == fields["problem"]
