@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import metrics
 from core.feedback import service as feedback
+from core.recognition import reuse
 from core.users.models import User
 from retrieval.models import Hit, SearchRequest, SearchResponse
 from retrieval.pinpoint import article_citation
@@ -90,4 +91,6 @@ async def ask(
         session, user_id=user.id, unit_id=user.unit_id, query=query, passages=passages,
         confidence=response.confidence, novel=response.novel,
     )  # fmt: skip
+    if passages and not response.novel:  # an approved precedent taught another commune
+        await reuse.note(session, user=user, lead=passages[0])
     return Answer(response, passages, entry.id)

@@ -52,3 +52,5 @@ class PrecedentReuse(Base):
     # The asker's unit when it was reused (what "other communes" counts).
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")

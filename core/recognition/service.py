@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
@@ -22,7 +22,8 @@ from core.cases.models import Case, PrecedentProposal
 from core.errors import conflict, forbidden, invalid, not_found
 from core.outbox.service import Outgoing, enqueue, enqueue_many
 from core.recognition import texts
-from core.recognition.models import Commendation
+from core.recognition.models import Commendation, PrecedentReuse
+from core.recognition.reuse import other_units
 from core.recognition.schemas import CommendCreate, SourceKind
 from core.tasks.enums import TaskStatus
 from core.tasks.models import HardTask
@@ -61,9 +62,15 @@ def _case_source(case: Case) -> Source:
     return Source(SourceKind.CASE, case.id, case.answered_by_id, citation, texts.REASON_CASE_EARLY)
 
 
-def _precedent_source(proposal: PrecedentProposal) -> Source:
+def _precedent_source(proposal: PrecedentProposal, reused: int = 0) -> Source:
+    """An approved precedent; `reused`: how many other communes it taught (the stronger reason)."""
     author = proposal.case.answered_by_id or proposal.proposed_by_id
-    citation = texts.precedent_citation(proposal.case.number, proposal.title)
+    number, title = proposal.case.number, proposal.title
+    if reused:
+        citation = texts.reused_citation(number, title, reused)
+        return Source(SourceKind.PRECEDENT, proposal.id, author, citation,
+                      texts.reason_reused(reused))  # fmt: skip
+    citation = texts.precedent_citation(number, title)
     return Source(SourceKind.PRECEDENT, proposal.id, author, citation, texts.REASON_PRECEDENT)
 
 
@@ -88,7 +95,8 @@ async def resolve(session: AsyncSession, kind: SourceKind, source_id: int) -> So
         raise not_found("tiền lệ")
     if proposal.status != ProposalStatus.APPROVED:
         raise invalid("Đề xuất tiền lệ này chưa được duyệt nên chưa thể biểu dương.")
-    return _precedent_source(proposal)
+    reused = await other_units(session, [proposal.id])
+    return _precedent_source(proposal, reused.get(proposal.id, 0))
 
 
 async def commend(
@@ -183,7 +191,7 @@ async def suggestions(
 ) -> list[tuple[Source, User]]:
     """Candidates from the last SUGGESTION_DAYS in the actor's units, not yet commended:
     tasks finished on time or long-pending, cases answered before half their deadline, answers
-    approved as guidance. Only proposals; a person decides."""
+    approved as guidance or reused by other communes. Only proposals; a person decides."""
     require_role(actor, Role.SUPERVISOR, Role.ADMIN)
     since = at(now) - timedelta(days=SUGGESTION_DAYS)
     units = await supervised_ids(session, actor)
@@ -205,18 +213,27 @@ async def suggestions(
             Case.answered_by_id.in_(people),
         )
     )
-    proposals = await session.scalars(
-        select(PrecedentProposal)
-        .join(Case, Case.id == PrecedentProposal.case_id)
-        .where(
-            PrecedentProposal.status == ProposalStatus.APPROVED,
-            PrecedentProposal.decided_at >= since,
-            Case.answered_by_id.in_(people),
-        )
+    recently_reused = select(PrecedentReuse.proposal_id).where(PrecedentReuse.created_at >= since)
+    proposals = list(
+        (
+            await session.scalars(
+                select(PrecedentProposal)
+                .join(Case, Case.id == PrecedentProposal.case_id)
+                .where(
+                    PrecedentProposal.status == ProposalStatus.APPROVED,
+                    or_(
+                        PrecedentProposal.decided_at >= since,
+                        PrecedentProposal.id.in_(recently_reused),
+                    ),
+                    Case.answered_by_id.in_(people),
+                )
+            )
+        ).unique()
     )
+    reused = await other_units(session, [p.id for p in proposals])
     sources = [_task_source(t) for t in tasks.unique() if _worth(t)]
     sources += [_case_source(c) for c in cases.unique()]
-    sources += [_precedent_source(p) for p in proposals.unique()]
+    sources += [_precedent_source(p, reused.get(p.id, 0)) for p in proposals]
     done = await _commended(session, [(s.kind.value, s.id) for s in sources])
     fresh = [s for s in sources if (s.kind.value, s.id) not in done and s.official_id != actor.id]
     names = {u.id: u for u in await _users(session, {s.official_id for s in fresh})}

@@ -30,6 +30,14 @@ REASON_CASE_EARLY = "Trả lời xin ý kiến trước nửa thời hạn"
 REASON_PRECEDENT = "Câu trả lời được duyệt thành hướng dẫn"
 
 
+def reason_reused(units: int) -> str:
+    return f"Hướng dẫn được {units} xã khác dùng lại"
+
+
+def reused_citation(number: str, title: str, units: int) -> str:
+    return f"Câu trả lời {number} («{title}») được {units} xã khác dùng lại khi tra cứu."
+
+
 def case_answered_early(number: str, answerer: str) -> str:
     """To the answerer's fellow supervisors: a case was answered before half its deadline."""
     return (

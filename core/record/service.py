@@ -19,7 +19,8 @@ from core.drills.models import DrillDelivery
 from core.errors import forbidden, not_found
 from core.initiatives.enums import AuthorStatus, InitiativeStatus
 from core.initiatives.models import Initiative, InitiativeAuthor
-from core.recognition.models import Commendation
+from core.recognition.models import Commendation, PrecedentReuse
+from core.recognition.reuse import other_units
 from core.sheets import csv_bytes
 from core.tasks.enums import TaskStatus
 from core.tasks.models import HardTask
@@ -88,6 +89,14 @@ async def build(session: AsyncSession, *, actor: User, user_id: int) -> OutputRe
         .where(PrecedentProposal.status == ProposalStatus.APPROVED, answered)
         .order_by(PrecedentProposal.id)
     )
+    authored = list(precedents.unique())
+    reused = await other_units(session, [p.id for p in authored])
+    titles = {p.id: p.title for p in authored}
+    reuses = await session.scalars(
+        select(PrecedentReuse)
+        .where(PrecedentReuse.proposal_id.in_(list(titles)))
+        .order_by(PrecedentReuse.id)
+    )
     initiatives = await session.scalars(
         select(Initiative)
         .join(InitiativeAuthor, InitiativeAuthor.initiative_id == Initiative.id)
@@ -119,7 +128,18 @@ async def build(session: AsyncSession, *, actor: User, user_id: int) -> OutputRe
         Figure(
             "precedents",
             "Câu trả lời được duyệt thành hướng dẫn",
-            [Evidence("precedent", p.id, p.title) for p in precedents.unique()],
+            [
+                Evidence("precedent", p.id, _reused_label(p.title, reused.get(p.id, 0)))
+                for p in authored
+            ],
+        ),
+        Figure(
+            "precedent_reuses",
+            "Lượt cán bộ xã khác dùng lại hướng dẫn của mình",
+            [
+                Evidence("precedent", r.proposal_id, f"{titles[r.proposal_id]} — {r.unit.name}")
+                for r in reuses.unique()
+            ],
         ),
         Figure(
             "initiatives",
@@ -145,6 +165,10 @@ async def build(session: AsyncSession, *, actor: User, user_id: int) -> OutputRe
         ),
     ]
     return OutputRecord(official, figures)
+
+
+def _reused_label(title: str, units: int) -> str:
+    return f"{title} (được {units} xã khác dùng lại)" if units else title
 
 
 def record_csv(record: OutputRecord) -> bytes:
