@@ -4,6 +4,7 @@ weak topics by group, and the output record."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -281,3 +282,28 @@ async def test_weak_topics_by_group_with_the_framework_and_the_record(
         )
         assert figure.count == answered == 1
         assert [(e.kind, e.id) for e in figure.evidence] == [("drill", drill_id)]
+
+
+async def test_concurrent_sweepers_deliver_each_drill_once(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, world: World
+) -> None:
+    await _positions(sessionmaker, **{f"u{world.cadre}": TUPHAP, f"u{world.cadre2}": TUPHAP})
+    drill_id = await _published(
+        sessionmaker, world, await _approved_precedent(sessionmaker, settings, world)
+    )
+    reports = await asyncio.gather(
+        *(sweep_drills(sessionmaker, settings, MONDAY_10) for _ in range(4))
+    )
+    delivered = sorted(u for r in reports for u in r.delivered)
+    assert delivered == sorted([world.cadre, world.cadre2])  # each by exactly one sweeper
+    assert all(not r.errors for r in reports)
+    async with sessionmaker() as s:
+        sent = await s.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.idempotency_key.like(f"drill:{drill_id}:sent:%")
+            )
+        )
+        audited = await s.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "drill.deliver")
+        )
+    assert sent == audited == 2
