@@ -70,6 +70,26 @@ ACTION_LABELS: dict[str, str] = {
     "token.revoke": "Thu hồi mã truy cập",
     "web.login": "Đăng nhập web",
     "web.logout": "Đăng xuất web",
+    "task.create": "Giao việc khó",
+    "task.note": "Ghi tiến độ việc khó",
+    "task.done": "Báo hoàn thành việc khó",
+    "task.update": "Sửa, giao lại hoặc hủy việc khó",
+    "task.link": "Liên kết việc khó",
+    "task.remind50": "Nhắc việc khó (đã dùng 50% thời hạn)",
+    "task.remind80": "Nhắc việc khó (đã dùng 80% thời hạn)",
+    "task.overdue": "Việc khó quá hạn",
+    "task.escalate": "Báo việc khó quá hạn lên cấp trên",
+    "task.overdue_top": "Báo việc khó quá hạn tới quản trị viên",
+    "recognition.commend": "Biểu dương",
+    "drill.create": "Soạn bài luyện tập tình huống",
+    "drill.propose": "Đề xuất bài luyện tập từ tiền lệ",
+    "drill.update": "Sửa bài luyện tập",
+    "drill.publish": "Xuất bản bài luyện tập",
+    "drill.archive": "Ngừng gửi bài luyện tập",
+    "drill.deliver": "Gửi bài luyện tập cho cán bộ",
+    "drill.answer": "Trả lời bài luyện tập",
+    "drill.self_check": "Tự đối chiếu câu trả lời luyện tập",
+    "drill.schedule": "Đổi lịch nhận bài luyện tập",
 }
 
 ENTITY_LABELS: dict[str, str] = {
@@ -83,6 +103,9 @@ ENTITY_LABELS: dict[str, str] = {
     "api_token": "Mã truy cập",
     "question": "Câu hỏi",
     "web_session": "Phiên đăng nhập",
+    "task": "Việc khó",
+    "commendation": "Biểu dương",
+    "drill": "Bài luyện tập",
 }
 
 DATA_CHARS = 300
