@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core import metrics
 from core.context import AppContext
 from core.logs import new_request_id, request_id
+from retrieval.freshness import IndexLag
 
 router = APIRouter(include_in_schema=False)
 
@@ -88,6 +89,14 @@ async def prometheus_metrics(request: Request) -> Response:
     index lag, search mode and process memory."""
     ctx = _ctx(request)
     await metrics.refresh_queue_and_outbox(ctx.sessionmaker)
+    await follow_index(ctx)
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def follow_index(ctx: AppContext) -> IndexLag:
+    """Check the index against the knowledge base (starting a catch-up when behind) and
+    record this process's index figures. Also run periodically, so the figures of a process
+    that is not the one scraped stay current (`--workers N`)."""
     lag = await ctx.retriever.lag()
     status = ctx.retriever.status()
     metrics.set_index(
@@ -98,7 +107,7 @@ async def prometheus_metrics(request: Request) -> Response:
         mode=status.mode,
         model_loading=status.model_loading,
     )
-    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+    return lag
 
 
 class RequestMetricsMiddleware:

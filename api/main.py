@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.deps import read_sessionmaker
 from api.errors import COMMON_RESPONSES, UnexpectedErrorMiddleware, install_error_handlers
-from api.health import RequestMetricsMiddleware
+from api.health import RequestMetricsMiddleware, follow_index
 from api.health import router as health_router
 from api.limits import BodyLimitMiddleware, IdempotencyMiddleware, RateLimiter
 from api.retry import RetryMiddleware
@@ -29,6 +29,7 @@ from api.routes import (
     units,
     users,
 )
+from core import metrics
 from core.config import Settings, get_settings
 from core.context import AppContext
 from retrieval.freshness import watch
@@ -103,13 +104,14 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
         if ctx is not None:
             yield
             return
-        # Serve at once: the index on disk is used while a background catch-up (and then a
-        # watcher following other replicas' imports) brings it up to date; /readyz tells.
-        own = await AppContext.create(settings, sync_index=False)
+        # Serve at once: the index on disk is used (lexical-only until the model has loaded in
+        # the background) while a background catch-up (and then a watcher following other
+        # replicas' imports) brings it up to date; /readyz tells.
+        own = await AppContext.create(settings, sync_index=False, model_in_background=True)
         app.state.ctx = own
         stop = asyncio.Event()
         watcher = asyncio.create_task(
-            watch(own.retriever.lag, stop, settings.worker_interval_seconds)
+            watch(lambda: follow_index(own), stop, settings.worker_interval_seconds)
         )
         try:
             yield
@@ -117,7 +119,9 @@ def create_app(ctx: AppContext | None = None, settings: Settings | None = None) 
             stop.set()
             await watcher
             await own.retriever.catchup.stop()
+            await own.retriever.model_load.stop()
             await own.close()
+            metrics.process_exit()
 
     app = FastAPI(
         title="Trợ lý Cơ sở API",

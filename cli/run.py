@@ -213,6 +213,19 @@ def register(app: typer.Typer) -> None:
         console.print("[green]Cơ sở dữ liệu đã ở phiên bản mới nhất.[/green]")
 
 
+def _share_metrics(settings: Settings) -> None:
+    """One /metrics for the N processes on one port: prometheus-client's multiprocess mode,
+    in a directory emptied first (a previous run's counters must not add up with these).
+    Set before the workers (and the bot child) start, which read it when they import it."""
+    import os
+
+    directory = settings.data_dir / "metrics"
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory.resolve())
+
+
 def configure_logging() -> None:
     """INFO to stderr, one line per record (JSON when TROLY_LOG_FORMAT=json)."""
     from core.logs import configure
@@ -232,6 +245,7 @@ def _serve_many(settings: Settings, workers: int, *, others: bool, bot: bool) ->
         await ctx.close()
 
     asyncio.run(once())
+    _share_metrics(settings)
     child = None
     if others:
         with_bot = bot and settings.bot_token is not None

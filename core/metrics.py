@@ -1,13 +1,19 @@
-"""Prometheus metrics of this process (prometheus-client), one registry per process.
+"""Prometheus metrics (prometheus-client).
 
 Request latency and search stage timings are observed as they happen; queue, outbox and
-index figures are read when /metrics is scraped (`refresh`). With several processes, scrape
-each one (they are separate targets), see README "Deployment".
+index figures are read when /metrics is scraped (and index figures also as the index is
+followed). Separate processes (replicas, roles) are separate scrape targets. The N processes
+of `troly run --workers N` share one port, so they use prometheus-client's multiprocess mode
+(PROMETHEUS_MULTIPROC_DIR, set by `troly run`): whichever of them answers a scrape reports
+all of them, counters and histograms summed, the database figures once, and each process's
+own index and memory figures with its pid.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 
 from prometheus_client import (
     CollectorRegistry,
@@ -17,6 +23,7 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     generate_latest,
+    multiprocess,
 )
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,50 +52,53 @@ SEARCH_STAGE_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
 )
-CASES = Gauge("troly_cases", "Cases by state", ["state"], registry=REGISTRY)
-CASES_OVERDUE = Gauge(
-    "troly_cases_overdue", "Open cases past their working-time deadline", registry=REGISTRY
+
+
+def _db_gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+    """A figure read from the database: every process reports the same, the latest wins."""
+    return Gauge(name, doc, labels, registry=REGISTRY, multiprocess_mode="mostrecent")
+
+
+def _own_gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+    """This process's own state: with several processes, one series per live process (pid)."""
+    return Gauge(name, doc, labels, registry=REGISTRY, multiprocess_mode="liveall")
+
+
+CASES = _db_gauge("troly_cases", "Cases by state", ("state",))
+CASES_OVERDUE = _db_gauge("troly_cases_overdue", "Open cases past their working-time deadline")
+OUTBOX_PENDING = _db_gauge(
+    "troly_outbox_pending", "Outbox messages not yet delivered (not given up)"
 )
-OUTBOX_PENDING = Gauge(
-    "troly_outbox_pending", "Outbox messages not yet delivered (not given up)", registry=REGISTRY
+OUTBOX_RETRYING = _db_gauge(
+    "troly_outbox_retrying", "Pending outbox messages that failed at least once"
 )
-OUTBOX_RETRYING = Gauge(
-    "troly_outbox_retrying", "Pending outbox messages that failed at least once", registry=REGISTRY
+OUTBOX_FAILED_ATTEMPTS = _db_gauge(
+    "troly_outbox_failed_attempts", "Failed delivery attempts summed over pending messages"
 )
-OUTBOX_FAILED_ATTEMPTS = Gauge(
-    "troly_outbox_failed_attempts",
-    "Failed delivery attempts summed over pending messages",
-    registry=REGISTRY,
+OUTBOX_GIVEN_UP = _db_gauge("troly_outbox_given_up", "Outbox messages delivery gave up on")
+OUTBOX_OLDEST_SECONDS = _db_gauge(
+    "troly_outbox_oldest_pending_seconds", "Age of the oldest pending message"
 )
-OUTBOX_GIVEN_UP = Gauge(
-    "troly_outbox_given_up", "Outbox messages delivery gave up on", registry=REGISTRY
+KB_REVISION = _db_gauge("troly_kb_revision", "Knowledge base revision")
+INDEX_REVISION = _own_gauge(
+    "troly_index_revision", "Revision the served search index reflects (-1: none)"
 )
-OUTBOX_OLDEST_SECONDS = Gauge(
-    "troly_outbox_oldest_pending_seconds", "Age of the oldest pending message", registry=REGISTRY
-)
-KB_REVISION = Gauge("troly_kb_revision", "Knowledge base revision", registry=REGISTRY)
-INDEX_REVISION = Gauge(
-    "troly_index_revision", "Revision the served search index reflects (-1: none)",
-    registry=REGISTRY,
-)  # fmt: skip
-INDEX_LAG = Gauge(
+INDEX_LAG = _own_gauge(
     "troly_index_revisions_behind",
     "Knowledge base changes the served search index is missing (0 = current)",
-    registry=REGISTRY,
 )
-INDEX_CATCHING_UP = Gauge(
-    "troly_index_catching_up", "1 while a background index catch-up runs", registry=REGISTRY
+INDEX_CATCHING_UP = _own_gauge(
+    "troly_index_catching_up", "1 while a background index catch-up runs"
 )
-INDEX_CHUNKS = Gauge("troly_index_chunks", "Passages in the served index", registry=REGISTRY)
-SEARCH_MODE = Gauge(
-    "troly_search_mode", "1 for the search mode in use (hybrid or lexical)", ["mode"],
-    registry=REGISTRY,
-)  # fmt: skip
-MODEL_LOADING = Gauge(
+INDEX_CHUNKS = _own_gauge("troly_index_chunks", "Passages in the served index")
+SEARCH_MODE = _own_gauge(
+    "troly_search_mode", "1 for the search mode in use (hybrid or lexical)", ("mode",)
+)
+MODEL_LOADING = _own_gauge(
     "troly_model_loading",
     "1 while the embedding model loads in the background (search is lexical-only meanwhile)",
-    registry=REGISTRY,
 )
+RESIDENT_BYTES = _own_gauge("troly_resident_memory_bytes", "Resident memory of the process")
 SEARCHES = Counter(
     "troly_searches", "Searches answered, by the mode they ran in", ["mode"], registry=REGISTRY
 )
@@ -164,10 +174,31 @@ def set_index(
     INDEX_CATCHING_UP.set(1 if catching_up else 0)
     INDEX_CHUNKS.set(chunks)
     MODEL_LOADING.set(1 if model_loading else 0)
+    RESIDENT_BYTES.set(resident_bytes())
     for name in ("hybrid", "lexical"):
         SEARCH_MODE.labels(mode=name).set(1 if name == mode else 0)
 
 
+def resident_bytes() -> int:
+    """This process's resident memory (Linux; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 def exposition() -> bytes:
-    """The text format Prometheus scrapes."""
+    """The text format Prometheus scrapes: this process's registry, or with
+    PROMETHEUS_MULTIPROC_DIR set, every process writing there."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
     return generate_latest(REGISTRY)
+
+
+def process_exit() -> None:
+    """Drop this process's live series from the multiprocess directory (at shutdown)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
