@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.db import utcnow
-from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.errors import DomainError, ErrorCode, not_found
 from core.text import fold
 from core.users.authz import require_admin
 from core.users.models import Unit, User
@@ -103,15 +103,16 @@ async def import_parsed(
     session: AsyncSession,
     parsed: ParsedDocument,
     *,
-    actor_id: int | None = None,
+    actor: User | None = None,
     revive: bool = True,
 ) -> ImportResult:
     """Store a parsed document: unchanged content is a no-op, changed content a new version.
 
     The old version's chunks are deactivated (kept for audit). `revive=False` leaves a retired
-    document retired instead of bringing it back. `actor_id=None` means the system (CLI, seed).
+    document retired instead of bringing it back. `actor=None` means the system (CLI, seed);
+    otherwise the acting user must be an admin.
     """
-    await _require_admin(session, actor_id)
+    actor_id = _admin_id(actor)
     meta = parsed.meta
     unit_id = await _resolve_unit(session, meta)
     doc = await session.scalar(select(Document).where(Document.key == meta.resolved_key))
@@ -149,17 +150,17 @@ async def import_documents(
     session: AsyncSession,
     documents: list[ParsedDocument],
     *,
-    actor_id: int | None = None,
+    actor: User | None = None,
 ) -> list[ImportResult]:
     """Import several parsed documents (e.g. every document of a JSONL file) in order."""
-    return [await import_parsed(session, d, actor_id=actor_id) for d in documents]
+    return [await import_parsed(session, d, actor=actor) for d in documents]
 
 
 async def retire_document(
-    session: AsyncSession, *, document_id: int, actor_id: int | None = None
+    session: AsyncSession, *, document_id: int, actor: User | None = None
 ) -> Document:
     """Take a document out of search (its chunks are deactivated); its versions stay for audit."""
-    await _require_admin(session, actor_id)
+    actor_id = _admin_id(actor)
     doc = await get_document(session, document_id=document_id)
     if doc.retired_at is not None:
         raise DomainError(ErrorCode.CONFLICT, "Văn bản này đã được gỡ khỏi cơ sở tri thức.")
@@ -178,10 +179,10 @@ async def retire_document(
 
 
 async def unretire_document(
-    session: AsyncSession, *, document_id: int, actor_id: int | None = None
+    session: AsyncSession, *, document_id: int, actor: User | None = None
 ) -> Document:
     """Undo a retirement: the current version's chunks are searched again."""
-    await _require_admin(session, actor_id)
+    actor_id = _admin_id(actor)
     doc = await get_document(session, document_id=document_id)
     if doc.retired_at is None:
         raise DomainError(ErrorCode.CONFLICT, "Văn bản này đang được dùng, không cần khôi phục.")
@@ -214,12 +215,12 @@ async def update_metadata(
     *,
     document_id: int,
     fields: dict[str, str | list[str]],
-    actor_id: int | None = None,
+    actor: User | None = None,
 ) -> list[str]:
     """Change a document's scope, unit, issuer, number, dates or positions (validated like an
     import's front matter; an empty value clears the field). Audited, and the revision is
     bumped so search applies the new scope at once. Returns the names of changed fields."""
-    await _require_admin(session, actor_id)
+    actor_id = _admin_id(actor)
     unknown = sorted(set(fields) - EDITABLE_FIELDS)
     if unknown:
         raise DomainError(ErrorCode.INVALID, f"Không sửa được trường: {', '.join(unknown)}.")
@@ -264,13 +265,12 @@ async def bump_revision(session: AsyncSession) -> int:
 # --- helpers -----------------------------------------------------------------------------
 
 
-async def _require_admin(session: AsyncSession, actor_id: int | None) -> None:
-    if actor_id is None:
-        return
-    user = await session.get(User, actor_id)
-    if user is None:
-        raise forbidden(ADMIN_ONLY)
-    require_admin(user, ADMIN_ONLY)
+def _admin_id(actor: User | None) -> int | None:
+    """The acting admin's id for the audit log; None is the system (CLI, seed). The check is on
+    the caller's own User, so it cannot test someone else's role by mistake."""
+    if actor is None:
+        return None
+    return require_admin(actor, ADMIN_ONLY).id
 
 
 async def user_by_id(session: AsyncSession, user_id: int) -> User:

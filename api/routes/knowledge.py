@@ -293,7 +293,7 @@ async def upload_document(
             )
             for d in parsed
         ]
-    results = await kb.import_documents(session, parsed, actor_id=admin.id)
+    results = await kb.import_documents(session, parsed, actor=admin)
     # The edge owns the transaction: commit, then bring the index up to date.
     await end_transaction(session)
     await ctx.retriever.sync()
@@ -322,9 +322,7 @@ async def update_document(
     document_id: Id, data: DocumentMetaIn, session: SessionDep, ctx: CtxDep, admin: AdminUser
 ) -> DocumentRead:
     """Change a document's metadata; the search index follows before this answers."""
-    await kb.update_metadata(
-        session, document_id=document_id, fields=data.fields(), actor_id=admin.id
-    )
+    await kb.update_metadata(session, document_id=document_id, fields=data.fields(), actor=admin)
     await end_transaction(session)
     await ctx.retriever.sync()
     doc = await kb.get_document(session, document_id=document_id)
@@ -343,7 +341,7 @@ async def retire_document(
     document_id: Id, session: SessionDep, ctx: CtxDep, admin: AdminUser
 ) -> DocumentRead:
     """Take a document out of search."""
-    doc = await kb.retire_document(session, document_id=document_id, actor_id=admin.id)
+    doc = await kb.retire_document(session, document_id=document_id, actor=admin)
     out = DocumentRead.of(doc, 0)
     await end_transaction(session)
     await ctx.retriever.sync()

@@ -213,7 +213,7 @@ async def kb_import(
     data = await asyncio.to_thread(path.read_bytes)
     parsed = await _parse(ctx, data, Path(filename).name or path.name, {**fields, "kind": kind})
     async with unit_of_work(ctx.sessionmaker) as session:
-        result = await kb.import_parsed(session, parsed, actor_id=auth.user.id)
+        result = await kb.import_parsed(session, parsed, actor=auth.user)
     path.unlink(missing_ok=True)
     # Searchable at once: the index follows the committed revision before we answer.
     await ctx.retriever.sync()
@@ -254,9 +254,7 @@ async def kb_edit_meta(
     require_admin(auth.user)
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
-        await kb.update_metadata(
-            session, document_id=document_id, fields=fields, actor_id=auth.user.id
-        )
+        await kb.update_metadata(session, document_id=document_id, fields=fields, actor=auth.user)
     await ctx.retriever.sync()
     return redirect(f"/kb/{document_id}?done=meta")
 
@@ -305,7 +303,7 @@ async def kb_retire(request: Request, auth: Actor, document_id: Id) -> Response:
     require_admin(auth.user)
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
-        await kb.retire_document(session, document_id=document_id, actor_id=auth.user.id)
+        await kb.retire_document(session, document_id=document_id, actor=auth.user)
     await ctx.retriever.sync()
     return redirect(f"/kb/{document_id}")
 
@@ -316,7 +314,7 @@ async def kb_unretire(request: Request, auth: Actor, document_id: Id) -> Respons
     require_admin(auth.user)
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
-        await kb.unretire_document(session, document_id=document_id, actor_id=auth.user.id)
+        await kb.unretire_document(session, document_id=document_id, actor=auth.user)
     await ctx.retriever.sync()
     return redirect(f"/kb/{document_id}")
 

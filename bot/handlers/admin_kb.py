@@ -133,7 +133,7 @@ async def confirm(
     if scope_unit:
         fields["scope_unit_id"] = str(scope_unit)
     parsed = await _parse(path, str(data.get("name", path.name)), settings, fields)
-    result = await kb_service.import_parsed(session, parsed, actor_id=user.id)
+    result = await kb_service.import_parsed(session, parsed, actor=user)
     await state.clear()
     # The edge owns the transaction: commit, then bring the search index up to date.
     await session.commit()

@@ -172,10 +172,10 @@ async def test_only_admins_change_the_knowledge_base(sessionmaker: SM) -> None:
     parsed = parse_file(_jsonl(ROWS[2:]), "mau.jsonl")
     with pytest.raises(DomainError) as err:
         async with unit_of_work(sessionmaker) as session:
-            await service.import_parsed(session, parsed, actor_id=cadre.id)
+            await service.import_parsed(session, parsed, actor=cadre)
     assert err.value.code is ErrorCode.FORBIDDEN
     async with unit_of_work(sessionmaker) as session:
-        result = await service.import_parsed(session, parsed, actor_id=admin.id)
+        result = await service.import_parsed(session, parsed, actor=admin)
     async with sessionmaker() as session:
         entry = await session.scalar(select(AuditEntry))
         assert entry is not None and entry.actor_id == admin.id
