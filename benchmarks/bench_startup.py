@@ -1,10 +1,12 @@
 """Time from `troly run --role api` process start to the first /healthz 200 and /readyz 200.
 
 A data directory is prepared once (starter knowledge base seeded, index built and persisted),
-then each run restarts on a fresh copy of it with nothing changed, the situation of a redeploy.
-`--code DIR` runs another checkout (e.g. a `git worktree` of an older commit) with this venv.
+then each run restarts on a fresh copy of it with nothing changed, the situation of a redeploy;
+with `--without-index` the copy has no index (a new replica without a snapshot: it encodes the
+whole knowledge base before /readyz turns 200). `--code DIR` runs another checkout (e.g. a
+`git worktree` of an older commit) with this venv. Measures wall time: run it alone.
 
-    .venv/bin/python benchmarks/bench_startup.py --runs 3 [--code /tmp/before_wt]
+    .venv/bin/python benchmarks/bench_startup.py --runs 3 [--without-index] [--code /tmp/old]
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--code", type=Path, default=REPO)
     parser.add_argument("--models", type=Path, default=REPO / "data" / "models")
+    parser.add_argument("--without-index", action="store_true", help="start with no index")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         template = Path(tmp) / "template" / "data"
@@ -89,6 +92,8 @@ def main() -> None:
         for run in range(args.runs):
             copy = Path(tmp) / f"run{run}" / "data"
             shutil.copytree(template, copy)
+            if args.without_index:
+                shutil.rmtree(copy / "index")
             started = time.monotonic()
             proc, base = start(args.code, copy, args.models)
             try:
