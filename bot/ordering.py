@@ -30,7 +30,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import Chat, TelegramObject, Update
 
@@ -55,7 +55,10 @@ class UpdateOrder(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        done = f"tg-done:{event.update_id}"
+        # Keyed by bot too: update ids are unique per bot, and a Redis may outlive a token.
+        bot: Bot | None = data.get("bot")
+        bot_id = bot.id if bot is not None else 0
+        done = done_key(bot_id, event.update_id)
         if await self.shared.get(done) is not None:
             log.info("update %s was already handled: skipped", event.update_id)
             return UNHANDLED
@@ -64,7 +67,7 @@ class UpdateOrder(BaseMiddleware):
             result = await handler(event, data)
             await self.shared.put(done, b"1", DONE_TTL)
             return result
-        async with self._turn(chat.id, event.update_id) as mine:
+        async with self._turn(turns_key(bot_id, chat.id), event.update_id, done) as mine:
             if not mine or await self.shared.get(done) is not None:
                 log.info("update %s was handled by another delivery: skipped", event.update_id)
                 return UNHANDLED
@@ -78,15 +81,15 @@ class UpdateOrder(BaseMiddleware):
             return result
 
     @contextlib.asynccontextmanager
-    async def _turn(self, chat_id: int, update_id: int) -> AsyncIterator[bool]:
+    async def _turn(self, key: str, update_id: int, done: str) -> AsyncIterator[bool]:
         """Enter the chat's queue and wait for this update's turn (False: another delivery of
         the same update finished meanwhile), renewing the lease until it leaves."""
-        queue = _Queue(self.shared, chat_id, secrets.token_hex(8), self.lease)
+        queue = Queue(self.shared, key, secrets.token_hex(8), self.lease)
         entered = await queue.enter(update_id)
         renew = asyncio.create_task(queue.renew_every(update_id, self.lease / 3))
         try:
             while not entered or not await queue.first(update_id):
-                if await self.shared.get(f"tg-done:{update_id}") is not None:
+                if await self.shared.get(done) is not None:
                     yield False
                     return
                 await asyncio.sleep(self.poll)
@@ -100,12 +103,20 @@ class UpdateOrder(BaseMiddleware):
             await queue.leave(update_id)
 
 
-class _Queue:
+def done_key(bot_id: int, update_id: int) -> str:
+    return f"tg-done:{bot_id}:{update_id}"
+
+
+def turns_key(bot_id: int, chat_id: int) -> str:
+    return f"tg-turns:{bot_id}:{chat_id}"
+
+
+class Queue:
     """One chat's entries {update id: [lease expiry (epoch s), owner]} in the shared state."""
 
-    def __init__(self, shared: SharedState, chat_id: int, owner: str, lease: float) -> None:
+    def __init__(self, shared: SharedState, key: str, owner: str, lease: float) -> None:
         self.shared = shared
-        self.key = f"tg-turns:{chat_id}"
+        self.key = key
         self.owner = owner
         self.lease = lease
 

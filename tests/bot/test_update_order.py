@@ -16,7 +16,7 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message, Update
 
-from bot.ordering import UpdateOrder, _Queue
+from bot.ordering import Queue, UpdateOrder, turns_key
 from core.shared import SharedState
 from core.shared.memory import MemoryState
 
@@ -100,7 +100,7 @@ async def test_a_dead_replicas_turn_lapses_and_its_retry_runs(shared: SharedStat
     dead.cancel()  # like kill -9, except that cancelling also runs its cleanup: undo that
     with contextlib.suppress(asyncio.CancelledError):
         await dead
-    assert await _Queue(shared, CHAT, "dead-replica", 0.5).enter(base)
+    assert await Queue(shared, turns_key(bot.id, CHAT), "dead-replica", 0.5).enter(base)
     started = time.monotonic()
     await survivor.feed(bot, _update(base + 1, "sau"))
     assert 0.3 < time.monotonic() - started < 5  # waited for the lapse, then ran
