@@ -84,3 +84,12 @@ class DrillCb(CallbackData, prefix="drill"):
     action: str
     target: int
     value: int = 0
+
+
+class MentorCb(CallbackData, prefix="mtr"):
+    """Mentoring, same wire format as core.mentors.texts: "mtr:<action>:<id>:<value>".
+    Actions: ask (mentor, question id), reply (request), toggle (0, 1 on / 0 off)."""
+
+    action: str
+    target: int
+    value: int = 0

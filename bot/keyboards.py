@@ -19,6 +19,7 @@ from bot.callbacks import (
 )
 from core.cases.actions import ACTION_LABELS, CaseAction
 from core.cases.enums import SCOPE_LABELS
+from core.mentors.texts import BTN_PEER
 
 
 def _button(text: str, data: Any) -> InlineKeyboardButton:
@@ -28,7 +29,7 @@ def _button(text: str, data: Any) -> InlineKeyboardButton:
 def answer(
     qid: int, *, novel: bool, has_more: bool, article: str | None = None
 ) -> InlineKeyboardMarkup:
-    """👍 · 👎 · ❓ · ➕ · 📄 under a cited answer (escalation first when not covered)."""
+    """👍 · 👎 · ❓ · ➕ · 📄 under a cited answer (escalation first when not covered, then 🤝)."""
     escalate = [_button(texts.BTN_ESCALATE, QuestionCb(action="esc", qid=qid))]
     feedback = [
         _button(texts.BTN_HELPFUL, QuestionCb(action="up", qid=qid)),
@@ -38,7 +39,9 @@ def answer(
     if article:
         label = texts.BTN_FULL_ARTICLE.format(article=article)
         more.append(_button(label, QuestionCb(action="full", qid=qid)))
-    rows = [escalate, feedback, more] if novel else [feedback, escalate, more]
+    # Not covered: a peer who knows the position may help informally (core.mentors).
+    peer = [_button(BTN_PEER, QuestionCb(action="peer", qid=qid))] if novel else []
+    rows = [escalate, peer, feedback, more] if novel else [feedback, escalate, more]
     return InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
 
 

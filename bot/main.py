@@ -23,6 +23,7 @@ from bot.handlers import (
     drills,
     escalation,
     initiatives,
+    mentors,
     mine,
     precedents,
     questions,
@@ -101,6 +102,7 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
         mine,
         tasks,
         drills,
+        mentors,
         questions,
     )
     dp.include_routers(*(_fresh(module.router) for module in features))

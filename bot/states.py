@@ -55,3 +55,7 @@ class Commending(StatesGroup):
 
 class DrillAnswering(StatesGroup):
     text = State()
+
+
+class MentorReplying(StatesGroup):
+    text = State()

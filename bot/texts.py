@@ -47,6 +47,8 @@ HELP_CADRE = (
     "• /cuatoi — các yêu cầu và sáng kiến của bạn cùng trạng thái.\n"
     "• /viec_kho — việc khó bạn chịu trách nhiệm: ghi tiến độ, báo hoàn thành.\n"
     "• /luyentap — luyện tập tình huống: nhịp nhận bài (mặc định mỗi tuần) hoặc tạm dừng.\n"
+    "• /dongnghiep — nhận (hoặc thôi nhận) hỗ trợ không chính thức cho đồng nghiệp cùng chức "
+    "danh; khi câu hỏi chưa có trong cơ sở tri thức, nút 🤝 hỏi nhanh một đồng nghiệp như vậy.\n"
     "• /huy — hủy thao tác đang làm dở.\n"
     "• /trogiup — xem lại hướng dẫn này."
 )
@@ -277,6 +279,7 @@ COMMANDS = {
     "cuatoi": "Yêu cầu và sáng kiến của tôi",
     "viec_kho": "Việc khó tôi chịu trách nhiệm",
     "luyentap": "Luyện tập tình huống: nhịp nhận bài, tạm dừng",
+    "dongnghiep": "Hỗ trợ đồng nghiệp cùng chức danh",
     "hangdoi": "Hàng đợi (người phụ trách)",
     "kb": "Thống kê cơ sở tri thức (quản trị)",
     "dangnhap": "Lấy mã đăng nhập bảng điều khiển web",

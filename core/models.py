@@ -6,6 +6,7 @@ from core.chatstate.models import ChatState  # noqa: F401
 from core.drills.models import Drill, DrillDelivery, DrillSchedule
 from core.feedback.models import QuestionLog  # noqa: F401
 from core.initiatives import models as _initiatives  # noqa: F401
+from core.mentors.models import Mentor, MentorRequest
 from core.outbox.models import OutboxMessage
 from core.recognition.models import Commendation, PrecedentReuse
 from core.tasks.models import HardTask, TaskLink, TaskNote
@@ -28,6 +29,8 @@ __all__ = [
     "Invite",
     "KnowledgeState",
     "LoginCode",
+    "Mentor",
+    "MentorRequest",
     "OutboxMessage",
     "PrecedentProposal",
     "PrecedentReuse",

@@ -16,6 +16,7 @@ USER_TEXT = [
     "core/tasks/texts.py",
     "core/recognition/texts.py",
     "core/drills/texts.py",
+    "core/mentors/texts.py",
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "api" / "templates").rglob("*.html")),
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "knowledge" / "starter").glob("*.md")),
 ]

@@ -1,0 +1,93 @@
+"""Every Vietnamese text of mentoring (Telegram HTML). Peer advice is always marked as such.
+
+User-supplied strings are escaped here. Buttons carry "mtr:<action>:<id>:<value>" (the bot's
+MentorCb): ask (mentor, question log id), reply (request), toggle (0, 1 on / 0 off); and
+"q:esc:<question id>" (the bot's QuestionCb) for the formal xin ý kiến.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from core.mentors.models import Mentor, MentorRequest
+from core.users.models import User
+
+Buttons = list[list[dict[str, str]]]
+BTN_PEER = "🤝 Hỏi đồng nghiệp có kinh nghiệm"
+PEER_NOTE = (
+    "Đây là ý kiến tham khảo không chính thức của đồng nghiệp, không phải ý kiến của cấp trên."
+)
+
+
+def _button(text: str, action: str, target: int, value: int = 0) -> dict[str, str]:
+    return {"text": text, "callback_data": f"mtr:{action}:{target}:{value}"}
+
+
+def formal(question_id: int) -> Buttons:
+    return [[{"text": "❓ Xin ý kiến chính thức", "callback_data": f"q:esc:{question_id}"}]]
+
+
+def _who(user: User) -> str:
+    position = f", {escape(user.position)}" if user.position else ""
+    return f"{escape(user.full_name)}{position} ({escape(user.unit.name)})"
+
+
+def choose(mentors: list[Mentor], question_id: int) -> tuple[str, Buttons]:
+    """To the cadre: the mentors they may ask, and the formal route."""
+    if not mentors:
+        return (
+            "Chưa có đồng nghiệp nào nhận hỗ trợ chức danh của bạn. "
+            "Bạn có thể gửi xin ý kiến chính thức.",
+            formal(question_id),
+        )
+    rows = [[_button(f"🤝 {m.user.full_name}", "ask", m.user_id, question_id)] for m in mentors]
+    return (
+        "Chọn một đồng nghiệp có kinh nghiệm để hỏi nhanh. " + PEER_NOTE,
+        rows + formal(question_id),
+    )
+
+
+def sent(mentor: User) -> str:
+    return (
+        f"Đã gửi câu hỏi tới {_who(mentor)}; bạn sẽ nhận trả lời tại đây.\n{PEER_NOTE} "
+        "Cần ý kiến chính thức thì bấm ❓."
+    )
+
+
+def to_mentor(request: MentorRequest) -> str:
+    return (
+        f"🤝 <b>Đồng nghiệp hỏi ý kiến</b> (không chính thức) — {_who(request.asker)}:\n"
+        f"{escape(request.question)}"
+    )
+
+
+def reply_buttons(request_id: int) -> Buttons:
+    return [[_button("✍️ Trả lời", "reply", request_id)]]
+
+
+ASK_REPLY = "✍️ Gõ ý kiến của bạn cho đồng nghiệp (gõ /huy để bỏ):"
+REPLY_SENT = "Đã gửi ý kiến của bạn. Cảm ơn bạn đã hỗ trợ đồng nghiệp."
+
+
+def to_asker(request: MentorRequest) -> str:
+    return (
+        f"🤝 <b>Ý kiến tham khảo</b> của đồng nghiệp {_who(request.mentor)}:\n"
+        f"{escape(request.reply or '')}\n\n⚠️ {PEER_NOTE} Cần ý kiến chính thức thì bấm ❓."
+    )
+
+
+def status(mentor: Mentor | None, position: str | None) -> tuple[str, Buttons]:
+    """/dongnghiep: whether the official volunteers, and the switch."""
+    if not position:
+        return ("Hồ sơ của bạn chưa có chức danh nên chưa thể nhận hỗ trợ đồng nghiệp.", [])
+    if mentor is not None and mentor.active:
+        text = (
+            f"Bạn đang nhận hỗ trợ đồng nghiệp chức danh «{escape(mentor.position)}»: cán bộ "
+            "gặp câu hỏi chưa có trong cơ sở tri thức có thể hỏi bạn không chính thức."
+        )
+        return text, [[_button("⏸ Thôi nhận hỗ trợ", "toggle", 0, 0)]]
+    text = (
+        f"Bạn có thể nhận hỗ trợ đồng nghiệp chức danh «{escape(position)}»: cán bộ gặp câu "
+        "hỏi chưa có trong cơ sở tri thức sẽ được hỏi bạn không chính thức."
+    )
+    return text, [[_button("🤝 Nhận hỗ trợ đồng nghiệp", "toggle", 0, 1)]]
