@@ -90,6 +90,10 @@ ACTION_LABELS: dict[str, str] = {
     "drill.answer": "Trả lời bài luyện tập",
     "drill.self_check": "Tự đối chiếu câu trả lời luyện tập",
     "drill.schedule": "Đổi lịch nhận bài luyện tập",
+    "mentor.volunteer": "Nhận hỗ trợ đồng nghiệp",
+    "mentor.withdraw": "Thôi nhận hỗ trợ đồng nghiệp",
+    "mentor.ask": "Hỏi ý kiến đồng nghiệp (không chính thức)",
+    "mentor.reply": "Đồng nghiệp trả lời (không chính thức)",
 }
 
 ENTITY_LABELS: dict[str, str] = {
