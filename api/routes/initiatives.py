@@ -70,7 +70,7 @@ async def list_initiatives(
     """A page of the initiatives visible to the caller."""
     rows, total = await service.list_initiatives(
         session,
-        actor_id=user.id,
+        actor=user,
         status=status,
         unit_id=unit_id,
         field=field,
@@ -101,7 +101,7 @@ async def create_initiative(
     """Submit an initiative."""
     initiative, similar = await service.submit_initiative(
         session,
-        author_id=user.id,
+        author=user,
         title=data.title,
         problem=data.problem,
         actions=data.actions,
@@ -135,7 +135,7 @@ async def update_rubric(session: SessionDep, user: Admin, data: RubricUpdate) ->
     """Save a new rubric version."""
     saved = await rubric.update_rubric(
         session,
-        actor_id=user.id,
+        actor=user,
         criteria=[c.model_dump() for c in data.criteria],
         note=data.note,
     )
@@ -151,7 +151,7 @@ async def my_assignments(
     session: SessionDep, user: Evaluator, pending: bool = False
 ) -> list[EvaluationRead]:
     """The caller's own assignments, nearest deadline first."""
-    rows = await assignment.my_assignments(session, actor_id=user.id, pending_only=pending)
+    rows = await assignment.my_assignments(session, actor=user, pending_only=pending)
     return [EvaluationRead.of(e) for e in rows]
 
 
@@ -183,7 +183,7 @@ async def export(
     """Download the results table."""
     content, media_type, name = await export_results(
         session,
-        actor_id=user.id,
+        actor=user,
         fmt=format,
         settings=ctx.settings,
         status=status,
@@ -205,9 +205,7 @@ async def export(
 )
 async def get_initiative(session: SessionDep, user: AnyUser, initiative_id: Id) -> InitiativeRead:
     """One initiative the caller may see (404 otherwise)."""
-    initiative = await service.get_initiative(
-        session, actor_id=user.id, initiative_id=initiative_id
-    )
+    initiative = await service.get_initiative(session, actor=user, initiative_id=initiative_id)
     return InitiativeRead.of(user, initiative)
 
 
@@ -222,7 +220,7 @@ async def similar(
 ) -> list[SimilarRead]:
     """Similar initiatives from any unit (for its authors and evaluators)."""
     found = await service.similar_for(
-        session, actor_id=user.id, initiative_id=initiative_id, settings=ctx.settings
+        session, actor=user, initiative_id=initiative_id, settings=ctx.settings
     )
     return [SimilarRead.of(s) for s in found]
 
@@ -235,9 +233,7 @@ async def similar(
 )
 async def screening(session: SessionDep, user: Admin, initiative_id: Id) -> InitiativeRead:
     """Take a submitted initiative into screening."""
-    initiative = await service.start_screening(
-        session, actor_id=user.id, initiative_id=initiative_id
-    )
+    initiative = await service.start_screening(session, actor=user, initiative_id=initiative_id)
     return InitiativeRead.of(user, initiative)
 
 
@@ -257,7 +253,7 @@ async def suggested_evaluators(
     """Conflict-free evaluators, least loaded first."""
     users = await assignment.suggest_evaluators(
         session,
-        actor_id=user.id,
+        actor=user,
         initiative_id=initiative_id,
         count=count or ctx.settings.evaluators_per_initiative,
     )
@@ -279,7 +275,7 @@ async def assign(
     """Assign evaluators and start the evaluation."""
     made = await assignment.assign_evaluators(
         session,
-        actor_id=user.id,
+        actor=user,
         initiative_id=initiative_id,
         settings=ctx.settings,
         evaluator_ids=data.evaluator_ids,
@@ -298,7 +294,7 @@ async def unassign(
 ) -> Response:
     """Withdraw an evaluator who has not scored yet."""
     await assignment.withdraw_evaluator(
-        session, actor_id=user.id, initiative_id=initiative_id, evaluator_id=evaluator_id
+        session, actor=user, initiative_id=initiative_id, evaluator_id=evaluator_id
     )
     return Response(status_code=204)
 
@@ -315,7 +311,7 @@ async def evaluations(
     session: SessionDep, user: AnyUser, initiative_id: Id
 ) -> list[EvaluationRead]:
     """Score sheets visible to the caller."""
-    sheets = await scoring.score_sheets(session, actor_id=user.id, initiative_id=initiative_id)
+    sheets = await scoring.score_sheets(session, actor=user, initiative_id=initiative_id)
     return [EvaluationRead.of(e) for e in sheets]
 
 
@@ -331,7 +327,7 @@ async def score(
     """Submit the caller's score sheet (final once submitted)."""
     sheet = await scoring.submit_scores(
         session,
-        actor_id=user.id,
+        actor=user,
         initiative_id=initiative_id,
         scores=dict(data.scores),
         comment=data.comment,
@@ -350,7 +346,7 @@ async def score(
 async def result(session: SessionDep, ctx: CtxDep, user: AnyUser, initiative_id: Id) -> ResultRead:
     """The aggregate, for admins, evaluators who submitted, and authors once decided."""
     res = await scoring.result(
-        session, actor_id=user.id, initiative_id=initiative_id, settings=ctx.settings
+        session, actor=user, initiative_id=initiative_id, settings=ctx.settings
     )
     return ResultRead.of(res)
 
@@ -367,7 +363,7 @@ async def decide(
     """Recognise, ask for more information, or not accept."""
     initiative = await scoring.decide(
         session,
-        actor_id=user.id,
+        actor=user,
         initiative_id=initiative_id,
         outcome=data.outcome,
         note=data.note,
@@ -389,7 +385,7 @@ async def provide_info(
     """An author answers a request for more information."""
     initiative = await service.provide_info(
         session,
-        actor_id=user.id,
+        actor=user,
         initiative_id=initiative_id,
         changes=data.changes(),
         note=data.note,
@@ -407,7 +403,7 @@ async def provide_info(
 )
 async def join(session: SessionDep, user: Author, initiative_id: Id) -> Response:
     """Ask the main author to accept the caller as a co-author."""
-    await coauthors.request_to_join(session, actor_id=user.id, initiative_id=initiative_id)
+    await coauthors.request_to_join(session, actor=user, initiative_id=initiative_id)
     return Response(status_code=202)
 
 
@@ -422,7 +418,7 @@ async def add_coauthor(
 ) -> InitiativeRead:
     """Main author or admin adds a co-author (or accepts a request to join)."""
     initiative = await coauthors.add_coauthor(
-        session, actor_id=user.id, initiative_id=initiative_id, user_id=data.user_id
+        session, actor=user, initiative_id=initiative_id, user_id=data.user_id
     )
     return InitiativeRead.of(user, initiative)
 
@@ -443,7 +439,7 @@ async def publish_good_practice(
 ) -> PublishedRead:
     """Publish a recognised initiative as guidance citing it; searchable after the commit."""
     document_id = await publish.publish_good_practice(
-        session, actor_id=user.id, initiative_id=initiative_id
+        session, actor=user, initiative_id=initiative_id
     )
     background.add_task(ctx.retriever.sync)  # runs after the request's commit
     return PublishedRead(document_id=document_id)

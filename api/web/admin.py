@@ -284,7 +284,7 @@ async def rubric_save(request: Request, auth: Actor) -> Response:
     try:
         async with unit_of_work(ctx.sessionmaker) as session:
             await rubrics.update_rubric(
-                session, actor_id=auth.user.id, criteria=rows, note=str(form.get("note") or "")
+                session, actor=auth.user, criteria=rows, note=str(form.get("note") or "")
             )
     except DomainError as exc:
         if exc.code is not ErrorCode.INVALID:

@@ -47,12 +47,12 @@ async def initiatives_page(
     require_role(auth.user, Role.EVALUATOR, Role.ADMIN)
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
-        mine = await assignment.my_assignments(session, actor_id=auth.user.id)
+        mine = await assignment.my_assignments(session, actor=auth.user)
         listing: list[InitiativeView] = []
         total = 0
         if is_admin(auth.user):
             rows, total = await initiatives.list_initiatives(
-                session, actor_id=auth.user.id, status=status or None, query=q or None, limit=200
+                session, actor=auth.user, status=status or None, query=q or None, limit=200
             )
             listing = [view_for(auth.user, i) for i in rows]
     return render(
@@ -75,7 +75,7 @@ async def initiatives_export(request: Request, auth: Viewer, fmt: str) -> Respon
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
         content, media, name = await export.export_results(
-            session, actor_id=auth.user.id, fmt=fmt, settings=ctx.settings
+            session, actor=auth.user, fmt=fmt, settings=ctx.settings
         )
     return Response(
         content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
@@ -91,14 +91,12 @@ async def initiative_page(
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
         initiative = await initiatives.get_initiative(
-            session, actor_id=auth.user.id, initiative_id=initiative_id
+            session, actor=auth.user, initiative_id=initiative_id
         )
         similar = await initiatives.similar_for(
-            session, actor_id=auth.user.id, initiative_id=initiative_id, settings=ctx.settings
+            session, actor=auth.user, initiative_id=initiative_id, settings=ctx.settings
         )
-        sheets = await scoring.score_sheets(
-            session, actor_id=auth.user.id, initiative_id=initiative_id
-        )
+        sheets = await scoring.score_sheets(session, actor=auth.user, initiative_id=initiative_id)
         own = next((s for s in sheets if s.evaluator_id == auth.user.id), None)
         criteria = []
         if own is not None:
@@ -106,7 +104,7 @@ async def initiative_page(
             criteria = parse_criteria(rubric.criteria)
         try:
             outcome = await scoring.result(
-                session, actor_id=auth.user.id, initiative_id=initiative_id, settings=ctx.settings
+                session, actor=auth.user, initiative_id=initiative_id, settings=ctx.settings
             )
             all_criteria = (
                 await scoring.criteria_for(session, initiative)
@@ -150,7 +148,7 @@ async def initiative_score(request: Request, auth: Actor, initiative_id: Id) -> 
     async with unit_of_work(ctx.sessionmaker) as session:
         await scoring.submit_scores(
             session,
-            actor_id=auth.user.id,
+            actor=auth.user,
             initiative_id=initiative_id,
             scores=scores,
             comment=comment,
@@ -164,7 +162,7 @@ async def initiative_assign(request: Request, auth: Actor, initiative_id: Id) ->
     ctx = ctx_of(request)
     async with unit_of_work(ctx.sessionmaker) as session:
         await assignment.assign_evaluators(
-            session, actor_id=auth.user.id, initiative_id=initiative_id, settings=ctx.settings
+            session, actor=auth.user, initiative_id=initiative_id, settings=ctx.settings
         )
     return redirect(f"/initiatives/{initiative_id}?done=assigned")
 
@@ -183,7 +181,7 @@ async def initiative_decide(
     async with unit_of_work(ctx.sessionmaker) as session:
         await scoring.decide(
             session,
-            actor_id=auth.user.id,
+            actor=auth.user,
             initiative_id=initiative_id,
             outcome=outcome,
             note=note,

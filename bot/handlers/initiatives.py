@@ -146,7 +146,7 @@ async def _submit(
     data = await state.get_data()
     initiative, similar = await initiative_service.submit_initiative(
         session,
-        author_id=user.id,
+        author=user,
         title=str(data.get("title", "")),
         problem=str(data.get("problem", "")),
         actions=str(data.get("actions", "")),

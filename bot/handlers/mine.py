@@ -35,7 +35,7 @@ async def mine(message: Message, session: AsyncSession, user: User) -> None:
         )
         for c in cases
     ] or [texts.MINE_NONE]
-    initiatives = await initiative_service.list_for_author(session, author_id=user.id, limit=RECENT)
+    initiatives = await initiative_service.list_for_author(session, author=user, limit=RECENT)
     lines += ["", texts.MINE_INITIATIVES]
     lines += [
         texts.MINE_INITIATIVE_LINE.format(

@@ -26,13 +26,13 @@ from core.initiatives.enums import AuthorStatus, EvaluationStatus, InitiativeSta
 from core.initiatives.models import Evaluation, Initiative
 from core.initiatives.rubric import current_rubric
 from core.initiatives.service import (
-    load_admin,
+    ADMIN_ONLY,
     load_person,
-    load_user,
     lock_initiative,
     transition,
 )
 from core.initiatives.views import author_ids
+from core.users.authz import require_active, require_admin
 from core.users.enums import Role
 from core.users.models import User, supervisor_units
 
@@ -85,10 +85,10 @@ async def _active_evaluations(session: AsyncSession, initiative_id: int) -> list
 
 
 async def suggest_evaluators(
-    session: AsyncSession, *, actor_id: int, initiative_id: int, count: int
+    session: AsyncSession, *, actor: User, initiative_id: int, count: int
 ) -> list[User]:
     """Admin: up to `count` conflict-free evaluators, least loaded first."""
-    await load_admin(session, actor_id)
+    require_admin(actor, ADMIN_ONLY)
     initiative = await session.get(Initiative, initiative_id)
     if initiative is None:
         raise not_found("sáng kiến")
@@ -126,7 +126,7 @@ async def _suggest(session: AsyncSession, initiative: Initiative, count: int) ->
 async def assign_evaluators(
     session: AsyncSession,
     *,
-    actor_id: int,
+    actor: User,
     initiative_id: int,
     settings: Settings,
     evaluator_ids: Sequence[int] | None = None,
@@ -137,7 +137,7 @@ async def assign_evaluators(
     Afterwards at least `settings.evaluators_per_initiative` independent evaluators are
     assigned. Adding one to an evaluated initiative (a third opinion) reopens its evaluation.
     """
-    await load_admin(session, actor_id)
+    require_admin(actor, ADMIN_ONLY)
     initiative = await lock_initiative(session, initiative_id)
     if initiative.status not in ASSIGNABLE:
         raise conflict("Sáng kiến ở trạng thái này không thể phân công người chấm.")
@@ -186,7 +186,7 @@ async def assign_evaluators(
             evaluation = Evaluation(initiative=initiative, evaluator=user)
             session.add(evaluation)
         evaluation.status = EvaluationStatus.ASSIGNED
-        evaluation.assigned_by_id = actor_id
+        evaluation.assigned_by_id = actor.id
         evaluation.rubric_version_id = initiative.rubric_version_id
         evaluation.scores, evaluation.comment = {}, ""
         evaluation.total = evaluation.gate_failed = evaluation.submitted_at = None
@@ -195,7 +195,7 @@ async def assign_evaluators(
     await session.flush()
     await record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id,
         action="initiative.assign",
         entity="initiative",
         entity_id=initiative.id,
@@ -204,15 +204,15 @@ async def assign_evaluators(
     for user in chosen:
         await notify.notify_assigned(session, initiative, evaluator=user, due_at=due)
     if initiative.status != S.UNDER_EVALUATION:
-        await transition(session, initiative, to=S.UNDER_EVALUATION, actor_id=actor_id)
+        await transition(session, initiative, to=S.UNDER_EVALUATION, actor_id=actor.id)
     return created
 
 
 async def withdraw_evaluator(
-    session: AsyncSession, *, actor_id: int, initiative_id: int, evaluator_id: int
+    session: AsyncSession, *, actor: User, initiative_id: int, evaluator_id: int
 ) -> None:
     """Admin: take an evaluator off an initiative they have not scored yet."""
-    await load_admin(session, actor_id)
+    require_admin(actor, ADMIN_ONLY)
     evaluation = await session.scalar(
         select(Evaluation).where(
             Evaluation.initiative_id == initiative_id,
@@ -226,7 +226,7 @@ async def withdraw_evaluator(
     await session.flush()
     await record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id,
         action="initiative.unassign",
         entity="initiative",
         entity_id=initiative_id,
@@ -235,10 +235,10 @@ async def withdraw_evaluator(
 
 
 async def my_assignments(
-    session: AsyncSession, *, actor_id: int, pending_only: bool = False
+    session: AsyncSession, *, actor: User, pending_only: bool = False
 ) -> list[Evaluation]:
     """An evaluator's own assignments (never anyone else's), nearest deadline first."""
-    actor = await load_user(session, actor_id)
+    require_active(actor)
     stmt = select(Evaluation).where(
         Evaluation.evaluator_id == actor.id, Evaluation.status != EvaluationStatus.WITHDRAWN
     )

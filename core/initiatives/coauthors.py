@@ -18,17 +18,16 @@ from core.initiatives.service import (
     fetch,
     is_assigned,
     load_person,
-    load_user,
 )
-from core.users.authz import has_role, is_admin
+from core.users.authz import has_role, is_admin, require_active
 from core.users.models import User, supervisor_units
 
 S = InitiativeStatus
 
 
-async def request_to_join(session: AsyncSession, *, actor_id: int, initiative_id: int) -> None:
+async def request_to_join(session: AsyncSession, *, actor: User, initiative_id: int) -> None:
     """Ask to become a co-author of a (similar) initiative; its main author decides."""
-    actor = await load_user(session, actor_id)
+    require_active(actor)
     if not has_role(actor, *SUBMITTER_ROLES):
         raise forbidden("Chỉ cán bộ, công chức mới tham gia làm đồng tác giả.")
     initiative = await fetch(session, initiative_id)
@@ -54,10 +53,10 @@ async def request_to_join(session: AsyncSession, *, actor_id: int, initiative_id
 
 
 async def add_coauthor(
-    session: AsyncSession, *, actor_id: int, initiative_id: int, user_id: int
+    session: AsyncSession, *, actor: User, initiative_id: int, user_id: int
 ) -> Initiative:
     """Main author or admin: add a co-author (or accept their request to join)."""
-    actor = await load_user(session, actor_id)
+    require_active(actor)
     initiative = await fetch(session, initiative_id)
     if not is_admin(actor) and actor.id != initiative.author_id:
         raise forbidden("Chỉ tác giả chính hoặc quản trị viên mới thêm đồng tác giả.")

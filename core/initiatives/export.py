@@ -16,11 +16,12 @@ from core.initiatives.enums import EvaluationStatus
 from core.initiatives.models import Evaluation, Initiative
 from core.initiatives.rubric import get_rubric_version, parse_criteria
 from core.initiatives.scoring import aggregate
-from core.initiatives.service import load_user, visible
+from core.initiatives.service import visible
 from core.initiatives.views import HIDDEN, check_unit_filter, view_for
 from core.sheets import csv_bytes, safe_row
-from core.users.authz import is_admin, require_role
+from core.users.authz import is_admin, require_active, require_role
 from core.users.enums import Role
+from core.users.models import User
 
 HEADERS = [
     "Số sáng kiến",
@@ -52,7 +53,7 @@ def _yes(value: bool) -> str:
 async def result_rows(
     session: AsyncSession,
     *,
-    actor_id: int,
+    actor: User,
     settings: Settings,
     status: str | None = None,
     period: str | None = None,
@@ -60,7 +61,7 @@ async def result_rows(
 ) -> list[list[Any]]:
     """One row per initiative the actor may see, through the actor's view: evaluators never get
     authors or units, and get scores only where they have already submitted their own sheet."""
-    actor = await load_user(session, actor_id)
+    require_active(actor)
     require_role(
         actor,
         Role.ADMIN,
@@ -148,11 +149,11 @@ def to_xlsx(rows: list[list[Any]]) -> bytes:
 
 
 async def export_results(
-    session: AsyncSession, *, actor_id: int, fmt: str, settings: Settings, **filters: Any
+    session: AsyncSession, *, actor: User, fmt: str, settings: Settings, **filters: Any
 ) -> tuple[bytes, str, str]:
     """The export as (content, media type, file name)."""
     if fmt not in MEDIA_TYPES:
         raise invalid("Định dạng xuất phải là csv hoặc xlsx.")
-    rows = await result_rows(session, actor_id=actor_id, settings=settings, **filters)
+    rows = await result_rows(session, actor=actor, settings=settings, **filters)
     content = to_csv(rows) if fmt == "csv" else to_xlsx(rows)
     return content, MEDIA_TYPES[fmt], f"ket-qua-sang-kien.{fmt}"

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.service import record
 from core.errors import invalid, not_found
 from core.initiatives.models import RubricVersion
+from core.users.authz import require_admin
+from core.users.models import User
 
 
 @dataclass(frozen=True)
@@ -245,12 +247,12 @@ async def get_rubric_version(session: AsyncSession, *, rubric_version_id: int) -
 
 
 async def update_rubric(
-    session: AsyncSession, *, actor_id: int, criteria: list[dict[str, Any]], note: str = ""
+    session: AsyncSession, *, actor: User, criteria: list[dict[str, Any]], note: str = ""
 ) -> RubricVersion:
     """Admin: save a new rubric version; running evaluations keep the version they pinned."""
-    from core.initiatives.service import load_admin  # avoid an import cycle
+    from core.initiatives.service import ADMIN_ONLY  # avoid an import cycle
 
-    await load_admin(session, actor_id)
+    require_admin(actor, ADMIN_ONLY)
     parsed = parse_criteria(criteria)
     check_weight_total(parsed)
     await _serialise(session)  # so two admins saving at once get versions n+1 and n+2
@@ -259,13 +261,13 @@ async def update_rubric(
         version=previous.version + 1,
         criteria=[c.as_dict() for c in parsed],
         note=note[:500],
-        created_by_id=actor_id,
+        created_by_id=actor.id,
     )
     session.add(rubric)
     await session.flush()
     await record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id,
         action="rubric.update",
         entity="rubric",
         entity_id=rubric.version,

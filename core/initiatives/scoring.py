@@ -29,14 +29,14 @@ from core.initiatives.rubric import (
     weighted_total,
 )
 from core.initiatives.service import (
+    ADMIN_ONLY,
     get_initiative,
-    load_admin,
-    load_user,
     lock_initiative,
     transition,
 )
 from core.initiatives.views import author_ids
-from core.users.authz import is_admin
+from core.users.authz import is_admin, require_active, require_admin
+from core.users.models import User
 
 S = InitiativeStatus
 FINAL = frozenset({S.RECOGNISED, S.NOT_ACCEPTED})
@@ -97,13 +97,13 @@ async def criteria_for(session: AsyncSession, initiative: Initiative) -> list[Cr
 async def submit_scores(
     session: AsyncSession,
     *,
-    actor_id: int,
+    actor: User,
     initiative_id: int,
     scores: dict[str, Any],
     comment: str = "",
 ) -> Evaluation:
     """An evaluator submits their score sheet (once); the last one completes the evaluation."""
-    actor = await load_user(session, actor_id)
+    require_active(actor)
     initiative = await lock_initiative(session, initiative_id)
     evaluation = await session.scalar(
         select(Evaluation).where(
@@ -149,12 +149,12 @@ async def submit_scores(
 
 
 async def score_sheets(
-    session: AsyncSession, *, actor_id: int, initiative_id: int
+    session: AsyncSession, *, actor: User, initiative_id: int
 ) -> list[Evaluation]:
     """The score sheets the actor may see: admins all; an evaluator their own, plus the
     others' submitted sheets once their own is submitted; authors none."""
-    actor = await load_user(session, actor_id)
-    initiative = await get_initiative(session, actor_id=actor.id, initiative_id=initiative_id)
+    require_active(actor)
+    initiative = await get_initiative(session, actor=actor, initiative_id=initiative_id)
     sheets = [
         e
         for e in await _evaluations(session, initiative.id)
@@ -171,12 +171,12 @@ async def score_sheets(
 
 
 async def result(
-    session: AsyncSession, *, actor_id: int, initiative_id: int, settings: Settings
+    session: AsyncSession, *, actor: User, initiative_id: int, settings: Settings
 ) -> EvaluationResult:
     """The aggregate result, for whom it is not blind: admins; evaluators after submitting;
     authors once the initiative is decided."""
-    actor = await load_user(session, actor_id)
-    initiative = await get_initiative(session, actor_id=actor.id, initiative_id=initiative_id)
+    require_active(actor)
+    initiative = await get_initiative(session, actor=actor, initiative_id=initiative_id)
     evaluations = await _evaluations(session, initiative.id)
     if not is_admin(actor):
         own = next((e for e in evaluations if e.evaluator_id == actor.id), None)
@@ -193,7 +193,7 @@ async def result(
 async def decide(
     session: AsyncSession,
     *,
-    actor_id: int,
+    actor: User,
     initiative_id: int,
     outcome: str,
     note: str = "",
@@ -205,7 +205,7 @@ async def decide(
     Recognition needs a completed evaluation without gate failures; when evaluators
     disagree beyond the threshold it also needs an explicit council decision.
     """
-    await load_admin(session, actor_id)
+    require_admin(actor, ADMIN_ONLY)
     if outcome not in OUTCOMES:
         raise invalid("Kết luận phải là: công nhận, cần bổ sung, hoặc không công nhận.")
     note = note.strip()
@@ -232,14 +232,14 @@ async def decide(
                 spread=outcome_result.spread,
             )
     initiative.decision_note = note or None
-    initiative.decided_by_id = actor_id
+    initiative.decided_by_id = actor.id
     initiative.decided_at = utcnow()
     initiative.council_decision = council
     return await transition(
         session,
         initiative,
         to=InitiativeStatus(outcome),
-        actor_id=actor_id,
+        actor_id=actor.id,
         note=note or None,
         data={"council": council},
     )

@@ -30,7 +30,7 @@ from core.initiatives.similar import SimilarInitiative, TextEncoder, embed, find
 from core.initiatives.similar import initiative_text as _text
 from core.initiatives.views import author_ids, check_unit_filter, similar_view
 from core.inputs import LIKE_ESCAPE, contains_pattern
-from core.users.authz import has_role, is_admin, require_admin
+from core.users.authz import has_role, is_admin, require_active, require_admin
 from core.users.enums import Role
 from core.users.models import User
 
@@ -70,11 +70,6 @@ async def load_person(session: AsyncSession, user_id: int) -> User:
     return user
 
 
-async def load_admin(session: AsyncSession, actor_id: int) -> User:
-    """The actor, who must be an admin (the check is core.users.authz.require_admin)."""
-    return require_admin(await load_user(session, actor_id), ADMIN_ONLY)
-
-
 async def is_assigned(session: AsyncSession, *, initiative_id: int, user_id: int) -> bool:
     """True when the user is a (not withdrawn) evaluator of this initiative."""
     found = await session.scalar(
@@ -108,9 +103,9 @@ async def lock_initiative(session: AsyncSession, initiative_id: int) -> Initiati
     return initiative
 
 
-async def get_initiative(session: AsyncSession, *, actor_id: int, initiative_id: int) -> Initiative:
+async def get_initiative(session: AsyncSession, *, actor: User, initiative_id: int) -> Initiative:
     """One initiative, if the actor may see it (404 otherwise, so existence does not leak)."""
-    actor = await load_user(session, actor_id)
+    require_active(actor)
     initiative = await fetch(session, initiative_id)
     if is_admin(actor) or actor.id in author_ids(initiative):
         return initiative
@@ -155,7 +150,7 @@ def _require_text(value: str, label: str, limit: int) -> str:
 async def submit_initiative(
     session: AsyncSession,
     *,
-    author_id: int,
+    author: User,
     title: str,
     problem: str,
     actions: str,
@@ -174,13 +169,13 @@ async def submit_initiative(
     reply already carries the number.
     """
     settings = settings or Settings.model_construct()
-    author = await load_user(session, author_id)
+    require_active(author)
     if not has_role(author, *SUBMITTER_ROLES):
         raise forbidden("Chỉ cán bộ, công chức mới nộp sáng kiến.")
     now = utcnow()
     initiative = Initiative(
         # A unique placeholder until the id is known; replaced below in the same flush cycle.
-        number=f"SK-new-{author_id}-{now.timestamp()}",
+        number=f"SK-new-{author.id}-{now.timestamp()}",
         author_id=author.id,
         unit_id=author.unit_id,
         title=_require_text(title, "tên sáng kiến", 500),
@@ -238,7 +233,7 @@ def visible(stmt: Select[Any], actor: User) -> Select[Any]:
 async def list_initiatives(
     session: AsyncSession,
     *,
-    actor_id: int,
+    actor: User,
     status: str | None = None,
     unit_id: int | None = None,
     field: str | None = None,
@@ -248,7 +243,7 @@ async def list_initiatives(
     offset: int = 0,
 ) -> tuple[list[Initiative], int]:
     """A page of the initiatives the actor may see, newest first, and the total count."""
-    actor = await load_user(session, actor_id)
+    require_active(actor)
     check_unit_filter(actor, unit_id)
     stmt = visible(select(Initiative), actor)
     if status:
@@ -274,21 +269,21 @@ async def list_initiatives(
 
 
 async def list_for_author(
-    session: AsyncSession, *, author_id: int, limit: int = 20
+    session: AsyncSession, *, author: User, limit: int = 20
 ) -> list[Initiative]:
     """The user's own (co-)authored initiatives, newest first (for /cuatoi)."""
-    items, _ = await list_initiatives(session, actor_id=author_id, limit=limit)
+    items, _ = await list_initiatives(session, actor=author, limit=limit)
     return items
 
 
 async def similar_for(
-    session: AsyncSession, *, actor_id: int, initiative_id: int, settings: Settings
+    session: AsyncSession, *, actor: User, initiative_id: int, settings: Settings
 ) -> list[SimilarInitiative]:
     """Initiatives similar to one the actor may see (authors and its evaluators; units hidden
     from evaluators)."""
-    initiative = await get_initiative(session, actor_id=actor_id, initiative_id=initiative_id)
+    initiative = await get_initiative(session, actor=actor, initiative_id=initiative_id)
     found = await find_similar(session, initiative=initiative, settings=settings)
-    return similar_view(await load_user(session, actor_id), initiative, found)
+    return similar_view(actor, initiative, found)
 
 
 async def transition(
@@ -324,19 +319,17 @@ async def transition(
     return initiative
 
 
-async def start_screening(
-    session: AsyncSession, *, actor_id: int, initiative_id: int
-) -> Initiative:
+async def start_screening(session: AsyncSession, *, actor: User, initiative_id: int) -> Initiative:
     """Admin: take a submitted initiative into screening."""
-    await load_admin(session, actor_id)
+    require_admin(actor, ADMIN_ONLY)
     initiative = await fetch(session, initiative_id)
-    return await transition(session, initiative, to=S.SCREENING, actor_id=actor_id)
+    return await transition(session, initiative, to=S.SCREENING, actor_id=actor.id)
 
 
 async def provide_info(
     session: AsyncSession,
     *,
-    actor_id: int,
+    actor: User,
     initiative_id: int,
     changes: dict[str, Any],
     note: str = "",
@@ -344,8 +337,8 @@ async def provide_info(
     embedder: TextEncoder | None = None,
 ) -> Initiative:
     """An author answers a request for more information; the initiative is submitted again."""
-    initiative = await get_initiative(session, actor_id=actor_id, initiative_id=initiative_id)
-    if actor_id not in author_ids(initiative):
+    initiative = await get_initiative(session, actor=actor, initiative_id=initiative_id)
+    if actor.id not in author_ids(initiative):
         raise forbidden("Chỉ tác giả mới bổ sung thông tin cho sáng kiến.")
     if initiative.status != S.NEEDS_INFO:
         raise conflict("Sáng kiến không ở trạng thái cần bổ sung thông tin.")
@@ -370,7 +363,7 @@ async def provide_info(
         session,
         initiative,
         to=S.SUBMITTED,
-        actor_id=actor_id,
+        actor_id=actor.id,
         note=note or None,
         data={"changed": sorted(changes)},
     )

@@ -20,7 +20,7 @@ from core.db import unit_of_work, utcnow
 from core.initiatives import assignment, coauthors, scoring, service
 from core.outbox.models import OutboxMessage
 from core.users.tokens import issue_token
-from tests.core.initiatives.factories import SAMPLE, World, build_world
+from tests.core.initiatives.factories import SAMPLE, World, build_world, person
 from tests.web.conftest import login
 
 API = "/api/v1/initiatives"
@@ -48,18 +48,22 @@ async def review(ctx: AppContext) -> Review:
     cadre_b's near-identical one as a similar initiative; eval_2 has scored."""
     w = await build_world(ctx.sessionmaker)
     async with unit_of_work(ctx.sessionmaker) as s:
-        await service.submit_initiative(s, author_id=w.cadre_b, settings=ctx.settings, **SAMPLE)
+        await service.submit_initiative(
+            s, author=await person(s, w.cadre_b), settings=ctx.settings, **SAMPLE
+        )
         mine, _ = await service.submit_initiative(
-            s, author_id=w.cadre_a, settings=ctx.settings, **SAMPLE
+            s, author=await person(s, w.cadre_a), settings=ctx.settings, **SAMPLE
         )
         await coauthors.add_coauthor(
-            s, actor_id=w.cadre_a, initiative_id=mine.id, user_id=w.cadre_a2
+            s, actor=await person(s, w.cadre_a), initiative_id=mine.id, user_id=w.cadre_a2
         )
         await assignment.assign_evaluators(
-            s, actor_id=w.admin, initiative_id=mine.id, settings=ctx.settings,
+            s, actor=await person(s, w.admin), initiative_id=mine.id, settings=ctx.settings,
             evaluator_ids=[w.eval_1, w.eval_2],
         )  # fmt: skip
-        await scoring.submit_scores(s, actor_id=w.eval_2, initiative_id=mine.id, scores=GOOD)
+        await scoring.submit_scores(
+            s, actor=await person(s, w.eval_2), initiative_id=mine.id, scores=GOOD
+        )
         tokens = {
             who: await issue_token(s, user_id=getattr(w, who))
             for who in ("cadre_a", "eval_1", "eval_2", "admin")
@@ -212,13 +216,13 @@ async def test_free_text_naming_the_authors_or_unit_is_redacted_for_evaluators(
     }
     async with unit_of_work(ctx.sessionmaker) as s:
         mine, _ = await service.submit_initiative(
-            s, author_id=w.cadre_a, settings=ctx.settings, **fields
+            s, author=await person(s, w.cadre_a), settings=ctx.settings, **fields
         )
         await coauthors.add_coauthor(
-            s, actor_id=w.cadre_a, initiative_id=mine.id, user_id=w.cadre_a2
+            s, actor=await person(s, w.cadre_a), initiative_id=mine.id, user_id=w.cadre_a2
         )
         await assignment.assign_evaluators(
-            s, actor_id=w.admin, initiative_id=mine.id, settings=ctx.settings,
+            s, actor=await person(s, w.admin), initiative_id=mine.id, settings=ctx.settings,
             evaluator_ids=[w.eval_1, w.eval_2],
         )  # fmt: skip
         tokens = {who: await issue_token(s, user_id=getattr(w, who)) for who in ("eval_1", "admin")}

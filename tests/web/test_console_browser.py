@@ -22,6 +22,7 @@ from core.initiatives import service as initiatives
 from core.outbox.models import OutboxMessage
 from core.users import service as users
 from core.users.enums import Role
+from tests.core.initiatives.factories import person
 from tests.web.conftest import LiveServer, World, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -251,7 +252,7 @@ async def test_evaluator_scores_an_initiative_blind(
         )
         item, _ = await initiatives.submit_initiative(
             session,
-            author_id=world.people["cadre"].id,
+            author=await person(session, world.people["cadre"].id),
             title="Sổ hẹn trả kết quả bằng mã QR tại bộ phận một cửa",
             problem="Người dân phải quay lại nhiều lần để hỏi hồ sơ đã xong chưa.",
             actions="In mã QR trên giấy hẹn; quét mã để xem trạng thái hồ sơ.",
@@ -261,7 +262,7 @@ async def test_evaluator_scores_an_initiative_blind(
         )
         await assignment.assign_evaluators(
             session,
-            actor_id=world.people["admin"].id,
+            actor=await person(session, world.people["admin"].id),
             initiative_id=item.id,
             settings=settings,
             evaluator_ids=[world.people["evaluator"].id, second.id],

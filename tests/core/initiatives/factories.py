@@ -82,3 +82,10 @@ SAMPLE = {
     "field": "Hộ tịch",
     "period": "2026",
 }
+
+
+async def person(session: AsyncSession, user_id: int) -> User:
+    """The user with this id, as a service's acting `User`."""
+    user = await session.get(User, user_id)
+    assert user is not None
+    return user

@@ -14,7 +14,7 @@ from core.db import unit_of_work
 from core.initiatives import service
 from core.initiatives.export import export_results
 from core.sheets import safe_cell
-from tests.core.initiatives.factories import SAMPLE, World
+from tests.core.initiatives.factories import SAMPLE, World, person
 
 FORMULA = '=HYPERLINK("http://evil.example","Bấm xem")'
 
@@ -35,14 +35,17 @@ async def test_hostile_titles_export_as_plain_text(
     async with unit_of_work(sessionmaker) as session:
         for title in ("Chuông\x07 báo thức", FORMULA):
             await service.submit_initiative(
-                session, author_id=world.cadre_a, settings=settings, **{**SAMPLE, "title": title}
+                session,
+                author=await person(session, world.cadre_a),
+                settings=settings,
+                **{**SAMPLE, "title": title},
             )
     async with sessionmaker() as session:
         xlsx, _, _ = await export_results(
-            session, actor_id=world.admin, fmt="xlsx", settings=settings
+            session, actor=await person(session, world.admin), fmt="xlsx", settings=settings
         )
         data, _, _ = await export_results(
-            session, actor_id=world.admin, fmt="csv", settings=settings
+            session, actor=await person(session, world.admin), fmt="csv", settings=settings
         )
     sheet = load_workbook(io.BytesIO(xlsx)).active
     assert sheet is not None

@@ -18,7 +18,7 @@ from core.initiatives import assignment, coauthors, scoring, service
 from core.initiatives.enums import InitiativeStatus
 from core.initiatives.models import Initiative
 from core.outbox.models import OutboxMessage
-from tests.core.initiatives.factories import SAMPLE, World
+from tests.core.initiatives.factories import SAMPLE, World, person
 
 SM = async_sessionmaker[AsyncSession]
 GOOD = {"novelty": 5, "benefit": 4, "replicability": 4, "compliance": 1, "cost": 4}
@@ -29,7 +29,7 @@ GOOD_TOTAL = 82.5
 async def _submit(sm: SM, settings: Settings, author: int) -> Initiative:
     async with unit_of_work(sm) as session:
         initiative, _ = await service.submit_initiative(
-            session, author_id=author, settings=settings, **SAMPLE
+            session, author=await person(session, author), settings=settings, **SAMPLE
         )
         return initiative
 
@@ -37,13 +37,19 @@ async def _submit(sm: SM, settings: Settings, author: int) -> Initiative:
 async def _assign(sm: SM, settings: Settings, world: World, iid: int, ids: list[int]) -> None:
     async with unit_of_work(sm) as session:
         await assignment.assign_evaluators(
-            session, actor_id=world.admin, initiative_id=iid, settings=settings, evaluator_ids=ids
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=iid,
+            settings=settings,
+            evaluator_ids=ids,
         )
 
 
 async def _score(sm: SM, who: int, iid: int, scores: dict[str, int]) -> None:
     async with unit_of_work(sm) as session:
-        await scoring.submit_scores(session, actor_id=who, initiative_id=iid, scores=scores)
+        await scoring.submit_scores(
+            session, actor=await person(session, who), initiative_id=iid, scores=scores
+        )
 
 
 async def _status(sm: SM, iid: int) -> str:
@@ -87,7 +93,10 @@ async def test_supervisor_of_authors_unit_and_coauthors_unit_are_excluded(
         )
         # A co-author from commune B makes commune B's evaluator conflicted too.
         await coauthors.add_coauthor(
-            session, actor_id=world.cadre_a, initiative_id=initiative.id, user_id=world.cadre_b
+            session,
+            actor=await person(session, world.cadre_a),
+            initiative_id=initiative.id,
+            user_id=world.cadre_b,
         )
     for conflicted, reason in ((world.eval_1, "phụ trách đơn vị"), (world.eval_3, "cùng đơn vị")):
         with pytest.raises(DomainError) as err:
@@ -95,7 +104,7 @@ async def test_supervisor_of_authors_unit_and_coauthors_unit_are_excluded(
         assert reason in err.value.message
     async with sessionmaker() as session:
         suggested = await assignment.suggest_evaluators(
-            session, actor_id=world.admin, initiative_id=initiative.id, count=5
+            session, actor=await person(session, world.admin), initiative_id=initiative.id, count=5
         )
     assert [u.id for u in suggested] == [world.eval_2]
 
@@ -110,7 +119,10 @@ async def test_at_least_two_evaluators_and_admin_only(
     async with unit_of_work(sessionmaker) as session:
         with pytest.raises(DomainError) as err:
             await assignment.assign_evaluators(
-                session, actor_id=world.eval_1, initiative_id=initiative.id, settings=settings
+                session,
+                actor=await person(session, world.eval_1),
+                initiative_id=initiative.id,
+                settings=settings,
             )
         assert err.value.code is ErrorCode.FORBIDDEN
 
@@ -120,23 +132,31 @@ async def test_full_flow_blind_scoring_and_recognition(
 ) -> None:
     initiative = await _submit(sessionmaker, settings, world.cadre_a)
     async with unit_of_work(sessionmaker) as session:
-        await service.start_screening(session, actor_id=world.admin, initiative_id=initiative.id)
+        await service.start_screening(
+            session, actor=await person(session, world.admin), initiative_id=initiative.id
+        )
         # Automatic suggestion: two conflict-free evaluators, least loaded first.
         made = await assignment.assign_evaluators(
-            session, actor_id=world.admin, initiative_id=initiative.id, settings=settings
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=initiative.id,
+            settings=settings,
         )
         assert sorted(e.evaluator_id for e in made) == [world.eval_1, world.eval_2]
         assert all(e.due_at > e.assigned_at for e in made)
     assert await _status(sessionmaker, initiative.id) == InitiativeStatus.UNDER_EVALUATION
 
     async with sessionmaker() as session:
-        mine = await assignment.my_assignments(session, actor_id=world.eval_1)
+        mine = await assignment.my_assignments(session, actor=await person(session, world.eval_1))
         assert [e.initiative_id for e in mine] == [initiative.id]
-        assert await assignment.my_assignments(session, actor_id=world.eval_3) == []
+        assert (
+            await assignment.my_assignments(session, actor=await person(session, world.eval_3))
+            == []
+        )
         # eval_3 is not assigned: the initiative does not exist for them.
         with pytest.raises(DomainError) as err:
             await service.get_initiative(
-                session, actor_id=world.eval_3, initiative_id=initiative.id
+                session, actor=await person(session, world.eval_3), initiative_id=initiative.id
             )
         assert err.value.code is ErrorCode.NOT_FOUND
 
@@ -144,27 +164,35 @@ async def test_full_flow_blind_scoring_and_recognition(
     async with sessionmaker() as session:
         # eval_2 has not submitted: sees only their own (empty) sheet, no result.
         sheets = await scoring.score_sheets(
-            session, actor_id=world.eval_2, initiative_id=initiative.id
+            session, actor=await person(session, world.eval_2), initiative_id=initiative.id
         )
         assert [(s.evaluator_id, s.scores) for s in sheets] == [(world.eval_2, {})]
         with pytest.raises(DomainError) as err:
             await scoring.result(
-                session, actor_id=world.eval_2, initiative_id=initiative.id, settings=settings
+                session,
+                actor=await person(session, world.eval_2),
+                initiative_id=initiative.id,
+                settings=settings,
             )
         assert err.value.code is ErrorCode.FORBIDDEN
         # eval_1 submitted: sees sheets, but eval_2's is not submitted so is not shown.
         sheets = await scoring.score_sheets(
-            session, actor_id=world.eval_1, initiative_id=initiative.id
+            session, actor=await person(session, world.eval_1), initiative_id=initiative.id
         )
         assert [s.evaluator_id for s in sheets] == [world.eval_1]
         assert sheets[0].total == GOOD_TOTAL
         # The author sees no score before the decision.
         with pytest.raises(DomainError):
             await scoring.result(
-                session, actor_id=world.cadre_a, initiative_id=initiative.id, settings=settings
+                session,
+                actor=await person(session, world.cadre_a),
+                initiative_id=initiative.id,
+                settings=settings,
             )
         assert (
-            await scoring.score_sheets(session, actor_id=world.cadre_a, initiative_id=initiative.id)
+            await scoring.score_sheets(
+                session, actor=await person(session, world.cadre_a), initiative_id=initiative.id
+            )
             == []
         )
 
@@ -176,11 +204,14 @@ async def test_full_flow_blind_scoring_and_recognition(
     assert await _status(sessionmaker, initiative.id) == InitiativeStatus.EVALUATED
     async with sessionmaker() as session:
         sheets = await scoring.score_sheets(
-            session, actor_id=world.eval_2, initiative_id=initiative.id
+            session, actor=await person(session, world.eval_2), initiative_id=initiative.id
         )
         assert sorted(s.evaluator_id for s in sheets) == [world.eval_1, world.eval_2]
         res = await scoring.result(
-            session, actor_id=world.admin, initiative_id=initiative.id, settings=settings
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=initiative.id,
+            settings=settings,
         )
     assert (res.submitted, res.mean_total, res.spread) == (2, 78.75, 7.5)
     assert not res.disagreement and not res.gate_failed
@@ -189,7 +220,7 @@ async def test_full_flow_blind_scoring_and_recognition(
     async with unit_of_work(sessionmaker) as session:
         await scoring.decide(
             session,
-            actor_id=world.admin,
+            actor=await person(session, world.admin),
             initiative_id=initiative.id,
             outcome="recognised",
             note="Hội đồng đánh giá cao",
@@ -198,7 +229,10 @@ async def test_full_flow_blind_scoring_and_recognition(
     assert await _status(sessionmaker, initiative.id) == InitiativeStatus.RECOGNISED
     async with sessionmaker() as session:
         res = await scoring.result(
-            session, actor_id=world.cadre_a, initiative_id=initiative.id, settings=settings
+            session,
+            actor=await person(session, world.cadre_a),
+            initiative_id=initiative.id,
+            settings=settings,
         )
         assert res.mean_total == 78.75
         to_author = [
@@ -241,20 +275,24 @@ async def test_gate_failure_blocks_recognition_whatever_the_total(
     iid = await _evaluated(sessionmaker, settings, world, full, {**full, "compliance": 0})
     async with sessionmaker() as session:
         res = await scoring.result(
-            session, actor_id=world.admin, initiative_id=iid, settings=settings
+            session, actor=await person(session, world.admin), initiative_id=iid, settings=settings
         )
     assert res.mean_total == 100.0 and res.gate_failed and res.failed_gates == ["compliance"]
     for council in (False, True):
         async with unit_of_work(sessionmaker) as session:
             with pytest.raises(DomainError) as err:
                 await scoring.decide(
-                    session, actor_id=world.admin, initiative_id=iid, outcome="recognised",
+                    session,
+                    actor=await person(session, world.admin),
+                    initiative_id=iid, outcome="recognised",
                     council=council, settings=settings,
                 )  # fmt: skip
             assert "tiêu chí bắt buộc" in err.value.message
     async with unit_of_work(sessionmaker) as session:
         await scoring.decide(
-            session, actor_id=world.admin, initiative_id=iid, outcome="not_accepted",
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=iid, outcome="not_accepted",
             note="Cách làm chưa đúng quy trình", settings=settings,
         )  # fmt: skip
     assert await _status(sessionmaker, iid) == InitiativeStatus.NOT_ACCEPTED
@@ -267,20 +305,22 @@ async def test_disagreement_needs_third_evaluator_or_council(
     iid = await _evaluated(sessionmaker, settings, world, GOOD, low)
     async with sessionmaker() as session:
         res = await scoring.result(
-            session, actor_id=world.admin, initiative_id=iid, settings=settings
+            session, actor=await person(session, world.admin), initiative_id=iid, settings=settings
         )
     assert res.spread == GOOD_TOTAL - 25.0 and res.disagreement
     async with unit_of_work(sessionmaker) as session:
         with pytest.raises(DomainError) as err:
             await scoring.decide(
-                session, actor_id=world.admin, initiative_id=iid, outcome="recognised",
+                session,
+                actor=await person(session, world.admin),
+                initiative_id=iid, outcome="recognised",
                 settings=settings,
             )  # fmt: skip
         assert "người chấm thứ ba" in err.value.message
     # A third evaluator reopens the evaluation; automatic choice skips commune A's evaluator.
     async with unit_of_work(sessionmaker) as session:
         third = await assignment.assign_evaluators(
-            session, actor_id=world.admin, initiative_id=iid, settings=settings
+            session, actor=await person(session, world.admin), initiative_id=iid, settings=settings
         )
         assert [e.evaluator_id for e in third] == [world.eval_3]
     assert await _status(sessionmaker, iid) == InitiativeStatus.UNDER_EVALUATION
@@ -288,11 +328,13 @@ async def test_disagreement_needs_third_evaluator_or_council(
     assert await _status(sessionmaker, iid) == InitiativeStatus.EVALUATED
     async with unit_of_work(sessionmaker) as session:
         res = await scoring.result(
-            session, actor_id=world.admin, initiative_id=iid, settings=settings
+            session, actor=await person(session, world.admin), initiative_id=iid, settings=settings
         )
         assert res.submitted == 3 and res.disagreement  # still apart: the council decides
         await scoring.decide(
-            session, actor_id=world.admin, initiative_id=iid, outcome="recognised",
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=iid, outcome="recognised",
             council=True, note="Hội đồng biểu quyết công nhận", settings=settings,
         )  # fmt: skip
     async with sessionmaker() as session:
@@ -322,28 +364,31 @@ async def test_needs_info_round_trip_and_transitions(
     async with unit_of_work(sessionmaker) as session:
         with pytest.raises(DomainError) as err:  # a reason is required
             await scoring.decide(
-                session, actor_id=world.admin, initiative_id=initiative.id,
+                session, actor=await person(session, world.admin), initiative_id=initiative.id,
                 outcome="needs_info", settings=settings,
             )  # fmt: skip
         assert err.value.code is ErrorCode.INVALID
         with pytest.raises(DomainError) as err:  # nothing evaluated yet
             await scoring.decide(
-                session, actor_id=world.admin, initiative_id=initiative.id,
+                session, actor=await person(session, world.admin), initiative_id=initiative.id,
                 outcome="recognised", settings=settings,
             )  # fmt: skip
         assert err.value.code is ErrorCode.CONFLICT
         await scoring.decide(
-            session, actor_id=world.admin, initiative_id=initiative.id,
+            session, actor=await person(session, world.admin), initiative_id=initiative.id,
             outcome="needs_info", note="Bổ sung số liệu <trước/sau>", settings=settings,
         )  # fmt: skip
     async with unit_of_work(sessionmaker) as session:
         with pytest.raises(DomainError):  # only authors answer
             await service.provide_info(
-                session, actor_id=world.cadre_b, initiative_id=initiative.id, changes={}
+                session,
+                actor=await person(session, world.cadre_b),
+                initiative_id=initiative.id,
+                changes={},
             )
         updated = await service.provide_info(
             session,
-            actor_id=world.cadre_a,
+            actor=await person(session, world.cadre_a),
             initiative_id=initiative.id,
             changes={"results": "Giảm từ 20 phút xuống 3 phút; 1.200 hồ sơ trong 6 tháng."},
         )
@@ -366,7 +411,9 @@ async def test_reminders_at_50_80_100_percent_once(
     start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 08:00 in Hà Nội
     async with unit_of_work(sessionmaker) as session:
         made = await assignment.assign_evaluators(
-            session, actor_id=world.admin, initiative_id=initiative.id, settings=settings,
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=initiative.id, settings=settings,
             evaluator_ids=[world.eval_1, world.eval_2], now=start,
         )  # fmt: skip
         due = made[0].due_at
@@ -430,12 +477,18 @@ async def test_new_coauthor_may_not_conflict_with_assigned_evaluators(
         # cadre_b works in commune B, like the assigned evaluator eval_3.
         with pytest.raises(DomainError) as err:
             await coauthors.add_coauthor(
-                session, actor_id=world.cadre_a, initiative_id=initiative.id, user_id=world.cadre_b
+                session,
+                actor=await person(session, world.cadre_a),
+                initiative_id=initiative.id,
+                user_id=world.cadre_b,
             )
         assert err.value.code is ErrorCode.CONFLICT and "Đặng Văn Khoa" in err.value.message
         # A colleague from the author's own unit is fine.
         await coauthors.add_coauthor(
-            session, actor_id=world.cadre_a, initiative_id=initiative.id, user_id=world.cadre_a2
+            session,
+            actor=await person(session, world.cadre_a),
+            initiative_id=initiative.id,
+            user_id=world.cadre_a2,
         )
 
 
@@ -445,7 +498,9 @@ async def test_reminder_loop_sends_then_stops(
     initiative = await _submit(sessionmaker, settings, world.cadre_a)
     async with unit_of_work(sessionmaker) as session:
         await assignment.assign_evaluators(
-            session, actor_id=world.admin, initiative_id=initiative.id, settings=settings,
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=initiative.id, settings=settings,
             evaluator_ids=[world.eval_1, world.eval_2],
             now=datetime(2026, 1, 5, 1, 0, tzinfo=UTC),  # long overdue by now
         )  # fmt: skip

@@ -14,7 +14,7 @@ from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
 from core.initiatives import assignment, coauthors, scoring, service
 from core.initiatives.export import HEADERS, export_results
-from tests.core.initiatives.factories import SAMPLE, World
+from tests.core.initiatives.factories import SAMPLE, World, person
 
 SM = async_sessionmaker[AsyncSession]
 GOOD = {"novelty": 5, "benefit": 4, "replicability": 4, "compliance": 1, "cost": 4}
@@ -23,23 +23,28 @@ GOOD = {"novelty": 5, "benefit": 4, "replicability": 4, "compliance": 1, "cost":
 async def _prepare(sm: SM, settings: Settings, world: World) -> tuple[str, str]:
     async with unit_of_work(sm) as session:
         scored, _ = await service.submit_initiative(
-            session, author_id=world.cadre_a, settings=settings, **SAMPLE
+            session, author=await person(session, world.cadre_a), settings=settings, **SAMPLE
         )
         waiting, _ = await service.submit_initiative(
-            session, author_id=world.cadre_b, settings=settings,
+            session, author=await person(session, world.cadre_b), settings=settings,
             **{**SAMPLE, "title": "Sổ tay tiếp dân, \"một cửa\"; bản điện tử"},
         )  # fmt: skip
         await coauthors.add_coauthor(
-            session, actor_id=world.cadre_a, initiative_id=scored.id, user_id=world.cadre_a2
+            session,
+            actor=await person(session, world.cadre_a),
+            initiative_id=scored.id,
+            user_id=world.cadre_a2,
         )
         await assignment.assign_evaluators(
-            session, actor_id=world.admin, initiative_id=scored.id, settings=settings,
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=scored.id, settings=settings,
             evaluator_ids=[world.eval_1, world.eval_2],
         )  # fmt: skip
     for who, novelty in ((world.eval_1, 5), (world.eval_2, 1)):
         async with unit_of_work(sm) as session:
             await scoring.submit_scores(
-                session, actor_id=who, initiative_id=scored.id,
+                session, actor=await person(session, who), initiative_id=scored.id,
                 scores={**GOOD, "novelty": novelty},
             )  # fmt: skip
     return scored.number, waiting.number
@@ -49,10 +54,10 @@ async def test_csv_and_xlsx_round_trip(sessionmaker: SM, settings: Settings, wor
     scored, waiting = await _prepare(sessionmaker, settings, world)
     async with sessionmaker() as session:
         data, media, name = await export_results(
-            session, actor_id=world.admin, fmt="csv", settings=settings
+            session, actor=await person(session, world.admin), fmt="csv", settings=settings
         )
         xlsx, xmedia, xname = await export_results(
-            session, actor_id=world.admin, fmt="xlsx", settings=settings
+            session, actor=await person(session, world.admin), fmt="xlsx", settings=settings
         )
     assert media.startswith("text/csv") and name.endswith(".csv")
     assert data.startswith(b"\xef\xbb\xbf")  # BOM for Excel
@@ -86,19 +91,23 @@ async def test_export_access_and_blindness(
     scored, _ = await _prepare(sessionmaker, settings, world)
     async with sessionmaker() as session:
         with pytest.raises(DomainError) as err:
-            await export_results(session, actor_id=world.cadre_a, fmt="csv", settings=settings)
+            await export_results(
+                session, actor=await person(session, world.cadre_a), fmt="csv", settings=settings
+            )
         assert err.value.code is ErrorCode.FORBIDDEN
         with pytest.raises(DomainError) as err:
-            await export_results(session, actor_id=world.admin, fmt="pdf", settings=settings)
+            await export_results(
+                session, actor=await person(session, world.admin), fmt="pdf", settings=settings
+            )
         assert err.value.code is ErrorCode.INVALID
         # An evaluator exports only what is assigned to them.
         data, _, _ = await export_results(
-            session, actor_id=world.eval_1, fmt="csv", settings=settings
+            session, actor=await person(session, world.eval_1), fmt="csv", settings=settings
         )
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:]
         assert [r[0] for r in rows] == [scored]
         data, _, _ = await export_results(
-            session, actor_id=world.eval_3, fmt="csv", settings=settings
+            session, actor=await person(session, world.eval_3), fmt="csv", settings=settings
         )
         assert list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:] == []
 
@@ -108,22 +117,27 @@ async def test_export_is_blind_for_an_evaluator_who_has_not_scored(
 ) -> None:
     async with unit_of_work(sessionmaker) as session:
         initiative, _ = await service.submit_initiative(
-            session, author_id=world.cadre_a, settings=settings, **SAMPLE
+            session, author=await person(session, world.cadre_a), settings=settings, **SAMPLE
         )
         await assignment.assign_evaluators(
-            session, actor_id=world.admin, initiative_id=initiative.id, settings=settings,
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=initiative.id, settings=settings,
             evaluator_ids=[world.eval_1, world.eval_2],
         )  # fmt: skip
     async with unit_of_work(sessionmaker) as session:
         await scoring.submit_scores(
-            session, actor_id=world.eval_1, initiative_id=initiative.id, scores=GOOD
+            session,
+            actor=await person(session, world.eval_1),
+            initiative_id=initiative.id,
+            scores=GOOD,
         )
     async with sessionmaker() as session:
         blind, _, _ = await export_results(
-            session, actor_id=world.eval_2, fmt="csv", settings=settings
+            session, actor=await person(session, world.eval_2), fmt="csv", settings=settings
         )
         seen, _, _ = await export_results(
-            session, actor_id=world.eval_1, fmt="csv", settings=settings
+            session, actor=await person(session, world.eval_1), fmt="csv", settings=settings
         )
     blind_row = list(csv.reader(io.StringIO(blind.decode("utf-8-sig"))))[1]
     seen_row = list(csv.reader(io.StringIO(seen.decode("utf-8-sig"))))[1]

@@ -12,7 +12,7 @@ from core.errors import DomainError, ErrorCode
 from core.initiatives import assignment, publish, scoring, service
 from core.initiatives.models import Initiative
 from knowledge.models import Chunk, Document
-from tests.core.initiatives.factories import SAMPLE, World
+from tests.core.initiatives.factories import SAMPLE, World, person
 
 SM = async_sessionmaker[AsyncSession]
 GOOD = {"novelty": 5, "benefit": 4, "replicability": 4, "compliance": 1, "cost": 4}
@@ -23,31 +23,41 @@ async def test_publish_recognised_initiative(
 ) -> None:
     async with unit_of_work(sessionmaker) as session:
         initiative, _ = await service.submit_initiative(
-            session, author_id=world.cadre_a, settings=settings, **SAMPLE
+            session, author=await person(session, world.cadre_a), settings=settings, **SAMPLE
         )
         await assignment.assign_evaluators(
-            session, actor_id=world.admin, initiative_id=initiative.id, settings=settings,
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=initiative.id, settings=settings,
             evaluator_ids=[world.eval_1, world.eval_2],
         )  # fmt: skip
     iid = initiative.id
     async with unit_of_work(sessionmaker) as session:
         with pytest.raises(DomainError) as err:  # not recognised yet
-            await publish.publish_good_practice(session, actor_id=world.admin, initiative_id=iid)
+            await publish.publish_good_practice(
+                session, actor=await person(session, world.admin), initiative_id=iid
+            )
         assert err.value.code is ErrorCode.CONFLICT
     for who in (world.eval_1, world.eval_2):
         async with unit_of_work(sessionmaker) as session:
-            await scoring.submit_scores(session, actor_id=who, initiative_id=iid, scores=GOOD)
+            await scoring.submit_scores(
+                session, actor=await person(session, who), initiative_id=iid, scores=GOOD
+            )
     async with unit_of_work(sessionmaker) as session:
         await scoring.decide(
-            session, actor_id=world.admin, initiative_id=iid, outcome="recognised",
+            session,
+            actor=await person(session, world.admin),
+            initiative_id=iid, outcome="recognised",
             settings=settings,
         )  # fmt: skip
     async with unit_of_work(sessionmaker) as session:
         with pytest.raises(DomainError) as err:
-            await publish.publish_good_practice(session, actor_id=world.eval_1, initiative_id=iid)
+            await publish.publish_good_practice(
+                session, actor=await person(session, world.eval_1), initiative_id=iid
+            )
         assert err.value.code is ErrorCode.FORBIDDEN
         document_id = await publish.publish_good_practice(
-            session, actor_id=world.admin, initiative_id=iid
+            session, actor=await person(session, world.admin), initiative_id=iid
         )
     async with sessionmaker() as session:
         document = await session.get(Document, document_id)
@@ -62,5 +72,7 @@ async def test_publish_recognised_initiative(
     assert texts and any(stored.number in t for t in texts)
     async with unit_of_work(sessionmaker) as session:
         with pytest.raises(DomainError) as err:  # only once
-            await publish.publish_good_practice(session, actor_id=world.admin, initiative_id=iid)
+            await publish.publish_good_practice(
+                session, actor=await person(session, world.admin), initiative_id=iid
+            )
         assert err.value.code is ErrorCode.CONFLICT

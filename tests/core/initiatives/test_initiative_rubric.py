@@ -19,7 +19,7 @@ from core.initiatives.rubric import (
     update_rubric,
     weighted_total,
 )
-from tests.core.initiatives.factories import World
+from tests.core.initiatives.factories import World, person
 
 TWO = [
     Criterion("a", "A", "", weight=3, scale_min=1, scale_max=5),
@@ -115,15 +115,15 @@ async def test_versions_are_kept_and_only_admins_edit(
     new[0]["weight"] = 50
     async with unit_of_work(sessionmaker) as session:
         with pytest.raises(DomainError) as err:
-            await update_rubric(session, actor_id=world.eval_1, criteria=new)
+            await update_rubric(session, actor=await person(session, world.eval_1), criteria=new)
         assert err.value.code is ErrorCode.FORBIDDEN
         # Weights are shares of 100: 50 + 30 + 20 + 20 is refused, saying the sum.
         with pytest.raises(DomainError) as err:
-            await update_rubric(session, actor_id=world.admin, criteria=new)
+            await update_rubric(session, actor=await person(session, world.admin), criteria=new)
         assert "Tổng trọng số phải bằng 100 (hiện là 120)" in err.value.message
         new[1]["weight"] = 10
         second = await update_rubric(
-            session, actor_id=world.admin, criteria=new, note="Tăng tính mới"
+            session, actor=await person(session, world.admin), criteria=new, note="Tăng tính mới"
         )
     async with sessionmaker() as session:
         latest = await current_rubric(session)
@@ -140,8 +140,9 @@ async def test_concurrent_saves_get_distinct_versions(
 
     async def save(note: str) -> int:
         async with unit_of_work(sessionmaker) as session:
-            return (await update_rubric(session, actor_id=world.admin, criteria=criteria,
-                                        note=note)).version  # fmt: skip
+            admin = await person(session, world.admin)
+            saved = await update_rubric(session, actor=admin, criteria=criteria, note=note)
+            return saved.version
 
     versions = await asyncio.gather(*(save(f"lần {n}") for n in range(4)))
     assert sorted(versions) == [2, 3, 4, 5]  # version 1 (the default) created exactly once

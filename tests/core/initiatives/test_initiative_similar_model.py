@@ -9,7 +9,7 @@ from core.config import Settings
 from core.db import unit_of_work
 from core.initiatives import service
 from retrieval.embedder import load_embedder
-from tests.core.initiatives.factories import World
+from tests.core.initiatives.factories import World, person
 
 pytestmark = pytest.mark.slow
 
@@ -44,12 +44,20 @@ async def test_paraphrase_found_unrelated_not(
     for key, fields, author in (("qr", QR, world.cadre_a), ("vaccine", VACCINE, world.cadre_a2)):
         async with unit_of_work(sessionmaker) as session:
             made[key], _ = await service.submit_initiative(
-                session, author_id=author, settings=settings, embedder=embedder, **fields
+                session,
+                author=await person(session, author),
+                settings=settings,
+                embedder=embedder,
+                **fields,
             )
             assert made[key].embedding is not None
     async with unit_of_work(sessionmaker) as session:
         _, similar = await service.submit_initiative(
-            session, author_id=world.cadre_b, settings=settings, embedder=embedder, **QR_PARAPHRASE
+            session,
+            author=await person(session, world.cadre_b),
+            settings=settings,
+            embedder=embedder,
+            **QR_PARAPHRASE,
         )
     assert [s.number for s in similar] == [made["qr"].number]
     assert similar[0].method == "semantic" and similar[0].score >= settings.initiative_similarity

@@ -16,7 +16,7 @@ from core.initiatives import coauthors, service
 from core.initiatives.enums import InitiativeStatus
 from core.initiatives.views import author_ids
 from core.outbox.models import OutboxMessage
-from tests.core.initiatives.factories import SAMPLE, World
+from tests.core.initiatives.factories import SAMPLE, World, person
 
 SM = async_sessionmaker[AsyncSession]
 
@@ -25,7 +25,7 @@ async def _submit(sm: SM, settings: Settings, author: int, **over: object):  # t
     async with unit_of_work(sm) as session:
         fields = {**SAMPLE, **over}
         return await service.submit_initiative(
-            session, author_id=author, settings=settings, **fields
+            session, author=await person(session, author), settings=settings, **fields
         )  # type: ignore[arg-type]
 
 
@@ -119,7 +119,10 @@ async def test_similar_found_across_units_lexically(
     async with sessionmaker() as session:
         # The evaluators of the first see the newer, similar one as well.
         back = await service.similar_for(
-            session, actor_id=world.cadre_a, initiative_id=first.id, settings=settings
+            session,
+            actor=await person(session, world.cadre_a),
+            initiative_id=first.id,
+            settings=settings,
         )
     assert second.number in [s.number for s in back]
 
@@ -128,25 +131,35 @@ async def test_listing_and_access(sessionmaker: SM, settings: Settings, world: W
     mine, _ = await _submit(sessionmaker, settings, world.cadre_a)
     theirs, _ = await _submit(sessionmaker, settings, world.cadre_b, field="Đất đai")
     async with sessionmaker() as session:
-        own, total = await service.list_initiatives(session, actor_id=world.cadre_a)
+        own, total = await service.list_initiatives(
+            session, actor=await person(session, world.cadre_a)
+        )
         assert [i.id for i in own] == [mine.id] and total == 1
-        everything, total = await service.list_initiatives(session, actor_id=world.admin)
+        everything, total = await service.list_initiatives(
+            session, actor=await person(session, world.admin)
+        )
         assert total == 2 and [i.id for i in everything] == [theirs.id, mine.id]
         filtered, total = await service.list_initiatives(
-            session, actor_id=world.admin, field="Đất đai"
+            session, actor=await person(session, world.admin), field="Đất đai"
         )
         assert [i.id for i in filtered] == [theirs.id]
         page2, total = await service.list_initiatives(
-            session, actor_id=world.admin, limit=1, offset=1
+            session, actor=await person(session, world.admin), limit=1, offset=1
         )
         assert total == 2 and [i.id for i in page2] == [mine.id]
         # An evaluator with no assignment sees nothing; a stranger gets 404.
-        assigned, total = await service.list_initiatives(session, actor_id=world.eval_1)
+        assigned, total = await service.list_initiatives(
+            session, actor=await person(session, world.eval_1)
+        )
         assert assigned == [] and total == 0
         with pytest.raises(DomainError) as err:
-            await service.get_initiative(session, actor_id=world.cadre_b, initiative_id=mine.id)
+            await service.get_initiative(
+                session, actor=await person(session, world.cadre_b), initiative_id=mine.id
+            )
         assert err.value.code is ErrorCode.NOT_FOUND
-        for_bot = await service.list_for_author(session, author_id=world.cadre_b)
+        for_bot = await service.list_for_author(
+            session, author=await person(session, world.cadre_b)
+        )
         assert [i.number for i in for_bot] == [theirs.number]
 
 
@@ -154,26 +167,32 @@ async def test_coauthoring(sessionmaker: SM, settings: Settings, world: World) -
     initiative, _ = await _submit(sessionmaker, settings, world.cadre_a)
     async with unit_of_work(sessionmaker) as session:
         await coauthors.request_to_join(
-            session, actor_id=world.cadre_b, initiative_id=initiative.id
+            session, actor=await person(session, world.cadre_b), initiative_id=initiative.id
         )
     async with sessionmaker() as session:
         # A pending request grants no access yet.
         with pytest.raises(DomainError):
             await service.get_initiative(
-                session, actor_id=world.cadre_b, initiative_id=initiative.id
+                session, actor=await person(session, world.cadre_b), initiative_id=initiative.id
             )
     async with unit_of_work(sessionmaker) as session:
         with pytest.raises(DomainError) as err:
             await coauthors.add_coauthor(
-                session, actor_id=world.cadre_a2, initiative_id=initiative.id, user_id=world.cadre_b
+                session,
+                actor=await person(session, world.cadre_a2),
+                initiative_id=initiative.id,
+                user_id=world.cadre_b,
             )
         assert err.value.code is ErrorCode.FORBIDDEN
         await coauthors.add_coauthor(
-            session, actor_id=world.cadre_a, initiative_id=initiative.id, user_id=world.cadre_b
+            session,
+            actor=await person(session, world.cadre_a),
+            initiative_id=initiative.id,
+            user_id=world.cadre_b,
         )
     async with sessionmaker() as session:
         got = await service.get_initiative(
-            session, actor_id=world.cadre_b, initiative_id=initiative.id
+            session, actor=await person(session, world.cadre_b), initiative_id=initiative.id
         )
         assert author_ids(got) == {world.cadre_a, world.cadre_b}
         texts = [(m.user_id, m.text) for m in (await session.scalars(select(OutboxMessage)))]
