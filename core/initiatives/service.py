@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.service import record
 from core.config import Settings
 from core.db import utcnow
-from core.errors import DomainError, ErrorCode, conflict, forbidden, invalid, not_found
+from core.errors import conflict, forbidden, invalid, not_found
 from core.initiatives import notify
 from core.initiatives.enums import (
     AttachmentKind,
@@ -51,14 +51,6 @@ SUBMITTER_ROLES = frozenset({Role.CADRE, Role.SUPERVISOR})
 ADMIN_ONLY = "Thao tác này chỉ dành cho quản trị viên."
 MAX_ATTACHMENTS = 20
 _TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-async def load_user(session: AsyncSession, user_id: int) -> User:
-    """An active user, or an authentication error."""
-    user = await session.get(User, user_id)
-    if user is None or not user.active:
-        raise DomainError(ErrorCode.UNAUTHENTICATED)
-    return user
 
 
 async def load_person(session: AsyncSession, user_id: int) -> User:
