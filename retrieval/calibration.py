@@ -39,10 +39,10 @@ _FROM_RERANK = ("cover", "phrases", "triples", "best_passage", "named")
 # Fitted by benchmarks/calibrate.py: intercept, then one weight per FEATURE_NAMES entry. Every
 # weight is >= 0 (a signal whose fitted weight came out negative, being collinear with another,
 # was dropped and the rest refitted), so more evidence never lowers the confidence. Held-out
-# half: Brier 0.088 (base rate 0.173), ECE 0.040, AUROC 0.928; novelty protocol AUROC 0.94.
-HYBRID_COEF = (-24.0358, 18.9913, 0.0, 0.0, 0.0, 0.7285, 1.0793, 0.2897, 0.5862, 5.2999)
+# half: Brier 0.082 (base rate 0.165), ECE 0.048, AUROC 0.938; novelty protocol AUROC 0.946.
+HYBRID_COEF = (-25.7606, 21.9149, 0.0, 0.0, 0.0, 0.8265, 0.3716, 0.9248, 0.5898, 4.5250)
 # Lexical-only mode (no model installed): the same examples without the two cosines.
-LEXICAL_COEF = (-12.4338, 0.0, 0.0, 0.0, 0.0, 0.2909, 3.0663, 0.5668, 0.5826, 10.0314)
+LEXICAL_COEF = (-11.8568, 0.0, 0.0, 0.0, 0.0, 0.3550, 2.6494, 1.1956, 0.5859, 9.4604)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from retrieval.text import QueryTokens
 from retrieval.understand import is_stop
 
 _NON_WORD = re.compile(r"[^\w]+")
+# "Điều 6" in a question (folded, punctuation gone): officials cite the article they mean.
+_CITED = re.compile(r"\bdieu (\d{1,4})\b")
 
 # Fuse at the article level (each engine's article score = its best chunk's) rather than per
 # chunk: a long article may match lexically in one window and semantically in another. On the
@@ -38,6 +40,7 @@ class ChunkRow:
     document_id: int
     group: str  # article key: results are deduplicated on it
     heading: str = ""  # the article's title (reranking compares it with the question)
+    article: str | None = None  # the article's number ("6" for Điều 6)
 
 
 def group_key(chunk_id: int, document_id: int, external_id: str | None, article: str | None) -> str:
@@ -246,7 +249,8 @@ class IndexState:
         named = frozenset(
             key for key in self.titles if f" {key} " in f" {title_key(folded_query)} "
         )
-        q = rerank.QueryText(syllables, named)
+        cited = frozenset(_CITED.findall(folded_query))
+        q = rerank.QueryText(syllables, named, cited, rerank.question_kinds(folded_query))
         articles = [self._article(g) for g in groups]
         fused = np.array([r.score for r in ranked], dtype=np.float32)
         return rerank.features(q, self.idf, articles, fused, lex_a, dense_a)
@@ -261,6 +265,7 @@ class IndexState:
                 [[fold(t) for t in self.tokens[r]] for r in rows],
                 fold(first.heading),
                 title_key(doc.title) if doc else "",
+                first.article or "",
             )
             self._articles[group] = cached
         return cached

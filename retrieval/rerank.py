@@ -13,6 +13,7 @@ below, with the held-out numbers in benchmarks/README.md).
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,10 +30,66 @@ FEATURE_NAMES = (
     "heading",  # IDF-weighted share of the article title's syllables found in the question
     "named",  # +1 the question names this document, -1 it names another one, 0 neither
     "first_rank",  # 1 / (first-stage rank + 1)
+    "cited",  # +1 the question cites this article's number ("Điều 6"), -1 another one, 0 none
+    "intent",  # 1: a "what is X" / "who does it apply to" question meets the article answering it
 )
 
+_WORD = re.compile(r"\w+")
+
+# Every Vietnamese law opens with the same kinds of article: its scope ("Phạm vi điều chỉnh",
+# "Đối tượng áp dụng") and its definitions ("Giải thích từ ngữ"). A question asking what a
+# term means, or whom the law covers, is answered there even when it shares few words with it.
+# Folded phrases: (question cues, heading cues) per kind.
+_KINDS = {
+    "definition": (
+        ("dinh nghia", "duoc hieu", "hieu la", "hieu nhu the nao", "khai niem", "co nghia la"),
+        ("giai thich tu ngu", "dinh nghia", "khai niem"),
+    ),
+    "scope": (
+        (
+            "ap dung cho ai", "ap dung doi voi ai", "ap dung voi ai", "ap dung cho nhung ai",
+            "doi tuong ap dung", "pham vi dieu chinh", "thuoc doi tuong", "dieu chinh nhung gi",
+        ),
+        ("pham vi dieu chinh", "doi tuong ap dung"),
+    ),
+}  # fmt: skip
+# "X là gì?" with a short X asks for a definition ("hộ kinh doanh là gì").
+_WHAT_IS = re.compile(r"^(?:\w+ ){1,5}la gi$")
+
+
+def question_kinds(folded: str) -> frozenset[str]:
+    """Which standard articles a folded, punctuation-free question asks for."""
+    padded = f" {folded} "
+    kinds = {k for k, (cues, _) in _KINDS.items() if any(f" {c} " in padded for c in cues)}
+    if _WHAT_IS.match(folded):
+        kinds.add("definition")
+    return frozenset(kinds)
+
+
+def heading_kind(folded_heading: str) -> str:
+    """The standard kind of an article from its folded title ("" for any other article)."""
+    padded = f" {' '.join(_WORD.findall(folded_heading.lower()))} "
+    for kind, (_, cues) in _KINDS.items():
+        if any(f" {c} " in padded for c in cues):
+            return kind
+    return ""
+
+
 # Fitted by benchmarks/fit_reranker.py: one weight per FEATURE_NAMES entry (raw units).
-WEIGHTS = (7.7868, -1.0411, 1.7320, -3.4341, 2.4634, 6.6261, 2.6193, 1.3873, 1.9683, 1.9194)
+WEIGHTS = (
+    10.6514,
+    -1.2795,
+    1.8367,
+    -5.2900,
+    2.2997,
+    8.1308,
+    4.3045,
+    1.3170,
+    3.6552,
+    1.2161,
+    4.4943,
+    7.1422,
+)
 # How many first-stage articles are reranked.
 DEPTH = 30
 
@@ -47,6 +104,8 @@ class ArticleText:
     passage_pairs: tuple[frozenset[tuple[str, str]], ...]  # per passage (chunk) of the article
     heading: tuple[str, ...]
     document: str  # key of its document title, for "named"
+    number: str = ""  # the article's number ("6" for Điều 6), for "cited"
+    kind: str = ""  # "definition", "scope" or "" (see heading_kind), for "intent"
 
 
 @dataclass(frozen=True)
@@ -55,6 +114,8 @@ class QueryText:
 
     syllables: tuple[str, ...]
     named_docs: frozenset[str]  # document keys whose title the question contains
+    cited: frozenset[str] = frozenset()  # article numbers the question cites ("điều 6")
+    kinds: frozenset[str] = frozenset()  # standard articles it asks for (question_kinds)
 
 
 def syllables_of(tokens: Sequence[str]) -> list[str]:
@@ -62,7 +123,9 @@ def syllables_of(tokens: Sequence[str]) -> list[str]:
     return [t for t in tokens if "_" not in t]
 
 
-def article_text(token_lists: Sequence[Sequence[str]], heading: str, document: str) -> ArticleText:
+def article_text(
+    token_lists: Sequence[Sequence[str]], heading: str, document: str, number: str = ""
+) -> ArticleText:
     """Token sets of an article from its chunks' indexed tokens (in text order)."""
     syl: set[str] = set()
     triples: set[tuple[str, str, str]] = set()
@@ -77,8 +140,10 @@ def article_text(token_lists: Sequence[Sequence[str]], heading: str, document: s
         frozenset().union(*passages),
         frozenset(triples),
         tuple(passages),
-        tuple(heading.lower().split()),
+        tuple(_WORD.findall(heading.lower())),
         document,
+        number,
+        heading_kind(heading),
     )
 
 
@@ -114,6 +179,9 @@ def features(
         named = 0.0
         if query.named_docs:
             named = 1.0 if art.document in query.named_docs else -1.0
+        cited = 0.0
+        if query.cited:
+            cited = 1.0 if art.number in query.cited else -1.0
         rows.append(
             (
                 float(fused[i]),
@@ -126,6 +194,8 @@ def features(
                 heading,
                 named,
                 1.0 / (i + 1),
+                cited,
+                1.0 if art.kind and art.kind in query.kinds else 0.0,
             )
         )
     return np.asarray(rows, dtype=np.float32).reshape(len(articles), len(FEATURE_NAMES))

@@ -563,5 +563,7 @@ class Retriever:
                 .where(Chunk.active.is_(True))
                 .order_by(Chunk.id)
             )
-            rows = [ChunkRow(r[0], r[1], group_key(r[0], r[1], r[2], r[3]), r[4]) for r in result]
+            rows = [
+                ChunkRow(r[0], r[1], group_key(r[0], r[1], r[2], r[3]), r[4], r[3]) for r in result
+            ]
         return _DbView(revision or 0, docs, rows)

@@ -57,6 +57,59 @@ def test_a_named_document_wins_over_another_document() -> None:
     assert scores[1] > scores[0]
 
 
+def test_the_cited_article_wins_over_a_neighbour() -> None:
+    """ "Điều 6 ... đề cập gì": the question names the article; its neighbour shares words."""
+    neighbour = rerank.article_text([fold(QUESTION).split()], "muc", "luat mau", number="5")
+    cited = rerank.article_text(
+        [fold("người xử lý điều chỉnh mức khẩn").split()], "muc", "luat mau", number="6"
+    )
+    query = rerank.QueryText(tuple(fold(QUESTION).split()), frozenset(), frozenset({"6"}))
+    matrix = rerank.features(
+        query, IDF, [neighbour, cited],
+        fused=np.array([1.0, 0.9]), lexical=np.array([5.0, 4.0]), dense=np.array([0.86, 0.85]),
+    )  # fmt: skip
+    col = rerank.FEATURE_NAMES.index("cited")
+    assert list(matrix[:, col]) == [-1.0, 1.0]
+    scores = rerank.scores(matrix)
+    assert scores[1] > scores[0]
+    uncited = rerank.features(
+        _query(), IDF, [neighbour, cited],
+        fused=np.array([1.0, 0.9]), lexical=np.array([5.0, 4.0]), dense=np.array([0.86, 0.85]),
+    )  # fmt: skip
+    assert list(uncited[:, col]) == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("ho kinh doanh la gi", {"definition"}),
+        ("dinh nghia tiep can thong tin theo luat tiep can thong tin", {"definition"}),
+        ("luat nay ap dung cho ai", {"scope"}),
+        ("bien phap nay ap dung cho nguoi duoi 18 tuoi", set()),
+        ("to quoc viet nam xa hoi chu nghia la su nghiep cua ai", set()),
+        ("trach nhiem cua nguoi su dung trai phep chat ma tuy la gi", set()),  # not a term
+        ("can bo xa nghi phep may ngay", set()),
+    ],
+)
+def test_question_kinds(question: str, kinds: set[str]) -> None:
+    assert rerank.question_kinds(question) == kinds
+
+
+def test_a_definition_question_meets_the_definitions_article() -> None:
+    assert rerank.heading_kind("giai thich tu ngu") == "definition"
+    assert rerank.heading_kind("Pham vi dieu chinh") == "scope"
+    assert rerank.heading_kind("Quyen cua ben cam co") == ""
+    terms = rerank.article_text([fold("hộ kinh doanh").split()], "giai thich tu ngu", "l")
+    other = rerank.article_text([fold("hộ kinh doanh đăng ký").split()], "dang ky ho", "l")
+    question = tuple(fold("hộ kinh doanh là gì").split())
+    query = rerank.QueryText(question, frozenset(), frozenset(), frozenset({"definition"}))
+    matrix = rerank.features(
+        query, IDF, [other, terms],
+        fused=np.array([1.0, 1.0]), lexical=np.array([1.0, 1.0]), dense=None,
+    )  # fmt: skip
+    assert list(matrix[:, rerank.FEATURE_NAMES.index("intent")]) == [0.0, 1.0]
+
+
 @pytest.mark.parametrize("hybrid", [True, False])
 @pytest.mark.parametrize("name", FEATURE_NAMES)
 def test_confidence_never_falls_with_more_evidence(name: str, hybrid: bool) -> None:

@@ -287,3 +287,15 @@ async def test_contentless_input_never_looks_answered(
     resp = await retriever.search(SearchRequest(query=typed))
     assert resp.confidence <= 0.3 and resp.novel
     assert resp.understood is not None and resp.understood.too_short
+
+
+async def test_a_cited_article_number_picks_that_article(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], documents: list[int]
+) -> None:
+    """Officials name the article they mean ("điều 3 quy chế làm việc"), often without marks."""
+    retriever = await Retriever.create(settings, sessionmaker)
+    for typed in ("Điều 3 quy chế làm việc mẫu quy định gì?", "dieu 3 quy che lam viec mau noi gi"):
+        resp = await retriever.search(SearchRequest(query=typed))
+        assert resp.hits[0].citation == "Quy chế làm việc mẫu của Ủy ban nhân dân xã, Điều 3"
+    resp = await retriever.search(SearchRequest(query="Điều 2 quy chế làm việc mẫu quy định gì?"))
+    assert resp.hits[0].citation.endswith("Điều 2")
