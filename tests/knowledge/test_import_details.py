@@ -4,8 +4,6 @@ preview's "becomes version N"."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,7 +11,7 @@ from core.db import unit_of_work
 from knowledge import service as kb
 from knowledge.importers import ACCEPTED_TYPES, accepts, parse_file
 from knowledge.importers.pdf import unwrap_lines
-from tests.knowledge.test_importers import _vietnamese_font
+from tests.knowledge.test_importers import pdf_with_lines
 
 BODY = """QUY ĐỊNH VỀ VIỆC SỬ DỤNG
 CHỮ KÝ TẠI CẤP XÃ
@@ -61,15 +59,6 @@ def test_an_article_heading_on_two_pdf_lines_is_one_heading() -> None:
 
 
 def test_pdf_with_two_line_title_and_headings() -> None:
-    pytest.importorskip("reportlab")
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(TTFont("VietSans", _vietnamese_font()))
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer)
-    pdf.setFont("VietSans", 11)
     lines = [
         "QUY ĐỊNH VỀ VIỆC SỬ DỤNG",
         "CHỮ KÝ TẠI CẤP XÃ",
@@ -77,11 +66,7 @@ def test_pdf_with_two_line_title_and_headings() -> None:
         "Thẩm quyền ký văn bản",
         "1. Chủ tịch ký các văn bản của Ủy ban.",
     ]
-    for i, line in enumerate(lines):
-        pdf.drawString(50, 800 - 16 * i, line)
-    pdf.showPage()
-    pdf.save()
-    parsed = parse_file(buffer.getvalue(), "chu-ky.pdf")
+    parsed = parse_file(pdf_with_lines(lines), "chu-ky.pdf")
     assert parsed.title == "Quy định Về việc sử dụng chữ ký tại cấp xã"
     assert parsed.chunks[0].heading == "Thẩm quyền ký văn bản"
 

@@ -114,7 +114,8 @@ def _vietnamese_font() -> str:
     pytest.skip("no TrueType font with Vietnamese glyphs to draw the test PDF")
 
 
-def test_pdf_text_layer() -> None:
+def pdf_with_lines(lines: list[str]) -> bytes:
+    """A one-page PDF with a text layer holding `lines`, one per line, in a Vietnamese font."""
     pytest.importorskip("reportlab")
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -124,6 +125,14 @@ def test_pdf_text_layer() -> None:
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer)
     pdf.setFont("VietSans", 11)
+    for i, line in enumerate(lines):
+        pdf.drawString(50, 800 - 16 * i, line)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def test_pdf_text_layer() -> None:
     lines = [
         "QUY CHẾ MẪU VỀ LÀM VIỆC NGOÀI GIỜ",
         "Điều 1. Đăng ký làm thêm giờ",
@@ -133,11 +142,7 @@ def test_pdf_text_layer() -> None:
         "Điều 2. Hoà giải mâu thuẫn",
         "Tổ hoà giải báo cáo kết quả cho công chức tư pháp.",
     ]
-    for i, line in enumerate(lines):
-        pdf.drawString(50, 800 - 16 * i, line)
-    pdf.showPage()
-    pdf.save()
-    parsed = parse_file(buffer.getvalue(), "quy-che.pdf")
+    parsed = parse_file(pdf_with_lines(lines), "quy-che.pdf")
     assert parsed.title == "Quy chế Mẫu về làm việc ngoài giờ"
     assert parsed.articles == 2
     first, second = parsed.chunks

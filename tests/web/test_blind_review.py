@@ -14,10 +14,12 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import AppContext
 from core.db import unit_of_work, utcnow
 from core.initiatives import assignment, coauthors, scoring, service
+from core.initiatives.models import Initiative
 from core.outbox.models import OutboxMessage
 from core.users.tokens import issue_token
 from tests.core.initiatives.factories import SAMPLE, World, build_world, person
@@ -42,6 +44,23 @@ class Review:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
+async def _under_review(
+    s: AsyncSession, ctx: AppContext, w: World, fields: dict[str, str]
+) -> Initiative:
+    """cadre_a's initiative with co-author cadre_a2, assigned to eval_1 and eval_2."""
+    mine, _ = await service.submit_initiative(
+        s, author=await person(s, w.cadre_a), settings=ctx.settings, **fields
+    )
+    await coauthors.add_coauthor(
+        s, actor=await person(s, w.cadre_a), initiative_id=mine.id, user_id=w.cadre_a2
+    )
+    await assignment.assign_evaluators(
+        s, actor=await person(s, w.admin), initiative_id=mine.id, settings=ctx.settings,
+        evaluator_ids=[w.eval_1, w.eval_2],
+    )  # fmt: skip
+    return mine
+
+
 @pytest.fixture
 async def review(ctx: AppContext) -> Review:
     """cadre_a's initiative (co-author cadre_a2) under evaluation by eval_1 and eval_2, with
@@ -51,16 +70,7 @@ async def review(ctx: AppContext) -> Review:
         await service.submit_initiative(
             s, author=await person(s, w.cadre_b), settings=ctx.settings, **SAMPLE
         )
-        mine, _ = await service.submit_initiative(
-            s, author=await person(s, w.cadre_a), settings=ctx.settings, **SAMPLE
-        )
-        await coauthors.add_coauthor(
-            s, actor=await person(s, w.cadre_a), initiative_id=mine.id, user_id=w.cadre_a2
-        )
-        await assignment.assign_evaluators(
-            s, actor=await person(s, w.admin), initiative_id=mine.id, settings=ctx.settings,
-            evaluator_ids=[w.eval_1, w.eval_2],
-        )  # fmt: skip
+        mine = await _under_review(s, ctx, w, SAMPLE)
         await scoring.submit_scores(
             s, actor=await person(s, w.eval_2), initiative_id=mine.id, scores=GOOD
         )
@@ -215,16 +225,7 @@ async def test_free_text_naming_the_authors_or_unit_is_redacted_for_evaluators(
         "results": "Được UBND xã An Phú khen; an ninh trật tự giữ vững.",
     }
     async with unit_of_work(ctx.sessionmaker) as s:
-        mine, _ = await service.submit_initiative(
-            s, author=await person(s, w.cadre_a), settings=ctx.settings, **fields
-        )
-        await coauthors.add_coauthor(
-            s, actor=await person(s, w.cadre_a), initiative_id=mine.id, user_id=w.cadre_a2
-        )
-        await assignment.assign_evaluators(
-            s, actor=await person(s, w.admin), initiative_id=mine.id, settings=ctx.settings,
-            evaluator_ids=[w.eval_1, w.eval_2],
-        )  # fmt: skip
+        mine = await _under_review(s, ctx, w, fields)
         tokens = {who: await issue_token(s, user_id=getattr(w, who)) for who in ("eval_1", "admin")}
 
     def folded(text: str) -> str:
