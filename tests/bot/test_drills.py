@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from conftest import POSITIONS
 from fake_telegram import FakeTelegram, FakeUser
 from sqlalchemy import select
 
@@ -31,6 +30,7 @@ from tests.factories import make_person
 QUESTION = "Người dân đăng ký khai sinh cho con quá 60 ngày thì xã xử lý thế nào?"
 ANSWER = "Vẫn đăng ký khai sinh; không xử phạt người đi đăng ký khai sinh quá hạn."
 BASIS = "Luật Hộ tịch 2014, Điều 16"
+OTHER_POSITION = "Công chức Văn phòng - Thống kê"  # not the asking cadre's
 
 
 def _working_day_10(settings: Settings) -> datetime:
@@ -55,7 +55,7 @@ async def test_precedent_to_drill_delivered_answered_and_recorded(
     async with unit_of_work(ctx.sessionmaker) as s:
         other = await make_person(
             s, role=Role.CADRE, unit_id=people.commune_id, name="Đỗ Văn Thống Kê",
-            position=POSITIONS[1], telegram_id=1002,
+            position=OTHER_POSITION, telegram_id=1002,
         )  # fmt: skip
         case = await cases.create_case(
             s, actor=people.users["cadre"], data=CaseCreate(question=QUESTION),
@@ -84,7 +84,7 @@ async def test_precedent_to_drill_delivered_answered_and_recorded(
     async with ctx.sessionmaker() as s:
         drill = await s.scalar(select(Drill).where(Drill.precedent_id == proposal.id))
     assert drill is not None and drill.status == "published"
-    assert drill.positions == [POSITIONS[0]]  # the asker's position
+    assert drill.positions == [people.users["cadre"].position]  # the asker's position
 
     # Delivered by the sweep to the cadre of that position only; a free answer.
     monday = _working_day_10(ctx.settings)

@@ -4,7 +4,6 @@ and gets their reply marked as peer advice, with the formal xin ý kiến one ta
 
 from __future__ import annotations
 
-from conftest import POSITIONS
 from fake_telegram import FakeTelegram, FakeUser
 
 from core.context import AppContext
@@ -20,7 +19,7 @@ async def test_peer_advice_from_a_not_covered_answer(
     async with unit_of_work(ctx.sessionmaker) as s:
         await make_person(
             s, role=Role.CADRE, unit_id=people.commune_id, name="Vũ Thị Lâu Năm",
-            position=POSITIONS[0], telegram_id=1003,
+            position=people.users["cadre"].position, telegram_id=1003,
         )  # fmt: skip
     mentor = FakeUser(1003, "Năm")
     mark = fake.mark()
