@@ -109,7 +109,9 @@ def case_actions(
 def case_action_row(
     case_id: int, actions: Sequence[CaseAction], *, number: str | None = None
 ) -> list[InlineKeyboardButton]:
-    suffix = f" {number}" if number else ""
+    # The number's serial part ("XYK-2026-000123" -> "000123"): three buttons carrying the
+    # whole number do not fit one row on a phone, and the list above shows it in full.
+    suffix = f" {number.rsplit('-', 1)[-1]}" if number else ""
     return [
         _button(ACTION_LABELS[a] + suffix, CaseCb(action=a.value, case_id=case_id)) for a in actions
     ]

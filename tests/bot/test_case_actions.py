@@ -92,6 +92,9 @@ async def test_console_and_bot_offer_the_same_case_actions(
         queue = await fake.wait_message(people.fakes[role].id, "Hàng đợi", after=mark)
         for key, case_id in ids.items():
             bot[role, key] = _bot_actions(queue.buttons(), case_id)
+        # Up to three buttons share a row: each names the case by its serial, short enough
+        # for a phone ("Nhận xử lý 000001").
+        assert all(len(b["text"]) <= 20 for b in queue.buttons()), queue.buttons()
 
     # The queue lists open cases only; an answered case is offered for proposal on both fronts
     # (the bot offers it under its receipt, checked below).
