@@ -246,7 +246,7 @@ FILE_NOT_ADMIN = (
 IMPORT_PREVIEW = (
     "📄 <b>Xem trước tài liệu</b>\n"
     "Tên: <b>{title}</b>\nSố hiệu: {number}\nLoại: {kind}\n"
-    "Số điều: {articles}\nSố đoạn (chunk): {chunks}\n\n"
+    "Số điều: {articles}\nSố đoạn (chunk): {chunks}\n{version}\n"
     "Nhập với phạm vi áp dụng nào? Văn bản riêng của một xã hay một tỉnh thì không chọn toàn "
     "quốc. Số hiệu, ngày hiệu lực, chức danh sửa được sau trên trang quản trị."
 )

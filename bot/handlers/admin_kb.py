@@ -75,13 +75,13 @@ async def document(
     except Exception:
         await asyncio.to_thread(path.unlink, missing_ok=True)
         raise
+    note = (await kb_service.plan_import(session, parsed)).note  # "… phiên bản N"
     text = texts.IMPORT_PREVIEW.format(
         title=esc(parsed.title), number=esc(parsed.meta.number or "—"),
         kind=KIND_LABELS.get(parsed.meta.kind, esc(parsed.meta.kind)),
         articles=parsed.articles, chunks=len(parsed.chunks),
+        version=f"{esc(note)}\n" if note else "",
     )  # fmt: skip
-    if note := (await kb_service.plan_import(session, parsed)).note:
-        text += f"\n{esc(note)}"
     province = await users.province_of(session, unit_id=user.unit_id)
     await prompt(
         bot, state, chat_id=message.chat.id, text=text,

@@ -55,6 +55,12 @@ async def test_admin_imports_document_after_preview(
     assert "Văn bản đang dùng: 2" in stats.text
     assert "kết hợp ngữ nghĩa và từ khóa" in stats.text and "hybrid" not in stats.text
 
+    # The same document, changed: the preview says which version it would become.
+    changed = GUIDE.replace("Điều 2.", "Điều 2. (sửa đổi)")
+    await fake.send_document(admin, "huong_dan_sat_lo_v2.md", changed.encode(), "text/markdown")
+    again = await fake.wait_message(admin.id, "sẽ thành phiên bản 2", after=mark)
+    assert "Xem trước tài liệu" in again.text
+
 
 async def test_admin_picks_a_unit_scope_after_preview(
     ctx: AppContext, people, fake: FakeTelegram, runner
