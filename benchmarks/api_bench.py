@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -162,7 +163,7 @@ ERRORS: Counter[str] = Counter()
 
 
 async def timed(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | RoundRobin,
     samples: Samples,
     label: str,
     method: str,
@@ -182,14 +183,37 @@ async def timed(
     return r
 
 
+class RoundRobin:
+    """One HTTP client per server; each request goes to the next server in turn (what a load
+    balancer in front of replicas does)."""
+
+    def __init__(self, bases: list[str], clients: int) -> None:
+        limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients)
+        self.clients = [httpx.AsyncClient(base_url=b, limits=limits, timeout=120) for b in bases]
+        self.turn = 0
+
+    async def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        self.turn += 1
+        return await self.clients[self.turn % len(self.clients)].request(method, url, **kw)
+
+    async def __aenter__(self) -> RoundRobin:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
 async def scenario(
-    name: str, base: str, cadres: list[str], sups: list[str], rounds: int
+    name: str, base: str | list[str], cadres: list[str], sups: list[str], rounds: int
 ) -> tuple[Samples, float, int]:
+    """Run one scenario with one client per cadre token; with several `base` URLs the
+    requests alternate between the servers."""
     samples: Samples = defaultdict(list)
     duplicates: list[int] = []
-    limits = httpx.Limits(max_connections=len(cadres) + 10, max_keepalive_connections=len(cadres))
+    bases = [base] if isinstance(base, str) else base
 
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+    async with RoundRobin(bases, len(cadres)) as client:
 
         async def one(i: int) -> None:
             me = {"Authorization": f"Bearer {cadres[i]}"}
@@ -271,6 +295,20 @@ async def scenario(
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(samples: Samples, elapsed: float, total: int) -> dict[str, float]:
+    """req/s, p50/p95 in ms and the error count over every endpoint (errors are reset)."""
+    every = [v for values in samples.values() for v in values]
+    errors = sum(ERRORS.values())
+    ERRORS.clear()
+    return {
+        "n": total,
+        "rps": total / elapsed,
+        "p50": statistics.median(every) * 1000 if every else float("nan"),
+        "p95": pct(every, 0.95) * 1000 if every else float("nan"),
+        "errors": errors,
+    }
 
 
 def report(name: str, samples: Samples, elapsed: float, total: int) -> None:

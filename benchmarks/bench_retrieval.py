@@ -255,6 +255,27 @@ def synthetic_chunk(rng: random.Random, words: int = 150) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words))
 
 
+def synthetic_tokens(rng: random.Random, n: int) -> tuple[list[list[str]], int]:
+    """BM25 tokens of `n` synthetic chunks, and how many were really tokenised. Tokenising
+    100k chunks with pyvi would take minutes of shared CPU and tells nothing about query
+    latency: tokenise a pool of 2,000, then recombine halves of pooled chunks."""
+    pool = [passage_tokens(synthetic_chunk(rng))[0] for _ in range(min(n, 2000))]
+    tokens = []
+    for _ in range(n):
+        a, b = rng.choice(pool), rng.choice(pool)
+        tokens.append(a[: len(a) // 2] + b[len(b) // 2 :])
+    return tokens, len(pool)
+
+
+def random_dense(ids: np.ndarray, dim: int) -> DenseIndex:
+    """A flat index of random unit vectors under `ids` (costs the same as real ones)."""
+    vectors = np.random.default_rng(7).standard_normal((len(ids), dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    dense = DenseIndex(dim)
+    dense.add(ids, vectors)
+    return dense
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -264,26 +285,16 @@ def latency(args: argparse.Namespace) -> None:
     embedder = load_embedder(settings)
     rng = random.Random(7)
     n = args.chunks
-    # Tokenising 100k chunks with pyvi would take minutes of shared CPU and tells nothing
-    # about query latency: tokenise a pool, then recombine halves of pooled chunks.
     started = time.perf_counter()
-    pool = [passage_tokens(synthetic_chunk(rng))[0] for _ in range(min(n, 2000))]
+    tokens, pool = synthetic_tokens(rng, n)
     tok_s = time.perf_counter() - started
-    tokens = []
-    for _ in range(n):
-        a, b = rng.choice(pool), rng.choice(pool)
-        tokens.append(a[: len(a) // 2] + b[len(b) // 2 :])
     docs = {
         d: DocMeta(d, f"Văn bản {d}", "regulation", "national", None, (), None, None, False, False)
         for d in range(1, n // 50 + 2)
     }
     rows = [ChunkRow(i + 1, i // 50 + 1, f"c:{i + 1}") for i in range(n)]
     dim = embedder.dim if embedder else 384
-    vectors = np.random.default_rng(7).standard_normal((n, dim)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    dense = DenseIndex(dim)
-    dense.add(np.arange(1, n + 1, dtype=np.int64), vectors)
-    del vectors
+    dense = random_dense(np.arange(1, n + 1, dtype=np.int64), dim)
     started = time.perf_counter()
     state = IndexState.build(
         revision=1, rows=rows, tokens=tokens, dense=dense, model="bench", docs=docs
@@ -329,7 +340,7 @@ def latency(args: argparse.Namespace) -> None:
         json.dumps(
             {
                 "chunks": n,
-                "tokenise_pool_chunks_per_s": round(len(pool) / tok_s, 1),
+                "tokenise_pool_chunks_per_s": round(pool / tok_s, 1),
                 "bm25_build_s": round(bm25_s, 1),
                 "query_p50_ms": round(statistics.median(times), 1),
                 "query_p95_ms": round(q[18], 1),

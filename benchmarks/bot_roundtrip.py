@@ -1,13 +1,18 @@
 """Bot round trip: question sent to a fake Bot API → cited answer received (real aiogram,
 real dispatcher, SQLite, real retrieval with the installed model). Prints p50/p95 in ms.
 
-    .venv/bin/python benchmarks/bot_roundtrip.py [--questions 30]
+    .venv/bin/python benchmarks/bot_roundtrip.py [--questions 30] [--users 50] [--quick]
+
+With `--users N` the same questions are first asked by one user alone, then by N users at
+once (each user asks `--questions` in turn), and the N-user p50/p95 are also given as a ratio
+to the one-user p50 of the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -39,7 +44,25 @@ QUESTIONS = [
 ]
 
 
-async def main(n: int) -> None:
+def pct(times: list[float], q: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def ask(fake: FakeTelegram, user_id: int, n: int, times: list[float]) -> None:
+    """One user asks `n` questions one after another, each until its answer arrives."""
+    user = FakeUser(user_id)
+    for i in range(n):
+        mark = fake.mark()
+        start = time.perf_counter()
+        await fake.send_text(user, QUESTIONS[(i + user_id) % len(QUESTIONS)])
+        await fake.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == user_id, after=mark, within=120
+        )
+        times.append((time.perf_counter() - start) * 1000)
+
+
+async def main(n: int, users: int) -> None:
     fake = FakeTelegram()
     await fake.start()
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,33 +77,47 @@ async def main(n: int) -> None:
             unit = await user_service.create_unit(
                 s, data=UnitCreate(name="Xã Đo", kind=UnitKind.COMMUNE), actor_id=None
             )
-            await user_service.create_user(
-                s, full_name="Người Đo", role=Role.CADRE, unit_id=unit.id, actor_id=None,
-                telegram_id=1, chat_id=1,
-            )  # fmt: skip
+            for uid in range(1, users + 1):
+                await user_service.create_user(
+                    s, full_name=f"Người Đo {uid}", role=Role.CADRE, unit_id=unit.id,
+                    actor_id=None, telegram_id=uid, chat_id=uid,
+                )  # fmt: skip
         await ctx.retriever.sync()
         bot = create_bot(settings)
         dp = create_dispatcher(ctx)
         task = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
         await fake.wait_polling()
-        user, times = FakeUser(1), []
-        for i in range(n):
-            mark = fake.mark()
-            start = time.perf_counter()
-            await fake.send_text(user, QUESTIONS[i % len(QUESTIONS)])
-            await fake.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 1, after=mark)
-            times.append((time.perf_counter() - start) * 1000)
+        alone: list[float] = []
+        await ask(fake, 1, n, alone)
+        together: list[float] = []
+        started = time.perf_counter()
+        if users > 1:
+            await asyncio.gather(*(ask(fake, uid, n, together) for uid in range(1, users + 1)))
+        elapsed = time.perf_counter() - started
         await dp.stop_polling()
         await task
         await ctx.close()
     await fake.stop()
-    times.sort()
-    p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-    p50 = statistics.median(times)
-    print(f"mode={ctx.retriever.mode} questions={n} p50={p50:.0f} ms p95={p95:.0f} ms")
+    p50 = statistics.median(alone)
+    print(
+        f"mode={ctx.retriever.mode} 1 user: questions={n} p50={p50:.0f} ms "
+        f"p95={pct(alone, 0.95):.0f} ms"
+    )
+    if together:
+        m50, m95 = statistics.median(together), pct(together, 0.95)
+        print(
+            f"{users} users: questions={len(together)} {len(together) / elapsed:.1f} answers/s "
+            f"p50={m50:.0f} ms ({m50 / p50:.1f}x) p95={m95:.0f} ms ({m95 / p50:.1f}x the 1-user "
+            f"p50) max={max(together):.0f} ms (load average {os.getloadavg()[0]:.1f})"
+        )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", type=int, default=30)
-    asyncio.run(main(parser.parse_args().questions))
+    parser.add_argument("--users", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="5 questions per user, 10 users")
+    args = parser.parse_args()
+    if args.quick:
+        args.questions, args.users = 5, min(args.users, 10) if args.users > 1 else 1
+    asyncio.run(main(args.questions, args.users))
