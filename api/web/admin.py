@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import SessionDep
 from api.web.common import Actor, Viewer, WebAuth, WebRoute, ctx_of, redirect, render
 from core.audit import service as audit
-from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode, invalid
 from core.initiatives import rubric as rubrics
 from core.inputs import Id, Line, Text
@@ -48,26 +49,27 @@ def _lines(raw: str) -> list[str]:
 
 
 @router.get("/admin/units")
-async def units_page(request: Request, auth: Viewer, done: Line = "", q: Line = "") -> HTMLResponse:
+async def units_page(
+    request: Request, auth: Viewer, session: SessionDep, done: Line = "", q: Line = ""
+) -> HTMLResponse:
     """Units and their ladder, people (searched by name, with or without diacritics), and
     invitation codes."""
-    return await _people_page(request, auth, done=done, q=q)
+    return await _people_page(request, auth, session, done=done, q=q)
 
 
 async def _people_page(
     request: Request,
     auth: WebAuth,
+    session: AsyncSession,
     *,
     done: str = "",
     q: str = "",
     handed: HandedCode | None = None,
 ) -> HTMLResponse:
     require_admin(auth.user)
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        units = await users.list_units(session)
-        people = await users.list_users(session, q=q, limit=500)
-        codes = await invites.list_invites(session, usable_only=True)
+    units = await users.list_units(session)
+    people = await users.list_users(session, q=q, limit=500)
+    codes = await invites.list_invites(session, usable_only=True)
     response = render(
         request,
         "admin_units.html",
@@ -96,6 +98,7 @@ def _optional_id(raw: str) -> int | None:
 async def unit_create(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     name: Annotated[Line, Form()],
     kind: Annotated[Line, Form()],
     parent_id: Annotated[Line, Form()] = "",
@@ -104,7 +107,6 @@ async def unit_create(
 ) -> Response:
     """Create a unit (name, kind, parent, next rung of the ladder, positions)."""
     require_admin(auth.user)
-    ctx = ctx_of(request)
     try:
         data = UnitCreate(
             name=name,
@@ -115,8 +117,7 @@ async def unit_create(
         )
     except (ValidationError, ValueError) as exc:
         raise invalid("Thông tin đơn vị chưa hợp lệ (tên từ 2 ký tự, loại đơn vị).") from exc
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await users.create_unit(session, data=data, actor_id=auth.user.id)
+    await users.create_unit(session, data=data, actor_id=auth.user.id)
     return redirect("/admin/units?done=unit")
 
 
@@ -124,6 +125,7 @@ async def unit_create(
 async def unit_update(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     unit_id: Id,
     name: Annotated[Line, Form()] = "",
     escalates_to_id: Annotated[Line, Form()] = "",
@@ -132,7 +134,6 @@ async def unit_update(
     """Rename a unit, change its next rung on the ladder and its positions (loops and duplicate
     names are refused)."""
     require_admin(auth.user)
-    ctx = ctx_of(request)
     fields: dict[str, object] = {
         "escalates_to_id": _optional_id(escalates_to_id),
         "positions": _lines(positions),
@@ -143,8 +144,7 @@ async def unit_update(
         data = UnitUpdate.model_validate(fields)
     except ValidationError as exc:
         raise invalid("Tên đơn vị cần từ 2 đến 200 ký tự.") from exc
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await users.update_unit(session, unit_id=unit_id, data=data, actor_id=auth.user.id)
+    await users.update_unit(session, unit_id=unit_id, data=data, actor_id=auth.user.id)
     return redirect("/admin/units?done=unit_saved")
 
 
@@ -152,6 +152,7 @@ async def unit_update(
 async def invite_create(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     role: Annotated[Line, Form()],
     unit_id: Annotated[Id, Form()],
     uses: Annotated[int, Form()] = 1,
@@ -159,29 +160,27 @@ async def invite_create(
 ) -> Response:
     """Create an invitation code the person types into the bot (/start CODE)."""
     require_admin(auth.user)
-    ctx = ctx_of(request)
     try:
         role_value = Role(role)
     except ValueError as exc:
         raise invalid("Vai trò không hợp lệ.") from exc
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await invites.create_invite(
-            session,
-            role=role_value,
-            unit_id=unit_id,
-            created_by_id=auth.user.id,
-            uses=uses,
-            valid_days=valid_days,
-        )
+    await invites.create_invite(
+        session,
+        role=role_value,
+        unit_id=unit_id,
+        created_by_id=auth.user.id,
+        uses=uses,
+        valid_days=valid_days,
+    )
     return redirect("/admin/units?done=invite")
 
 
 @router.post("/admin/invites/{invite_id}/revoke")
-async def invite_revoke(request: Request, auth: Actor, invite_id: Id) -> Response:
+async def invite_revoke(
+    request: Request, auth: Actor, session: SessionDep, invite_id: Id
+) -> Response:
     """Make an invitation code unusable at once."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await invites.revoke_invite(session, invite_id=invite_id, actor=auth.user)
+    await invites.revoke_invite(session, invite_id=invite_id, actor=auth.user)
     return redirect("/admin/units?done=revoked")
 
 
@@ -189,6 +188,7 @@ async def invite_revoke(request: Request, auth: Actor, invite_id: Id) -> Respons
 async def account_create(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     full_name: Annotated[Line, Form()],
     role: Annotated[Line, Form()],
     unit_id: Annotated[Id, Form()],
@@ -207,53 +207,49 @@ async def account_create(
         )
     except (ValidationError, ValueError) as exc:
         raise invalid("Thông tin tài khoản chưa hợp lệ (họ tên từ 2 ký tự, vai trò).") from exc
-    async with unit_of_work(ctx.sessionmaker) as session:
-        handed = await accounts.create_account(
-            session, settings=ctx.settings, actor=auth.user, data=data
-        )
-    return await _people_page(request, auth, done="account", handed=handed)
+    handed = await accounts.create_account(
+        session, settings=ctx.settings, actor=auth.user, data=data
+    )
+    return await _people_page(request, auth, session, done="account", handed=handed)
 
 
 @router.post("/admin/users/{user_id}/signin-code")
-async def user_signin_code(request: Request, auth: Actor, user_id: Id) -> Response:
+async def user_signin_code(
+    request: Request, auth: Actor, session: SessionDep, user_id: Id
+) -> Response:
     """A new one-time sign-in code for a person (their older unused codes stop working)."""
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        handed = await accounts.hand_code(
-            session, settings=ctx.settings, actor=auth.user, user_id=user_id
-        )
-    return await _people_page(request, auth, done="code", handed=handed)
+    handed = await accounts.hand_code(
+        session, settings=ctx.settings, actor=auth.user, user_id=user_id
+    )
+    return await _people_page(request, auth, session, done="code", handed=handed)
 
 
 @router.post("/admin/users/{user_id}/role")
 async def user_role(
-    request: Request, auth: Actor, user_id: Id, role: Annotated[Line, Form()]
+    request: Request, auth: Actor, session: SessionDep, user_id: Id, role: Annotated[Line, Form()]
 ) -> Response:
     """Change a person's role."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await users.set_role(session, user_id=user_id, role=role, actor=auth.user)
+    await users.set_role(session, user_id=user_id, role=role, actor=auth.user)
     return redirect("/admin/units?done=role")
 
 
 @router.post("/admin/users/{user_id}/active")
 async def user_active(
-    request: Request, auth: Actor, user_id: Id, active: Annotated[bool, Form()]
+    request: Request, auth: Actor, session: SessionDep, user_id: Id, active: Annotated[bool, Form()]
 ) -> Response:
     """Lock or unlock an account."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await users.set_active(session, user_id=user_id, active=active, actor=auth.user)
+    await users.set_active(session, user_id=user_id, active=active, actor=auth.user)
     return redirect("/admin/units?done=active")
 
 
 @router.get("/admin/rubric")
-async def rubric_page(request: Request, auth: Viewer, done: Line = "") -> HTMLResponse:
+async def rubric_page(
+    request: Request, auth: Viewer, session: SessionDep, done: Line = ""
+) -> HTMLResponse:
     """The current rubric as an editable table (plus an empty row to add a criterion)."""
     require_admin(auth.user)
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        current = await rubrics.current_rubric(session)
+    current = await rubrics.current_rubric(session)
     criteria = rubrics.parse_criteria(current.criteria)
     return render(
         request,
@@ -266,9 +262,8 @@ async def rubric_page(request: Request, auth: Viewer, done: Line = "") -> HTMLRe
 
 
 @router.post("/admin/rubric")
-async def rubric_save(request: Request, auth: Actor) -> Response:
+async def rubric_save(request: Request, auth: Actor, session: SessionDep) -> Response:
     """Save the edited table as a new rubric version (rows with an empty key are dropped)."""
-    ctx = ctx_of(request)
     form = await request.form()
     columns = ("key", "name", "description", "weight", "scale_min", "scale_max", "pass_mark")
     values = {c: [str(v) for v in form.getlist(c)] for c in columns}
@@ -282,16 +277,14 @@ async def rubric_save(request: Request, auth: Actor) -> Response:
         row["pass_mark"] = row["pass_mark"] or None
         rows.append(row)
     try:
-        async with unit_of_work(ctx.sessionmaker) as session:
-            await rubrics.update_rubric(
-                session, actor=auth.user, criteria=rows, note=str(form.get("note") or "")
-            )
+        await rubrics.update_rubric(
+            session, actor=auth.user, criteria=rows, note=str(form.get("note") or "")
+        )
     except DomainError as exc:
         if exc.code is not ErrorCode.INVALID:
             raise
         # The form again with what was typed, and what is wrong with it.
-        async with unit_of_work(ctx.sessionmaker) as session:
-            version = await rubrics.current_rubric(session)
+        version = await rubrics.current_rubric(session)
         return render(
             request,
             "admin_rubric.html",
@@ -309,6 +302,7 @@ async def rubric_save(request: Request, auth: Actor) -> Response:
 async def audit_page(
     request: Request,
     auth: Viewer,
+    session: SessionDep,
     q: Line = "",
     entity: Line = "",
     page: Id = 1,
@@ -321,10 +315,9 @@ async def audit_page(
     size = 100
     page = max(page, 1)
     term = (q or entity).strip()
-    async with unit_of_work(ctx.sessionmaker) as session:
-        rows = await audit.search(session, term=term, limit=size, offset=(page - 1) * size)
-        report = await audit.verify_anchored(session, ctx.settings) if verify else None
-        names = {u.id: u.full_name for u in await users.list_users(session, limit=1000)}
+    rows = await audit.search(session, term=term, limit=size, offset=(page - 1) * size)
+    report = await audit.verify_anchored(session, ctx.settings) if verify else None
+    names = {u.id: u.full_name for u in await users.list_users(session, limit=1000)}
     return render(
         request,
         "admin_audit.html",

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import SessionDep
 from api.web.charts import BAD, BAR, GOOD, bar_list, column_chart, split_bar
 from api.web.common import Viewer, WebRoute, ctx_of, render
 from api.web.queue import status_label
 from core.cases import stats as case_stats
 from core.cases.stats import CaseStats
-from core.db import unit_of_work
 from core.errors import invalid
 from core.inputs import Line
 from core.sheets import csv_bytes
@@ -80,16 +81,15 @@ def _period(request: Request, start: str, end: str) -> Period:
 
 
 async def _figures(
-    request: Request, actor: User, period: Period
+    request: Request, session: AsyncSession, actor: User, period: Period
 ) -> tuple[CaseStats, QuestionStats]:
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        cases = await case_stats.case_stats(
-            session, actor=actor, settings=ctx.settings, since=period.since, until=period.until
-        )
-        questions = await question_stats.question_stats(
-            session, actor=actor, since=period.since, until=period.until, examples=PHRASE_SAMPLE
-        )
+    cases = await case_stats.case_stats(
+        session, actor=actor, settings=ctx.settings, since=period.since, until=period.until
+    )
+    questions = await question_stats.question_stats(
+        session, actor=actor, since=period.since, until=period.until, examples=PHRASE_SAMPLE
+    )
     return cases, questions
 
 
@@ -121,12 +121,12 @@ def _topics(cases: CaseStats, limit: int = 10) -> list[tuple[str, int]]:
 
 @router.get("/analytics")
 async def analytics_page(
-    request: Request, auth: Viewer, start: Line = "", end: Line = ""
+    request: Request, auth: Viewer, session: SessionDep, start: Line = "", end: Line = ""
 ) -> HTMLResponse:
     """Charts over the chosen period (default: the last 30 days)."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
     period = _period(request, start, end)
-    cases, questions = await _figures(request, auth.user, period)
+    cases, questions = await _figures(request, session, auth.user, period)
     per_day = [(d.strftime("%d/%m"), float(questions.per_day.get(d, 0))) for d in period.days()]
     covered, sent_on, left_open = questions.coverage()
     sla_rows = [
@@ -177,12 +177,12 @@ async def analytics_page(
 
 @router.get("/analytics.csv")
 async def analytics_csv(
-    request: Request, auth: Viewer, start: Line = "", end: Line = ""
+    request: Request, auth: Viewer, session: SessionDep, start: Line = "", end: Line = ""
 ) -> Response:
     """The same figures as CSV (UTF-8 with BOM so spreadsheet programs show Vietnamese)."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
     period = _period(request, start, end)
-    cases, questions = await _figures(request, auth.user, period)
+    cases, questions = await _figures(request, session, auth.user, period)
     rows: list[list[object]] = [
         ["Mục", "Khóa", "Giá trị", "Ghi chú"],
         ["Khoảng thời gian", period.start.isoformat(), period.end.isoformat(), ""],

@@ -8,7 +8,9 @@ from urllib.parse import unquote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import SessionDep
 from api.web.common import (
     SESSION_COOKIE,
     Actor,
@@ -21,7 +23,6 @@ from api.web.common import (
     set_cookie,
     sign_cookie,
 )
-from core.db import unit_of_work
 from core.errors import DomainError
 from core.inputs import Line
 from core.users import tokens as token_service
@@ -82,10 +83,11 @@ async def login_form(request: Request, next: str = "/", code: Line = "") -> HTML
     )
 
 
-async def _sign_in(request: Request, user: User, via: str, next_url: str) -> Response:
+async def _sign_in(
+    request: Request, session: AsyncSession, user: User, via: str, next_url: str
+) -> Response:
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        opened = await web_service.open_session(session, settings=ctx.settings, user=user, via=via)
+    opened = await web_service.open_session(session, settings=ctx.settings, user=user, via=via)
     response = redirect(_safe_next(next_url))
     set_cookie(
         request,
@@ -99,41 +101,46 @@ async def _sign_in(request: Request, user: User, via: str, next_url: str) -> Res
 
 @router.post("/login/code/request", dependencies=[PreloginChecked])
 async def request_code(
-    request: Request, telegram_id: Annotated[Line, Form()], next: Annotated[str, Form()] = "/"
+    request: Request,
+    session: SessionDep,
+    telegram_id: Annotated[Line, Form()],
+    next: Annotated[str, Form()] = "/",
 ) -> HTMLResponse:
     """Ask the bot to send a one-time code; the answer never reveals whether the user exists."""
     ctx = ctx_of(request)
     if not telegram_id.strip().isdigit():
         return _login_page(request, next_url=next, error="Telegram ID gồm các chữ số.", status=422)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await web_service.request_login_code(
-            session, settings=ctx.settings, telegram_id=int(telegram_id.strip())
-        )
+    await web_service.request_login_code(
+        session, settings=ctx.settings, telegram_id=int(telegram_id.strip())
+    )
     return _login_page(request, next_url=next, step="code")
 
 
 @router.post("/login/code", dependencies=[PreloginChecked])
 async def login_with_code(
-    request: Request, code: Annotated[Line, Form()], next: Annotated[str, Form()] = "/"
+    request: Request,
+    session: SessionDep,
+    code: Annotated[Line, Form()],
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Redeem a one-time code and open a session."""
     ctx = ctx_of(request)
     try:
-        async with unit_of_work(ctx.sessionmaker) as session:
-            user = await web_service.redeem_login_code(session, settings=ctx.settings, code=code)
+        user = await web_service.redeem_login_code(session, settings=ctx.settings, code=code)
     except DomainError as exc:
         return _login_page(request, next_url=next, step="code", error=exc.message, status=401)
-    return await _sign_in(request, user, "code", next)
+    return await _sign_in(request, session, user, "code", next)
 
 
 @router.post("/login/token", dependencies=[PreloginChecked])
 async def login_with_token(
-    request: Request, token: Annotated[Line, Form()], next: Annotated[str, Form()] = "/"
+    request: Request,
+    session: SessionDep,
+    token: Annotated[Line, Form()],
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Open a session with an API token (the same tokens the REST API accepts)."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        user = await token_service.authenticate_token(session, token.strip())
+    user = await token_service.authenticate_token(session, token.strip())
     if user is None:
         return _login_page(
             request,
@@ -141,15 +148,13 @@ async def login_with_token(
             error="Mã truy cập không đúng hoặc đã bị thu hồi.",
             status=401,
         )
-    return await _sign_in(request, user, "token", next)
+    return await _sign_in(request, session, user, "token", next)
 
 
 @router.post("/logout")
-async def logout(request: Request, auth: Actor) -> Response:
+async def logout(request: Request, auth: Actor, session: SessionDep) -> Response:
     """End the session on the server and drop the cookie."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await web_service.close_session(session, raw_id=auth.raw_session_id)
+    await web_service.close_session(session, raw_id=auth.raw_session_id)
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from api.deps import SessionDep, end_transaction
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, form_problem, redirect, render
 from api.web.queue import status_label, urgency_label
 from core.cases import files as case_files
@@ -20,7 +21,7 @@ from core.cases.actions import CaseAction, actions_for
 from core.cases.calendar import calendar_for
 from core.cases.queueview import sla_of
 from core.cases.schemas import CaseAnswer, CaseForward, PrecedentPropose
-from core.db import unit_of_work, utcnow
+from core.db import utcnow
 from core.errors import invalid, not_found
 from core.inputs import AnswerText, Id, Line, Text
 from core.users import service as users
@@ -53,26 +54,27 @@ def _valid(build: type[M], **fields: object) -> M:
 
 
 @router.get("/cases/{case_id}")
-async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = "") -> HTMLResponse:
+async def case_page(
+    request: Request, auth: Viewer, session: SessionDep, case_id: Id, done: Line = ""
+) -> HTMLResponse:
     """Everything a supervisor needs to answer a case."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        case = await cases.get_case(session, actor=auth.user, case_id=case_id)
-        entries = await cases.history(session, actor=auth.user, case_id=case_id)
-        units = await supervised_ids(session, auth.user)
-        actions = actions_for(auth.user, units, case)
-        notes = (
-            await case_notes.list_notes(session, actor=auth.user, case_id=case_id)
-            if case_notes.may_read_notes(auth.user, units, case)
-            else None
-        )
-        # Colleagues at the same level a case may be handed to by name.
-        colleagues = [
-            u
-            for u in await users.supervisors_of(session, unit_id=case.level_unit_id)
-            if u.id != auth.user.id
-        ]
+    case = await cases.get_case(session, actor=auth.user, case_id=case_id)
+    entries = await cases.history(session, actor=auth.user, case_id=case_id)
+    units = await supervised_ids(session, auth.user)
+    actions = actions_for(auth.user, units, case)
+    notes = (
+        await case_notes.list_notes(session, actor=auth.user, case_id=case_id)
+        if case_notes.may_read_notes(auth.user, units, case)
+        else None
+    )
+    # Colleagues at the same level a case may be handed to by name.
+    colleagues = [
+        u
+        for u in await users.supervisors_of(session, unit_id=case.level_unit_id)
+        if u.id != auth.user.id
+    ]
     return render(
         request,
         "case.html",
@@ -94,14 +96,14 @@ async def case_page(request: Request, auth: Viewer, case_id: Id, done: Line = ""
 
 @router.get("/cases/{case_id}/citations")
 async def case_citations(
-    request: Request, auth: Viewer, case_id: Id, cq: Line = ""
+    request: Request, auth: Viewer, session: SessionDep, case_id: Id, cq: Line = ""
 ) -> HTMLResponse:
     """While writing the legal basis: knowledge-base citations (document, Điều, khoản) matching
     a few words, searched as the asker would be (their unit's documents, their position)."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        case = await cases.get_case(session, actor=auth.user, case_id=case_id)
+    case = await cases.get_case(session, actor=auth.user, case_id=case_id)
+    await end_transaction(session)  # the retriever opens its own session
     words = " ".join(cq.split())
     hits = []
     if len(words) >= MIN_CITATION_QUERY:
@@ -116,7 +118,12 @@ async def case_citations(
 
 @router.get("/cases/{case_id}/citations/insert")
 async def case_citation_insert(
-    request: Request, auth: Viewer, case_id: Id, citation: Line = "", legal_basis: Text = ""
+    request: Request,
+    auth: Viewer,
+    session: SessionDep,
+    case_id: Id,
+    citation: Line = "",
+    legal_basis: Text = "",
 ) -> HTMLResponse:
     """The legal-basis field with `citation` added (htmx swaps it in place; nothing is saved
     until the answer is sent)."""
@@ -139,13 +146,14 @@ def with_citation(basis: str, citation: str) -> str:
 
 
 @router.get("/cases/{case_id}/files/{index}")
-async def case_file(request: Request, auth: Viewer, case_id: int, index: int) -> Response:
+async def case_file(
+    request: Request, auth: Viewer, session: SessionDep, case_id: int, index: int
+) -> Response:
     """One attachment of a case, under the case page's access rules: photos inline (the page
     previews them), anything else as a download."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        case = await cases.get_case(session, actor=auth.user, case_id=case_id)
+    case = await cases.get_case(session, actor=auth.user, case_id=case_id)
     items = list(case.attachments or [])
     if not 0 <= index < len(items):
         raise not_found("tệp đính kèm")
@@ -162,11 +170,9 @@ async def case_file(request: Request, auth: Viewer, case_id: int, index: int) ->
 
 
 @router.post("/cases/{case_id}/claim")
-async def case_claim(request: Request, auth: Actor, case_id: Id) -> Response:
+async def case_claim(request: Request, auth: Actor, session: SessionDep, case_id: Id) -> Response:
     """Atomic claim; a losing supervisor sees who has it."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await cases.claim(session, actor=auth.user, case_id=case_id)
+    await cases.claim(session, actor=auth.user, case_id=case_id)
     return redirect(f"/cases/{case_id}?done=claimed")
 
 
@@ -174,15 +180,14 @@ async def case_claim(request: Request, auth: Actor, case_id: Id) -> Response:
 async def case_answer(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     case_id: Id,
     text: Annotated[AnswerText, Form()],
     legal_basis: Annotated[Text, Form()] = "",
 ) -> Response:
     """Answer (claiming first if free); the asker gets the receipt through the bot."""
-    ctx = ctx_of(request)
     data = _valid(CaseAnswer, text=text.strip(), legal_basis=legal_basis.strip() or None)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await cases.answer(session, actor=auth.user, case_id=case_id, data=data)
+    await cases.answer(session, actor=auth.user, case_id=case_id, data=data)
     return redirect(f"/cases/{case_id}?done=answered")
 
 
@@ -190,6 +195,7 @@ async def case_answer(
 async def case_forward(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     case_id: Id,
     note: Annotated[Text, Form()] = "",
     to_user_id: Annotated[Line, Form()] = "",
@@ -198,10 +204,7 @@ async def case_forward(
     ctx = ctx_of(request)
     target = int(to_user_id) if to_user_id.strip().isdigit() else None
     data = _valid(CaseForward, note=note.strip() or None, to_user_id=target)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await cases.forward(
-            session, actor=auth.user, case_id=case_id, data=data, settings=ctx.settings
-        )
+    await cases.forward(session, actor=auth.user, case_id=case_id, data=data, settings=ctx.settings)
     return redirect(f"/cases/{case_id}?done=forwarded")
 
 
@@ -209,24 +212,25 @@ async def case_forward(
 async def case_propose(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     case_id: Id,
     title: Annotated[Line, Form()] = "",
     note: Annotated[Text, Form()] = "",
 ) -> Response:
     """Propose the answer as reusable guidance for an admin to approve."""
-    ctx = ctx_of(request)
     data = _valid(PrecedentPropose, title=title.strip() or None, note=note.strip() or None)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await precedents.propose(session, actor=auth.user, case_id=case_id, data=data)
+    await precedents.propose(session, actor=auth.user, case_id=case_id, data=data)
     return redirect(f"/cases/{case_id}?done=proposed")
 
 
 @router.post("/cases/{case_id}/notes")
 async def case_note(
-    request: Request, auth: Actor, case_id: Id, text: Annotated[Text, Form()] = ""
+    request: Request,
+    auth: Actor,
+    session: SessionDep,
+    case_id: Id,
+    text: Annotated[Text, Form()] = "",
 ) -> Response:
     """An internal note for the case's supervisors and admins (never shown to the asker)."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await case_notes.add_note(session, actor=auth.user, case_id=case_id, text=text)
+    await case_notes.add_note(session, actor=auth.user, case_id=case_id, text=text)
     return redirect(f"/cases/{case_id}?done=noted#notes")

@@ -23,7 +23,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import SessionDep, end_transaction, get_ctx
 from api.limits import RateLimiter
 from core.audit.labels import action_label, data_text, entity_label
 from core.context import AppContext
@@ -46,10 +48,8 @@ LOGIN_ATTEMPTS_PER_MINUTE = 10
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 
-def ctx_of(request: Request) -> AppContext:
-    """The composition root the app was created with."""
-    ctx: AppContext = request.app.state.ctx
-    return ctx
+# The console reads the composition root exactly as the API does.
+ctx_of = get_ctx
 
 
 class LoginRequired(Exception):
@@ -136,22 +136,32 @@ class WebAuth:
     raw_session_id: str
 
 
-async def current_auth(request: Request) -> WebAuth:
-    """Resolve the session cookie or raise LoginRequired."""
-    ctx = ctx_of(request)
-    raw_id = unsign_cookie(ctx, request.cookies.get(SESSION_COOKIE))
+async def _resolve(request: Request, session: AsyncSession) -> WebAuth | None:
+    raw_id = unsign_cookie(ctx_of(request), request.cookies.get(SESSION_COOKIE))
     if raw_id is None:
+        return None
+    record = await web_service.resolve_session(session, raw_id=raw_id)
+    if record is None:
+        return None
+    return WebAuth(user=record.user, csrf=record.csrf_token, raw_session_id=raw_id)
+
+
+async def current_auth(request: Request, session: SessionDep) -> WebAuth:
+    """The session cookie's signed-in person, or LoginRequired. Resolved in the request's own
+    unit of work (api.deps.SessionDep), which the route then shares."""
+    auth = await _resolve(request, session)
+    if auth is None:
         raise LoginRequired()
-    async with unit_of_work(ctx.sessionmaker) as session:
-        record = await web_service.resolve_session(session, raw_id=raw_id)
-        if record is None:
-            raise LoginRequired()
-        return WebAuth(user=record.user, csrf=record.csrf_token, raw_session_id=raw_id)
+    # The look-up is its own transaction, as a separate unit of work was: a route that still
+    # opens one (the knowledge pages) must not wait behind SQLite's write lock held here.
+    await end_transaction(session)
+    return auth
 
 
-async def checked_auth(request: Request) -> WebAuth:
+async def checked_auth(
+    request: Request, auth: Annotated[WebAuth, Depends(current_auth)]
+) -> WebAuth:
     """Like current_auth, and the request must carry the session's CSRF token (form or header)."""
-    auth = await current_auth(request)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
         form = await request.form()
@@ -189,8 +199,10 @@ def error_page(
 async def html_error(request: Request, status: int, message: str) -> Response:
     """The error page for any console path, with the menu when someone is signed in (an
     unknown URL, a too-large upload, an unexpected failure, as well as the routes' own errors)."""
+    # Its own unit of work: the request's one has been rolled back, or there was no route.
     try:
-        auth: WebAuth | None = await current_auth(request)
+        async with unit_of_work(ctx_of(request).sessionmaker) as session:
+            auth = await _resolve(request, session)
     except Exception:  # signed out, or the database is what failed: the page without a menu
         auth = None
     return error_page(request, status, message, auth)
@@ -222,7 +234,7 @@ class WebRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
-        guards = frozenset({checked_auth, check_prelogin_csrf})
+        guards: frozenset[Callable[..., Any]] = frozenset({checked_auth, check_prelogin_csrf})
         methods = self.methods or set()
         if methods & UNSAFE_METHODS and not _depends_on(self.dependant, guards):
             raise TypeError(

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.deps import SessionDep
 from api.web.cases import _valid as valid_form
-from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
+from api.web.common import Actor, Viewer, WebRoute, redirect, render
 from core.cases.access import supervised_ids
-from core.db import unit_of_work
 from core.drills import service as drills
 from core.drills.enums import SOURCE_LABELS, STATUS_LABELS
 from core.drills.schemas import MAX_OPTIONS, DrillCreate, DrillUpdate
@@ -34,15 +34,14 @@ DONE = {
 
 @router.get("/drills")
 async def drills_page(
-    request: Request, auth: Viewer, q: Line = "", done: Line = ""
+    request: Request, auth: Viewer, session: SessionDep, q: Line = "", done: Line = ""
 ) -> HTMLResponse:
     """Drills the supervisor may see, and the two ways to make one."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        rows = await drills.list_drills(session, actor=auth.user)
-        units = await managed_units(session, auth.user)
-        sources = await drills.approved_precedents(session)
-        clauses = await drills.search_clauses(session, q) if q.strip() else []
+    rows = await drills.list_drills(session, actor=auth.user)
+    units = await managed_units(session, auth.user)
+    sources = await drills.approved_precedents(session)
+    clauses = await drills.search_clauses(session, q) if q.strip() else []
     return render(
         request, "drills.html", auth, drills=rows, units=units, precedents=sources,
         clauses=clauses, q=q, labels=STATUS_LABELS, source_labels=SOURCE_LABELS,
@@ -54,6 +53,7 @@ async def drills_page(
 async def drill_create(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     precedent_id: Annotated[Id | None, Form()] = None,
     chunk_id: Annotated[Id | None, Form()] = None,
     unit_id: Annotated[Id | None, Form()] = None,
@@ -63,21 +63,23 @@ async def drill_create(
         DrillCreate, precedent_id=precedent_id, chunk_id=chunk_id, unit_id=unit_id,
         situation=situation.strip() or None,
     )  # fmt: skip
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        drill = await drills.create_drill(session, actor=auth.user, data=data)
+    drill = await drills.create_drill(session, actor=auth.user, data=data)
     return redirect(f"/drills/{drill.id}?done=created")
 
 
 @router.get("/drills/weak")
 async def weak_page(
-    request: Request, auth: Viewer, unit_id: Id | None = None, position: Line = ""
+    request: Request,
+    auth: Viewer,
+    session: SessionDep,
+    unit_id: Id | None = None,
+    position: Line = "",
 ) -> HTMLResponse:
     """Share of right answers per unit, position and drill, weakest first."""
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        rows = await weak_topics(
-            session, actor=auth.user, unit_id=unit_id, position=position.strip() or None
-        )
-        units = await managed_units(session, auth.user)
+    rows = await weak_topics(
+        session, actor=auth.user, unit_id=unit_id, position=position.strip() or None
+    )
+    units = await managed_units(session, auth.user)
     return render(
         request, "drills_weak.html", auth, rows=rows, units=units, unit_id=unit_id,
         position=position,
@@ -85,12 +87,13 @@ async def weak_page(
 
 
 @router.get("/drills/{drill_id}")
-async def drill_page(request: Request, auth: Viewer, drill_id: Id, done: Line = "") -> HTMLResponse:
+async def drill_page(
+    request: Request, auth: Viewer, session: SessionDep, drill_id: Id, done: Line = ""
+) -> HTMLResponse:
     """The editor for whoever manages the drill; a read-only view for everyone else allowed."""
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        drill = await drills.get_drill(session, actor=auth.user, drill_id=drill_id)
-        units = await managed_units(session, auth.user) if is_staff(auth.user) else []
-        mine = await supervised_ids(session, auth.user)
+    drill = await drills.get_drill(session, actor=auth.user, drill_id=drill_id)
+    units = await managed_units(session, auth.user) if is_staff(auth.user) else []
+    mine = await supervised_ids(session, auth.user)
     manage = drills.can_manage(auth.user, mine, drill)
     own_draft = drill.author_id == auth.user.id and drill.status == "draft"
     positions = sorted({str(p) for u in units for p in u.positions} | set(drill.positions))
@@ -107,6 +110,7 @@ async def drill_page(request: Request, auth: Viewer, drill_id: Id, done: Line = 
 async def drill_save(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     drill_id: Id,
     title: Annotated[Line, Form()],
     situation: Annotated[Text, Form()],
@@ -127,20 +131,21 @@ async def drill_save(
         positions=positions, unit_id=int(unit) if unit.isdigit() else None,
         everywhere=everywhere,
     )  # fmt: skip
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        await drills.update_drill(session, actor=auth.user, drill_id=drill_id, data=data)
+    await drills.update_drill(session, actor=auth.user, drill_id=drill_id, data=data)
     return redirect(f"/drills/{drill_id}?done=saved")
 
 
 @router.post("/drills/{drill_id}/publish")
-async def drill_publish(request: Request, auth: Actor, drill_id: Id) -> Response:
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        await drills.publish(session, actor=auth.user, drill_id=drill_id)
+async def drill_publish(
+    request: Request, auth: Actor, session: SessionDep, drill_id: Id
+) -> Response:
+    await drills.publish(session, actor=auth.user, drill_id=drill_id)
     return redirect(f"/drills/{drill_id}?done=published")
 
 
 @router.post("/drills/{drill_id}/archive")
-async def drill_archive(request: Request, auth: Actor, drill_id: Id) -> Response:
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        await drills.archive(session, actor=auth.user, drill_id=drill_id)
+async def drill_archive(
+    request: Request, auth: Actor, session: SessionDep, drill_id: Id
+) -> Response:
+    await drills.archive(session, actor=auth.user, drill_id=drill_id)
     return redirect(f"/drills/{drill_id}?done=archived")

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.deps import SessionDep
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
-from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
 from core.initiatives import assignment, export, scoring
 from core.initiatives import service as initiatives
@@ -41,20 +41,18 @@ def _number(raw: str) -> int | str:
 
 @router.get("/initiatives")
 async def initiatives_page(
-    request: Request, auth: Viewer, status: Line = "", q: Line = ""
+    request: Request, auth: Viewer, session: SessionDep, status: Line = "", q: Line = ""
 ) -> HTMLResponse:
     """Evaluators: their assignments. Admins: every initiative, filterable."""
     require_role(auth.user, Role.EVALUATOR, Role.ADMIN)
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        mine = await assignment.my_assignments(session, actor=auth.user)
-        listing: list[InitiativeView] = []
-        total = 0
-        if is_admin(auth.user):
-            rows, total = await initiatives.list_initiatives(
-                session, actor=auth.user, status=status or None, query=q or None, limit=200
-            )
-            listing = [view_for(auth.user, i) for i in rows]
+    mine = await assignment.my_assignments(session, actor=auth.user)
+    listing: list[InitiativeView] = []
+    total = 0
+    if is_admin(auth.user):
+        rows, total = await initiatives.list_initiatives(
+            session, actor=auth.user, status=status or None, query=q or None, limit=200
+        )
+        listing = [view_for(auth.user, i) for i in rows]
     return render(
         request,
         "initiatives.html",
@@ -69,14 +67,15 @@ async def initiatives_page(
 
 
 @router.get("/initiatives/export.{fmt}")
-async def initiatives_export(request: Request, auth: Viewer, fmt: str) -> Response:
+async def initiatives_export(
+    request: Request, auth: Viewer, session: SessionDep, fmt: str
+) -> Response:
     """Results for a council meeting (CSV or XLSX), as the service's access rules allow."""
     require_role(auth.user, Role.EVALUATOR, Role.ADMIN)
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        content, media, name = await export.export_results(
-            session, actor=auth.user, fmt=fmt, settings=ctx.settings
-        )
+    content, media, name = await export.export_results(
+        session, actor=auth.user, fmt=fmt, settings=ctx.settings
+    )
     return Response(
         content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
@@ -84,37 +83,34 @@ async def initiatives_export(request: Request, auth: Viewer, fmt: str) -> Respon
 
 @router.get("/initiatives/{initiative_id}")
 async def initiative_page(
-    request: Request, auth: Viewer, initiative_id: Id, done: Line = ""
+    request: Request, auth: Viewer, session: SessionDep, initiative_id: Id, done: Line = ""
 ) -> HTMLResponse:
     """The initiative, similar ones, the scoring form (own sheet) and, when not blind, results."""
     require_role(auth.user, Role.EVALUATOR, Role.ADMIN)
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        initiative = await initiatives.get_initiative(
-            session, actor=auth.user, initiative_id=initiative_id
-        )
-        similar = await initiatives.similar_for(
+    initiative = await initiatives.get_initiative(
+        session, actor=auth.user, initiative_id=initiative_id
+    )
+    similar = await initiatives.similar_for(
+        session, actor=auth.user, initiative_id=initiative_id, settings=ctx.settings
+    )
+    sheets = await scoring.score_sheets(session, actor=auth.user, initiative_id=initiative_id)
+    own = next((s for s in sheets if s.evaluator_id == auth.user.id), None)
+    criteria = []
+    if own is not None:
+        rubric = await get_rubric_version(session, rubric_version_id=own.rubric_version_id)
+        criteria = parse_criteria(rubric.criteria)
+    try:
+        outcome = await scoring.result(
             session, actor=auth.user, initiative_id=initiative_id, settings=ctx.settings
         )
-        sheets = await scoring.score_sheets(session, actor=auth.user, initiative_id=initiative_id)
-        own = next((s for s in sheets if s.evaluator_id == auth.user.id), None)
-        criteria = []
-        if own is not None:
-            rubric = await get_rubric_version(session, rubric_version_id=own.rubric_version_id)
-            criteria = parse_criteria(rubric.criteria)
-        try:
-            outcome = await scoring.result(
-                session, actor=auth.user, initiative_id=initiative_id, settings=ctx.settings
-            )
-            all_criteria = (
-                await scoring.criteria_for(session, initiative)
-                if initiative.rubric_version_id
-                else []
-            )
-        except DomainError as exc:
-            if exc.code is not ErrorCode.FORBIDDEN:
-                raise
-            outcome, all_criteria = None, []
+        all_criteria = (
+            await scoring.criteria_for(session, initiative) if initiative.rubric_version_id else []
+        )
+    except DomainError as exc:
+        if exc.code is not ErrorCode.FORBIDDEN:
+            raise
+        outcome, all_criteria = None, []
     return render(
         request,
         "initiative.html",
@@ -135,9 +131,10 @@ async def initiative_page(
 
 
 @router.post("/initiatives/{initiative_id}/score")
-async def initiative_score(request: Request, auth: Actor, initiative_id: Id) -> Response:
+async def initiative_score(
+    request: Request, auth: Actor, session: SessionDep, initiative_id: Id
+) -> Response:
     """Submit the evaluator's score sheet (fields score_<criterion key>)."""
-    ctx = ctx_of(request)
     form = await request.form()
     scores = {
         str(k)[len("score_") :]: _number(str(v))
@@ -145,25 +142,25 @@ async def initiative_score(request: Request, auth: Actor, initiative_id: Id) -> 
         if str(k).startswith("score_")
     }
     comment = str(form.get("comment") or "")
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await scoring.submit_scores(
-            session,
-            actor=auth.user,
-            initiative_id=initiative_id,
-            scores=scores,
-            comment=comment,
-        )
+    await scoring.submit_scores(
+        session,
+        actor=auth.user,
+        initiative_id=initiative_id,
+        scores=scores,
+        comment=comment,
+    )
     return redirect(f"/initiatives/{initiative_id}?done=scored")
 
 
 @router.post("/initiatives/{initiative_id}/assign")
-async def initiative_assign(request: Request, auth: Actor, initiative_id: Id) -> Response:
+async def initiative_assign(
+    request: Request, auth: Actor, session: SessionDep, initiative_id: Id
+) -> Response:
     """Admin: assign independent evaluators automatically (conflict-of-interest rules apply)."""
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await assignment.assign_evaluators(
-            session, actor=auth.user, initiative_id=initiative_id, settings=ctx.settings
-        )
+    await assignment.assign_evaluators(
+        session, actor=auth.user, initiative_id=initiative_id, settings=ctx.settings
+    )
     return redirect(f"/initiatives/{initiative_id}?done=assigned")
 
 
@@ -171,6 +168,7 @@ async def initiative_assign(request: Request, auth: Actor, initiative_id: Id) ->
 async def initiative_decide(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     initiative_id: Id,
     outcome: Annotated[Line, Form()],
     note: Annotated[Text, Form()] = "",
@@ -178,14 +176,13 @@ async def initiative_decide(
 ) -> Response:
     """Admin/council conclusion: recognise, ask for more information, or not accept."""
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await scoring.decide(
-            session,
-            actor=auth.user,
-            initiative_id=initiative_id,
-            outcome=outcome,
-            note=note,
-            council=council,
-            settings=ctx.settings,
-        )
+    await scoring.decide(
+        session,
+        actor=auth.user,
+        initiative_id=initiative_id,
+        outcome=outcome,
+        note=note,
+        council=council,
+        settings=ctx.settings,
+    )
     return redirect(f"/initiatives/{initiative_id}?done=decided")

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from api.deps import SessionDep, end_transaction
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
 from core.cases import precedents
 from core.cases.enums import PROPOSAL_LABELS, ProposalStatus
 from core.cases.schemas import PrecedentApprove
-from core.db import unit_of_work
 from core.errors import invalid
 from core.inputs import AnswerText, Id, Line, LongText, Text
 from core.users.authz import require_role
@@ -23,20 +23,20 @@ router = APIRouter(route_class=WebRoute)
 
 
 @router.get("/precedents")
-async def precedents_page(request: Request, auth: Viewer, done: Line = "") -> HTMLResponse:
+async def precedents_page(
+    request: Request, auth: Viewer, session: SessionDep, done: Line = ""
+) -> HTMLResponse:
     """Pending proposals first (editable by admins), then decided ones. Supervisors see their own
     proposals (the service's rule), read-only."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        pending = await precedents.list_proposals(
-            session, actor=auth.user, status=ProposalStatus.PROPOSED, limit=100
-        )
-        recent = [
-            p
-            for p in await precedents.list_proposals(session, actor=auth.user, limit=50)
-            if p.status != ProposalStatus.PROPOSED
-        ]
+    pending = await precedents.list_proposals(
+        session, actor=auth.user, status=ProposalStatus.PROPOSED, limit=100
+    )
+    recent = [
+        p
+        for p in await precedents.list_proposals(session, actor=auth.user, limit=50)
+        if p.status != ProposalStatus.PROPOSED
+    ]
     return render(
         request,
         "precedents.html",
@@ -54,6 +54,7 @@ async def precedents_page(request: Request, auth: Viewer, done: Line = "") -> HT
 async def precedent_approve(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     proposal_id: Id,
     title: Annotated[Line, Form()] = "",
     question: Annotated[LongText, Form()] = "",
@@ -77,20 +78,22 @@ async def precedent_approve(
         )
     except (ValidationError, ValueError) as exc:
         raise invalid("Thông tin duyệt chưa hợp lệ (phạm vi, ngày hết hiệu lực…).") from exc
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await precedents.approve(session, actor=auth.user, proposal_id=proposal_id, data=data)
+    await precedents.approve(session, actor=auth.user, proposal_id=proposal_id, data=data)
+    await end_transaction(session)  # publish before the index reads it
     await ctx.retriever.sync()
     return redirect("/precedents?done=approved")
 
 
 @router.post("/precedents/{proposal_id}/reject")
 async def precedent_reject(
-    request: Request, auth: Actor, proposal_id: Id, note: Annotated[Text, Form()] = ""
+    request: Request,
+    auth: Actor,
+    session: SessionDep,
+    proposal_id: Id,
+    note: Annotated[Text, Form()] = "",
 ) -> Response:
     """Decline with a reason the proposer will read."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await precedents.reject(
-            session, actor=auth.user, proposal_id=proposal_id, note=note.strip() or None
-        )
+    await precedents.reject(
+        session, actor=auth.user, proposal_id=proposal_id, note=note.strip() or None
+    )
     return redirect("/precedents?done=rejected")

@@ -8,11 +8,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from api.deps import SessionDep
 from api.web.common import Viewer, WebRoute, ctx_of, render
 from core.cases.calendar import calendar_for
 from core.cases.enums import STATUS_LABELS, URGENCY_LABELS, CaseStatus, Urgency
 from core.cases.queueview import QUEUE_VIEWS, QueueQuery, queue_page, sla_of
-from core.db import unit_of_work, utcnow
+from core.db import utcnow
 from core.inputs import Line
 from core.users.authz import require_role
 from core.users.enums import Role
@@ -65,6 +66,7 @@ def _params(query: QueueQuery, page: int | None = None) -> str:
 async def queue_page_view(
     request: Request,
     auth: Viewer,
+    session: SessionDep,
     partial: bool = False,
     view: Line = "all",
     q: Line = "",
@@ -78,8 +80,7 @@ async def queue_page_view(
     ctx = ctx_of(request)
     query = _query(view, q, unit, topic, urgency, page)
     now = utcnow()
-    async with unit_of_work(ctx.sessionmaker) as session:
-        result = await queue_page(session, actor=auth.user, query=query, now=now)
+    result = await queue_page(session, actor=auth.user, query=query, now=now)
     calendar = calendar_for(ctx.settings)
     items = [(case, sla_of(case, now, calendar)) for case in result.cases]
     return render(

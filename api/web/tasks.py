@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.deps import SessionDep
 from api.web.cases import _valid as valid_form
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
 from core.cases.calendar import calendar_for
-from core.db import unit_of_work, utcnow
+from core.db import utcnow
 from core.errors import invalid
 from core.inputs import Id, Line, Text
 from core.recognition import service as recognition
@@ -50,17 +51,16 @@ EVIDENCE_LINKS = {
 
 @router.get("/tasks")
 async def tasks_page(
-    request: Request, auth: Viewer, view: Line = "open", done: Line = ""
+    request: Request, auth: Viewer, session: SessionDep, view: Line = "open", done: Line = ""
 ) -> HTMLResponse:
     """The catalogue the signed-in person may see; supervisors and admins add tasks here."""
     ctx = ctx_of(request)
     status = None if view == "all" else TaskStatus.OPEN
-    async with unit_of_work(ctx.sessionmaker) as session:
-        rows = await tasks.list_tasks(
-            session, actor=auth.user, status=status, overdue=view == "overdue"
-        )
-        units = await tasks.managed_units(session, auth.user)
-        people = await tasks.assignable(session, [u.id for u in units]) if units else []
+    rows = await tasks.list_tasks(
+        session, actor=auth.user, status=status, overdue=view == "overdue"
+    )
+    units = await tasks.managed_units(session, auth.user)
+    people = await tasks.assignable(session, [u.id for u in units]) if units else []
     now, calendar = utcnow(), calendar_for(ctx.settings)
     return render(
         request, "tasks.html", auth, tasks=rows, view=view, units=units, people=people,
@@ -73,6 +73,7 @@ async def tasks_page(
 async def task_create(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     unit_id: Annotated[Id, Form()],
     owner_id: Annotated[Id, Form()],
     title: Annotated[Line, Form()],
@@ -88,17 +89,17 @@ async def task_create(
         working_days=working_days, description=description,
     )  # fmt: skip
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        task = await tasks.create_task(session, actor=auth.user, data=data, settings=ctx.settings)
+    task = await tasks.create_task(session, actor=auth.user, data=data, settings=ctx.settings)
     return redirect(f"/tasks/{task.id}?done=created")
 
 
 @router.get("/tasks/{task_id}")
-async def task_page(request: Request, auth: Viewer, task_id: Id, done: Line = "") -> HTMLResponse:
+async def task_page(
+    request: Request, auth: Viewer, session: SessionDep, task_id: Id, done: Line = ""
+) -> HTMLResponse:
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        view = await tasks.get_task(session, actor=auth.user, task_id=task_id)
-        units = {u.id for u in await tasks.managed_units(session, auth.user)}
+    view = await tasks.get_task(session, actor=auth.user, task_id=task_id)
+    units = {u.id for u in await tasks.managed_units(session, auth.user)}
     task = view.task
     return render(
         request, "task.html", auth, task=task, notes=view.notes, links=view.links,
@@ -112,21 +113,23 @@ async def task_page(request: Request, auth: Viewer, task_id: Id, done: Line = ""
 
 @router.post("/tasks/{task_id}/notes")
 async def task_note(
-    request: Request, auth: Actor, task_id: Id, text: Annotated[Text, Form()]
+    request: Request, auth: Actor, session: SessionDep, task_id: Id, text: Annotated[Text, Form()]
 ) -> Response:
     data = valid_form(TaskNoteCreate, text=text.strip())
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        await tasks.add_note(session, actor=auth.user, task_id=task_id, data=data)
+    await tasks.add_note(session, actor=auth.user, task_id=task_id, data=data)
     return redirect(f"/tasks/{task_id}?done=noted")
 
 
 @router.post("/tasks/{task_id}/done")
 async def task_done(
-    request: Request, auth: Actor, task_id: Id, note: Annotated[Text, Form()] = ""
+    request: Request,
+    auth: Actor,
+    session: SessionDep,
+    task_id: Id,
+    note: Annotated[Text, Form()] = "",
 ) -> Response:
     data = valid_form(TaskClose, note=note.strip() or None)
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        await tasks.close_task(session, actor=auth.user, task_id=task_id, data=data)
+    await tasks.close_task(session, actor=auth.user, task_id=task_id, data=data)
     return redirect(f"/tasks/{task_id}?done=closed")
 
 
@@ -134,27 +137,26 @@ async def task_done(
 async def task_link(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     task_id: Id,
     kind: Annotated[LinkKind, Form()],
     target_id: Annotated[Id, Form()],
 ) -> Response:
     data = TaskLinkCreate(kind=kind, target_id=target_id)
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        await tasks.link(session, actor=auth.user, task_id=task_id, data=data)
+    await tasks.link(session, actor=auth.user, task_id=task_id, data=data)
     return redirect(f"/tasks/{task_id}?done=linked")
 
 
 @router.get("/board")
 async def board_page(
-    request: Request, auth: Viewer, unit_id: Id | None = None, done: Line = ""
+    request: Request, auth: Viewer, session: SessionDep, unit_id: Id | None = None, done: Line = ""
 ) -> HTMLResponse:
     """A unit's commendations; supervisors and admins also see suggested candidates."""
     unit = unit_id or auth.user.unit_id
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        items = await recognition.board(session, actor=auth.user, unit_id=unit)
-        staff = is_staff(auth.user)
-        suggested = await recognition.suggestions(session, actor=auth.user) if staff else []
-        units = await tasks.managed_units(session, auth.user) if staff else []
+    items = await recognition.board(session, actor=auth.user, unit_id=unit)
+    staff = is_staff(auth.user)
+    suggested = await recognition.suggestions(session, actor=auth.user) if staff else []
+    units = await tasks.managed_units(session, auth.user) if staff else []
     return render(
         request, "board.html", auth, items=items, suggested=suggested, units=units,
         unit_id=unit, sources=SOURCE_LABELS, done=DONE.get(done, ""),
@@ -165,6 +167,7 @@ async def board_page(
 async def commend(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     source_kind: Annotated[SourceKind, Form()],
     source_id: Annotated[Id, Form()],
     citation: Annotated[Text, Form()] = "",
@@ -173,15 +176,13 @@ async def commend(
         CommendCreate, source_kind=source_kind, source_id=source_id,
         citation=citation.strip() or None,
     )  # fmt: skip
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        item = await recognition.commend(session, actor=auth.user, data=data)
+    item = await recognition.commend(session, actor=auth.user, data=data)
     return redirect(f"/board?unit_id={item.unit_id}&done=commended#c-{item.id}")
 
 
 @router.get("/record/{user_id}.csv")  # before /record/{user_id}, which would match it
-async def record_csv(request: Request, auth: Viewer, user_id: Id) -> Response:
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        built = await record_service.build(session, actor=auth.user, user_id=user_id)
+async def record_csv(request: Request, auth: Viewer, session: SessionDep, user_id: Id) -> Response:
+    built = await record_service.build(session, actor=auth.user, user_id=user_id)
     return Response(
         record_service.record_csv(built),
         media_type="text/csv; charset=utf-8",
@@ -190,8 +191,9 @@ async def record_csv(request: Request, auth: Viewer, user_id: Id) -> Response:
 
 
 @router.get("/record/{user_id}")
-async def record_page(request: Request, auth: Viewer, user_id: Id) -> HTMLResponse:
+async def record_page(
+    request: Request, auth: Viewer, session: SessionDep, user_id: Id
+) -> HTMLResponse:
     """One official's outputs; every figure lists the rows it counts."""
-    async with unit_of_work(ctx_of(request).sessionmaker) as session:
-        built = await record_service.build(session, actor=auth.user, user_id=user_id)
+    built = await record_service.build(session, actor=auth.user, user_id=user_id)
     return render(request, "record.html", auth, record=built, links=EVIDENCE_LINKS)

@@ -9,10 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import SessionDep, end_transaction
 from api.web.common import Actor, Viewer, WebAuth, WebRoute, ctx_of, render
 from core.answers import service as answers
-from core.db import unit_of_work
 from core.errors import forbidden, invalid
 from core.inputs import Id, Line, LongText
 from core.users import service as users
@@ -24,11 +25,9 @@ router = APIRouter(route_class=WebRoute)
 EXTRA_PASSAGES = 4
 
 
-async def _units(request: Request, auth: WebAuth) -> list[Unit]:
+async def _units(session: AsyncSession, auth: WebAuth) -> list[Unit]:
     """Units this person may ask on behalf of: all for admins, their own ones for supervisors."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        units = await users.list_units(session)
+    units = await users.list_units(session)
     if is_admin(auth.user):
         return units
     mine = supervised_unit_ids(auth.user) | {auth.user.unit_id}
@@ -36,7 +35,7 @@ async def _units(request: Request, auth: WebAuth) -> list[Unit]:
 
 
 @router.get("/try")
-async def try_page(request: Request, auth: Viewer) -> HTMLResponse:
+async def try_page(request: Request, auth: Viewer, session: SessionDep) -> HTMLResponse:
     """The question form."""
     return render(
         request,
@@ -44,7 +43,7 @@ async def try_page(request: Request, auth: Viewer) -> HTMLResponse:
         auth,
         answer=None,
         question="",
-        units=await _units(request, auth),
+        units=await _units(session, auth),
         unit_id=auth.user.unit_id,
         position=auth.user.position or "",
     )
@@ -54,6 +53,7 @@ async def try_page(request: Request, auth: Viewer) -> HTMLResponse:
 async def try_ask(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     question: Annotated[LongText, Form()],
     unit_id: Annotated[Id | None, Form()] = None,
     position: Annotated[Line, Form()] = "",
@@ -63,11 +63,12 @@ async def try_ask(
     question = " ".join(question.split())
     if not question:
         raise invalid("Hãy nhập câu hỏi.")
-    units = await _units(request, auth)
+    units = await _units(session, auth)
     unit = unit_id if unit_id is not None else auth.user.unit_id
     if unit not in {u.id for u in units}:
         raise forbidden("Bạn không được hỏi thay cho đơn vị này.")
     position = " ".join(position.split()) or (auth.user.position or "")
+    await end_transaction(session)  # the retriever opens its own session
     answer = await answers.ask(
         None, ctx.retriever, user=auth.user, query=question, k=1 + EXTRA_PASSAGES,
         unit_id=unit, position=position or None,
