@@ -358,7 +358,8 @@ def latency(args: argparse.Namespace) -> None:
 async def ingest(args: argparse.Namespace) -> None:
     from core.db import create_engine, create_sessionmaker
     from retrieval.evaluation import import_corpus
-    from retrieval.service import Retriever, passage_text
+    from retrieval.service import Retriever
+    from retrieval.source import passage_text
 
     text = await asyncio.to_thread(Path(args.corpus).read_text, encoding="utf-8")
     lines = text.splitlines()[: args.articles]

@@ -3,9 +3,9 @@
 Freshness rule: every search first reads KnowledgeState.revision (one tiny query); when it
 differs from the revision the in-memory index reflects, a background sync starts and the search
 waits for it at most TROLY_INDEX_WAIT_SECONDS, then is answered from the last consistent index
-while /readyz and /metrics show the lag (retrieval/freshness.py).
-Sync reads the revision *before* the chunks, so a concurrent import can only make the index
-look older than it is (and be synced again), never newer.
+while /readyz and /metrics show the lag (retrieval/freshness.py). What is indexed is read by
+retrieval/source.py and each new generation is built by retrieval/building.py; this module
+orchestrates them, persists the result and answers searches.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import faiss
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,25 +24,25 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.config import Settings
 from core.text import fold, normalize
 from core.users.models import Unit
-from knowledge.models import Chunk, Document, KnowledgeState
+from knowledge.models import Chunk
 from retrieval import pinpoint
+from retrieval.building import advance
 from retrieval.calibration import confidence
 from retrieval.dense import DenseIndex
 from retrieval.embedder import Embedder, load_embedder
-from retrieval.engine import ChunkRow, IndexState, Pool, Ranking, group_key
-from retrieval.filters import DocMeta, allowed, validity_text
+from retrieval.engine import IndexState, Pool, Ranking
+from retrieval.filters import allowed, validity_text
 from retrieval.freshness import CatchUp, IndexLag, kb_revision
 from retrieval.model_install import find_model
 from retrieval.models import Hit, QueryPlan, SearchRequest, SearchResponse, Timer
+from retrieval.source import DbView, read_view
 from retrieval.store import IndexStore, Persisted
-from retrieval.text import QueryTokens, passage_tokens, query_tokens
+from retrieval.text import QueryTokens, query_tokens
 from retrieval.understand import understand
 from retrieval.warmup import ModelLoad
 
 log = logging.getLogger(__name__)
 
-# Chunks whose text is read and encoded per round trip while syncing.
-_BATCH = 512
 # Questions typed without diacritics are restored first (retrieval/understand.py) and then
 # ranked like accented ones. e5 saw little unaccented Vietnamese: its cosines for such text
 # are flat and noisy, so a question that could not be restored (no diacritic model) skips the
@@ -71,19 +70,6 @@ class IndexStatus:
     revision: int
     index_dir: str
     model_loading: bool = False  # a model is expected: lexical-only until it serves
-
-
-@dataclass
-class _DbView:
-    revision: int
-    docs: dict[int, DocMeta]
-    rows: list[ChunkRow]
-
-
-def passage_text(title: str, heading: str, text: str) -> str:
-    """What is indexed for a chunk: the document's name and the article's title lead, because
-    questions often name the law and the subject of the article."""
-    return "\n".join(p for p in (title, heading, text) if p)
 
 
 class Retriever:
@@ -375,13 +361,13 @@ class Retriever:
                 self.embedder is not None and persisted.model != self.model_name
             ):
                 return False
-            view = await self._read_db()
+            view = await read_view(self.sessionmaker)
             cached = dict(zip(persisted.chunk_ids.tolist(), persisted.tokens, strict=True))
             renamed = {
                 d.id for d in view.docs.values() if persisted.titles.get(d.id, d.title) != d.title
             }
             rows = [r for r in view.rows if r.id in cached and r.document_id not in renamed]
-            subset = _DbView(persisted.revision, view.docs, rows)
+            subset = DbView(persisted.revision, view.docs, rows)
             tokens = {r.id: cached[r.id] for r in rows}
             self._state = await self._advance(subset, tokens, persisted.dense, persisted.model)
             return True
@@ -394,7 +380,7 @@ class Retriever:
     async def _sync_from(self, state: IndexState | None) -> None:
         """Advance from `state` (None: from the persisted generation) to the database's
         revision, serve the result and persist it. Call under `_lock`."""
-        view = await self._read_db()
+        view = await read_view(self.sessionmaker)
         if state is None:
             persisted = await asyncio.to_thread(self._load_persisted)
             base_tokens = (
@@ -447,123 +433,14 @@ class Retriever:
 
     async def _advance(
         self,
-        view: _DbView,
+        view: DbView,
         base_tokens: dict[int, list[str]],
         base_dense: DenseIndex | None,
         base_model: str | None,
         renamed: bool = False,
     ) -> IndexState:
-        """The next state: reuse cached tokens/vectors, compute them for new chunks only."""
-        active = np.array([r.id for r in view.rows], dtype=np.int64)
-        dense: DenseIndex | None = None
-        need_vectors: list[int] = []
-        if self.embedder is not None:
-            if base_dense is not None and base_model == self.model_name:
-                dense = DenseIndex(base_dense.dim, faiss.clone_index(base_dense.index))
-                held = dense.ids()
-                # Chunks whose cached tokens were dropped (renamed document) are re-encoded too.
-                keep = np.array(sorted(base_tokens), dtype=np.int64)
-                stale = np.setdiff1d(held, np.intersect1d(active, keep)) if renamed else None
-                dense.remove(np.setdiff1d(held, active) if stale is None else stale)
-                held = dense.ids()
-                need_vectors = np.setdiff1d(active, held).tolist()
-            else:
-                dense = DenseIndex(self.embedder.dim)
-                need_vectors = active.tolist()
-        need_tokens = [r.id for r in view.rows if r.id not in base_tokens]
-        wanted = sorted(set(need_tokens) | set(need_vectors))
-        if wanted:
-            log.info("indexing %d new chunks (revision %d)", len(wanted), view.revision)
-        tokens = dict(base_tokens)
-        token_set = set(need_tokens)
-        vector_set = set(need_vectors)
-        for start in range(0, len(wanted), _BATCH):
-            batch = wanted[start : start + _BATCH]
-            texts = await self._passage_texts(batch)
-            await asyncio.to_thread(
-                self._index_batch, batch, texts, token_set, vector_set, tokens, dense
-            )
-        # Building BM25 and the diacritic model is CPU work: off the event loop.
-        return await asyncio.to_thread(
-            IndexState.build,
-            revision=view.revision,
-            rows=view.rows,
-            tokens=[tokens[r.id] for r in view.rows],
-            dense=dense,
-            model=self.model_name if dense is not None else None,
-            docs=view.docs,
-        )
-
-    def _index_batch(
-        self,
-        ids: list[int],
-        texts: list[str],
-        token_set: set[int],
-        vector_set: set[int],
-        tokens: dict[int, list[str]],
-        dense: DenseIndex | None,
-    ) -> None:
-        for cid, text in zip(ids, texts, strict=True):
-            if cid in token_set:
-                tokens[cid] = passage_tokens(text)[0]
-        if dense is not None and self.embedder is not None:
-            pairs = [(c, t) for c, t in zip(ids, texts, strict=True) if c in vector_set]
-            if pairs:
-                vectors = self.embedder.encode_passages([t for _, t in pairs])
-                dense.add(np.array([c for c, _ in pairs], dtype=np.int64), vectors)
-
-    async def _passage_texts(self, ids: list[int]) -> list[str]:
-        async with self.sessionmaker() as session:
-            result = await session.execute(
-                select(Chunk.id, Document.title, Chunk.heading, Chunk.text)
-                .join(Document, Document.id == Chunk.document_id)
-                .where(Chunk.id.in_(ids))
-            )
-            by_id = {row[0]: passage_text(row[1], row[2], row[3]) for row in result}
-        return [by_id[i] for i in ids]
-
-    async def _read_db(self) -> _DbView:
-        async with self.sessionmaker() as session:
-            # Revision first (see module docstring).
-            revision = await session.scalar(
-                select(KnowledgeState.revision).where(KnowledgeState.id == 1)
-            )
-            # Columns, not entities: loading Document would pull every version's full text.
-            result = await session.execute(
-                select(
-                    Document.id,
-                    Document.title,
-                    Document.kind,
-                    Document.scope,
-                    Document.scope_unit_id,
-                    Document.positions,
-                    Document.effective_from,
-                    Document.expires_on,
-                    Document.superseded_by_id,
-                    Document.retired_at,
-                )
-            )
-            docs = {
-                d.id: DocMeta(
-                    id=d.id,
-                    title=d.title,
-                    kind=d.kind,
-                    scope=d.scope,
-                    scope_unit_id=d.scope_unit_id,
-                    positions=tuple(str(p) for p in d.positions or ()),
-                    effective_from=d.effective_from,
-                    expires_on=d.expires_on,
-                    superseded=d.superseded_by_id is not None,
-                    retired=d.retired_at is not None,
-                )
-                for d in result
-            }
-            result = await session.execute(
-                select(Chunk.id, Chunk.document_id, Chunk.external_id, Chunk.article, Chunk.heading)
-                .where(Chunk.active.is_(True))
-                .order_by(Chunk.id)
-            )
-            rows = [
-                ChunkRow(r[0], r[1], group_key(r[0], r[1], r[2], r[3]), r[4], r[3]) for r in result
-            ]
-        return _DbView(revision or 0, docs, rows)
+        """The next state for `view` (retrieval/building.py) with this retriever's model."""
+        return await advance(
+            self.sessionmaker, self.embedder, self.model_name, view,
+            base_tokens, base_dense, base_model, renamed,
+        )  # fmt: skip
