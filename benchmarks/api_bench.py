@@ -301,6 +301,8 @@ def summary(samples: Samples, elapsed: float, total: int) -> dict[str, float]:
     """req/s, p50/p95 in ms and the error count over every endpoint (errors are reset)."""
     every = [v for values in samples.values() for v in values]
     errors = sum(ERRORS.values())
+    if ERRORS:
+        print(f"errors: {dict(ERRORS)}")
     ERRORS.clear()
     return {
         "n": total,
