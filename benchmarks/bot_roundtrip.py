@@ -35,6 +35,7 @@ from core.users.enums import Role, UnitKind  # noqa: E402
 from core.users.schemas import UnitCreate  # noqa: E402
 from knowledge import service as kb_service  # noqa: E402
 
+MODELS = Path(os.environ.get("TROLY_MODELS_DIR", REPO / "data" / "models"))
 QUESTIONS = [
     "cán bộ xã nghỉ phép hằng năm được bao nhiêu ngày",
     "thủ tục chứng thực bản sao từ bản chính",
@@ -67,7 +68,7 @@ async def main(n: int, users: int) -> None:
     await fake.start()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            data_dir=Path(tmp), models_dir=REPO / "data" / "models",
+            data_dir=Path(tmp), models_dir=MODELS,
             bot_token=SecretStr(fake.token), telegram_api=fake.base_url,
             rate_limit_per_minute=10_000,
         )  # fmt: skip
