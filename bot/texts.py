@@ -251,7 +251,6 @@ IMPORT_PREVIEW = (
     "quốc. Số hiệu, ngày hiệu lực, chức danh sửa được sau trên trang quản trị."
 )
 IMPORT_PICK_UNIT = "Chọn đơn vị áp dụng văn bản:"
-IMPORT_DONE = "✅ Đã nhập <b>{title}</b>: {result}."
 IMPORT_CANCELLED = "Đã hủy nhập tài liệu."
 IMPORT_FAILED = "Không đọc được tài liệu: {error}"
 KB_STATS = (

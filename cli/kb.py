@@ -22,12 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.clock import local
 from core.config import Settings, get_settings
 from core.db import create_engine, create_sessionmaker, unit_of_work
-from core.errors import DomainError
+from core.errors import DomainError, ErrorCode
+from core.knowledge import imports, staging
 from core.migrate import upgrade
 from knowledge import service as kb
-from knowledge.importers import ACCEPTED_TYPES, ParsedDocument, accepts
-from knowledge.importers.base import override
-from knowledge.importers.isolated import parse_upload
+from knowledge.importers import ACCEPTED_TYPES, accepts
 from knowledge.queries import DocumentStatus
 
 app = typer.Typer(no_args_is_help=True)
@@ -93,6 +92,23 @@ def _expand(paths: list[Path]) -> list[Path]:
     return files
 
 
+async def _submit(
+    settings: Settings, sm: async_sessionmaker[AsyncSession], path: Path, fields: dict[str, str]
+) -> int:
+    """Stage a local file and create its import job, claimed for this process; its id."""
+    staged = await staging.stage(settings, path, path.name, 0)
+    try:
+        async with unit_of_work(sm) as session:
+            job = await imports.submit(
+                session, settings, actor=None, staged=staged, filename=path.name,
+                fields=fields, run_here=True,
+            )  # fmt: skip
+    except DomainError:
+        staging.discard(settings, staged)
+        raise
+    return job.id
+
+
 def _date(value: date | None) -> str | None:
     return f"{value:%d/%m/%Y}" if value else None
 
@@ -114,7 +130,7 @@ def import_(
 ) -> None:
     """Import documents; unchanged ones are skipped, changed ones get a new version. The
     metadata options override the files' own front matter for every file given."""
-    fields: dict[str, str | list[str]] = {
+    fields: dict[str, str] = {
         "scope": scope, "scope_unit": scope_unit, "issuer": issuer, "number": number,
         "issued_on": issued_on, "effective_from": effective_from, "expires_on": expires_on,
         "positions": positions,
@@ -129,7 +145,7 @@ def import_(
         settings: Settings, sm: async_sessionmaker[AsyncSession]
     ) -> list[kb.ImportResult]:
         nonlocal failures
-        parsed: list[ParsedDocument] = []
+        results: list[kb.ImportResult] = []
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -137,23 +153,23 @@ def import_(
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=console) as progress:
-            task = progress.add_task("Đọc tệp", total=len(files))
             for path in files:
+                task = progress.add_task(f"Đọc {path.name}", total=None)
                 try:
-                    # Same caps and killable worker as the bot, console and API uploads.
-                    documents = await parse_upload(path, path.name, settings)
-                    override(documents, fields)
-                    parsed.extend(documents)
+                    # The same job as the bot, console and API: staged, parsed in the
+                    # isolated child under the caps, stored in committed batches.
+                    job = await _submit(settings, sm, path, fields)
+                    async for step in imports.steps(sm, settings, job, None):
+                        progress.update(
+                            task, description=f"Nhập {path.name} (đoạn)",
+                            total=step.job.chunks_total, completed=step.job.chunks_indexed,
+                        )  # fmt: skip
+                        results.extend(step.results)
+                    if step.job.error:
+                        raise DomainError(ErrorCode.INVALID, step.job.error)
                 except DomainError as exc:
                     failures += 1
                     progress.console.print(f"[red]✗ {path}: {exc.message}[/red]")
-                progress.advance(task)
-            task = progress.add_task("Nhập vào cơ sở tri thức", total=len(parsed))
-            results = []
-            async with unit_of_work(sm) as session:
-                for document in parsed:
-                    results.append(await kb.import_parsed(session, document))
-                    progress.advance(task)
         changed = any(r.status not in ("unchanged", "skipped") for r in results)
         if changed and not no_index:
             await _sync_index(settings)

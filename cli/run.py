@@ -69,11 +69,13 @@ async def prepare(settings: Settings, *, search: bool = True) -> AppContext:
 
 async def run_workers(ctx: AppContext, bot: Bot | None, stop: asyncio.Event) -> None:
     """Outbox delivery (when a bot is available), case and hard-task deadline sweeps, drill
-    delivery, initiative evaluation reminders and signed audit anchors, until `stop`."""
+    delivery, initiative evaluation reminders, signed audit anchors and knowledge-base import
+    jobs (queued by any replica), until `stop`."""
     from core.anchoring import run_anchor_loop
     from core.cases.scheduled import run_sweep_loop
     from core.drills.scheduled import run_drill_sweep_loop
     from core.initiatives.assignment import run_reminder_loop
+    from core.knowledge.imports import run_import_loop
     from core.tasks.scheduled import run_task_sweep_loop
 
     loops: list[Awaitable[None]] = [
@@ -82,6 +84,7 @@ async def run_workers(ctx: AppContext, bot: Bot | None, stop: asyncio.Event) -> 
         run_drill_sweep_loop(ctx.sessionmaker, ctx.settings, stop),
         run_reminder_loop(ctx.sessionmaker, ctx.settings, stop),
         run_anchor_loop(ctx.sessionmaker, ctx.settings, stop),
+        run_import_loop(ctx.sessionmaker, ctx.settings, ctx.retriever.sync, stop),
     ]
     if bot is not None:
         from bot.notifier import TelegramNotifier

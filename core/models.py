@@ -6,6 +6,7 @@ from core.chatstate.models import ChatState  # noqa: F401
 from core.drills.models import Drill, DrillDelivery, DrillSchedule
 from core.feedback.models import QuestionLog  # noqa: F401
 from core.initiatives import models as _initiatives  # noqa: F401
+from core.knowledge.models import ImportJob
 from core.mentors.models import Mentor, MentorRequest
 from core.outbox.models import OutboxMessage
 from core.recognition.models import Commendation, PrecedentReuse
@@ -26,6 +27,7 @@ __all__ = [
     "DrillDelivery",
     "DrillSchedule",
     "HardTask",
+    "ImportJob",
     "Invite",
     "KnowledgeState",
     "LoginCode",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminUser, CtxDep, CurrentUser, PageDep, SessionDep, end_transaction
@@ -18,10 +18,10 @@ from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
 from api.schemas import Page
 from core.errors import DomainError, ErrorCode
 from core.inputs import Day, Id, Line
+from core.knowledge import imports, staging
+from core.knowledge.models import ImportJob, JobStatus
 from knowledge import service as kb
 from knowledge.importers import ACCEPTED_TYPES
-from knowledge.importers.base import override
-from knowledge.importers.isolated import parse_upload
 from knowledge.models import Document, DocumentKind, Scope
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
@@ -234,6 +234,66 @@ async def document_chunks(
     ]
 
 
+def upload_fields(
+    kind: Annotated[DocumentKind | None, Form(description="Loại văn bản")] = None,
+    scope: Annotated[Scope | None, Form(description="Phạm vi áp dụng")] = None,
+    scope_unit: Annotated[
+        Line | None, Form(max_length=200, description="Tên đơn vị (phạm vi tỉnh/đơn vị)")
+    ] = None,
+    scope_unit_id: Annotated[Id | None, Form(description="Hoặc mã đơn vị")] = None,
+    positions: Annotated[
+        Line | None, Form(max_length=2000, description="Chức danh áp dụng, cách nhau dấu phẩy")
+    ] = None,
+    number: Annotated[Line | None, Form(max_length=100, description="Số hiệu")] = None,
+    issuer: Annotated[Line | None, Form(max_length=200, description="Cơ quan ban hành")] = None,
+    issued_on: Annotated[Day | None, Form(description="Ngày ban hành")] = None,
+    effective_from: Annotated[Day | None, Form(description="Hiệu lực từ")] = None,
+    expires_on: Annotated[Day | None, Form(description="Ngày hết hiệu lực")] = None,
+) -> dict[str, str]:
+    """The metadata an upload may give over what the file says."""
+    given = {
+        "kind": kind, "scope": scope, "scope_unit": scope_unit, "scope_unit_id": scope_unit_id,
+        "positions": positions, "number": number, "issuer": issuer, "issued_on": issued_on,
+        "effective_from": effective_from, "expires_on": expires_on,
+    }  # fmt: skip
+    return {k: str(v) for k, v in given.items() if v is not None}
+
+
+UploadFields = Annotated[dict[str, str], Depends(upload_fields)]
+UploadFileField = Annotated[UploadFile, File(description=f"Một tệp {ACCEPTED_TYPES}")]
+
+
+async def _stage(ctx: CtxDep, admin: AdminUser, file: UploadFile) -> tuple[str, str]:
+    data = await file.read()
+    if not data:
+        raise DomainError(ErrorCode.INVALID, "Tệp tải lên trống.")
+    filename = file.filename or "upload.txt"
+    return await staging.stage(ctx.settings, data, filename, admin.id), filename
+
+
+async def _submit(
+    session: SessionDep,
+    ctx: CtxDep,
+    admin: AdminUser,
+    file: UploadFile,
+    fields: dict[str, str],
+    *,
+    run_here: bool,
+) -> ImportJob:
+    staged, filename = await _stage(ctx, admin, file)
+    try:
+        job = await imports.submit(
+            session, ctx.settings, actor=admin, staged=staged, filename=filename,
+            fields=fields, run_here=run_here,
+        )  # fmt: skip
+    except DomainError:
+        staging.discard(ctx.settings, staged)
+        raise
+    # The edge owns the transaction: the job is committed before a worker looks for it.
+    await end_transaction(session)
+    return job
+
+
 @router.post(
     "/documents",
     response_model=list[ImportOut],
@@ -251,37 +311,18 @@ async def upload_document(
     session: SessionDep,
     ctx: CtxDep,
     admin: AdminUser,
-    file: Annotated[UploadFile, File(description=f"Một tệp {ACCEPTED_TYPES}")],
+    file: UploadFileField,
+    fields: UploadFields,
     preview: Annotated[bool, Form(description="Chỉ xem trước, không lưu")] = False,
-    kind: Annotated[DocumentKind | None, Form(description="Loại văn bản")] = None,
-    scope: Annotated[Scope | None, Form(description="Phạm vi áp dụng")] = None,
-    scope_unit: Annotated[
-        Line | None, Form(max_length=200, description="Tên đơn vị (phạm vi tỉnh/đơn vị)")
-    ] = None,
-    scope_unit_id: Annotated[Id | None, Form(description="Hoặc mã đơn vị")] = None,
-    positions: Annotated[
-        Line | None, Form(max_length=2000, description="Chức danh áp dụng, cách nhau dấu phẩy")
-    ] = None,
-    number: Annotated[Line | None, Form(max_length=100, description="Số hiệu")] = None,
-    issuer: Annotated[Line | None, Form(max_length=200, description="Cơ quan ban hành")] = None,
-    issued_on: Annotated[Day | None, Form(description="Ngày ban hành")] = None,
-    effective_from: Annotated[Day | None, Form(description="Hiệu lực từ")] = None,
-    expires_on: Annotated[Day | None, Form(description="Ngày hết hiệu lực")] = None,
 ) -> list[ImportOut]:
     """Parse the file and import every document in it (or only preview them); the fields
-    given here override what the file says."""
-    data = await file.read()
-    if not data:
-        raise DomainError(ErrorCode.INVALID, "Tệp tải lên trống.")
-    # In a killable child process, under the import caps: a zip bomb gets a 413, not an outage.
-    parsed = await parse_upload(data, file.filename or "upload.txt", ctx.settings)
-    given = {
-        "kind": kind, "scope": scope, "scope_unit": scope_unit, "scope_unit_id": scope_unit_id,
-        "positions": positions, "number": number, "issuer": issuer, "issued_on": issued_on,
-        "effective_from": effective_from, "expires_on": expires_on,
-    }  # fmt: skip
-    override(parsed, {k: str(v) for k, v in given.items() if v is not None})
+    given here override what the file says. The import is a job run while this waits."""
     if preview:  # version_number: the version each document would be at after importing
+        staged, filename = await _stage(ctx, admin, file)
+        try:
+            parsed = await imports.read(ctx.settings, staged, admin.id, filename, fields)
+        finally:
+            staging.discard(ctx.settings, staged)
         return [
             ImportOut(
                 document_id=None,
@@ -293,10 +334,10 @@ async def upload_document(
             )
             for d in parsed
         ]
-    results = await kb.import_documents(session, parsed, actor=admin)
-    # The edge owns the transaction: commit, then bring the index up to date.
-    await end_transaction(session)
-    await ctx.retriever.sync()
+    job = await _submit(session, ctx, admin, file, fields, run_here=True)
+    ended = await imports.run_job(ctx.sessionmaker, ctx.settings, job.id, ctx.retriever.sync)
+    if ended.job.status == JobStatus.FAILED:
+        raise DomainError(ErrorCode[ended.job.error_code or "INVALID"], ended.job.error)
     return [
         ImportOut(
             document_id=r.document_id,
@@ -306,8 +347,57 @@ async def upload_document(
             articles=r.articles,
             chunks=r.chunks,
         )
-        for r in results
+        for r in ended.results
     ]
+
+
+class ImportJobOut(BaseModel):
+    """A background import: its state and counts (passages stored of those parsed)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: Literal["queued", "running", "done", "failed"]
+    filename: str
+    documents_total: int
+    documents_done: int
+    articles_parsed: int
+    chunks_total: int
+    chunks_indexed: int
+    outcome: dict[str, int] = Field(description="Số văn bản theo kết quả (created, ...)")
+    document_id: int | None = Field(description="Văn bản nhập sau cùng")
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@router.post(
+    "/imports",
+    response_model=ImportJobOut,
+    status_code=202,
+    summary="Nhập tệp lớn trong nền (quản trị)",
+    description=f"Tệp {ACCEPTED_TYPES}: trả lời ngay với một lượt nhập; theo dõi bằng "
+    "GET /knowledge/imports/{id} đến khi `status` là done hoặc failed.",
+    responses={415: {"description": "Định dạng tệp không được hỗ trợ."}},
+)
+async def start_import(
+    session: SessionDep, ctx: CtxDep, admin: AdminUser, file: UploadFileField, fields: UploadFields
+) -> ImportJobOut:
+    """Stage the file and queue its import; a background worker runs it."""
+    job = await _submit(session, ctx, admin, file, fields, run_here=False)
+    imports.start(ctx.sessionmaker, ctx.settings, ctx.retriever.sync)
+    return ImportJobOut.model_validate(job)
+
+
+@router.get(
+    "/imports/{job_id}",
+    response_model=ImportJobOut,
+    summary="Tiến độ một lượt nhập (quản trị)",
+    responses=NOT_FOUND_RESPONSE,
+)
+async def import_progress(job_id: Id, session: SessionDep, admin: AdminUser) -> ImportJobOut:
+    """Counts so far, and the error in Vietnamese when it failed."""
+    return ImportJobOut.model_validate(await imports.get_job(session, job_id=job_id, actor=admin))
 
 
 @router.patch(

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import re
-import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,25 +19,18 @@ from core.context import AppContext
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode, invalid
 from core.inputs import Id, Line
+from core.knowledge import imports, staging, texts
+from core.knowledge.models import JOB_STATUS_LABELS, JobStatus
 from core.users import service as users
 from core.users.authz import require_admin
 from core.users.models import Unit
 from knowledge import service as kb
-from knowledge.importers import (
-    ACCEPTED_TYPES,
-    ParsedDocument,
-    accepts,
-    one_document,
-    unsupported,
-)
-from knowledge.importers.base import override
-from knowledge.importers.isolated import parse_upload
+from knowledge.importers import ACCEPTED_TYPES
+from knowledge.importers.base import DocumentMeta
 from knowledge.models import KIND_LABELS, SCOPE_LABELS
 
 router = APIRouter(route_class=WebRoute)
 
-_STAGED_RE = re.compile(r"^(\d+)-([A-Za-z0-9_-]{16,})(\.[a-z]+)$")
-_STAGED_MAX_AGE = 24 * 3600
 _DIFF_MAX_LINES = 4000
 DONE = {"meta": "Đã lưu thông tin văn bản; tìm kiếm đã áp dụng phạm vi mới."}
 
@@ -52,38 +43,6 @@ class ReindexJob:
     finished: float | None = None
     error: str = ""
     task: asyncio.Task[None] | None = None
-
-
-def _staging_dir(ctx: AppContext) -> Path:
-    path = ctx.settings.data_dir / "web_uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _sweep_staging(folder: Path) -> None:
-    # Abandoned previews are removed after a day.
-    cutoff = time.time() - _STAGED_MAX_AGE
-    for item in folder.iterdir():
-        if item.is_file() and item.stat().st_mtime < cutoff:
-            item.unlink(missing_ok=True)
-
-
-def _staged_path(ctx: AppContext, user_id: int, name: str) -> Path:
-    match = _STAGED_RE.match(name)
-    if match is None or int(match.group(1)) != user_id:
-        raise invalid("Bản xem trước không hợp lệ hoặc đã hết hạn; hãy tải tệp lên lại.")
-    path = _staging_dir(ctx) / name
-    if not path.is_file():
-        raise invalid("Bản xem trước đã hết hạn; hãy tải tệp lên lại.")
-    return path
-
-
-async def _parse(
-    ctx: AppContext, data: bytes, filename: str, fields: dict[str, str | list[str]]
-) -> ParsedDocument:
-    documents = await parse_upload(data, filename, ctx.settings)
-    override(documents, fields)
-    return one_document(documents)
 
 
 def meta_form(
@@ -168,25 +127,27 @@ async def kb_upload(
     if kind and kind not in KIND_LABELS:
         raise invalid("Loại văn bản không hợp lệ.")
     filename = Path(file.filename or "").name
-    suffix = Path(filename).suffix.lower()
-    if not accepts(filename):
-        raise unsupported(filename)
     data = await file.read(ctx.settings.max_upload_bytes + 1)
     if len(data) > ctx.settings.max_upload_bytes:
         raise DomainError(ErrorCode.TOO_LARGE)
-    parsed = await _parse(ctx, data, filename, {"kind": kind})
-    folder = _staging_dir(ctx)
-    await asyncio.to_thread(_sweep_staging, folder)
-    staged = f"{auth.user.id}-{secrets.token_urlsafe(18)}{suffix}"
-    await asyncio.to_thread((folder / staged).write_bytes, data)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        planned = await kb.plan_import(session, parsed)
+    staged = await staging.stage(ctx.settings, data, filename, auth.user.id)
+    try:
+        async with unit_of_work(ctx.sessionmaker) as session:
+            seen = await imports.preview(
+                session, ctx.settings, staged=staged, owner_id=auth.user.id,
+                filename=filename, fields={"kind": kind},
+            )  # fmt: skip
+    except BaseException:
+        staging.discard(ctx.settings, staged)
+        raise
     return render(
         request,
         "kb_preview.html",
         auth,
-        parsed=parsed,
-        planned=planned,
+        documents=seen.documents,
+        parsed=seen.documents[0] if len(seen.documents) == 1 else None,
+        planned=seen.planned,
+        blank=DocumentMeta(title=""),
         staged=staged,
         filename=filename,
         kind=kind,
@@ -209,15 +170,45 @@ async def kb_import(
     issuer, number, dates and positions confirmed on the preview, and refresh the index."""
     require_admin(auth.user)
     ctx = ctx_of(request)
-    path = _staged_path(ctx, auth.user.id, staged)
-    data = await asyncio.to_thread(path.read_bytes)
-    parsed = await _parse(ctx, data, Path(filename).name or path.name, {**fields, "kind": kind})
+    staging.staged_path(ctx.settings, staged, auth.user.id)
+    # A small file is imported before answering; a large one in the background (this
+    # process's, or any replica's worker) while the progress page follows it.
+    wait = imports.small(ctx.settings, staged)
     async with unit_of_work(ctx.sessionmaker) as session:
-        result = await kb.import_parsed(session, parsed, actor=auth.user)
-    path.unlink(missing_ok=True)
-    # Searchable at once: the index follows the committed revision before we answer.
-    await ctx.retriever.sync()
-    return redirect(f"/kb/{result.document_id}?imported={result.status}")
+        job = await imports.submit(
+            session, ctx.settings, actor=auth.user, staged=staged, run_here=wait,
+            filename=Path(filename).name or staged, fields={**fields, "kind": kind},
+        )  # fmt: skip
+    if not wait:
+        imports.start(ctx.sessionmaker, ctx.settings, ctx.retriever.sync)
+        return redirect(f"/kb/imports/{job.id}")
+    ended = await imports.run_job(ctx.sessionmaker, ctx.settings, job.id, ctx.retriever.sync)
+    if len(ended.results) == 1:
+        result = ended.results[0]
+        return redirect(f"/kb/{result.document_id}?imported={result.status}")
+    return redirect(f"/kb/imports/{job.id}")
+
+
+@router.get("/kb/imports/{job_id}")
+async def kb_import_job(request: Request, auth: Viewer, job_id: Id) -> HTMLResponse:
+    """An import's progress page; its panel polls `/kb/imports/{id}/progress` until the end."""
+    return await _job_page(request, auth, job_id, "kb_import_job.html")
+
+
+@router.get("/kb/imports/{job_id}/progress")
+async def kb_import_progress(request: Request, auth: Viewer, job_id: Id) -> HTMLResponse:
+    """The progress panel alone (htmx)."""
+    return await _job_page(request, auth, job_id, "_import_job.html")
+
+
+async def _job_page(request: Request, auth: Viewer, job_id: int, template: str) -> HTMLResponse:
+    ctx = ctx_of(request)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        job = await imports.get_job(session, job_id=job_id, actor=auth.user)
+    return render(
+        request, template, auth, job=job, status=JOB_STATUS_LABELS[JobStatus(job.status)],
+        summary=texts.outcome(job) if job.status == JobStatus.DONE else "",
+    )  # fmt: skip
 
 
 @router.get("/kb/{document_id}")

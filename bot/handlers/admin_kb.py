@@ -1,10 +1,10 @@
 """Admin: a document of an accepted type (knowledge.importers.SUPPORTED_SUFFIXES) sent to the
-bot is previewed, then imported with the scope the
-admin taps (nationwide, their province, or one unit); /kb statistics."""
+bot is staged and previewed, then imported as a background job (core.knowledge.imports) with
+the scope the admin taps (nationwide, their province, or one unit): the bot answers
+"đang nhập…" at once and the result arrives through the outbox; /kb statistics."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from pathlib import Path
 
@@ -20,28 +20,19 @@ from bot.dialogue import advance, prompt
 from bot.render import esc
 from bot.states import Import
 from core.config import Settings
+from core.context import AppContext
 from core.feedback import service as feedback
+from core.knowledge import imports, staging
+from core.knowledge import texts as import_texts
 from core.users import service as users
 from core.users.models import User
 from knowledge import service as kb_service
 from knowledge.importers import ACCEPTED_TYPES, accepts, one_document
-from knowledge.importers.base import ParsedDocument, override
-from knowledge.importers.isolated import parse_upload
-from knowledge.models import KIND_LABELS, SCOPE_LABELS
-from knowledge.store import STATUS_LABELS
+from knowledge.models import KIND_LABELS
 from retrieval.models import MODE_LABELS
 from retrieval.service import Retriever
 
 router = Router(name=__name__)
-
-
-async def _parse(
-    path: Path, name: str, settings: Settings, fields: dict[str, str | list[str]] | None = None
-) -> ParsedDocument:
-    # A killable child process under the import caps: a zip bomb is refused, not obeyed.
-    documents = await parse_upload(path, name, settings)
-    override(documents, fields or {})
-    return one_document(documents)
 
 
 @router.message(StateFilter(None), F.document, filters.ADMIN)
@@ -66,16 +57,17 @@ async def document(
         return
     buffer = io.BytesIO()
     await bot.download(doc.file_id, destination=buffer)
-    # Kept on disk (not in memory) so the confirmation survives a restart.
-    path = settings.data_dir / "uploads" / f"{doc.file_unique_id}-{name}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(buffer.getvalue())
+    # Staged on disk (not in memory) so the confirmation survives a restart.
+    staged = await staging.stage(settings, buffer.getvalue(), name, user.id)
     try:
-        parsed = await _parse(path, name, settings)
+        seen = await imports.preview(
+            session, settings, staged=staged, owner_id=user.id, filename=name, fields={}
+        )
+        parsed = one_document(seen.documents)
     except Exception:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
+        staging.discard(settings, staged)
         raise
-    note = (await kb_service.plan_import(session, parsed)).note  # "… phiên bản N"
+    note = seen.planned.note if seen.planned else None  # "… phiên bản N"
     text = texts.IMPORT_PREVIEW.format(
         title=esc(parsed.title), number=esc(parsed.meta.number or "—"),
         kind=KIND_LABELS.get(parsed.meta.kind, esc(parsed.meta.kind)),
@@ -86,7 +78,7 @@ async def document(
     await prompt(
         bot, state, chat_id=message.chat.id, text=text,
         markup=keyboards.import_scope(province.name if province else None), state=Import.confirm,
-        data={"path": str(path), "name": name, "province_id": province.id if province else 0},
+        data={"staged": staged, "name": name, "province_id": province.id if province else 0},
     )  # fmt: skip
 
 
@@ -122,39 +114,38 @@ async def confirm(
     user: User,
     settings: Settings,
     retriever: Retriever,
+    ctx: AppContext,
     bot: Bot,
 ) -> None:
     data = await state.get_data()
-    path = Path(str(data.get("path", "")))
     await query.answer()
     unit_id = {"province": int(data.get("province_id") or 0), "unit": callback_data.unit_id}
     scope_unit = unit_id.get(callback_data.action, 0)
     fields: dict[str, str | list[str]] = {"scope": callback_data.action}
     if scope_unit:
         fields["scope_unit_id"] = str(scope_unit)
-    parsed = await _parse(path, str(data.get("name", path.name)), settings, fields)
-    result = await kb_service.import_parsed(session, parsed, actor=user)
+    name = str(data.get("name", ""))
+    await imports.submit(
+        session, settings, actor=user, staged=str(data.get("staged", "")), filename=name,
+        fields=fields, notify=True,
+    )  # fmt: skip
     await state.clear()
-    # The edge owns the transaction: commit, then bring the search index up to date.
+    # The edge owns the transaction: commit the job, then run it in the background; its
+    # result reaches the admin through the outbox.
     await session.commit()
-    await retriever.sync()
-    await asyncio.to_thread(path.unlink, missing_ok=True)
-    summary = f"{STATUS_LABELS[result.status]}, {result.articles} điều, {result.chunks} đoạn"
-    unit = await users.get_unit(session, unit_id=scope_unit) if scope_unit else None
-    scope = SCOPE_LABELS[callback_data.action] + (f" ({unit.name})" if unit else "")
-    summary += f", phạm vi: {scope}"
+    imports.start(ctx.sessionmaker, settings, retriever.sync)
     if isinstance(query.message, Message):
         await sender.edit(
             bot, chat_id=query.from_user.id, message_id=query.message.message_id,
-            text=texts.IMPORT_DONE.format(title=esc(result.title), result=esc(summary)),
+            text=import_texts.QUEUED.format(filename=esc(name)),
         )  # fmt: skip
 
 
 @router.callback_query(Import.confirm, ImportCb.filter(F.action == "no"))
-async def reject(query: CallbackQuery, state: FSMContext) -> None:
-    path = Path(str((await state.get_data()).get("path", "")))
+async def reject(query: CallbackQuery, state: FSMContext, settings: Settings) -> None:
+    staged = str((await state.get_data()).get("staged", ""))
     await advance(state, None)
-    await asyncio.to_thread(path.unlink, missing_ok=True)
+    staging.discard(settings, staged)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(texts.IMPORT_CANCELLED)

@@ -43,6 +43,9 @@ async def test_admin_imports_document_after_preview(
     assert "Hướng dẫn thử về phòng chống sạt lở đất" in preview.text
     assert "Số điều: 2" in preview.text and "07/2026/HD-THU" in preview.text
     await fake.press(admin, preview, "Nhập")
+    # Issue 11 #9: the import is a background job; the bot says so at once, then the result
+    # arrives through the outbox as a new message.
+    await fake.wait_message(admin.id, "Đang nhập “huong_dan_sat_lo.md”", after=mark)
     imported = await fake.wait_message(admin.id, "Đã nhập", after=mark)
     assert "đã thêm mới, 2 điều" in imported.text and "created" not in imported.text
 

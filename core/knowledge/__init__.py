@@ -1,0 +1,1 @@
+"""Knowledge-base use cases: importing a file (staged upload, background job, reindex)."""

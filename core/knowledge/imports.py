@@ -1,0 +1,359 @@
+"""Import a file and reindex: the one use case behind the CLI, API, console and bot.
+
+A front stages the upload (`core.knowledge.staging`), may `preview` it, then `submit`s an
+import job (a row in `import_jobs`) and returns. A worker `claim`s the job with a
+compare-and-set on its status (two replicas never run the same job; a job whose worker died is
+claimed again once its lease has run out, and importing is idempotent by content hash) and
+runs its `steps`: parse in the isolated child process, store the documents in batches of about
+`BATCH_CHUNKS` passages (each batch commits with the job's counts, so a progress page reads
+them), bring the search index up to date, and end as done or failed with a Vietnamese error.
+The staged file is removed when the job ends; the bot's uploader hears the result through the
+outbox. Jobs run in this process's background tasks (`start`, right after submitting) and in
+`troly run`'s worker loop (`run_import_loop`), which also picks up jobs of other replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.config import Settings
+from core.db import unit_of_work, utcnow
+from core.errors import DomainError, ErrorCode, not_found
+from core.knowledge import texts
+from core.knowledge.models import ImportJob, JobStatus
+from core.knowledge.staging import discard, staged_path, staging_dir
+from core.outbox.service import enqueue
+from core.users import service as users
+from core.users.authz import require_admin
+from core.users.models import User
+from knowledge.importers import ParsedDocument
+from knowledge.importers.base import DocumentMeta, apply_fields, override
+from knowledge.importers.isolated import parse_upload
+from knowledge.models import SCOPE_LABELS
+from knowledge.store import ImportResult, PlannedImport, import_parsed, plan_import
+
+log = logging.getLogger(__name__)
+
+# Passages stored per committed step: small enough for the progress to move, large enough
+# that a 2,000-article file is a handful of transactions.
+BATCH_CHUNKS = 200
+# Files up to this size are imported while the console's request waits (a few seconds at
+# most), larger ones in the background with a progress page; both go through a job.
+WAIT_BYTES = 200_000
+Fields = dict[str, Any]
+Index = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A staged file parsed for the preview: its documents and, for one, its next version."""
+
+    documents: list[ParsedDocument]
+    planned: PlannedImport | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One committed step of a job: the job's row as committed, and what the step imported."""
+
+    job: ImportJob
+    results: list[ImportResult] = field(default_factory=list)
+
+
+def _lease(settings: Settings) -> timedelta:
+    # Longer than the slowest step (the parse is capped by the import timeout).
+    return timedelta(seconds=max(300.0, 4 * settings.import_timeout_seconds))
+
+
+async def read(
+    settings: Settings, staged: str, owner_id: int, filename: str, fields: Fields
+) -> list[ParsedDocument]:
+    """Parse a staged file in the isolated child (time and memory caps) with the uploader's
+    metadata over the file's."""
+    documents = await parse_upload(staged_path(settings, staged, owner_id), filename, settings)
+    override(documents, fields)
+    return documents
+
+
+async def preview(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    staged: str,
+    owner_id: int,
+    filename: str,
+    fields: Fields,
+) -> Preview:
+    """What importing the staged file would do, read without writing."""
+    documents = await read(settings, staged, owner_id, filename, fields)
+    planned = await plan_import(session, documents[0]) if len(documents) == 1 else None
+    return Preview(documents, planned)
+
+
+def check_fields(fields: Fields) -> None:
+    """Refuse bad metadata (an unknown scope, a malformed date) before a job is queued."""
+    given = {k: v for k, v in fields.items() if v not in ("", None, [])}
+    apply_fields(DocumentMeta(title="-"), given)
+
+
+async def submit(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    actor: User | None,
+    staged: str,
+    filename: str,
+    fields: Fields | None = None,
+    notify: bool = False,
+    run_here: bool = False,
+) -> ImportJob:
+    """Queue the import of a staged file (flushed in the caller's transaction). `actor=None` is
+    the system (CLI); otherwise an admin, who must own the staged file. With `run_here` the job
+    is created already claimed: the caller runs it (`run_job`) and no worker takes it."""
+    if actor is not None:
+        require_admin(actor)
+    staged_path(settings, staged, actor.id if actor else 0)
+    fields = {k: v for k, v in (fields or {}).items() if v not in ("", None, [])}
+    check_fields(fields)
+    job = ImportJob(
+        filename=filename,
+        staged=staged,
+        fields=fields,
+        actor_id=actor.id if actor else None,
+        notify=notify,
+    )
+    if run_here:
+        now = utcnow()
+        job.status, job.attempts, job.started_at = JobStatus.RUNNING, 1, now
+        job.lease_until = now + _lease(settings)
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def get_job(session: AsyncSession, *, job_id: int, actor: User) -> ImportJob:
+    """An import job, for its progress page (admins only)."""
+    require_admin(actor)
+    job = await session.get(ImportJob, job_id, populate_existing=True)
+    if job is None:
+        raise not_found("lượt nhập này")
+    return job
+
+
+# A claimed job starts over: importing is idempotent, so a re-run after a crash is safe.
+_FRESH: dict[str, Any] = {
+    "error": None, "error_code": None, "documents_total": 0, "documents_done": 0,
+    "articles_parsed": 0, "chunks_total": 0, "chunks_indexed": 0, "outcome": {},
+    "document_id": None, "title": None,
+}  # fmt: skip
+
+
+def _claimable(now: Any) -> ColumnElement[bool]:
+    return or_(
+        ImportJob.status == JobStatus.QUEUED,
+        and_(ImportJob.status == JobStatus.RUNNING, ImportJob.lease_until < now),
+    )
+
+
+async def claim(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, job_id: int | None = None
+) -> int | None:
+    """Take the oldest claimable job (or `job_id`) for this worker; None when there is none.
+
+    A compare-and-set on the status: of two workers updating the same row, the second sees
+    the first's commit and matches nothing (PostgreSQL re-checks the condition after the row
+    lock; SQLite serialises writers)."""
+    now = utcnow()
+    async with unit_of_work(sessionmaker) as session:
+        stmt = select(ImportJob.id).where(_claimable(now)).order_by(ImportJob.id).limit(5)
+        if job_id is not None:
+            stmt = stmt.where(ImportJob.id == job_id)
+        for candidate in (await session.scalars(stmt)).all():
+            taken = await session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == candidate, _claimable(now))
+                .values(
+                    status=JobStatus.RUNNING,
+                    attempts=ImportJob.attempts + 1,
+                    lease_until=now + _lease(settings),
+                    started_at=now,
+                    **_FRESH,
+                )
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                return candidate
+    return None
+
+
+def _batches(documents: list[ParsedDocument]) -> list[list[ParsedDocument]]:
+    batches: list[list[ParsedDocument]] = [[]]
+    size = 0
+    for doc in documents:
+        if batches[-1] and size + len(doc.chunks) > BATCH_CHUNKS:
+            batches.append([])
+            size = 0
+        batches[-1].append(doc)
+        size += len(doc.chunks)
+    return batches
+
+
+async def _row(session: AsyncSession, job_id: int) -> ImportJob:
+    job = await session.get(ImportJob, job_id, populate_existing=True)
+    assert job is not None
+    return job
+
+
+async def _scope(session: AsyncSession, fields: Fields) -> str | None:
+    scope = str(fields.get("scope") or "")
+    if not scope:
+        return None
+    unit_id = int(fields.get("scope_unit_id") or 0)
+    unit = await users.get_unit(session, unit_id=unit_id) if unit_id else None
+    return SCOPE_LABELS.get(scope, scope) + (f" ({unit.name})" if unit else "")
+
+
+async def _end(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    job_id: int,
+    error: DomainError | None,
+) -> ImportJob:
+    """Mark the job done or failed, tell the uploader if asked, remove the staged file."""
+    async with unit_of_work(sessionmaker) as session:
+        job = await _row(session, job_id)
+        job.status = JobStatus.FAILED if error else JobStatus.DONE
+        job.error = error.message if error else None
+        job.error_code = error.code.name if error else None
+        job.finished_at = utcnow()
+        job.lease_until = None
+        if job.notify and job.actor_id is not None:
+            text = texts.result(job, await _scope(session, job.fields))
+            await enqueue(
+                session, user_id=job.actor_id, text=text, idempotency_key=f"kb-import-{job.id}"
+            )
+    discard(settings, job.staged)
+    return job
+
+
+async def steps(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    job_id: int,
+    index: Index | None,
+) -> AsyncIterator[Step]:
+    """Run a claimed job, yielding after each committed step: parsed, each stored batch, and
+    the end. `index` brings the search index up to date (None: the caller does it later)."""
+    async with unit_of_work(sessionmaker) as session:
+        job = await _row(session, job_id)
+        staged, filename, fields, actor_id = job.staged, job.filename, job.fields, job.actor_id
+    try:
+        if not (staging_dir(settings) / staged).is_file():
+            raise DomainError(ErrorCode.NOT_FOUND, texts.FILE_GONE)
+        documents = await parse_upload(staging_dir(settings) / staged, filename, settings)
+        override(documents, fields)
+        async with unit_of_work(sessionmaker) as session:
+            job = await _row(session, job_id)
+            job.documents_total = len(documents)
+            job.articles_parsed = sum(d.articles for d in documents)
+            job.chunks_total = sum(len(d.chunks) for d in documents)
+        yield Step(job)
+        for batch in _batches(documents):
+            async with unit_of_work(sessionmaker) as session:
+                actor = await session.get(User, actor_id) if actor_id is not None else None
+                results = [await import_parsed(session, d, actor=actor) for d in batch]
+                job = await _row(session, job_id)
+                job.documents_done += len(batch)
+                job.chunks_indexed += sum(len(d.chunks) for d in batch)
+                tally = Counter(job.outcome) + Counter(r.status for r in results)
+                job.outcome = dict(tally)
+                job.document_id, job.title = results[-1].document_id, results[-1].title
+                job.lease_until = utcnow() + _lease(settings)
+            yield Step(job, results)
+        if index is not None:
+            await index()
+    except DomainError as exc:
+        yield Step(await _end(sessionmaker, settings, job_id, exc))
+        return
+    except Exception:
+        log.exception("import job %s failed", job_id)
+        unexpected = DomainError(ErrorCode.UNAVAILABLE, texts.UNEXPECTED)
+        yield Step(await _end(sessionmaker, settings, job_id, unexpected))
+        return
+    yield Step(await _end(sessionmaker, settings, job_id, None))
+
+
+async def run_job(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    job_id: int,
+    index: Index | None,
+) -> Step:
+    """Run a claimed job to its end: its final row and every document's result."""
+    last: ImportJob | None = None
+    results: list[ImportResult] = []
+    async for step in steps(sessionmaker, settings, job_id, index):
+        last = step.job
+        results.extend(step.results)
+    assert last is not None
+    return Step(last, results)
+
+
+def small(settings: Settings, staged: str) -> bool:
+    """Whether a staged file is small enough (`WAIT_BYTES`) to import while a request waits."""
+    return (staging_dir(settings) / staged).stat().st_size <= WAIT_BYTES
+
+
+async def run_pending(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, index: Index | None
+) -> int:
+    """Claim and run jobs until none is left; how many ran."""
+    ran = 0
+    while (job_id := await claim(sessionmaker, settings)) is not None:
+        await run_job(sessionmaker, settings, job_id, index)
+        ran += 1
+    return ran
+
+
+_RUNNING: set[asyncio.Task[int]] = set()
+
+
+def start(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, index: Index | None
+) -> asyncio.Task[int]:
+    """Run queued jobs in a background task of this process (the request returns at once)."""
+    task = asyncio.create_task(run_pending(sessionmaker, settings, index), name="kb-import")
+    _RUNNING.add(task)  # asyncio keeps only weak references to tasks
+    task.add_done_callback(_RUNNING.discard)
+    return task
+
+
+async def drain() -> None:
+    """Wait for this process's background import tasks (tests, shutdown)."""
+    while _RUNNING:
+        await asyncio.gather(*_RUNNING, return_exceptions=True)
+
+
+async def run_import_loop(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    index: Index | None,
+    stop: asyncio.Event,
+) -> None:
+    """`troly run`'s worker: run queued jobs (and jobs whose worker died) until `stop`."""
+    while not stop.is_set():
+        try:
+            await run_pending(sessionmaker, settings, index)
+        except Exception:
+            log.exception("import worker pass failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
