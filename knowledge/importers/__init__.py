@@ -1,5 +1,5 @@
-"""File importers: turn .md/.txt/.docx/.pdf/.html/.jsonl into `ParsedDocument`s without touching the
-database (for previews); `knowledge.service.import_parsed` stores them."""
+"""File importers: turn .md/.txt/.docx/.doc/.pdf/.html/.jsonl into `ParsedDocument`s without
+touching the database (for previews); `knowledge.service.import_parsed` stores them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from knowledge.importers.base import (
     DocumentMeta,
     ParsedDocument,
 )
+from knowledge.importers.doc import parse_doc
 from knowledge.importers.docx import parse_docx
 from knowledge.importers.html import parse_html
 from knowledge.importers.jsonl import parse_jsonl
@@ -33,7 +34,9 @@ __all__ = [
 ]
 
 # The one list of accepted file types: the console, bot, API and CLI all read it.
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf", ".html", ".htm", ".jsonl")
+SUPPORTED_SUFFIXES = (
+    ".md", ".markdown", ".txt", ".docx", ".doc", ".pdf", ".html", ".htm", ".jsonl",
+)  # fmt: skip
 ACCEPTED_TYPES = ", ".join(SUPPORTED_SUFFIXES)
 
 
@@ -83,6 +86,8 @@ def parse_documents(
         return [parse_text(data, name, limits=limits, **opts)]
     if suffix == ".docx":
         return [parse_docx(data, name, limits=limits, **opts)]
+    if suffix == ".doc":  # Word 97, through LibreOffice when it is installed
+        return [parse_doc(data, name, limits=limits, **opts)]
     if suffix == ".pdf":
         return [parse_pdf(data, name, limits=limits, **opts)]
     if suffix in (".html", ".htm"):

@@ -26,6 +26,8 @@ class ImportLimits:
     max_chars: int = 3_000_000
     max_chunks: int = 10_000
     max_pages: int = 2_000
+    # LibreOffice's share of the isolated child's time limit (.doc files).
+    convert_timeout_seconds: float = 45.0
 
     @classmethod
     def of(cls, settings: Settings) -> ImportLimits:
@@ -34,6 +36,8 @@ class ImportLimits:
             max_chars=settings.import_max_chars,
             max_chunks=settings.import_max_chunks,
             max_pages=settings.import_max_pages,
+            # Leaves the child time to read the .docx and answer before it is killed.
+            convert_timeout_seconds=settings.import_timeout_seconds * 0.75,
         )
 
 

@@ -9,7 +9,9 @@ between steps; through the process's background runner it ends done with the rig
 from __future__ import annotations
 
 import json
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from core.knowledge import imports
 from core.knowledge.models import ImportJob
 from core.knowledge.staging import staging_dir
 from knowledge.models import Chunk, Document
+from tests.knowledge.test_doc_import import OLE2
 from tests.web.conftest import World, csrf, login
 
 LAWS, ARTICLES = 20, 100
@@ -177,3 +180,21 @@ async def test_two_workers_never_claim_the_same_job(ctx: AppContext, people: Wor
         job.lease_until = job.created_at  # its worker died long ago
     assert await imports.claim(ctx.sessionmaker, ctx.settings) == first
     assert (await _job(ctx, first)).attempts == 2
+
+
+async def test_console_tells_an_admin_to_save_a_doc_as_docx_without_libreoffice(
+    client: httpx.AsyncClient,
+    ctx: AppContext,
+    people: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # no soffice, no libreoffice
+    token = await login(client, str(people.people["admin"].token), "/kb")
+    response = await client.post(
+        "/kb/upload",
+        data={"csrf_token": token},
+        files={"file": ("cong-van.doc", OLE2, "application/msword")},
+    )
+    assert response.status_code == 415
+    assert "Máy chủ chưa cài LibreOffice nên chưa đọc được tệp .doc" in response.text
+    assert list(staging_dir(ctx.settings).iterdir()) == []
