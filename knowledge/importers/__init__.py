@@ -12,7 +12,7 @@ from knowledge.importers.base import (
     DocumentMeta,
     ParsedDocument,
 )
-from knowledge.importers.doc import parse_doc
+from knowledge.importers.doc import to_docx
 from knowledge.importers.docx import parse_docx
 from knowledge.importers.html import parse_html
 from knowledge.importers.jsonl import parse_jsonl
@@ -87,7 +87,7 @@ def parse_documents(
     if suffix == ".docx":
         return [parse_docx(data, name, limits=limits, **opts)]
     if suffix == ".doc":  # Word 97, through LibreOffice when it is installed
-        return [parse_doc(data, name, limits=limits, **opts)]
+        return [parse_docx(to_docx(data, name, limits), name, limits=limits, **opts)]
     if suffix == ".pdf":
         return [parse_pdf(data, name, limits=limits, **opts)]
     if suffix in (".html", ".htm"):

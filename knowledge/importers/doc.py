@@ -1,7 +1,8 @@
-"""Word 97 (.doc) importer: LibreOffice converts the file to .docx, which the .docx importer
-reads. It runs where every importer runs, in the isolated child process: LibreOffice inherits
-the child's memory cap, is stopped past `convert_timeout_seconds` (and dies with the child if
-the child is killed), and the .docx it writes meets the same unpacked-size and text caps.
+"""Word 97 (.doc) files: LibreOffice converts them to .docx, which the .docx importer reads
+(`knowledge.importers.parse_documents`). This runs where every importer runs, in the isolated
+child process: LibreOffice inherits the child's memory cap, is stopped past
+`convert_timeout_seconds` (and dies with the child if the child is killed), and the .docx it
+writes meets the same unpacked-size and text caps.
 Without LibreOffice on PATH the admin is told to save the file as .docx.
 """
 
@@ -16,9 +17,7 @@ import tempfile
 from pathlib import Path
 
 from core.errors import DomainError, ErrorCode
-from knowledge.importers.base import DEFAULT_CHUNK_STEP, DEFAULT_CHUNK_WORDS, ParsedDocument
-from knowledge.importers.docx import parse_docx
-from knowledge.importers.limits import DEFAULT_LIMITS, ImportLimits, too_large
+from knowledge.importers.limits import ImportLimits, too_large
 
 NO_LIBREOFFICE = (
     "Máy chủ chưa cài LibreOffice nên chưa đọc được tệp .doc; hãy lưu lại thành .docx rồi gửi lại."
@@ -78,21 +77,3 @@ def to_docx(data: bytes, filename: str, limits: ImportLimits) -> bytes:
                 f"Không đọc được tệp Word “{filename}”: tệp hỏng hoặc không phải định dạng .doc.",
             )
         return output.read_bytes()
-
-
-def parse_doc(
-    data: bytes,
-    filename: str,
-    *,
-    chunk_words: int = DEFAULT_CHUNK_WORDS,
-    chunk_step: int = DEFAULT_CHUNK_STEP,
-    limits: ImportLimits = DEFAULT_LIMITS,
-) -> ParsedDocument:
-    """Parse a .doc file into a document ready to import (via .docx)."""
-    return parse_docx(
-        to_docx(data, filename, limits),
-        filename,
-        chunk_words=chunk_words,
-        chunk_step=chunk_step,
-        limits=limits,
-    )
