@@ -127,7 +127,9 @@ async def test_api_import_is_a_background_job_that_ends_done(
     )
     elapsed = time.perf_counter() - started
     assert response.status_code == 202, response.text
-    assert elapsed < 0.5, elapsed
+    # 0.2-0.3 s measured, most of it receiving the 300 kB upload; the bound leaves room for
+    # a machine shared with other test runs (0.9 s seen at a load average of 8 on 2 cores).
+    assert elapsed < 1.5, elapsed
     assert response.json()["status"] in ("queued", "running")
     await imports.drain()  # the process's background runner
     done = await client.get(f"/api/v1/knowledge/imports/{response.json()['id']}", headers=headers)
