@@ -112,3 +112,13 @@ def test_kb_import_takes_scope_and_metadata_options(cli_env: Path) -> None:
     assert "unit (đơn vị #" in out and "UBND xã An Bình" in out and "15/01/2026" in out
     result = runner.invoke(app, ["kb", "import", str(path), "--scope", "everywhere"])
     assert result.exit_code != 0 and "Phạm vi (scope) không hợp lệ" in result.output
+
+
+def test_kb_import_prints_the_jobs_progress(cli_env: Path) -> None:
+    """Issue 11 #9: the CLI runs the same import job as the other fronts and shows its
+    progress (passages stored of the total) per file; the staged copy is removed."""
+    path = cli_env / "quy-che.md"
+    path.write_text(HANDBOOK, encoding="utf-8")
+    out = _ok("kb", "import", str(path), "--no-index")
+    assert re.search(r"Nhập quy-che\.md \(đoạn\) .* 2/2", out), out
+    assert list((cli_env / "data" / "uploads").iterdir()) == []
