@@ -22,7 +22,7 @@ from core.inputs import Id, Line
 from core.knowledge import imports, staging, texts
 from core.knowledge.models import JOB_STATUS_LABELS, JobStatus
 from core.users import service as users
-from core.users.authz import require_admin
+from core.users.authz import is_admin, require_admin
 from core.users.models import Unit
 from knowledge import service as kb
 from knowledge.importers import ACCEPTED_TYPES
@@ -96,6 +96,7 @@ async def kb_list(
         )
         counts = await kb.chunk_counts(session, document_ids=[d.id for d in listing.items])
         stats = await kb.stats(session)
+        jobs = await imports.recent(session, actor=auth.user) if is_admin(auth.user) else []
     return render(
         request,
         "kb_list.html",
@@ -111,6 +112,8 @@ async def kb_list(
         pages=max(1, -(-listing.total // size)),
         kinds=KIND_LABELS,
         suffixes=ACCEPTED_TYPES,
+        jobs=jobs,
+        job_labels=JOB_STATUS_LABELS,
     )
 
 

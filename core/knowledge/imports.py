@@ -150,6 +150,13 @@ async def get_job(session: AsyncSession, *, job_id: int, actor: User) -> ImportJ
     return job
 
 
+async def recent(session: AsyncSession, *, actor: User, limit: int = 5) -> list[ImportJob]:
+    """The latest import jobs, newest first (the knowledge-base page links their progress)."""
+    require_admin(actor)
+    rows = await session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit))
+    return list(rows)
+
+
 # A claimed job starts over: importing is idempotent, so a re-run after a crash is safe.
 _FRESH: dict[str, Any] = {
     "error": None, "error_code": None, "documents_total": 0, "documents_done": 0,

@@ -114,10 +114,11 @@ def parse_file(
 
 
 def one_document(documents: list[ParsedDocument]) -> ParsedDocument:
-    """The only document of a file; the bot and console upload one document at a time."""
+    """The only document of a file; the bot's preview shows one document at a time."""
     if len(documents) != 1:
         raise DomainError(
             ErrorCode.INVALID,
-            f"Tệp chứa {len(documents)} văn bản; hãy nhập bằng lệnh “troly kb import”.",
+            f"Tệp chứa {len(documents)} văn bản; hãy nhập trên trang Kho tri thức của "
+            "bảng điều khiển web hoặc bằng lệnh “troly kb import”.",
         )
     return documents[0]

@@ -112,6 +112,11 @@ async def test_console_import_returns_at_once_and_the_progress_page_follows_the_
         assert await session.scalar(select(func.count()).select_from(Document)) == 20
         assert await session.scalar(select(func.count()).select_from(Chunk)) == 2000
     assert ctx.retriever.status().chunks == 2000  # reindexed
+    # The knowledge-base page links recent imports, so the progress is found again later.
+    listing = await client.get("/kb")
+    assert f'href="/kb/imports/{job_id}">luat-thu.jsonl</a> — Đã xong (2000/2000 đoạn)' in (
+        listing.text
+    )
 
 
 async def test_api_import_is_a_background_job_that_ends_done(
