@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.inputs import Day, LongText
 from knowledge.models import DocumentKind
 from retrieval.models import SearchResponse
+
+if TYPE_CHECKING:
+    from api.deps import PageParams
 
 T = TypeVar("T")
 
@@ -20,6 +23,11 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, items: list[T], total: int, window: PageParams) -> Page[T]:
+        """The page for `window` (the request's limit and offset)."""
+        return cls(items=items, total=total, limit=window.limit, offset=window.offset)
 
 
 class SearchIn(BaseModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, Select, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -132,3 +132,16 @@ async def unit_of_work(
         except BaseException:
             await session.rollback()
             raise
+
+
+RowT = TypeVar("RowT")
+
+
+async def paged(
+    session: AsyncSession, stmt: Select[RowT], *, limit: int, offset: int = 0
+) -> tuple[list[RowT], int]:
+    """One window of `stmt`'s rows and how many rows it matches in all (the API's Page)."""
+    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = await session.scalar(counted) or 0
+    rows = await session.scalars(stmt.limit(limit).offset(offset))
+    return list(rows.unique()), total

@@ -101,12 +101,7 @@ async def list_cases(
     rows, total = await case_service.list_cases(
         session, actor=user, filters=filters, limit=page.limit, offset=page.offset
     )
-    return Page(
-        items=[CaseRead.model_validate(c) for c in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([CaseRead.model_validate(c) for c in rows], total, page)
 
 
 @router.post(

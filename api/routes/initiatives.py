@@ -79,12 +79,7 @@ async def list_initiatives(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page(
-        items=[InitiativeRead.of(user, i) for i in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([InitiativeRead.of(user, i) for i in rows], total, page)
 
 
 @router.post(

@@ -36,12 +36,7 @@ async def list_invites(
     """Invitations newest first."""
     rows = await user_service.list_invites(session, unit_id=unit_id, usable_only=usable)
     window = rows[page.offset : page.offset + page.limit]
-    return Page(
-        items=[_read(i, ctx.settings.bot_username) for i in window],
-        total=len(rows),
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([_read(i, ctx.settings.bot_username) for i in window], len(rows), page)
 
 
 @router.post(

@@ -11,8 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AdminUser, CtxDep, SessionDep, end_transaction, roles
+from api.deps import AdminUser, CtxDep, PageDep, SessionDep, end_transaction, roles
 from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
+from api.schemas import Page
 from core.cases import precedents as precedent_service
 from core.cases.enums import ProposalStatus
 from core.cases.schemas import PrecedentApprove, PrecedentPropose, PrecedentRead
@@ -64,21 +65,23 @@ async def propose(
 
 @router.get(
     "/precedents",
-    response_model=list[PrecedentRead],
+    response_model=Page[PrecedentRead],
     summary="Đề xuất tiền lệ (mặc định: đang chờ duyệt)",
     description="Quản trị viên thấy mọi đề xuất; người phụ trách thấy đề xuất của mình.",
 )
 async def list_proposals(
     session: SessionDep,
     user: Staff,
+    page: PageDep,
     status: Annotated[ProposalStatus | None, Query(description="Bỏ trống: mọi trạng thái")] = (
         ProposalStatus.PROPOSED
     ),
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[PrecedentRead]:
+) -> Page[PrecedentRead]:
     """Proposals newest first."""
-    rows = await precedent_service.list_proposals(session, actor=user, status=status, limit=limit)
-    return [PrecedentRead.model_validate(p) for p in rows]
+    rows, total = await precedent_service.list_proposals(
+        session, actor=user, status=status, limit=page.limit, offset=page.offset
+    )
+    return Page.of([PrecedentRead.model_validate(p) for p in rows], total, page)
 
 
 @router.get(

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import CtxDep, SessionDep, roles
+from api.deps import CtxDep, PageDep, SessionDep, roles
 from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
+from api.schemas import Page
 from core.inputs import Id
 from core.tasks import service as task_service
 from core.tasks.enums import TaskStatus
@@ -34,7 +35,7 @@ RESPONSES = {**NOT_FOUND_RESPONSE, **CONFLICT_RESPONSE}
 
 @router.get(
     "/tasks",
-    response_model=list[TaskRead],
+    response_model=Page[TaskRead],
     summary="Danh mục việc khó",
     description="Người chịu trách nhiệm thấy việc của mình; người phụ trách thấy việc của các "
     "đơn vị mình phụ trách; quản trị viên thấy tất cả. Việc đang thực hiện, hạn gần nhất trước.",
@@ -42,17 +43,17 @@ RESPONSES = {**NOT_FOUND_RESPONSE, **CONFLICT_RESPONSE}
 async def list_tasks(
     session: SessionDep,
     user: Participant,
+    page: PageDep,
     unit_id: Annotated[Id | None, Query()] = None,
     owner_id: Annotated[Id | None, Query()] = None,
     status: Annotated[TaskStatus | None, Query()] = None,
     overdue: Annotated[bool, Query(description="Chỉ việc đang quá hạn")] = False,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
-) -> list[TaskRead]:
-    rows = await task_service.list_tasks(
+) -> Page[TaskRead]:
+    rows, total = await task_service.list_tasks(
         session, actor=user, unit_id=unit_id, owner_id=owner_id, status=status,
-        overdue=overdue, limit=limit,
+        overdue=overdue, limit=page.limit, offset=page.offset,
     )  # fmt: skip
-    return [TaskRead.model_validate(t) for t in rows]
+    return Page.of([TaskRead.model_validate(t) for t in rows], total, page)
 
 
 @router.post(

@@ -68,9 +68,7 @@ async def list_users(
         session, unit_id=unit_id, role=role, active=active, offset=page.offset, limit=page.limit
     )
     total = await user_service.count_users(session, unit_id=unit_id, role=role, active=active)
-    return Page(
-        items=[UserRead.of(u) for u in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return Page.of([UserRead.of(u) for u in rows], total, page)
 
 
 @router.get(

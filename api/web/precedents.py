@@ -29,14 +29,11 @@ async def precedents_page(
     """Pending proposals first (editable by admins), then decided ones. Supervisors see their own
     proposals (the service's rule), read-only."""
     require_role(auth.user, Role.SUPERVISOR, Role.ADMIN)
-    pending = await precedents.list_proposals(
+    pending, _ = await precedents.list_proposals(
         session, actor=auth.user, status=ProposalStatus.PROPOSED, limit=100
     )
-    recent = [
-        p
-        for p in await precedents.list_proposals(session, actor=auth.user, limit=50)
-        if p.status != ProposalStatus.PROPOSED
-    ]
+    latest, _ = await precedents.list_proposals(session, actor=auth.user, limit=50)
+    recent = [p for p in latest if p.status != ProposalStatus.PROPOSED]
     return render(
         request,
         "precedents.html",

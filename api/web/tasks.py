@@ -56,7 +56,7 @@ async def tasks_page(
     """The catalogue the signed-in person may see; supervisors and admins add tasks here."""
     ctx = ctx_of(request)
     status = None if view == "all" else TaskStatus.OPEN
-    rows = await tasks.list_tasks(
+    rows, _ = await tasks.list_tasks(
         session, actor=auth.user, status=status, overdue=view == "overdue"
     )
     units = await tasks.managed_units(session, auth.user)

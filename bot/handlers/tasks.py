@@ -35,7 +35,7 @@ CITATION_CHARS = 500
 
 @router.message(Command("viec_kho"))
 async def my_tasks(message: Message, session: AsyncSession, user: User) -> None:
-    tasks = await task_service.list_tasks(
+    tasks, _ = await task_service.list_tasks(
         session, actor=user, owner_id=user.id, status=TaskStatus.OPEN, limit=SHOWN
     )
     if not tasks:

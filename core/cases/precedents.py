@@ -22,7 +22,7 @@ from core.cases.flows import admins
 from core.cases.models import Case, PrecedentProposal
 from core.cases.schemas import PrecedentApprove, PrecedentPropose
 from core.cases.store import load_case
-from core.db import utcnow
+from core.db import paged, utcnow
 from core.drills.service import propose_from_precedent
 from core.errors import conflict, forbidden, invalid, not_found
 from core.outbox.service import enqueue
@@ -57,15 +57,20 @@ async def get_proposal(
 
 
 async def list_proposals(
-    session: AsyncSession, *, actor: User, status: ProposalStatus | None = None, limit: int = 50
-) -> list[PrecedentProposal]:
-    """Proposals, newest first: admins see all, supervisors their own."""
-    stmt = select(PrecedentProposal).order_by(PrecedentProposal.id.desc()).limit(limit)
+    session: AsyncSession,
+    *,
+    actor: User,
+    status: ProposalStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[PrecedentProposal], int]:
+    """A page of proposals, newest first (admins see all, supervisors their own), and the total."""
+    stmt = select(PrecedentProposal).order_by(PrecedentProposal.id.desc())
     if not is_admin(actor):
         stmt = stmt.where(PrecedentProposal.proposed_by_id == actor.id)
     if status is not None:
         stmt = stmt.where(PrecedentProposal.status == status)
-    return list(await session.scalars(stmt))
+    return await paged(session, stmt, limit=limit, offset=offset)
 
 
 async def propose(

@@ -6,10 +6,12 @@ A case is answered *on time* when it was answered before its first deadline, nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from statistics import median
 
+from pydantic import computed_field
+from pydantic.dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,8 +24,10 @@ from core.db import utcnow
 from core.users.models import Unit, User
 
 NO_TOPIC = "(chưa phân loại)"
+SLA_RATE = "Tỉ lệ trả lời đúng hạn (0-1)"
 
 
+# Pydantic dataclasses: the API returns these as they are (their schema is the wire format).
 @dataclass
 class UnitStats:
     """Per-unit line of the SLA table (the unit where the question arose)."""
@@ -36,6 +40,7 @@ class UnitStats:
     on_time: int = 0
     overdue_open: int = 0
 
+    @computed_field(description=SLA_RATE)  # type: ignore[prop-decorator]
     @property
     def sla_rate(self) -> float | None:
         """Share of answered cases answered on time; None before any answer."""
@@ -57,6 +62,7 @@ class CaseStats:
     median_working_hours_to_answer: float | None = None
     feedback: dict[str, int] = field(default_factory=dict)
 
+    @computed_field(description=SLA_RATE)  # type: ignore[prop-decorator]
     @property
     def sla_rate(self) -> float | None:
         """Share of answered cases answered on time."""

@@ -6,10 +6,11 @@ Scope follows the queue's rule: admins see every unit, supervisors the units the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from pydantic.dataclasses import dataclass
 from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from core.users.models import User, supervisor_units
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+# Pydantic dataclasses: the API returns these as they are (their schema is the wire format).
 @dataclass(frozen=True)
 class QuestionItem:
     """One logged question as listed in the statistics."""

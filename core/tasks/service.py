@@ -23,7 +23,7 @@ from core.cases.flows import supervisor_ids
 from core.cases.models import Case, PrecedentProposal
 from core.cases.queueview import deadline_view
 from core.config import Settings
-from core.db import utcnow
+from core.db import paged, utcnow
 from core.errors import conflict, forbidden, invalid, not_found
 from core.outbox.service import Outgoing, enqueue_many
 from core.tasks import texts
@@ -196,8 +196,9 @@ async def list_tasks(
     overdue: bool = False,
     now: datetime | None = None,
     limit: int = 100,
-) -> list[HardTask]:
-    """Tasks the actor may see, open ones nearest deadline first."""
+    offset: int = 0,
+) -> tuple[list[HardTask], int]:
+    """A page of the tasks the actor may see, open ones nearest deadline first, and the total."""
     require_role(actor, *PARTICIPANTS)
     units = await case_access.supervised_ids(session, actor)
     stmt = select(HardTask).where(visible_clause(actor, units))
@@ -210,8 +211,8 @@ async def list_tasks(
     if overdue:
         stmt = stmt.where(HardTask.status == TaskStatus.OPEN, HardTask.due_at <= at(now))
     open_first = HardTask.status != TaskStatus.OPEN
-    stmt = stmt.order_by(open_first, HardTask.due_at, HardTask.id).limit(limit)
-    return list((await session.scalars(stmt)).unique())
+    stmt = stmt.order_by(open_first, HardTask.due_at, HardTask.id)
+    return await paged(session, stmt, limit=limit, offset=offset)
 
 
 async def get_task(session: AsyncSession, *, actor: User, task_id: int) -> TaskView:

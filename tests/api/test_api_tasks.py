@@ -23,7 +23,7 @@ async def test_another_unit_sees_no_task_and_no_record(
     for role in ("supervisor2", "cadre2"):
         assert_error(await client.get(f"/api/v1/tasks/{task_id}", headers=world.auth(role)), 404)
         listed = await client.get("/api/v1/tasks", headers=world.auth(role))
-        assert listed.json() == []
+        assert listed.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
     other = {**body, "unit_id": world.other_commune_id, "owner_id": world.ids["cadre2"]}
     refused = await client.post("/api/v1/tasks", json=other, headers=world.auth("supervisor"))
     assert_error(refused, 403, "forbidden")

@@ -139,6 +139,6 @@ async def test_reject_and_access(
                 data=PrecedentApprove(),
             )
         assert err.value.code is ErrorCode.CONFLICT
-        mine = await precedents.list_proposals(s, actor=await load_user(s, world.sup1))
+        mine, _ = await precedents.list_proposals(s, actor=await load_user(s, world.sup1))
         assert [p.id for p in mine] == [proposal.id]
-        assert await precedents.list_proposals(s, actor=await load_user(s, world.sup2)) == []
+        assert await precedents.list_proposals(s, actor=await load_user(s, world.sup2)) == ([], 0)
