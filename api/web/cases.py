@@ -120,7 +120,6 @@ async def case_citations(
 async def case_citation_insert(
     request: Request,
     auth: Viewer,
-    session: SessionDep,
     case_id: Id,
     citation: Line = "",
     legal_basis: Text = "",
