@@ -1,14 +1,113 @@
-"""Typed inline-button payloads (each family has its own prefix; Telegram allows 64 bytes)."""
+"""Typed inline-button payloads (each family has its own prefix; Telegram allows 64 bytes).
+
+Every action is an enum member; its value is the verb on the wire ("case:claim:12"), so the
+buttons core queues in the outbox and the ones built here are read by the same filters."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
+
+from core.cases.actions import CaseAction
+
+
+class QuestionAction(StrEnum):
+    """Buttons under a cited answer."""
+
+    UP = "up"
+    DOWN = "down"
+    ESCALATE = "esc"
+    MORE = "more"
+    FULL = "full"
+    SKIP_WHY = "skipwhy"
+    PEER = "peer"
+
+
+class EscalationAction(StrEnum):
+    """Escalation dialogue: no more files, urgency, send, cancel."""
+
+    CONTINUE = "cont"
+    NORMAL = "normal"
+    URGENT = "urgent"
+    SEND = "send"
+    CANCEL = "cancel"
+
+
+class InitiativeAction(StrEnum):
+    """Initiative dialogue: results finished, the n-th suggested field, cancel."""
+
+    DONE = "done"
+    FIELD = "field"
+    CANCEL = "cancel"
+
+
+class CaseStep(StrEnum):
+    """Case buttons besides the CaseAction verbs: skip (basis or note), the asker's feedback."""
+
+    SKIP = "skip"
+    HELPFUL = "helpful"
+    UNHELPFUL = "unhelpful"
+
+
+class PrecedentAction(StrEnum):
+    """Review of a proposed precedent: decide, the scope picked, no expiry date."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    NATIONAL = "national"
+    PROVINCE = "province"
+    UNIT = "unit"
+    FOREVER = "forever"
+
+
+class ImportAction(StrEnum):
+    """Admin document import: a scope, the list of units, or no."""
+
+    NATIONAL = "national"
+    PROVINCE = "province"
+    UNIT = "unit"
+    UNITS = "units"
+    NO = "no"
+
+
+class TaskAction(StrEnum):
+    """A hard task's owner buttons: add a progress note, mark finished."""
+
+    NOTE = "note"
+    DONE = "done"
+
+
+class CommendAction(StrEnum):
+    """Commend: ask for the citation, or use the suggested one."""
+
+    START = "start"
+    DEFAULT = "default"
+
+
+class DrillAction(StrEnum):
+    """Situation drills: answer (option, written, self-marked), publish, schedule, pause."""
+
+    PICK = "pick"
+    WRITE = "write"
+    SELF = "self"
+    PUBLISH = "publish"
+    EVERY = "every"
+    PAUSE = "pause"
+
+
+class MentorAction(StrEnum):
+    """Mentoring: ask a mentor, reply, volunteer on or off."""
+
+    ASK = "ask"
+    REPLY = "reply"
+    TOGGLE = "toggle"
 
 
 class QuestionCb(CallbackData, prefix="q"):
     """Buttons under a cited answer: up, down, esc (escalate), more, skipwhy."""
 
-    action: str
+    action: QuestionAction
     qid: int
 
 
@@ -21,13 +120,13 @@ class PositionCb(CallbackData, prefix="pos"):
 class EscalationCb(CallbackData, prefix="esc"):
     """Escalation dialogue: cont (no more files), normal, urgent, send, cancel."""
 
-    action: str
+    action: EscalationAction
 
 
 class InitiativeCb(CallbackData, prefix="ini"):
     """Initiative dialogue: done (results finished), field (n-th suggested field), cancel."""
 
-    action: str
+    action: InitiativeAction
     index: int = -1
 
 
@@ -37,7 +136,7 @@ class CaseCb(CallbackData, prefix="case"):
     Actions: claim, forward, answer, propose, skip (legal basis / note), helpful, unhelpful.
     """
 
-    action: str
+    action: CaseAction | CaseStep
     case_id: int
 
 
@@ -46,7 +145,7 @@ class PrecedentCb(CallbackData, prefix="prec"):
     "prec:<action>:<proposal id>". Actions: approve, reject, national, province, unit (the
     scope picked), forever (no expiry date)."""
 
-    action: str
+    action: PrecedentAction
     proposal_id: int
 
 
@@ -54,7 +153,7 @@ class ImportCb(CallbackData, prefix="imp"):
     """Admin document import: a scope to import with (national, province, unit with its id),
     "units" to list the units to choose from, or "no"."""
 
-    action: str
+    action: ImportAction
     unit_id: int = 0
 
 
@@ -62,7 +161,7 @@ class TaskCb(CallbackData, prefix="task"):
     """A hard task's owner buttons, same wire format as core.tasks.texts: "task:<action>:<id>".
     Actions: note (add a progress note), done (mark finished)."""
 
-    action: str
+    action: TaskAction
     task_id: int
 
 
@@ -71,7 +170,7 @@ class CommendCb(CallbackData, prefix="rec"):
     "rec:<action>:<kind>:<id>". Actions: start (ask for the citation), default (use the
     suggested one)."""
 
-    action: str
+    action: CommendAction
     kind: str
     source_id: int
 
@@ -81,7 +180,7 @@ class DrillCb(CallbackData, prefix="drill"):
     Actions: pick (delivery, option), write (delivery), self (delivery, 1/0), publish (drill),
     every (0, days), pause (0, 1 pause / 0 resume)."""
 
-    action: str
+    action: DrillAction
     target: int
     value: int = 0
 
@@ -90,6 +189,6 @@ class MentorCb(CallbackData, prefix="mtr"):
     """Mentoring, same wire format as core.mentors.texts: "mtr:<action>:<id>:<value>".
     Actions: ask (mentor, question id), reply (request), toggle (0, 1 on / 0 off)."""
 
-    action: str
+    action: MentorAction
     target: int
     value: int = 0

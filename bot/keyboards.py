@@ -10,16 +10,29 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import texts
 from bot.callbacks import (
     CaseCb,
+    CaseStep,
+    DrillAction,
+    DrillCb,
+    EscalationAction,
     EscalationCb,
+    ImportAction,
     ImportCb,
+    InitiativeAction,
     InitiativeCb,
+    MentorAction,
+    MentorCb,
     PositionCb,
+    PrecedentAction,
     PrecedentCb,
+    QuestionAction,
     QuestionCb,
 )
 from core.cases.actions import ACTION_LABELS, CaseAction
 from core.cases.enums import SCOPE_LABELS
-from core.mentors.texts import BTN_PEER
+from core.drills.models import DrillSchedule
+from core.drills.texts import INTERVAL_CHOICES
+from core.mentors.models import Mentor
+from core.mentors.texts import BTN_FORMAL, BTN_PEER
 
 
 def _button(text: str, data: Any) -> InlineKeyboardButton:
@@ -30,24 +43,30 @@ def answer(
     qid: int, *, novel: bool, has_more: bool, article: str | None = None
 ) -> InlineKeyboardMarkup:
     """👍 · 👎 · ❓ · ➕ · 📄 under a cited answer (escalation first when not covered, then 🤝)."""
-    escalate = [_button(texts.BTN_ESCALATE, QuestionCb(action="esc", qid=qid))]
+    escalate = [_button(texts.BTN_ESCALATE, QuestionCb(action=QuestionAction.ESCALATE, qid=qid))]
     feedback = [
-        _button(texts.BTN_HELPFUL, QuestionCb(action="up", qid=qid)),
-        _button(texts.BTN_UNHELPFUL, QuestionCb(action="down", qid=qid)),
+        _button(texts.BTN_HELPFUL, QuestionCb(action=QuestionAction.UP, qid=qid)),
+        _button(texts.BTN_UNHELPFUL, QuestionCb(action=QuestionAction.DOWN, qid=qid)),
     ]
-    more = [_button(texts.BTN_MORE, QuestionCb(action="more", qid=qid))] if has_more else []
+    more = (
+        [_button(texts.BTN_MORE, QuestionCb(action=QuestionAction.MORE, qid=qid))]
+        if has_more
+        else []
+    )
     if article:
         label = texts.BTN_FULL_ARTICLE.format(article=article)
-        more.append(_button(label, QuestionCb(action="full", qid=qid)))
+        more.append(_button(label, QuestionCb(action=QuestionAction.FULL, qid=qid)))
     # Not covered: a peer who knows the position may help informally (core.mentors).
-    peer = [_button(BTN_PEER, QuestionCb(action="peer", qid=qid))] if novel else []
+    peer = [_button(BTN_PEER, QuestionCb(action=QuestionAction.PEER, qid=qid))] if novel else []
     rows = [escalate, peer, feedback, more] if novel else [feedback, escalate, more]
     return InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
 
 
 def skip_why(qid: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(texts.BTN_SKIP, QuestionCb(action="skipwhy", qid=qid))]]
+        inline_keyboard=[
+            [_button(texts.BTN_SKIP, QuestionCb(action=QuestionAction.SKIP_WHY, qid=qid))]
+        ]
     )
 
 
@@ -61,8 +80,8 @@ def escalation_continue() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                _button(texts.BTN_CONTINUE, EscalationCb(action="cont")),
-                _button(texts.BTN_CANCEL, EscalationCb(action="cancel")),
+                _button(texts.BTN_CONTINUE, EscalationCb(action=EscalationAction.CONTINUE)),
+                _button(texts.BTN_CANCEL, EscalationCb(action=EscalationAction.CANCEL)),
             ]
         ]
     )
@@ -71,27 +90,29 @@ def escalation_continue() -> InlineKeyboardMarkup:
 def escalation_confirm(urgency: str) -> InlineKeyboardMarkup:
     """Send, switch urgency (thường ⇄ khẩn), cancel."""
     switch = (
-        _button(texts.BTN_NORMAL, EscalationCb(action="normal"))
+        _button(texts.BTN_NORMAL, EscalationCb(action=EscalationAction.NORMAL))
         if urgency == "urgent"
-        else _button(texts.BTN_URGENT, EscalationCb(action="urgent"))
+        else _button(texts.BTN_URGENT, EscalationCb(action=EscalationAction.URGENT))
     )
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(texts.BTN_SEND, EscalationCb(action="send")), switch],
-            [_button(texts.BTN_CANCEL, EscalationCb(action="cancel"))],
+            [_button(texts.BTN_SEND, EscalationCb(action=EscalationAction.SEND)), switch],
+            [_button(texts.BTN_CANCEL, EscalationCb(action=EscalationAction.CANCEL))],
         ]
     )
 
 
 def results_done() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(texts.BTN_RESULTS_DONE, InitiativeCb(action="done"))]]
+        inline_keyboard=[
+            [_button(texts.BTN_RESULTS_DONE, InitiativeCb(action=InitiativeAction.DONE))]
+        ]
     )
 
 
 def fields() -> InlineKeyboardMarkup:
     rows = [
-        [_button(name, InitiativeCb(action="field", index=i))]
+        [_button(name, InitiativeCb(action=InitiativeAction.FIELD, index=i))]
         for i, name in enumerate(texts.INI_FIELDS)
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -112,32 +133,30 @@ def case_action_row(
     # The number's serial part ("XYK-2026-000123" -> "000123"): three buttons carrying the
     # whole number do not fit one row on a phone, and the list above shows it in full.
     suffix = f" {number.rsplit('-', 1)[-1]}" if number else ""
-    return [
-        _button(ACTION_LABELS[a] + suffix, CaseCb(action=a.value, case_id=case_id)) for a in actions
-    ]
+    return [_button(ACTION_LABELS[a] + suffix, CaseCb(action=a, case_id=case_id)) for a in actions]
 
 
 def skip_case_step(case_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(texts.BTN_SKIP, CaseCb(action="skip", case_id=case_id))]]
+        inline_keyboard=[[_button(texts.BTN_SKIP, CaseCb(action=CaseStep.SKIP, case_id=case_id))]]
     )
 
 
 def import_scope(province: str | None) -> InlineKeyboardMarkup:
     """After a document preview: import nationwide, for the admin's province, or for a unit."""
-    rows = [[_button(texts.BTN_IMPORT_NATIONAL, ImportCb(action="national"))]]
+    rows = [[_button(texts.BTN_IMPORT_NATIONAL, ImportCb(action=ImportAction.NATIONAL))]]
     if province:
         label = texts.BTN_IMPORT_PROVINCE.format(name=province)
-        rows.append([_button(label, ImportCb(action="province"))])
-    rows.append([_button(texts.BTN_IMPORT_UNIT, ImportCb(action="units"))])
-    rows.append([_button(texts.BTN_CANCEL, ImportCb(action="no"))])
+        rows.append([_button(label, ImportCb(action=ImportAction.PROVINCE))])
+    rows.append([_button(texts.BTN_IMPORT_UNIT, ImportCb(action=ImportAction.UNITS))])
+    rows.append([_button(texts.BTN_CANCEL, ImportCb(action=ImportAction.NO))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def import_units(units: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
     """One button per unit the document may be scoped to."""
-    rows = [[_button(name, ImportCb(action="unit", unit_id=uid))] for uid, name in units]
-    rows.append([_button(texts.BTN_CANCEL, ImportCb(action="no"))])
+    rows = [[_button(name, ImportCb(action=ImportAction.UNIT, unit_id=uid))] for uid, name in units]
+    rows.append([_button(texts.BTN_CANCEL, ImportCb(action=ImportAction.NO))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -154,7 +173,12 @@ def precedent_scope(proposal_id: int) -> InlineKeyboardMarkup:
 def precedent_no_expiry(proposal_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(texts.BTN_NO_EXPIRY, PrecedentCb(action="forever", proposal_id=proposal_id))]
+            [
+                _button(
+                    texts.BTN_NO_EXPIRY,
+                    PrecedentCb(action=PrecedentAction.FOREVER, proposal_id=proposal_id),
+                )
+            ]
         ]
     )
 
@@ -169,3 +193,61 @@ def from_rows(rows: list[list[dict[str, Any]]]) -> InlineKeyboardMarkup | None:
             for row in rows
         ]
     )
+
+
+def drill_self_check(delivery_id: int) -> InlineKeyboardMarkup:
+    """Under the reveal of a free answer: did it match the approved one?"""
+
+    def mark(value: int, label: str) -> InlineKeyboardButton:
+        return _button(label, DrillCb(action=DrillAction.SELF, target=delivery_id, value=value))
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[mark(1, texts.BTN_DRILL_RIGHT), mark(0, texts.BTN_DRILL_WRONG)]]
+    )
+
+
+def drill_schedule(item: DrillSchedule) -> InlineKeyboardMarkup:
+    """/luyentap: one button per rhythm (the current one marked), then pause or resume."""
+    rhythm = [
+        _button(
+            texts.BTN_DRILL_EVERY.format(mark="• " if d == item.interval_days else "", days=d),
+            DrillCb(action=DrillAction.EVERY, target=0, value=d),
+        )
+        for d in INTERVAL_CHOICES
+    ]
+    label = texts.BTN_DRILL_RESUME if item.paused else texts.BTN_DRILL_PAUSE
+    toggle = _button(label, DrillCb(action=DrillAction.PAUSE, target=0, value=int(not item.paused)))
+    return InlineKeyboardMarkup(inline_keyboard=[rhythm, [toggle]])
+
+
+def _formal_row(question_id: int) -> list[InlineKeyboardButton]:
+    return [_button(BTN_FORMAL, QuestionCb(action=QuestionAction.ESCALATE, qid=question_id))]
+
+
+def formal_escalation(question_id: int) -> InlineKeyboardMarkup:
+    """The formal route (xin ý kiến) for a logged question."""
+    return InlineKeyboardMarkup(inline_keyboard=[_formal_row(question_id)])
+
+
+def mentor_choice(mentors: Sequence[Mentor], question_id: int) -> InlineKeyboardMarkup:
+    """The mentors a cadre may ask about a logged question, then the formal route."""
+    rows = [
+        [
+            _button(
+                texts.BTN_MENTOR.format(name=m.user.full_name),
+                MentorCb(action=MentorAction.ASK, target=m.user_id, value=question_id),
+            )
+        ]
+        for m in mentors
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, _formal_row(question_id)])
+
+
+def mentor_switch(mentor: Mentor | None, position: str | None) -> InlineKeyboardMarkup | None:
+    """/dongnghiep: volunteer, or stop (nothing without a position to volunteer for)."""
+    if not position:
+        return None
+    on = mentor is not None and mentor.active
+    label = texts.BTN_MENTOR_OFF if on else texts.BTN_MENTOR_ON
+    data = MentorCb(action=MentorAction.TOGGLE, target=0, value=int(not on))
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(label, data)]])

@@ -36,6 +36,7 @@ from bot.middlewares import DbSessionMiddleware, RateLimitMiddleware
 from bot.ordering import UpdateOrder
 from bot.paste import PasteJoinMiddleware
 from bot.render import esc
+from bot.routing import RouterFactory
 from bot.sender import RetryMiddleware
 from bot.storage import create_storage
 from core.config import Settings
@@ -105,15 +106,18 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
         mentors,
         questions,
     )
-    dp.include_routers(*(_fresh(module.router) for module in features))
+    dp.include_routers(*(_build(module.router) for module in features))
     return dp
 
 
-def _fresh(template: Router) -> Router:
-    """A new router with the template's handlers: a router attaches to one dispatcher only,
-    and a restart (or a test) builds a new dispatcher in the same process."""
-    router = Router(name=template.name)
-    for event, observer in template.observers.items():
+def _build(feature: RouterFactory | Router) -> Router:
+    """A new router for this dispatcher (a router attaches to one dispatcher only)."""
+    if isinstance(feature, RouterFactory):
+        return feature.build()
+    # Only bot/handlers/admin_kb.py still owns a Router (it is being rebuilt with the import use
+    # case); until it moves to a RouterFactory its handlers are copied onto a new one.
+    router = Router(name=feature.name)
+    for event, observer in feature.observers.items():
         router.observers[event].handlers.extend(observer.handlers)
     return router
 

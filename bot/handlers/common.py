@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.dialogue import advance
 from bot.render import esc
+from bot.routing import RouterFactory
 from core.config import Settings
 from core.users.authz import is_admin, is_staff
 from core.users.models import User
 from core.web import service as web_service
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 
 
 class Unregistered(Filter):

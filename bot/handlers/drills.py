@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards
-from bot.callbacks import DrillCb
+from bot.callbacks import DrillAction, DrillCb
 from bot.dialogue import kept, prompt
 from bot.inputs import refusal
+from bot.routing import RouterFactory
 from bot.states import DrillAnswering
 from core.cases.calendar import calendar_for
 from core.config import Settings
@@ -25,7 +26,7 @@ from core.drills.models import DrillDelivery
 from core.drills.schemas import DrillAnswer, ScheduleUpdate
 from core.users.models import User
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 TEXT = F.text & ~F.text.startswith("/")
 ANSWER_CHARS = 2000
 
@@ -46,16 +47,16 @@ async def _show_schedule(
     await bot.send_message(
         chat_id=chat_id,
         text=texts.schedule(item, pending),
-        reply_markup=keyboards.from_rows(texts.schedule_buttons(item)),
+        reply_markup=keyboards.drill_schedule(item),
     )
 
 
-@router.callback_query(DrillCb.filter(F.action.in_({"every", "pause"})))
+@router.callback_query(DrillCb.filter(F.action.in_({DrillAction.EVERY, DrillAction.PAUSE})))
 async def change_schedule(
     query: CallbackQuery, callback_data: DrillCb, session: AsyncSession, user: User,
     settings: Settings,
 ) -> None:  # fmt: skip
-    if callback_data.action == "every":
+    if callback_data.action is DrillAction.EVERY:
         data = ScheduleUpdate(interval_days=callback_data.value)
     else:
         data = ScheduleUpdate(paused=bool(callback_data.value))
@@ -68,11 +69,11 @@ async def change_schedule(
         with contextlib.suppress(Exception):  # cosmetic: the old message may not be editable
             await query.message.edit_text(
                 texts.schedule(item, 0),
-                reply_markup=keyboards.from_rows(texts.schedule_buttons(item)),
+                reply_markup=keyboards.drill_schedule(item),
             )
 
 
-@router.callback_query(DrillCb.filter(F.action == "pick"))
+@router.callback_query(DrillCb.filter(F.action == DrillAction.PICK))
 async def pick(
     query: CallbackQuery, callback_data: DrillCb, session: AsyncSession, user: User, bot: Bot
 ) -> None:
@@ -86,7 +87,7 @@ async def pick(
     await _reveal(bot, query.from_user.id, delivery)
 
 
-@router.callback_query(DrillCb.filter(F.action == "write"))
+@router.callback_query(DrillCb.filter(F.action == DrillAction.WRITE))
 async def start_write(
     query: CallbackQuery, callback_data: DrillCb, state: FSMContext, session: AsyncSession,
     user: User, bot: Bot,
@@ -121,7 +122,7 @@ async def free_answer(
     await _reveal(message.bot, message.chat.id, delivery)
 
 
-@router.callback_query(DrillCb.filter(F.action == "self"))
+@router.callback_query(DrillCb.filter(F.action == DrillAction.SELF))
 async def self_check(
     query: CallbackQuery, callback_data: DrillCb, session: AsyncSession, user: User
 ) -> None:
@@ -135,7 +136,7 @@ async def self_check(
         await query.message.answer(texts.SELF_NOTED)
 
 
-@router.callback_query(DrillCb.filter(F.action == "publish"))
+@router.callback_query(DrillCb.filter(F.action == DrillAction.PUBLISH))
 async def publish(
     query: CallbackQuery, callback_data: DrillCb, session: AsyncSession, user: User, bot: Bot
 ) -> None:
@@ -148,7 +149,7 @@ async def publish(
 
 async def _reveal(bot: Bot, chat_id: int, delivery: DrillDelivery) -> None:
     free = not delivery.drill.options and delivery.correct is None
-    markup = keyboards.from_rows(texts.self_check_buttons(delivery.id)) if free else None
+    markup = keyboards.drill_self_check(delivery.id) if free else None
     await bot.send_message(chat_id=chat_id, text=texts.reveal(delivery), reply_markup=markup)
 
 

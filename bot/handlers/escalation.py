@@ -8,17 +8,18 @@ import io
 import logging
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, sender, texts
-from bot.callbacks import EscalationCb
+from bot.callbacks import EscalationAction, EscalationCb
 from bot.dialogue import advance, kept, prompt
 from bot.inputs import long_text_refusal
 from bot.render import esc
+from bot.routing import RouterFactory
 from bot.states import Escalation
 from core.answers import service as answers
 from core.cases import files as case_files
@@ -33,7 +34,7 @@ from retrieval.excerpt import clip
 from retrieval.models import SearchRequest
 from retrieval.service import Retriever
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 log = logging.getLogger(__name__)
 MAX_ATTACHMENTS = 10
 
@@ -149,15 +150,20 @@ async def attach(message: Message, state: FSMContext, bot: Bot) -> None:
     )
 
 
-@router.callback_query(Escalation.attachments, EscalationCb.filter(F.action == "cont"))
+@router.callback_query(
+    Escalation.attachments, EscalationCb.filter(F.action == EscalationAction.CONTINUE)
+)
 async def no_more_files(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
     await show_confirm(bot, state, query.from_user.id)
 
 
-@router.callback_query(Escalation.confirm, EscalationCb.filter(F.action.in_({"normal", "urgent"})))
+@router.callback_query(
+    Escalation.confirm,
+    EscalationCb.filter(F.action.in_({EscalationAction.NORMAL, EscalationAction.URGENT})),
+)
 async def set_urgency(query: CallbackQuery, callback_data: EscalationCb, state: FSMContext) -> None:
-    await advance(state, update={"urgency": callback_data.action})
+    await advance(state, update={"urgency": callback_data.action.value})
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
@@ -166,7 +172,7 @@ async def set_urgency(query: CallbackQuery, callback_data: EscalationCb, state: 
         )
 
 
-@router.callback_query(Escalation.confirm, EscalationCb.filter(F.action == "send"))
+@router.callback_query(Escalation.confirm, EscalationCb.filter(F.action == EscalationAction.SEND))
 async def send(
     query: CallbackQuery,
     state: FSMContext,

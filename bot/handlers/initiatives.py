@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -10,18 +10,19 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, texts
-from bot.callbacks import InitiativeCb
+from bot.callbacks import InitiativeAction, InitiativeCb
 from bot.dialogue import advance, kept, prompt
 from bot.handlers.escalation import MAX_ATTACHMENTS, attachment_of
 from bot.inputs import long_text_refusal, refusal
 from bot.render import esc
+from bot.routing import RouterFactory
 from bot.states import Initiative
 from core.config import Settings
 from core.initiatives import service as initiative_service
 from core.users.models import User
 from retrieval.service import Retriever
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 TEXT = F.text & ~F.text.startswith("/")
 # Each text step: (state, data key, next state, next prompt).
 STEPS: dict[str | None, tuple[str, State, str]] = {
@@ -86,7 +87,7 @@ async def evidence(message: Message, state: FSMContext, settings: Settings) -> N
     )
 
 
-@router.callback_query(Initiative.results, InitiativeCb.filter(F.action == "done"))
+@router.callback_query(Initiative.results, InitiativeCb.filter(F.action == InitiativeAction.DONE))
 async def results_done(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     data = await state.get_data()
     if not data.get("results"):
@@ -99,7 +100,7 @@ async def results_done(query: CallbackQuery, state: FSMContext, bot: Bot) -> Non
     )  # fmt: skip
 
 
-@router.callback_query(Initiative.field, InitiativeCb.filter(F.action == "field"))
+@router.callback_query(Initiative.field, InitiativeCb.filter(F.action == InitiativeAction.FIELD))
 async def field_picked(
     query: CallbackQuery,
     callback_data: InitiativeCb,

@@ -7,58 +7,64 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards
-from bot.callbacks import MentorCb, QuestionCb
+from bot.callbacks import MentorAction, MentorCb, QuestionAction, QuestionCb
 from bot.dialogue import kept, prompt
 from bot.inputs import refusal
+from bot.routing import RouterFactory
 from bot.states import MentorReplying
 from core.mentors import service as mentors
 from core.mentors import texts
 from core.users.models import User
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 TEXT = F.text & ~F.text.startswith("/")
 REPLY_CHARS = 3000
 
 
 @router.message(Command("dongnghiep"))
 async def my_status(message: Message, session: AsyncSession, user: User) -> None:
-    text, buttons = texts.status(await mentors.get_mentor(session, user), user.position)
-    await message.answer(text, reply_markup=keyboards.from_rows(buttons))
+    mentor = await mentors.get_mentor(session, user)
+    await message.answer(
+        texts.status(mentor, user.position),
+        reply_markup=keyboards.mentor_switch(mentor, user.position),
+    )
 
 
-@router.callback_query(MentorCb.filter(F.action == "toggle"))
+@router.callback_query(MentorCb.filter(F.action == MentorAction.TOGGLE))
 async def toggle(
     query: CallbackQuery, callback_data: MentorCb, session: AsyncSession, user: User
 ) -> None:
     mentor = await mentors.volunteer(session, actor=user, on=bool(callback_data.value))
     await session.commit()
     await query.answer()
-    text, buttons = texts.status(mentor, user.position)
+    text = texts.status(mentor, user.position)
+    markup = keyboards.mentor_switch(mentor, user.position)
     if isinstance(query.message, Message):
         with contextlib.suppress(Exception):  # cosmetic: the old message may not be editable
-            await query.message.edit_text(text, reply_markup=keyboards.from_rows(buttons))
+            await query.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(QuestionCb.filter(F.action == "peer"))
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.PEER))
 async def choose(
     query: CallbackQuery, callback_data: QuestionCb, session: AsyncSession, user: User, bot: Bot
 ) -> None:
     found = await mentors.mentors_for(session, actor=user)
-    text, buttons = texts.choose(found, callback_data.qid)
     await query.answer()
     await bot.send_message(
-        chat_id=query.from_user.id, text=text, reply_markup=keyboards.from_rows(buttons)
+        chat_id=query.from_user.id,
+        text=texts.choose(found),
+        reply_markup=keyboards.mentor_choice(found, callback_data.qid),
     )
 
 
-@router.callback_query(MentorCb.filter(F.action == "ask"))
+@router.callback_query(MentorCb.filter(F.action == MentorAction.ASK))
 async def ask(
     query: CallbackQuery, callback_data: MentorCb, session: AsyncSession, user: User, bot: Bot
 ) -> None:
@@ -69,11 +75,11 @@ async def ask(
     await query.answer()
     await bot.send_message(
         chat_id=query.from_user.id, text=texts.sent(request.mentor),
-        reply_markup=keyboards.from_rows(texts.formal(request.question_id)),
+        reply_markup=keyboards.formal_escalation(request.question_id),
     )  # fmt: skip
 
 
-@router.callback_query(MentorCb.filter(F.action == "reply"))
+@router.callback_query(MentorCb.filter(F.action == MentorAction.REPLY))
 async def start_reply(
     query: CallbackQuery, callback_data: MentorCb, state: FSMContext, session: AsyncSession,
     user: User, bot: Bot,

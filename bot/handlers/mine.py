@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import render, texts
 from bot.render import esc
+from bot.routing import RouterFactory
 from core.cases import service as case_service
 from core.cases.enums import STATUS_LABELS, CaseStatus
 from core.cases.schemas import CaseFilter
@@ -17,7 +17,7 @@ from core.initiatives.enums import STATUS_LABELS as INITIATIVE_LABELS
 from core.users.models import User
 from retrieval.excerpt import clip
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 RECENT = 10
 
 

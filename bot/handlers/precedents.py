@@ -7,16 +7,17 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import filters, keyboards, texts
-from bot.callbacks import PrecedentCb
+from bot.callbacks import PrecedentAction, PrecedentCb
 from bot.dialogue import advance, kept, prompt
 from bot.inputs import refusal
 from bot.render import esc
+from bot.routing import RouterFactory
 from bot.states import PrecedentReview
 from core.cases import precedents
 from core.cases.enums import PROPOSAL_LABELS, SCOPE_LABELS, ProposalStatus
@@ -27,7 +28,7 @@ from core.config import Settings
 from core.users.models import User
 from retrieval.service import Retriever
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 TEXT = F.text & ~F.text.startswith("/")
 MAX_REASON_CHARS = 2000
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
@@ -57,7 +58,7 @@ async def _pending(
     return proposal
 
 
-@router.callback_query(PrecedentCb.filter(F.action == "approve"), filters.ADMIN)
+@router.callback_query(PrecedentCb.filter(F.action == PrecedentAction.APPROVE), filters.ADMIN)
 async def approve_start(
     query: CallbackQuery,
     callback_data: PrecedentCb,
@@ -90,7 +91,7 @@ async def scope_picked(
     await prompt(
         bot, state, chat_id=query.from_user.id, text=text,
         markup=keyboards.precedent_no_expiry(callback_data.proposal_id),
-        state=PrecedentReview.expiry, update={"scope": callback_data.action},
+        state=PrecedentReview.expiry, update={"scope": callback_data.action.value},
     )  # fmt: skip
 
 
@@ -117,7 +118,9 @@ async def expiry_typed(
     await _approve(bot, message.chat.id, state, session, user, retriever, expires_on)
 
 
-@router.callback_query(PrecedentReview.expiry, PrecedentCb.filter(F.action == "forever"))
+@router.callback_query(
+    PrecedentReview.expiry, PrecedentCb.filter(F.action == PrecedentAction.FOREVER)
+)
 async def no_expiry(
     query: CallbackQuery,
     state: FSMContext,
@@ -151,7 +154,7 @@ async def _approve(
     )
 
 
-@router.callback_query(PrecedentCb.filter(F.action == "reject"), filters.ADMIN)
+@router.callback_query(PrecedentCb.filter(F.action == PrecedentAction.REJECT), filters.ADMIN)
 async def reject_start(
     query: CallbackQuery,
     callback_data: PrecedentCb,
@@ -188,7 +191,9 @@ async def reason_typed(
     await message.answer(texts.PREC_REJECTED.format(number=esc(proposal.case.number)))
 
 
-@router.callback_query(PrecedentCb.filter(F.action.in_(("approve", "reject"))))
+@router.callback_query(
+    PrecedentCb.filter(F.action.in_((PrecedentAction.APPROVE, PrecedentAction.REJECT)))
+)
 async def not_admin(query: CallbackQuery) -> None:
     await query.answer(texts.ADMIN_ONLY, show_alert=True)
 

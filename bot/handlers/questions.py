@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.enums import ChatAction
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -13,9 +13,10 @@ from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, render, sender, texts
-from bot.callbacks import QuestionCb
+from bot.callbacks import QuestionAction, QuestionCb
 from bot.handlers.escalation import start_prefilled
 from bot.inputs import long_text_refusal, refusal
+from bot.routing import RouterFactory
 from bot.states import Feedback
 from core.answers import service as answers
 from core.config import Settings
@@ -23,7 +24,7 @@ from core.feedback import service as feedback
 from core.users.models import User
 from retrieval.service import Retriever
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 # Passages kept per question beyond the one that leads the answer, for "➕ Xem thêm".
 EXTRA_PASSAGES = 4
 
@@ -69,7 +70,7 @@ async def ask(
     )  # fmt: skip
 
 
-@router.callback_query(QuestionCb.filter(F.action == "up"))
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.UP))
 async def helpful(
     query: CallbackQuery, callback_data: QuestionCb, session: AsyncSession, user: User
 ) -> None:
@@ -79,7 +80,7 @@ async def helpful(
     await query.answer(texts.FEEDBACK_THANKS)
 
 
-@router.callback_query(QuestionCb.filter(F.action == "down"))
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.DOWN))
 async def unhelpful(
     query: CallbackQuery,
     callback_data: QuestionCb,
@@ -116,7 +117,7 @@ async def why(
     await message.answer(texts.WHY_THANKS)
 
 
-@router.callback_query(QuestionCb.filter(F.action == "skipwhy"))
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.SKIP_WHY))
 async def skip_why(query: CallbackQuery, state: FSMContext) -> None:
     if await state.get_state() == Feedback.why.state:
         await state.clear()
@@ -125,7 +126,7 @@ async def skip_why(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.edit_reply_markup(reply_markup=None)
 
 
-@router.callback_query(QuestionCb.filter(F.action == "more"))
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.MORE))
 async def more(
     query: CallbackQuery,
     callback_data: QuestionCb,
@@ -145,7 +146,7 @@ async def more(
         await query.bot.send_message(chat_id=query.from_user.id, text=part)  # type: ignore[union-attr]
 
 
-@router.callback_query(QuestionCb.filter(F.action == "full"))
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.FULL))
 async def full_article(
     query: CallbackQuery, callback_data: QuestionCb, session: AsyncSession, user: User
 ) -> None:
@@ -157,7 +158,7 @@ async def full_article(
         await query.bot.send_message(chat_id=query.from_user.id, text=part)  # type: ignore[union-attr]
 
 
-@router.callback_query(QuestionCb.filter(F.action == "esc"))
+@router.callback_query(QuestionCb.filter(F.action == QuestionAction.ESCALATE))
 async def escalate(
     query: CallbackQuery,
     callback_data: QuestionCb,

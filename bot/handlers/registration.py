@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -12,12 +12,13 @@ from bot import keyboards, texts
 from bot.callbacks import PositionCb
 from bot.dialogue import prompt
 from bot.render import esc
+from bot.routing import RouterFactory
 from bot.states import Registration
 from core.users import service as user_service
 from core.users.invites import position_choices
 from core.users.models import User
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 
 
 @router.message(CommandStart())

@@ -7,21 +7,22 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import filters, keyboards, render, texts
-from bot.callbacks import CaseCb
+from bot.callbacks import CaseCb, CaseStep
 from bot.dialogue import kept, prompt
 from bot.inputs import answer_refusal, refusal
 from bot.render import esc
+from bot.routing import RouterFactory
 from bot.states import Answering
 from core.cases import service as case_service
 from core.cases.access import supervised_ids
-from core.cases.actions import actions_for, allowed_actions
+from core.cases.actions import CaseAction, actions_for, allowed_actions
 from core.cases.enums import STATUS_LABELS, URGENCY_LABELS, CaseStatus, Urgency
 from core.cases.schemas import CaseAnswer, CaseFeedback, CaseForward
 from core.cases.texts import when
@@ -30,7 +31,7 @@ from core.errors import DomainError
 from core.users.models import User
 from retrieval.excerpt import clip
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 TEXT = F.text & ~F.text.startswith("/")
 
 
@@ -70,7 +71,7 @@ def _for_case(data: str | None, case_id: int) -> bool:
         return False
 
 
-@router.callback_query(CaseCb.filter(F.action == "claim"))
+@router.callback_query(CaseCb.filter(F.action == CaseAction.CLAIM))
 async def claim(
     query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, user: User
 ) -> None:
@@ -99,7 +100,7 @@ async def claim(
     )
 
 
-@router.callback_query(CaseCb.filter(F.action == "answer"))
+@router.callback_query(CaseCb.filter(F.action == CaseAction.ANSWER))
 async def start_answer(
     query: CallbackQuery,
     callback_data: CaseCb,
@@ -165,7 +166,7 @@ async def not_text(message: Message) -> None:
     await message.answer(texts.TEXT_EXPECTED)
 
 
-@router.callback_query(CaseCb.filter(F.action == "skip"))
+@router.callback_query(CaseCb.filter(F.action == CaseStep.SKIP))
 async def skip(
     query: CallbackQuery,
     state: FSMContext,
@@ -201,7 +202,7 @@ async def _deliver(
     )  # fmt: skip
 
 
-@router.callback_query(CaseCb.filter(F.action == "forward"))
+@router.callback_query(CaseCb.filter(F.action == CaseAction.FORWARD))
 async def start_forward(
     query: CallbackQuery, callback_data: CaseCb, state: FSMContext, bot: Bot
 ) -> None:
@@ -228,7 +229,7 @@ async def _forward(
     await bot.send_message(chat_id=chat_id, text=texts.FORWARDED_OK.format(number=esc(case.number)))
 
 
-@router.callback_query(CaseCb.filter(F.action == "propose"))
+@router.callback_query(CaseCb.filter(F.action == CaseAction.PROPOSE))
 async def propose(
     query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, user: User
 ) -> None:
@@ -245,13 +246,13 @@ async def propose(
     await _say(query, texts.PROPOSED_OK.format(number=esc(case.number)))
 
 
-@router.callback_query(CaseCb.filter(F.action.in_({"helpful", "unhelpful"})))
+@router.callback_query(CaseCb.filter(F.action.in_({CaseStep.HELPFUL, CaseStep.UNHELPFUL})))
 async def rate_answer(
     query: CallbackQuery, callback_data: CaseCb, session: AsyncSession, user: User
 ) -> None:
     await case_service.give_feedback(
         session, actor=user, case_id=callback_data.case_id,
-        data=CaseFeedback(helpful=callback_data.action == "helpful"),
+        data=CaseFeedback(helpful=callback_data.action is CaseStep.HELPFUL),
     )  # fmt: skip
     await session.commit()
     await query.answer(texts.FEEDBACK_THANKS)

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, texts
-from bot.callbacks import CommendCb, TaskCb
+from bot.callbacks import CommendAction, CommendCb, TaskAction, TaskCb
 from bot.dialogue import kept, prompt
 from bot.inputs import refusal
 from bot.render import esc
+from bot.routing import RouterFactory
 from bot.states import Commending, TaskReport
 from core.cases.texts import when
 from core.db import utcnow
@@ -27,7 +28,7 @@ from core.tasks.schemas import TaskClose, TaskNoteCreate
 from core.tasks.texts import owner_buttons
 from core.users.models import User
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 TEXT = F.text & ~F.text.startswith("/")
 SHOWN = 10
 CITATION_CHARS = 500
@@ -52,7 +53,7 @@ async def my_tasks(message: Message, session: AsyncSession, user: User) -> None:
         await message.answer(line, reply_markup=keyboards.from_rows(owner_buttons(task.id)))
 
 
-@router.callback_query(TaskCb.filter(F.action == "note"))
+@router.callback_query(TaskCb.filter(F.action == TaskAction.NOTE))
 async def start_note(
     query: CallbackQuery,
     callback_data: TaskCb,
@@ -85,7 +86,7 @@ async def note_text(message: Message, state: FSMContext, session: AsyncSession, 
     await message.answer(texts.TASK_NOTE_SAVED.format(id=task_id))
 
 
-@router.callback_query(TaskCb.filter(F.action == "done"))
+@router.callback_query(TaskCb.filter(F.action == TaskAction.DONE))
 async def done(
     query: CallbackQuery, callback_data: TaskCb, session: AsyncSession, user: User, bot: Bot
 ) -> None:
@@ -98,7 +99,7 @@ async def done(
     await bot.send_message(chat_id=query.from_user.id, text=texts.TASK_DONE_OK.format(id=task.id))
 
 
-@router.callback_query(CommendCb.filter(F.action == "start"))
+@router.callback_query(CommendCb.filter(F.action == CommendAction.START))
 async def start_commend(
     query: CallbackQuery,
     callback_data: CommendCb,
@@ -111,7 +112,7 @@ async def start_commend(
     official = await session.get(User, source.official_id)
     name = official.full_name if official else "?"
     await query.answer()
-    default = CommendCb(action="default", kind=kind.value, source_id=source.id).pack()
+    default = CommendCb(action=CommendAction.DEFAULT, kind=kind.value, source_id=source.id).pack()
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [InlineKeyboardButton(text=texts.BTN_DEFAULT_CITATION, callback_data=default)]
@@ -138,7 +139,7 @@ async def citation_text(
                    int(data["source_id"]), text)  # fmt: skip
 
 
-@router.callback_query(CommendCb.filter(F.action == "default"))
+@router.callback_query(CommendCb.filter(F.action == CommendAction.DEFAULT))
 async def default_citation(
     query: CallbackQuery,
     callback_data: CommendCb,

@@ -63,16 +63,6 @@ def reveal(delivery: DrillDelivery) -> str:
     return f"{verdict}\n\n<b>Câu trả lời được duyệt:</b>\n{escape(drill.answer)}{source}"
 
 
-def self_check_buttons(delivery_id: int) -> Buttons:
-    """Under the reveal of a free answer: did it match the approved one?"""
-    return [
-        [
-            _button("👍 Đúng ý", "self", delivery_id, 1),
-            _button("👎 Chưa đúng", "self", delivery_id, 0),
-        ]
-    ]
-
-
 SELF_NOTED = "Cảm ơn bạn, đã ghi nhận. Kết quả chỉ dùng để bồi dưỡng, không xếp hạng cá nhân."
 ASK_FREE_ANSWER = "✍️ Gõ câu trả lời của bạn cho tình huống «{title}» (gõ /huy để bỏ):"
 
@@ -105,19 +95,6 @@ def schedule(item: DrillSchedule, pending: int) -> str:
         f"🎯 <b>Luyện tập tình huống</b>\n{state}{waiting}\n"
         "Bài được gửi trong giờ làm việc, bỏ qua ngày nghỉ lễ, Tết. Chọn nhịp nhận bài:"
     )
-
-
-def schedule_buttons(item: DrillSchedule) -> Buttons:
-    rhythm = [
-        _button(f"{'• ' if d == item.interval_days else ''}{d} ngày", "every", 0, d)
-        for d in INTERVAL_CHOICES
-    ]
-    toggle = (
-        _button("▶️ Tiếp tục", "pause", 0, 0)
-        if item.paused
-        else _button("⏸ Tạm dừng", "pause", 0, 1)
-    )
-    return [rhythm, [toggle]]
 
 
 SCHEDULE_SAVED = "Đã lưu lịch luyện tập."

@@ -23,8 +23,12 @@ def _button(text: str, action: str, target: int, value: int = 0) -> dict[str, st
     return {"text": text, "callback_data": f"mtr:{action}:{target}:{value}"}
 
 
+BTN_FORMAL = "❓ Xin ý kiến chính thức"
+
+
 def formal(question_id: int) -> Buttons:
-    return [[{"text": "❓ Xin ý kiến chính thức", "callback_data": f"q:esc:{question_id}"}]]
+    """Under a peer reply queued in the outbox: the formal route."""
+    return [[{"text": BTN_FORMAL, "callback_data": f"q:esc:{question_id}"}]]
 
 
 def _who(user: User) -> str:
@@ -32,19 +36,14 @@ def _who(user: User) -> str:
     return f"{escape(user.full_name)}{position} ({escape(user.unit.name)})"
 
 
-def choose(mentors: list[Mentor], question_id: int) -> tuple[str, Buttons]:
-    """To the cadre: the mentors they may ask, and the formal route."""
+def choose(mentors: list[Mentor]) -> str:
+    """To the cadre, above the mentors they may ask and the formal route (bot.keyboards)."""
     if not mentors:
         return (
             "Chưa có đồng nghiệp nào nhận hỗ trợ chức danh của bạn. "
-            "Bạn có thể gửi xin ý kiến chính thức.",
-            formal(question_id),
+            "Bạn có thể gửi xin ý kiến chính thức."
         )
-    rows = [[_button(f"🤝 {m.user.full_name}", "ask", m.user_id, question_id)] for m in mentors]
-    return (
-        "Chọn một đồng nghiệp có kinh nghiệm để hỏi nhanh. " + PEER_NOTE,
-        rows + formal(question_id),
-    )
+    return "Chọn một đồng nghiệp có kinh nghiệm để hỏi nhanh. " + PEER_NOTE
 
 
 def sent(mentor: User) -> str:
@@ -76,18 +75,16 @@ def to_asker(request: MentorRequest) -> str:
     )
 
 
-def status(mentor: Mentor | None, position: str | None) -> tuple[str, Buttons]:
-    """/dongnghiep: whether the official volunteers, and the switch."""
+def status(mentor: Mentor | None, position: str | None) -> str:
+    """/dongnghiep: whether the official volunteers (the switch is bot.keyboards')."""
     if not position:
-        return ("Hồ sơ của bạn chưa có chức danh nên chưa thể nhận hỗ trợ đồng nghiệp.", [])
+        return "Hồ sơ của bạn chưa có chức danh nên chưa thể nhận hỗ trợ đồng nghiệp."
     if mentor is not None and mentor.active:
-        text = (
+        return (
             f"Bạn đang nhận hỗ trợ đồng nghiệp chức danh «{escape(mentor.position)}»: cán bộ "
             "gặp câu hỏi chưa có trong cơ sở tri thức có thể hỏi bạn không chính thức."
         )
-        return text, [[_button("⏸ Thôi nhận hỗ trợ", "toggle", 0, 0)]]
-    text = (
+    return (
         f"Bạn có thể nhận hỗ trợ đồng nghiệp chức danh «{escape(position)}»: cán bộ gặp câu "
         "hỏi chưa có trong cơ sở tri thức sẽ được hỏi bạn không chính thức."
     )
-    return text, [[_button("🤝 Nhận hỗ trợ đồng nghiệp", "toggle", 0, 1)]]
