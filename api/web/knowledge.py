@@ -14,16 +14,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from api.deps import SessionDep, end_transaction
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
 from core.context import AppContext
-from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode, invalid
 from core.inputs import Id, Line
 from core.knowledge import imports, staging, texts
 from core.knowledge.models import JOB_STATUS_LABELS, JobStatus
 from core.users import service as users
 from core.users.authz import is_admin, require_admin
-from core.users.models import Unit
 from knowledge import service as kb
 from knowledge.importers import ACCEPTED_TYPES
 from knowledge.importers.base import DocumentMeta
@@ -66,15 +65,11 @@ def meta_form(
 MetaForm = Annotated[dict[str, str | list[str]], Depends(meta_form)]
 
 
-async def _units(ctx: AppContext) -> list[Unit]:
-    async with unit_of_work(ctx.sessionmaker) as session:
-        return await users.list_units(session)
-
-
 @router.get("/kb")
 async def kb_list(
     request: Request,
     auth: Viewer,
+    session: SessionDep,
     q: Line = "",
     kind: Line = "",
     status: Line = "active",
@@ -85,18 +80,17 @@ async def kb_list(
     size = 30
     page = max(page, 1)
     state = status if status in ("active", "retired", "all") else "active"
-    async with unit_of_work(ctx.sessionmaker) as session:
-        listing = await kb.list_documents(
-            session,
-            kind=kind or None,
-            status=state,  # type: ignore[arg-type]
-            search=q or None,
-            limit=size,
-            offset=(page - 1) * size,
-        )
-        counts = await kb.chunk_counts(session, document_ids=[d.id for d in listing.items])
-        stats = await kb.stats(session)
-        jobs = await imports.recent(session, actor=auth.user) if is_admin(auth.user) else []
+    listing = await kb.list_documents(
+        session,
+        kind=kind or None,
+        status=state,  # type: ignore[arg-type]
+        search=q or None,
+        limit=size,
+        offset=(page - 1) * size,
+    )
+    counts = await kb.chunk_counts(session, document_ids=[d.id for d in listing.items])
+    stats = await kb.stats(session)
+    jobs = await imports.recent(session, actor=auth.user) if is_admin(auth.user) else []
     return render(
         request,
         "kb_list.html",
@@ -121,6 +115,7 @@ async def kb_list(
 async def kb_upload(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     file: Annotated[UploadFile, File()],
     kind: Annotated[Line, Form()] = "",
 ) -> HTMLResponse:
@@ -135,11 +130,10 @@ async def kb_upload(
         raise DomainError(ErrorCode.TOO_LARGE)
     staged = await staging.stage(ctx.settings, data, filename, auth.user.id)
     try:
-        async with unit_of_work(ctx.sessionmaker) as session:
-            seen = await imports.preview(
-                session, ctx.settings, staged=staged, owner_id=auth.user.id,
-                filename=filename, fields={"kind": kind},
-            )  # fmt: skip
+        seen = await imports.preview(
+            session, ctx.settings, staged=staged, owner_id=auth.user.id,
+            filename=filename, fields={"kind": kind},
+        )  # fmt: skip
     except BaseException:
         staging.discard(ctx.settings, staged)
         raise
@@ -156,7 +150,7 @@ async def kb_upload(
         kind=kind,
         kinds=KIND_LABELS,
         scopes=SCOPE_LABELS,
-        units=await _units(ctx),
+        units=await users.list_units(session),
     )
 
 
@@ -164,6 +158,7 @@ async def kb_upload(
 async def kb_import(
     request: Request,
     auth: Actor,
+    session: SessionDep,
     staged: Annotated[Line, Form()],
     filename: Annotated[Line, Form()],
     fields: MetaForm,
@@ -177,11 +172,11 @@ async def kb_import(
     # A small file is imported before answering; a large one in the background (this
     # process's, or any replica's worker) while the progress page follows it.
     wait = imports.small(ctx.settings, staged)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        job = await imports.submit(
-            session, ctx.settings, actor=auth.user, staged=staged, run_here=wait,
-            filename=Path(filename).name or staged, fields={**fields, "kind": kind},
-        )  # fmt: skip
+    job = await imports.submit(
+        session, ctx.settings, actor=auth.user, staged=staged, run_here=wait,
+        filename=Path(filename).name or staged, fields={**fields, "kind": kind},
+    )  # fmt: skip
+    await end_transaction(session)  # the job is committed before a worker looks for it
     if not wait:
         imports.start(ctx.sessionmaker, ctx.settings, ctx.retriever.sync)
         return redirect(f"/kb/imports/{job.id}")
@@ -193,21 +188,25 @@ async def kb_import(
 
 
 @router.get("/kb/imports/{job_id}")
-async def kb_import_job(request: Request, auth: Viewer, job_id: Id) -> HTMLResponse:
+async def kb_import_job(
+    request: Request, auth: Viewer, session: SessionDep, job_id: Id
+) -> HTMLResponse:
     """An import's progress page; its panel polls `/kb/imports/{id}/progress` until the end."""
-    return await _job_page(request, auth, job_id, "kb_import_job.html")
+    return await _job_page(request, auth, session, job_id, "kb_import_job.html")
 
 
 @router.get("/kb/imports/{job_id}/progress")
-async def kb_import_progress(request: Request, auth: Viewer, job_id: Id) -> HTMLResponse:
+async def kb_import_progress(
+    request: Request, auth: Viewer, session: SessionDep, job_id: Id
+) -> HTMLResponse:
     """The progress panel alone (htmx)."""
-    return await _job_page(request, auth, job_id, "_import_job.html")
+    return await _job_page(request, auth, session, job_id, "_import_job.html")
 
 
-async def _job_page(request: Request, auth: Viewer, job_id: int, template: str) -> HTMLResponse:
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        job = await imports.get_job(session, job_id=job_id, actor=auth.user)
+async def _job_page(
+    request: Request, auth: Viewer, session: SessionDep, job_id: int, template: str
+) -> HTMLResponse:
+    job = await imports.get_job(session, job_id=job_id, actor=auth.user)
     return render(
         request, template, auth, job=job, status=JOB_STATUS_LABELS[JobStatus(job.status)],
         summary=texts.outcome(job) if job.status == JobStatus.DONE else "",
@@ -216,14 +215,17 @@ async def _job_page(request: Request, auth: Viewer, job_id: int, template: str) 
 
 @router.get("/kb/{document_id}")
 async def kb_document(
-    request: Request, auth: Viewer, document_id: Id, imported: Line = "", done: Line = ""
+    request: Request,
+    auth: Viewer,
+    session: SessionDep,
+    document_id: Id,
+    imported: Line = "",
+    done: Line = "",
 ) -> HTMLResponse:
     """A document: metadata, versions (pick two to diff) and its current chunks."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        doc = await kb.get_document(session, document_id=document_id)
-        chunks = await kb.list_chunks(session, document_id=document_id, limit=500)
-    units = await _units(ctx)
+    doc = await kb.get_document(session, document_id=document_id)
+    chunks = await kb.list_chunks(session, document_id=document_id, limit=500)
+    units = await users.list_units(session)
     return render(
         request,
         "kb_document.html",
@@ -241,14 +243,14 @@ async def kb_document(
 
 @router.post("/kb/{document_id}/meta")
 async def kb_edit_meta(
-    request: Request, auth: Actor, document_id: Id, fields: MetaForm
+    request: Request, auth: Actor, session: SessionDep, document_id: Id, fields: MetaForm
 ) -> Response:
     """Change a stored document's scope, unit, issuer, number, dates or positions (audited);
     search applies the change before this answers."""
     require_admin(auth.user)
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await kb.update_metadata(session, document_id=document_id, fields=fields, actor=auth.user)
+    await kb.update_metadata(session, document_id=document_id, fields=fields, actor=auth.user)
+    await end_transaction(session)  # publish before the index reads it
     await ctx.retriever.sync()
     return redirect(f"/kb/{document_id}?done=meta")
 
@@ -274,16 +276,16 @@ def _diff_lines(old: str, new: str, old_name: str, new_name: str) -> list[tuple[
 
 
 @router.get("/kb/{document_id}/diff")
-async def kb_diff(request: Request, auth: Viewer, document_id: Id, a: Id, b: Id) -> HTMLResponse:
+async def kb_diff(
+    request: Request, auth: Viewer, session: SessionDep, document_id: Id, a: Id, b: Id
+) -> HTMLResponse:
     """Line diff between two versions of the same document."""
-    ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        doc = await kb.get_document(session, document_id=document_id)
-        versions = {v.id: v for v in doc.versions}
-        if a not in versions or b not in versions:
-            raise DomainError(ErrorCode.NOT_FOUND, "Không tìm thấy phiên bản của văn bản này.")
-        old = await kb.get_version_text(session, version_id=a)
-        new = await kb.get_version_text(session, version_id=b)
+    doc = await kb.get_document(session, document_id=document_id)
+    versions = {v.id: v for v in doc.versions}
+    if a not in versions or b not in versions:
+        raise DomainError(ErrorCode.NOT_FOUND, "Không tìm thấy phiên bản của văn bản này.")
+    old = await kb.get_version_text(session, version_id=a)
+    new = await kb.get_version_text(session, version_id=b)
     va, vb = versions[a], versions[b]
     lines = await asyncio.to_thread(
         _diff_lines, old, new, f"phiên bản {va.number}", f"phiên bản {vb.number}"
@@ -292,23 +294,27 @@ async def kb_diff(request: Request, auth: Viewer, document_id: Id, a: Id, b: Id)
 
 
 @router.post("/kb/{document_id}/retire")
-async def kb_retire(request: Request, auth: Actor, document_id: Id) -> Response:
+async def kb_retire(
+    request: Request, auth: Actor, session: SessionDep, document_id: Id
+) -> Response:
     """Take a document out of search (versions are kept)."""
     require_admin(auth.user)
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await kb.retire_document(session, document_id=document_id, actor=auth.user)
+    await kb.retire_document(session, document_id=document_id, actor=auth.user)
+    await end_transaction(session)
     await ctx.retriever.sync()
     return redirect(f"/kb/{document_id}")
 
 
 @router.post("/kb/{document_id}/unretire")
-async def kb_unretire(request: Request, auth: Actor, document_id: Id) -> Response:
+async def kb_unretire(
+    request: Request, auth: Actor, session: SessionDep, document_id: Id
+) -> Response:
     """Undo a retirement: the document is searched again."""
     require_admin(auth.user)
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        await kb.unretire_document(session, document_id=document_id, actor=auth.user)
+    await kb.unretire_document(session, document_id=document_id, actor=auth.user)
+    await end_transaction(session)
     await ctx.retriever.sync()
     return redirect(f"/kb/{document_id}")
 
@@ -331,7 +337,7 @@ async def _run_sync(ctx: AppContext, job: ReindexJob) -> None:
 
 
 @router.post("/kb/reindex")
-async def kb_reindex(request: Request, auth: Actor) -> HTMLResponse:
+async def kb_reindex(request: Request, auth: Actor, session: SessionDep) -> HTMLResponse:
     """Start bringing the search index up to date in the background; the panel polls progress."""
     require_admin(auth.user)
     ctx = ctx_of(request)
@@ -341,20 +347,21 @@ async def kb_reindex(request: Request, auth: Actor) -> HTMLResponse:
         job = ReindexJob()
         job.task = asyncio.create_task(_run_sync(ctx, job))
         jobs["current"] = job
-    return await _progress(request, auth, job)
+    return await _progress(request, auth, session, job)
 
 
 @router.get("/kb/reindex/progress")
-async def kb_reindex_progress(request: Request, auth: Viewer) -> HTMLResponse:
+async def kb_reindex_progress(request: Request, auth: Viewer, session: SessionDep) -> HTMLResponse:
     """The progress panel (polled by htmx while a sync runs)."""
     require_admin(auth.user)
-    return await _progress(request, auth, _jobs(request).get("current"))
+    return await _progress(request, auth, session, _jobs(request).get("current"))
 
 
-async def _progress(request: Request, auth: Viewer, job: ReindexJob | None) -> HTMLResponse:
+async def _progress(
+    request: Request, auth: Viewer, session: SessionDep, job: ReindexJob | None
+) -> HTMLResponse:
     ctx = ctx_of(request)
-    async with unit_of_work(ctx.sessionmaker) as session:
-        stats = await kb.stats(session)
+    stats = await kb.stats(session)
     index = ctx.retriever.status()
     done = index.revision == stats.revision
     return render(
