@@ -6,6 +6,9 @@ values must be escaped by the caller (bot.render.esc) before `.format(...)`.
 
 from __future__ import annotations
 
+from core.cases.texts import BTN_HELPFUL as BTN_HELPFUL  # re-exported: one wording
+from core.cases.texts import BTN_UNHELPFUL as BTN_UNHELPFUL
+
 # --- access and registration ---
 UNKNOWN_USER = (
     "Xin chào! Đây là <b>Trợ lý Cơ sở</b> dành cho cán bộ, công chức cấp xã, phường.\n"
@@ -287,8 +290,6 @@ COMMANDS = {
 }
 
 # --- buttons ---
-BTN_HELPFUL = "👍 Hữu ích"
-BTN_UNHELPFUL = "👎 Chưa đúng"
 BTN_ESCALATE = "❓ Xin ý kiến nhanh"
 BTN_MORE = "➕ Xem thêm"
 BTN_FULL_ARTICLE = "📄 Toàn văn Điều {article}"

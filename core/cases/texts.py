@@ -179,11 +179,17 @@ def precedent_decided(case: Case, approved: bool, note: str | None) -> str:
     return f"📚 Đề xuất từ {_head(case)} {verdict}.{extra}"
 
 
+# The asker's verdict, in the same words under a supervisor's answer and under a search answer
+# (bot.texts takes them from here).
+BTN_HELPFUL = "👍 Hữu ích"
+BTN_UNHELPFUL = "👎 Chưa đúng"
+
+
 def feedback_buttons(case_id: int) -> list[list[dict[str, str]]]:
     """Inline keyboard under an answer receipt."""
     return [
         [
-            {"text": "👍 Hữu ích", "callback_data": f"case:helpful:{case_id}"},
-            {"text": "👎 Chưa rõ", "callback_data": f"case:unhelpful:{case_id}"},
+            {"text": BTN_HELPFUL, "callback_data": f"case:helpful:{case_id}"},
+            {"text": BTN_UNHELPFUL, "callback_data": f"case:unhelpful:{case_id}"},
         ]
     ]
