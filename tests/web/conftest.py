@@ -10,10 +10,10 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -27,6 +27,8 @@ from core.users.enums import Role
 from retrieval.embedder import load_embedder
 from retrieval.service import Retriever
 from tests.factories import Person, make_ladder, make_person
+
+T = TypeVar("T")
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -48,7 +50,14 @@ class LiveServer:
     thread: threading.Thread
     server: uvicorn.Server | None = None
     ctx: AppContext | None = None
+    loop: asyncio.AbstractEventLoop | None = None
     error: list[BaseException] = field(default_factory=list)
+
+    async def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await `coro` on the server's event loop: its engine and retriever belong there, and
+        asyncpg connections used from a second loop fail (or crash the process)."""
+        assert self.loop is not None
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
 
     def stop(self) -> None:
         if self.server is not None:
@@ -89,6 +98,7 @@ def start_server(settings: Settings) -> LiveServer:
             )
             live.server = uvicorn.Server(config)
             live.ctx = ctx
+            live.loop = asyncio.get_running_loop()
             ready.set()
             await live.server.serve()
         finally:

@@ -111,7 +111,7 @@ async def _case(sm: async_sessionmaker[AsyncSession], live: LiveServer, world: W
             data=CaseCreate(question="Cháu bé sinh đã 70 ngày, còn đăng ký khai sinh được không?"),
             settings=live.ctx.settings,
         )
-    await live.ctx.retriever.sync()
+    await live.call(live.ctx.retriever.sync())
     return case.id
 
 
