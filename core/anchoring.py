@@ -7,7 +7,6 @@ Runs in the worker loop `troly run` starts, and on `troly audit anchor`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from core.audit.anchors import Anchor, current_head, last_anchor, write_anchor
 from core.config import Settings
 from core.db import unit_of_work
 from core.outbox.service import Outgoing, enqueue_many
+from core.periodic import every
 from core.users.enums import Role
 from core.users.models import User
 
@@ -66,11 +66,9 @@ async def run_anchor_loop(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
 ) -> None:
     """Anchor every audit_anchor_minutes until `stop` is set (first pass at start-up)."""
-    while not stop.is_set():
-        try:
-            async with unit_of_work(sessionmaker) as session:
-                await anchor_now(session, settings)
-        except Exception:
-            log.exception("audit anchor pass failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.audit_anchor_minutes * 60)
+
+    async def anchor() -> None:
+        async with unit_of_work(sessionmaker) as session:
+            await anchor_now(session, settings)
+
+    await every(settings.audit_anchor_minutes * 60, anchor, stop, "audit anchor")

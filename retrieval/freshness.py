@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.periodic import every
 from knowledge.models import KnowledgeState
 
 log = logging.getLogger(__name__)
@@ -100,10 +101,4 @@ async def watch(
 ) -> None:
     """Check freshness every `interval` seconds until `stop`, so an idle replica follows
     imports made through another one (each check starts a catch-up when behind)."""
-    while not stop.is_set():
-        try:
-            await check()
-        except Exception:
-            log.exception("index freshness check failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval)
+    await every(interval, check, stop, "index freshness check")

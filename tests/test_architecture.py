@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, ...]] = [
     (
         "core.config",
         "core.clock",
+        "core.periodic",
         "core.db",
         "core.errors",
         "core.migrate",

@@ -9,7 +9,6 @@ the markers under the lock. Markers and notification idempotency keys make a rep
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +26,7 @@ from core.cases.models import Case
 from core.cases.store import guarded_update, load_case, try_lock
 from core.config import Settings
 from core.db import unit_of_work, utcnow
+from core.periodic import every
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +142,7 @@ async def run_sweep_loop(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
 ) -> None:
     """Sweep every worker_interval_seconds until `stop` is set."""
-    while not stop.is_set():
-        try:
-            await sweep(sessionmaker, settings)
-        except Exception:
-            log.exception("deadline sweep pass failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
+    await every(
+        settings.worker_interval_seconds, lambda: sweep(sessionmaker, settings), stop,
+        "deadline sweep",
+    )  # fmt: skip

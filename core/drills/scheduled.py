@@ -11,7 +11,6 @@ a drill reaches a cadre once (unique delivery), so several sweepers never double
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +28,7 @@ from core.drills.enums import DrillStatus
 from core.drills.models import DEFAULT_INTERVAL_DAYS, Drill, DrillDelivery, DrillSchedule
 from core.drills.service import next_slot, targets
 from core.outbox.service import enqueue
+from core.periodic import every
 from core.tasks.service import at
 from core.users.enums import Role
 from core.users.models import Unit, User
@@ -179,10 +179,7 @@ async def run_drill_sweep_loop(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
 ) -> None:
     """Sweep every worker_interval_seconds until `stop` is set (started by `troly run`)."""
-    while not stop.is_set():
-        try:
-            await sweep_drills(sessionmaker, settings)
-        except Exception:
-            log.exception("drill sweep pass failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
+    await every(
+        settings.worker_interval_seconds, lambda: sweep_drills(sessionmaker, settings), stop,
+        "drill sweep",
+    )  # fmt: skip

@@ -8,7 +8,6 @@ suggestions and manual assignment alike.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -32,6 +31,7 @@ from core.initiatives.service import (
     transition,
 )
 from core.initiatives.views import author_ids
+from core.periodic import every
 from core.users.authz import require_active, require_admin
 from core.users.enums import Role
 from core.users.models import User, supervisor_units
@@ -331,7 +331,7 @@ async def run_reminder_loop(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
 ) -> None:
     """Send evaluation reminders every worker_interval_seconds until `stop` is set."""
-    while not stop.is_set():
-        await sweep_reminders(sessionmaker, settings)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
+    await every(
+        settings.worker_interval_seconds, lambda: sweep_reminders(sessionmaker, settings), stop,
+        "initiative reminder sweep",
+    )  # fmt: skip

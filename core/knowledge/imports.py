@@ -15,7 +15,6 @@ outbox. Jobs run in this process's background tasks (`start`, right after submit
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,6 +32,7 @@ from core.knowledge import texts
 from core.knowledge.models import ImportJob, JobStatus
 from core.knowledge.staging import discard, staged_path, staging_dir
 from core.outbox.service import enqueue
+from core.periodic import every
 from core.users import service as users
 from core.users.authz import require_admin
 from core.users.models import User
@@ -357,10 +357,7 @@ async def run_import_loop(
     stop: asyncio.Event,
 ) -> None:
     """`troly run`'s worker: run queued jobs (and jobs whose worker died) until `stop`."""
-    while not stop.is_set():
-        try:
-            await run_pending(sessionmaker, settings, index)
-        except Exception:
-            log.exception("import worker pass failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
+    await every(
+        settings.worker_interval_seconds, lambda: run_pending(sessionmaker, settings, index), stop,
+        "import worker",
+    )  # fmt: skip

@@ -13,7 +13,6 @@ sweepers never double-handle a task.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 
@@ -27,6 +26,7 @@ from core.cases.ladder import next_level
 from core.cases.scheduled import SweepReport
 from core.config import Settings
 from core.db import unit_of_work
+from core.periodic import every
 from core.tasks import texts
 from core.tasks.enums import TaskStatus
 from core.tasks.models import HardTask
@@ -192,10 +192,7 @@ async def run_task_sweep_loop(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
 ) -> None:
     """Sweep every worker_interval_seconds until `stop` is set (started by `troly run`)."""
-    while not stop.is_set():
-        try:
-            await sweep_tasks(sessionmaker, settings)
-        except Exception:
-            log.exception("task sweep pass failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
+    await every(
+        settings.worker_interval_seconds, lambda: sweep_tasks(sessionmaker, settings), stop,
+        "task sweep",
+    )  # fmt: skip
