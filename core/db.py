@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapper
 from sqlalchemy.types import TypeDecorator
 
+from core.errors import not_found
 from core.text import fold
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
@@ -145,3 +146,21 @@ async def paged(
     total = await session.scalar(counted) or 0
     rows = await session.scalars(stmt.limit(limit).offset(offset))
     return list(rows.unique()), total
+
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+async def load_row(
+    session: AsyncSession, model: type[ModelT], row_id: int, what: str, *, lock: bool = False
+) -> ModelT:
+    """`model`'s row `row_id` re-read from the database (not the identity map's stale copy),
+    row-locked on PostgreSQL when `lock` (SQLite serialises writers anyway); NOT_FOUND naming
+    `what` (Vietnamese, e.g. "xin ý kiến") when it does not exist."""
+    stmt = select(model).where(model.id == row_id).execution_options(populate_existing=True)  # type: ignore[attr-defined]
+    if lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=model)
+    row = await session.scalar(stmt)
+    if row is None:
+        raise not_found(what)
+    return row

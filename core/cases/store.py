@@ -16,19 +16,12 @@ from core.cases.calendar import calendar_for, deadline_marks
 from core.cases.enums import Urgency
 from core.cases.models import Case
 from core.config import Settings
-from core.db import utcnow
-from core.errors import not_found
+from core.db import load_row, utcnow
 
 
 async def load_case(session: AsyncSession, case_id: int, *, lock: bool = False) -> Case:
     """The case with its people and units, re-read from the database; NOT_FOUND if absent."""
-    stmt = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Case)
-    case = await session.scalar(stmt)
-    if case is None:
-        raise not_found("xin ý kiến")
-    return case
+    return await load_row(session, Case, case_id, "xin ý kiến", lock=lock)
 
 
 async def try_lock(session: AsyncSession, case_id: int) -> Case | None:

@@ -20,6 +20,7 @@ from core.cases.access import supervised_ids
 from core.cases.calendar import WorkCalendar, add_working_time
 from core.cases.enums import ProposalStatus
 from core.cases.models import PrecedentProposal
+from core.db import load_row
 from core.drills import texts
 from core.drills.enums import DrillSource, DrillStatus
 from core.drills.models import DEFAULT_INTERVAL_DAYS, Drill, DrillDelivery, DrillSchedule
@@ -91,13 +92,8 @@ def _cut(text: str, limit: int) -> str:
 
 
 async def load_drill(session: AsyncSession, drill_id: int, *, lock: bool = False) -> Drill:
-    stmt = select(Drill).where(Drill.id == drill_id).execution_options(populate_existing=True)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Drill)
-    drill = await session.scalar(stmt)
-    if drill is None:
-        raise not_found("bài luyện tập")
-    return drill
+    """The drill re-read from the database (row-locked on PostgreSQL when `lock`)."""
+    return await load_row(session, Drill, drill_id, "bài luyện tập", lock=lock)
 
 
 async def _audit(session: AsyncSession, actor_id: int | None, action: str, drill: Drill,

@@ -23,7 +23,7 @@ from core.cases.flows import supervisor_ids
 from core.cases.models import Case, PrecedentProposal
 from core.cases.queueview import deadline_view
 from core.config import Settings
-from core.db import paged, utcnow
+from core.db import load_row, paged, utcnow
 from core.errors import conflict, forbidden, invalid, not_found
 from core.outbox.service import Outgoing, enqueue_many
 from core.tasks import texts
@@ -94,13 +94,7 @@ async def notify(
 
 async def load_task(session: AsyncSession, task_id: int, *, lock: bool = False) -> HardTask:
     """The task re-read from the database (row-locked on PostgreSQL when `lock`)."""
-    stmt = select(HardTask).where(HardTask.id == task_id).execution_options(populate_existing=True)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=HardTask)
-    task = await session.scalar(stmt)
-    if task is None:
-        raise not_found("việc khó")
-    return task
+    return await load_row(session, HardTask, task_id, "việc khó", lock=lock)
 
 
 async def _seen(
