@@ -75,28 +75,14 @@ async def weak_topics(
     require_role(actor, Role.SUPERVISOR, Role.ADMIN)
     answered = func.sum(case((DrillDelivery.answered_at.is_not(None), 1), else_=0), type_=Integer)
     right = func.sum(case((DrillDelivery.correct.is_(True), 1), else_=0), type_=Integer)
+    group = (
+        DrillDelivery.unit_id, Unit.name, DrillDelivery.position, Drill.topic, Drill.id, Drill.title
+    )  # fmt: skip
     stmt = (
-        select(
-            DrillDelivery.unit_id,
-            Unit.name,
-            DrillDelivery.position,
-            Drill.topic,
-            Drill.id,
-            Drill.title,
-            func.count(DrillDelivery.id),
-            answered,
-            right,
-        )
+        select(*group, func.count(DrillDelivery.id), answered, right)
         .join(Drill, Drill.id == DrillDelivery.drill_id)
         .join(Unit, Unit.id == DrillDelivery.unit_id)
-        .group_by(
-            DrillDelivery.unit_id,
-            Unit.name,
-            DrillDelivery.position,
-            Drill.topic,
-            Drill.id,
-            Drill.title,
-        )
+        .group_by(*group)
     )
     if not is_admin(actor):
         stmt = stmt.where(DrillDelivery.unit_id.in_(await supervised_ids(session, actor)))
