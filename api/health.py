@@ -60,7 +60,9 @@ async def readiness(ctx: AppContext) -> tuple[bool, dict[str, Any]]:
             "catching_up": lag.catching_up,
             "chunks": status.chunks,
         }
-        if not lag.current:
+        if lag.index_revision is None:
+            reasons.append("Đang nạp chỉ mục tìm kiếm (index loading).")
+        elif not lag.current:
             reasons.append(
                 f"Chỉ mục tìm kiếm chậm {lag.revisions_behind} phiên bản so với cơ sở tri thức "
                 "(đang cập nhật; tìm kiếm dùng chỉ mục nhất quán gần nhất)."

@@ -40,9 +40,10 @@ class AppContext:
         model_in_background: bool = False,
     ) -> AppContext:
         """Open the database (migrating it to head), load the model and the search index
-        (synced with the knowledge base, or with `sync_index=False` served from disk at once
-        while a background catch-up brings it up to date; with `model_in_background` the
-        model loads after this returns and search is lexical-only until then)."""
+        (synced with the knowledge base, or with `sync_index=False` loaded from disk and
+        caught up in the background, so the process serves at once; with
+        `model_in_background` the model loads after this returns and search is lexical-only
+        until then)."""
         settings.ensure_dirs()
         engine = create_engine(settings.resolved_database_url)
         if migrate:

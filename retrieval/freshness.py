@@ -4,7 +4,8 @@ The knowledge base revision (KnowledgeState) is the truth; the in-memory index s
 revision it reflects. When they differ a sync starts in the background. A search waits for it
 at most `wait_seconds` (a small import is seen at once) and is otherwise answered from the
 last consistent index, while /readyz and /metrics report the lag: never stale silently.
-Only a process with no index at all makes a search wait for the first build.
+A process with no index yet serves the persisted one as soon as it is loaded (seconds),
+or waits for the first build when nothing is on disk (retrieval/service.py).
 """
 
 from __future__ import annotations
@@ -77,16 +78,10 @@ class CatchUp:
             self.failures += 1
             log.exception("index catch-up failed; the next search or check retries it")
 
-    async def ensure(self, kb_revision: int, indexed: int | None) -> None:
-        """Start a catch-up when the index is behind; wait for it only a little (or, with no
-        index at all, until it is built)."""
-        if indexed == kb_revision:
-            return
-        task = self.start()
-        if indexed is None:
-            await asyncio.shield(task)
-        else:
-            await asyncio.wait({task}, timeout=self.wait_seconds)
+    async def ensure(self, kb_revision: int, indexed: int) -> None:
+        """Start a catch-up when the index is behind; wait for it only a little."""
+        if indexed != kb_revision:
+            await asyncio.wait({self.start()}, timeout=self.wait_seconds)
 
     async def stop(self) -> None:
         """Cancel a running catch-up (process shutdown)."""

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
+from core.errors import DomainError, ErrorCode
 from core.text import fold, normalize
 from core.users.models import Unit
 from knowledge.models import Chunk
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 # A question with too little content ("a", "alo") is never shown as an answer with more
 # confidence than this (the fronts show a hint on how to ask instead).
 SHORT_QUESTION_CONFIDENCE = 0.05
+INDEX_UNAVAILABLE = "Chỉ mục tìm kiếm chưa nạp xong, vui lòng thử lại sau ít phút."
 
 
 def calibrated(plan: QueryPlan, ranking: Ranking) -> float:
@@ -87,7 +89,10 @@ class Retriever:
         self.store = IndexStore(settings.index_dir)
         self._state: IndexState | None = None
         self._lock = asyncio.Lock()
-        self.catchup = CatchUp(self.sync, settings.index_wait_seconds)
+        self.catchup = CatchUp(self._catch_up, settings.index_wait_seconds)
+        # Set once the background catch-up has a state to serve (a fresh process's first
+        # searches wait for it, not for the whole catch-up).
+        self._serving = asyncio.Event()
         # Set while the model loads in the background (start_model_load): nothing lexical is
         # persisted meanwhile, so the vectors on disk stay for the switch to hybrid.
         self._awaiting_model = False
@@ -102,27 +107,27 @@ class Retriever:
         sync: bool = True,
         model_in_background: bool = False,
     ) -> Retriever:
-        """Load the model (if installed) and the persisted index, syncing it with the DB (or,
-        with `sync=False`, serving what is on disk at once and leaving the catch-up to run in
-        the background). With `model_in_background` the model loads after this returns and
+        """Load the model (if installed) and the index, synced with the database. With
+        `sync=False` return at once: the persisted index is loaded and then caught up in the
+        background, and the first search waits only for the first servable state (/readyz
+        tells meanwhile). With `model_in_background` the model loads after this returns and
         search is lexical-only until it is in (see retrieval/warmup.py)."""
         if model_in_background and find_model(settings) is not None:
             retriever = cls(settings, sessionmaker, None)
             retriever.start_model_load()
-            await (retriever.sync() if sync else retriever.warm_start())
-            return retriever
-        embedder = await asyncio.to_thread(load_embedder, settings)
-        if embedder is None:
-            log.warning(
-                "No embedding model installed (%s): search runs LEXICAL-ONLY (BM25). "
-                "Run `troly models install` for hybrid search.",
-                settings.embedding_model,
-            )
-        retriever = cls(settings, sessionmaker, embedder)
+        else:
+            embedder = await asyncio.to_thread(load_embedder, settings)
+            if embedder is None:
+                log.warning(
+                    "No embedding model installed (%s): search runs LEXICAL-ONLY (BM25). "
+                    "Run `troly models install` for hybrid search.",
+                    settings.embedding_model,
+                )
+            retriever = cls(settings, sessionmaker, embedder)
         if sync:
             await retriever.sync()
         else:
-            await retriever.warm_start()
+            retriever.catchup.start()
         return retriever
 
     def start_model_load(self) -> None:
@@ -181,9 +186,7 @@ class Retriever:
     async def search(self, request: SearchRequest) -> SearchResponse:
         """Best passages (one per article) for the question, with confidence and novel flag."""
         timer = Timer()
-        await self._ensure_fresh()
-        state = self._state
-        assert state is not None
+        state = await self._fresh_state()
         timer.lap("freshness")
         mode = self._mode_of(state)
         if not normalize(request.query):
@@ -336,9 +339,31 @@ class Retriever:
 
     # --- sync ---------------------------------------------------------------------------
 
-    async def _ensure_fresh(self) -> None:
+    async def _fresh_state(self) -> IndexState:
+        """The state to answer from: a fresh process waits for its first one (the persisted
+        generation, or the first build when nothing is on disk); after that a search waits
+        for a catch-up at most `index_wait_seconds` (retrieval/freshness.py)."""
         revision = await kb_revision(self.sessionmaker)
-        await self.catchup.ensure(revision, self._state.revision if self._state else None)
+        if self._state is None:
+            task = self.catchup.start()
+            serving = asyncio.create_task(self._serving.wait())
+            try:
+                await asyncio.wait({task, serving}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                serving.cancel()
+        state = self._state
+        if state is None:  # the catch-up failed (logged); the next search retries it
+            raise DomainError(ErrorCode.UNAVAILABLE, INDEX_UNAVAILABLE)
+        await self.catchup.ensure(revision, state.revision)
+        return self._state or state
+
+    async def _catch_up(self) -> None:
+        """The background catch-up. A fresh process first serves the persisted generation
+        (seconds, no encoding), then advances it to the knowledge base's revision."""
+        if self._state is None and await self.warm_start():
+            self._serving.set()
+        await self.sync()
+        self._serving.set()
 
     async def lag(self, *, catch_up: bool = True) -> IndexLag:
         """The knowledge base revision against the served index's; starts a background

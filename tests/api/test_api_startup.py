@@ -1,7 +1,8 @@
 """A restart serves at once (issues 10 and 13): `troly run`'s server answers /healthz and
 searches (lexical-only, labelled so) while the model is still loading, /readyz is 503 with the
 reason until the model is in and the index matches, then search turns hybrid without a
-restart. The model load is held at a gate, not raced against a sleep."""
+restart; the same while the index itself loads. Loads are held at a gate, not raced against a
+sleep."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from core.db import create_engine, create_sessionmaker
 from retrieval import service
 from retrieval.embedder import Embedder
 from retrieval.model_install import find_model
+from retrieval.store import IndexStore, Persisted
 
 QUESTION = {"query": "đăng ký khai sinh cho trẻ em", "k": 3}
 
@@ -106,6 +108,51 @@ async def test_serves_lexical_while_the_model_loads_then_turns_hybrid(
             gauges = _gauges((await http.get("/metrics")).text)
             assert gauges["troly_model_loading{}"] == 0
             assert gauges["troly_search_mode{mode=hybrid}"] == 1
+    finally:
+        gate.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await engine.dispose()
+
+
+async def test_answers_at_once_while_the_index_loads_in_the_background(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10: at 100k chunks loading the index took tens of seconds before the server
+    answered anything. The load is held at a gate here: /healthz answers, /readyz says why
+    it is not ready, and a search waits for the index instead of failing."""
+    gate = threading.Event()
+    real_load = IndexStore.load
+
+    def gated_load(store: IndexStore) -> Persisted | None:
+        gate.wait(timeout=600)
+        return real_load(store)
+
+    monkeypatch.setattr(IndexStore, "load", gated_load)
+    settings.api_port = _free_port()
+    base = f"http://127.0.0.1:{settings.api_port}"
+    task = asyncio.create_task(_serve(settings, api=True, bot_enabled=False, workers=False))
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=300) as http:
+            await _until(http, "/healthz", 200, within=120)
+            loading = await http.get("/readyz")
+            assert loading.status_code == 503 and not gate.is_set()
+            assert loading.json()["checks"]["index"]["index_revision"] is None
+            assert "Đang nạp chỉ mục tìm kiếm (index loading)." in loading.json()["reasons"]
+
+            fake_ctx = SimpleNamespace(sessionmaker=create_sessionmaker(engine))
+            world = await build_world(cast(AppContext, fake_ctx))
+            search = asyncio.create_task(
+                http.post("/api/v1/search", json=QUESTION, headers=world.auth("cadre"))
+            )
+            await asyncio.sleep(0.5)
+            assert not search.done()  # waits for the index rather than failing
+            assert (await http.get("/healthz")).status_code == 200  # the loop stays free
+            gate.set()
+            answered = await search
+            assert answered.status_code == 200 and answered.json()["hits"], answered.text
     finally:
         gate.set()
         task.cancel()

@@ -5,6 +5,7 @@ never waits long for a rebuild."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
 from core.db import unit_of_work
+from core.errors import DomainError, ErrorCode
 from knowledge import service as kb
 from retrieval.freshness import CatchUp
 from retrieval.models import SearchRequest
 from retrieval.service import Retriever
+from retrieval.store import IndexStore, Persisted
 from tests.retrieval.conftest import EXTRA, import_texts
 
 SEAL_Q = "ai giữ con dấu của ủy ban nhân dân xã"
@@ -37,7 +40,8 @@ async def test_restart_serves_disk_index_at_once_then_catches_up(
         await kb.retire_document(session, document_id=documents[0])
 
     quick = settings.model_copy(update={"index_wait_seconds": 0.0})
-    restarted = await Retriever.create(quick, sessionmaker, sync=False)
+    restarted = Retriever(quick, sessionmaker, first.embedder)
+    assert await restarted.warm_start()  # the first step of a restart's background catch-up
     assert restarted.status().revision == saved  # the disk index, served as it is
     lag = await restarted.lag(catch_up=False)
     assert not lag.current and lag.revisions_behind == 2 and not lag.catching_up
@@ -58,10 +62,51 @@ async def test_nothing_on_disk_means_the_first_search_waits_for_the_build(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], documents: list[int]
 ) -> None:
     retriever = await Retriever.create(settings, sessionmaker, sync=False)
-    assert retriever.status().revision == -1
-    assert (await retriever.lag(catch_up=False)).index_revision is None
+    assert retriever.status().revision == -1 and retriever.catchup.running
     resp = await retriever.search(SearchRequest(query=LEAVE_Q, k=3))
     assert resp.hits and resp.hits[0].document_id == documents[0]
+
+
+async def test_a_restart_returns_at_once_and_searches_wait_for_the_index_load(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    documents: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await Retriever.create(settings, sessionmaker)  # an index on disk, as after a redeploy
+    gate = threading.Event()
+    real_load = IndexStore.load
+
+    def gated_load(store: IndexStore) -> Persisted | None:
+        gate.wait(timeout=120)
+        return real_load(store)
+
+    monkeypatch.setattr(IndexStore, "load", gated_load)
+    restarted = await Retriever.create(settings, sessionmaker, sync=False)
+    search = asyncio.create_task(restarted.search(SearchRequest(query=LEAVE_Q, k=3)))
+    await asyncio.sleep(0.3)
+    lag = await restarted.lag(catch_up=False)
+    assert lag.index_revision is None and lag.catching_up and not search.done()
+    gate.set()
+    resp = await asyncio.wait_for(search, timeout=120)
+    assert resp.hits and resp.hits[0].document_id == documents[0]
+    await restarted.catchup.start()
+    assert (await restarted.lag()).current
+
+
+async def test_a_failed_first_load_is_a_clear_unavailable_error(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], documents: list[int]
+) -> None:
+    retriever = await Retriever.create(settings, sessionmaker, sync=False)
+    await retriever.catchup.stop()
+
+    async def broken() -> None:
+        raise RuntimeError("database unreachable")
+
+    retriever.catchup.sync = broken
+    with pytest.raises(DomainError) as raised:
+        await retriever.search(SearchRequest(query=LEAVE_Q, k=3))
+    assert raised.value.code is ErrorCode.UNAVAILABLE and retriever.catchup.failures == 1
 
 
 async def test_a_search_waits_at_most_the_budget_for_a_slow_catch_up() -> None:
