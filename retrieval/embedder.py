@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.config import Settings
+from retrieval.batching import Combiner
 from retrieval.model_install import PROMPTS, find_model
 
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ _THREADS_CONFIGURED = False
 # little from a second thread, and on a busy host the threads' barrier waits made single
 # queries 10x slower (20 ms vs 200+ ms p50 measured on the shared 2-core machine).
 SMALL_INPUT = 4
+# Concurrent questions encoded in one pass at most (retrieval/batching.py): small enough to
+# stay on one thread, and short questions pad little.
+QUERY_BATCH = SMALL_INPUT
 
 
 def available_cores() -> int:
@@ -107,10 +111,18 @@ class Embedder:
         self.dim: int = int(dim)
         # One forward pass at a time: parallel calls would only oversubscribe the cores.
         self._lock = threading.Lock()
+        self._query_batches = Combiner(self._query_rows, QUERY_BATCH)
+
+    def encode_query(self, text: str) -> npt.NDArray[np.float32]:
+        """One question's vector; questions asked at the same moment share a forward pass."""
+        return self._query_batches(text)
 
     def encode_queries(self, texts: Sequence[str], batch_size: int = 32) -> npt.NDArray[np.float32]:
         """Vectors for questions (`query: ` prompt), one row per text."""
         return self._encode(texts, PROMPTS["query"], batch_size)
+
+    def _query_rows(self, texts: Sequence[str]) -> list[npt.NDArray[np.float32]]:
+        return list(self.encode_queries(texts))
 
     def encode_passages(
         self, texts: Sequence[str], batch_size: int = 32

@@ -225,7 +225,7 @@ class Retriever:
             fallback = QueryTokens(query_tokens(fold(understood.typed)).tokens, folded=True)
         qvec = None
         if self.embedder is not None and state.dense is not None and not tokens.folded:
-            qvec = self.embedder.encode_queries([understood.text])[0]
+            qvec = self.embedder.encode_query(understood.text)
         return QueryPlan(understood, tokens, fallback, qvec)
 
     def pool(self, state: IndexState, plan: QueryPlan, mask: np.ndarray | None, depth: int) -> Pool:
