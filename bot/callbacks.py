@@ -1,7 +1,8 @@
 """Typed inline-button payloads (each family has its own prefix; Telegram allows 64 bytes).
 
-Every action is an enum member; its value is the verb on the wire ("case:claim:12"), so the
-buttons core queues in the outbox and the ones built here are read by the same filters."""
+Every action is an enum member; its value is the verb on the wire ("case:claim:12"). Core queues
+notification buttons as actions (core.outbox.buttons) and bot.keyboards.DRAW turns them into
+these payloads, so the wire format lives here alone."""
 
 from __future__ import annotations
 
@@ -131,7 +132,7 @@ class InitiativeCb(CallbackData, prefix="ini"):
 
 
 class CaseCb(CallbackData, prefix="case"):
-    """Case buttons, same wire format as core.cases.texts: "case:<action>:<id>".
+    """Case buttons: "case:<action>:<id>".
 
     Actions: claim, forward, answer, propose, skip (legal basis / note), helpful, unhelpful.
     """
@@ -141,9 +142,8 @@ class CaseCb(CallbackData, prefix="case"):
 
 
 class PrecedentCb(CallbackData, prefix="prec"):
-    """Review of a proposed precedent, same wire format as core.cases.precedents:
-    "prec:<action>:<proposal id>". Actions: approve, reject, national, province, unit (the
-    scope picked), forever (no expiry date)."""
+    """Review of a proposed precedent: "prec:<action>:<proposal id>". Actions: approve,
+    reject, national, province, unit (the scope picked), forever (no expiry date)."""
 
     action: PrecedentAction
     proposal_id: int
@@ -158,7 +158,7 @@ class ImportCb(CallbackData, prefix="imp"):
 
 
 class TaskCb(CallbackData, prefix="task"):
-    """A hard task's owner buttons, same wire format as core.tasks.texts: "task:<action>:<id>".
+    """A hard task's owner buttons: "task:<action>:<id>".
     Actions: note (add a progress note), done (mark finished)."""
 
     action: TaskAction
@@ -166,9 +166,8 @@ class TaskCb(CallbackData, prefix="task"):
 
 
 class CommendCb(CallbackData, prefix="rec"):
-    """Commend the official behind a source, same wire format as core.tasks.texts:
-    "rec:<action>:<kind>:<id>". Actions: start (ask for the citation), default (use the
-    suggested one)."""
+    """Commend the official behind a source: "rec:<action>:<kind>:<id>". Actions: start (ask
+    for the citation), default (use the suggested one)."""
 
     action: CommendAction
     kind: str
@@ -176,7 +175,7 @@ class CommendCb(CallbackData, prefix="rec"):
 
 
 class DrillCb(CallbackData, prefix="drill"):
-    """Situation drills, same wire format as core.drills.texts: "drill:<action>:<id>:<value>".
+    """Situation drills: "drill:<action>:<id>:<value>".
     Actions: pick (delivery, option), write (delivery), self (delivery, 1/0), publish (drill),
     every (0, days), pause (0, 1 pause / 0 resume)."""
 
@@ -186,7 +185,7 @@ class DrillCb(CallbackData, prefix="drill"):
 
 
 class MentorCb(CallbackData, prefix="mtr"):
-    """Mentoring, same wire format as core.mentors.texts: "mtr:<action>:<id>:<value>".
+    """Mentoring: "mtr:<action>:<id>:<value>".
     Actions: ask (mentor, question id), reply (request), toggle (0, 1 on / 0 off)."""
 
     action: MentorAction

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
 from bot.callbacks import (
     CaseCb,
     CaseStep,
+    CommendAction,
+    CommendCb,
     DrillAction,
     DrillCb,
     EscalationAction,
@@ -26,16 +29,20 @@ from bot.callbacks import (
     PrecedentCb,
     QuestionAction,
     QuestionCb,
+    TaskAction,
+    TaskCb,
 )
-from core.cases.actions import ACTION_LABELS, CaseAction
+from core.cases.actions import ACTION_LABELS, BUTTON_ACTIONS, CaseAction
 from core.cases.enums import SCOPE_LABELS
 from core.drills.models import DrillSchedule
-from core.drills.texts import INTERVAL_CHOICES
+from core.drills.texts import BTN_WRITE, INTERVAL_CHOICES, letter
 from core.mentors.models import Mentor
 from core.mentors.texts import BTN_FORMAL, BTN_PEER
+from core.outbox.buttons import Action, Rows
+from core.recognition.schemas import SourceKind
 
 
-def _button(text: str, data: Any) -> InlineKeyboardButton:
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
@@ -183,16 +190,71 @@ def precedent_no_expiry(proposal_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def from_rows(rows: list[list[dict[str, Any]]]) -> InlineKeyboardMarkup | None:
-    """Outbox button rows ({text, callback_data}) as an aiogram keyboard."""
+# How each action core queues with a notification is drawn: (id, value) -> (label, payload).
+_Draw = Callable[[int, int], tuple[str, CallbackData]]
+
+
+def _case(action: CaseAction | CaseStep, label: str) -> _Draw:
+    return lambda i, _: (label, CaseCb(action=action, case_id=i))
+
+
+def _commend(kind: SourceKind) -> _Draw:
+    return lambda i, _: (
+        texts.BTN_COMMEND,
+        CommendCb(action=CommendAction.START, kind=kind.value, source_id=i),
+    )
+
+
+DRAW: dict[Action, _Draw] = {
+    **{action: _case(a, ACTION_LABELS[a]) for a, action in BUTTON_ACTIONS.items()},
+    Action.CASE_HELPFUL: _case(CaseStep.HELPFUL, texts.BTN_HELPFUL),
+    Action.CASE_UNHELPFUL: _case(CaseStep.UNHELPFUL, texts.BTN_UNHELPFUL),
+    Action.PRECEDENT_APPROVE: lambda i, _: (
+        texts.BTN_APPROVE,
+        PrecedentCb(action=PrecedentAction.APPROVE, proposal_id=i),
+    ),
+    Action.PRECEDENT_REJECT: lambda i, _: (
+        texts.BTN_REJECT,
+        PrecedentCb(action=PrecedentAction.REJECT, proposal_id=i),
+    ),
+    Action.TASK_NOTE: lambda i, _: (texts.BTN_TASK_NOTE, TaskCb(action=TaskAction.NOTE, task_id=i)),
+    Action.TASK_DONE: lambda i, _: (texts.BTN_TASK_DONE, TaskCb(action=TaskAction.DONE, task_id=i)),
+    Action.COMMEND_TASK: _commend(SourceKind.TASK),
+    Action.COMMEND_CASE: _commend(SourceKind.CASE),
+    Action.DRILL_PICK: lambda i, v: (
+        letter(v),
+        DrillCb(action=DrillAction.PICK, target=i, value=v),
+    ),
+    Action.DRILL_WRITE: lambda i, _: (BTN_WRITE, DrillCb(action=DrillAction.WRITE, target=i)),
+    Action.DRILL_PUBLISH: lambda i, _: (
+        texts.BTN_DRILL_PUBLISH,
+        DrillCb(action=DrillAction.PUBLISH, target=i),
+    ),
+    Action.MENTOR_REPLY: lambda i, _: (
+        texts.BTN_MENTOR_REPLY,
+        MentorCb(action=MentorAction.REPLY, target=i),
+    ),
+    Action.QUESTION_ESCALATE: lambda i, _: (
+        BTN_FORMAL,
+        QuestionCb(action=QuestionAction.ESCALATE, qid=i),
+    ),
+}
+
+
+def draw(item: Mapping[str, Any]) -> InlineKeyboardButton:
+    """One outbox button: an action core queued, or one the bot drew itself (text and
+    callback_data: a reply it could not send at once, or a row queued before actions)."""
+    if "callback_data" in item:
+        return InlineKeyboardButton(text=item["text"], callback_data=item["callback_data"])
+    label, data = DRAW[Action(item["action"])](int(item["id"]), int(item.get("value", 0)))
+    return _button(label, data)
+
+
+def from_rows(rows: Rows) -> InlineKeyboardMarkup | None:
+    """Outbox button rows as an aiogram keyboard."""
     if not rows:
         return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=b["text"], callback_data=b["callback_data"]) for b in row]
-            for row in rows
-        ]
-    )
+    return InlineKeyboardMarkup(inline_keyboard=[[draw(b) for b in row] for row in rows])
 
 
 def drill_self_check(delivery_id: int) -> InlineKeyboardMarkup:

@@ -90,8 +90,15 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
     dp.message.outer_middleware(ControlCharacterGuard())
     dp.errors.register(on_domain_error, ExceptionTypeFilter(DomainError))
     dp.errors.register(on_error)
-    # Order matters: registration serves unknown people, the gate stops the rest of them,
-    # /huy and /trogiup work in any state, and free text falls through to questions last.
+    dp.include_routers(*routers())
+    return dp
+
+
+def routers() -> list[Router]:
+    """A new router per feature, for one dispatcher.
+
+    Order matters: registration serves unknown people, the gate stops the rest of them,
+    /huy and /trogiup work in any state, and free text falls through to questions last."""
     features = (
         registration,
         common,
@@ -106,8 +113,7 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
         mentors,
         questions,
     )
-    dp.include_routers(*(_build(module.router) for module in features))
-    return dp
+    return [_build(module.router) for module in features]
 
 
 def _build(feature: RouterFactory | Router) -> Router:

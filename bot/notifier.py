@@ -17,6 +17,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup
 
 from bot import keyboards, render
+from core.outbox.buttons import Rows
 from core.outbox.worker import PermanentFailure, RetryLater
 
 CAPTION_CHARS = 1024  # Telegram's limit for a photo or document caption
@@ -33,7 +34,7 @@ class TelegramNotifier:
         self,
         chat_id: int,
         text: str,
-        buttons: list[list[dict[str, Any]]],
+        buttons: Rows,
         media: dict[str, Any] | None = None,
     ) -> None:
         markup = keyboards.from_rows(buttons)

@@ -313,3 +313,12 @@ BTN_DRILL_PAUSE = "⏸ Tạm dừng"
 BTN_MENTOR = "🤝 {name}"
 BTN_MENTOR_ON = "🤝 Nhận hỗ trợ đồng nghiệp"
 BTN_MENTOR_OFF = "⏸ Thôi nhận hỗ trợ"
+# Notification buttons core queues as actions (bot.keyboards draws them; the case actions'
+# labels are core.cases.actions.ACTION_LABELS, shared with the console).
+BTN_APPROVE = "Phê duyệt"
+BTN_REJECT = "Từ chối"
+BTN_TASK_NOTE = "📝 Ghi tiến độ"
+BTN_TASK_DONE = "✅ Hoàn thành"
+BTN_COMMEND = "🏅 Biểu dương"
+BTN_DRILL_PUBLISH = "📣 Xuất bản"
+BTN_MENTOR_REPLY = "✍️ Trả lời"

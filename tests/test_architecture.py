@@ -43,6 +43,7 @@ LAYERS: list[tuple[str, ...]] = [
         "core.inputs",
         "core.audit",
         "core.outbox.models",
+        "core.outbox.buttons",
         "core.outbox.service",
     ),
     ("core.users",),

@@ -8,13 +8,13 @@ only decides which actions a front offers, from the same facts the services chec
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cases.access import can_act, can_view, supervised_ids
 from core.cases.enums import CLAIMABLE_STATUSES, OPEN_STATUSES, CaseStatus
 from core.cases.models import Case
+from core.outbox.buttons import Action, Buttons, button, row
 from core.users.authz import is_admin, is_staff
 from core.users.models import User
 
@@ -33,6 +33,13 @@ ACTION_LABELS = {
     CaseAction.ANSWER: "Trả lời",
     CaseAction.FORWARD: "Chuyển",
     CaseAction.PROPOSE: "Đề xuất thành hướng dẫn",
+}
+# The outbox button of each action (the bot draws it with ACTION_LABELS).
+BUTTON_ACTIONS = {
+    CaseAction.CLAIM: Action.CASE_CLAIM,
+    CaseAction.ANSWER: Action.CASE_ANSWER,
+    CaseAction.FORWARD: Action.CASE_FORWARD,
+    CaseAction.PROPOSE: Action.CASE_PROPOSE,
 }
 
 
@@ -83,9 +90,6 @@ def holder_actions(case: Case) -> list[CaseAction]:
     return _decide(case, sees=True, acts=True, holds=True, admin=False)
 
 
-def action_buttons(case_id: int, actions: list[CaseAction]) -> list[list[dict[str, Any]]]:
-    """One row of Telegram buttons ({text, callback_data}) for the given actions."""
-    row = [
-        {"text": ACTION_LABELS[a], "callback_data": f"case:{a.value}:{case_id}"} for a in actions
-    ]
-    return [row] if row else []
+def action_buttons(case_id: int, actions: list[CaseAction]) -> Buttons:
+    """One row of notification buttons for the given actions."""
+    return row(*(button(BUTTON_ACTIONS[a], case_id) for a in actions))

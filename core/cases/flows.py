@@ -15,12 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cases import texts
 from core.cases.models import Case
+from core.outbox.buttons import Buttons
 from core.outbox.service import Outgoing, enqueue_many
 from core.users.enums import Role
 from core.users.models import Unit, User, supervisor_units
 from core.users.topics import handles_topic
-
-Buttons = list[list[dict[str, Any]]]
 
 
 async def _supervisors(session: AsyncSession, unit_id: int) -> list[tuple[int, list[Any]]]:

@@ -25,6 +25,7 @@ from core.cases.store import load_case
 from core.db import paged, utcnow
 from core.drills.service import propose_from_precedent
 from core.errors import conflict, forbidden, invalid, not_found
+from core.outbox.buttons import Action, Buttons, button, row
 from core.outbox.service import enqueue
 from core.users.authz import is_admin, is_staff, require_admin
 from core.users.models import Unit, User
@@ -37,13 +38,10 @@ def _title(question: str) -> str:
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
 
 
-def _review_buttons(proposal_id: int) -> list[list[dict[str, str]]]:
-    return [
-        [
-            {"text": "Phê duyệt", "callback_data": f"prec:approve:{proposal_id}"},
-            {"text": "Từ chối", "callback_data": f"prec:reject:{proposal_id}"},
-        ]
-    ]
+def _review_buttons(proposal_id: int) -> Buttons:
+    return row(
+        button(Action.PRECEDENT_APPROVE, proposal_id), button(Action.PRECEDENT_REJECT, proposal_id)
+    )
 
 
 async def get_proposal(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from core.cases.enums import URGENCY_LABELS, Urgency
 from core.cases.models import Case
+from core.outbox.buttons import Action, Buttons, button, row
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SNIPPET_CHARS = 300
@@ -185,11 +186,6 @@ BTN_HELPFUL = "👍 Hữu ích"
 BTN_UNHELPFUL = "👎 Chưa đúng"
 
 
-def feedback_buttons(case_id: int) -> list[list[dict[str, str]]]:
-    """Inline keyboard under an answer receipt."""
-    return [
-        [
-            {"text": BTN_HELPFUL, "callback_data": f"case:helpful:{case_id}"},
-            {"text": BTN_UNHELPFUL, "callback_data": f"case:unhelpful:{case_id}"},
-        ]
-    ]
+def feedback_buttons(case_id: int) -> Buttons:
+    """Under an answer receipt: the asker's verdict (BTN_HELPFUL, BTN_UNHELPFUL)."""
+    return row(button(Action.CASE_HELPFUL, case_id), button(Action.CASE_UNHELPFUL, case_id))

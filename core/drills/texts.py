@@ -1,8 +1,8 @@
 """Every Vietnamese text of situation drills (Telegram HTML).
 
-User-supplied strings are escaped here, never by callers. Buttons carry
-"drill:<action>:<id>:<value>" (the bot's DrillCb): pick (delivery, option), write (delivery),
-self (delivery, 1 right / 0 not), publish (drill), every (days), pause (1 pause / 0 resume).
+User-supplied strings are escaped here, never by callers. The buttons queued with
+notifications are core.outbox.buttons actions; the bot draws them (an option's button is its
+letter, the free answer's BTN_WRITE).
 """
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ from html import escape
 
 from core.cases.texts import when
 from core.drills.models import Drill, DrillDelivery, DrillSchedule
+from core.outbox.buttons import Action, Buttons, button, row
 
-Buttons = list[list[dict[str, str]]]
 LETTERS = "ABCD"
 INTERVAL_CHOICES = (1, 3, 7, 14, 30)
 FOOTER = "Gõ /luyentap để đổi nhịp nhận bài hoặc tạm dừng."
 DEFAULT_TOPIC = "Tình huống chung"
-
-
-def _button(text: str, action: str, target: int, value: int = 0) -> dict[str, str]:
-    return {"text": text, "callback_data": f"drill:{action}:{target}:{value}"}
+BTN_WRITE = "✍️ Trả lời"
 
 
 def letter(index: int | None) -> str:
@@ -35,15 +32,15 @@ def delivered(drill: Drill) -> str:
         lines += [f"<b>{letter(i)}.</b> {escape(str(o))}" for i, o in enumerate(drill.options)]
         lines += ["", "Chọn phương án bạn cho là đúng."]
     else:
-        lines += ["", "Bấm «✍️ Trả lời» rồi gõ cách bạn sẽ xử lý tình huống này."]
+        lines += ["", f"Bấm «{BTN_WRITE}» rồi gõ cách bạn sẽ xử lý tình huống này."]
     lines.append(FOOTER)
     return "\n".join(lines)
 
 
 def answer_buttons(drill: Drill, delivery_id: int) -> Buttons:
     if drill.options:
-        return [[_button(letter(i), "pick", delivery_id, i) for i in range(len(drill.options))]]
-    return [[_button("✍️ Trả lời", "write", delivery_id)]]
+        return row(*(button(Action.DRILL_PICK, delivery_id, i) for i in range(len(drill.options))))
+    return row(button(Action.DRILL_WRITE, delivery_id))
 
 
 def reveal(delivery: DrillDelivery) -> str:
@@ -78,7 +75,7 @@ def draft_proposed(drill: Drill, number: str) -> str:
 
 
 def publish_buttons(drill_id: int) -> Buttons:
-    return [[_button("📣 Xuất bản", "publish", drill_id)]]
+    return row(button(Action.DRILL_PUBLISH, drill_id))
 
 
 PUBLISHED = "Đã xuất bản bài luyện tập #{id}; cán bộ đúng chức danh sẽ nhận theo lịch của mình."

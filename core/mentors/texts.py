@@ -1,8 +1,7 @@
 """Every Vietnamese text of mentoring (Telegram HTML). Peer advice is always marked as such.
 
-User-supplied strings are escaped here. Buttons carry "mtr:<action>:<id>:<value>" (the bot's
-MentorCb): ask (mentor, question log id), reply (request), toggle (0, 1 on / 0 off); and
-"q:esc:<question id>" (the bot's QuestionCb) for the formal xin ý kiến.
+User-supplied strings are escaped here. The buttons queued with notifications are
+core.outbox.buttons actions (the bot draws them, BTN_FORMAL among the labels).
 """
 
 from __future__ import annotations
@@ -10,17 +9,13 @@ from __future__ import annotations
 from html import escape
 
 from core.mentors.models import Mentor, MentorRequest
+from core.outbox.buttons import Action, Buttons, button, row
 from core.users.models import User
 
-Buttons = list[list[dict[str, str]]]
 BTN_PEER = "🤝 Hỏi đồng nghiệp có kinh nghiệm"
 PEER_NOTE = (
     "Đây là ý kiến tham khảo không chính thức của đồng nghiệp, không phải ý kiến của cấp trên."
 )
-
-
-def _button(text: str, action: str, target: int, value: int = 0) -> dict[str, str]:
-    return {"text": text, "callback_data": f"mtr:{action}:{target}:{value}"}
 
 
 BTN_FORMAL = "❓ Xin ý kiến chính thức"
@@ -28,7 +23,7 @@ BTN_FORMAL = "❓ Xin ý kiến chính thức"
 
 def formal(question_id: int) -> Buttons:
     """Under a peer reply queued in the outbox: the formal route."""
-    return [[{"text": BTN_FORMAL, "callback_data": f"q:esc:{question_id}"}]]
+    return row(button(Action.QUESTION_ESCALATE, question_id))
 
 
 def _who(user: User) -> str:
@@ -61,7 +56,7 @@ def to_mentor(request: MentorRequest) -> str:
 
 
 def reply_buttons(request_id: int) -> Buttons:
-    return [[_button("✍️ Trả lời", "reply", request_id)]]
+    return row(button(Action.MENTOR_REPLY, request_id))
 
 
 ASK_REPLY = "✍️ Gõ ý kiến của bạn cho đồng nghiệp (gõ /huy để bỏ):"

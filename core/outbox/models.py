@@ -23,7 +23,8 @@ class OutboxMessage(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # HTML (Telegram parse mode); every user-supplied part is escaped by the writer.
     text: Mapped[str] = mapped_column(Text)
-    # Inline keyboard rows: [[{"text": ..., "callback_data": ...}], ...]
+    # Button rows, core.outbox.buttons: [[{"action": "case.claim", "id": 12}], ...] from core, or
+    # [[{"text": ..., "callback_data": ...}]] drawn by the bot; the bot's notifier draws both.
     buttons: Mapped[list[Any]] = mapped_column(default=list)
     # A file to send instead of a plain message ({"kind": "photo"|"document", "file_id": ...});
     # `text` is then its caption.

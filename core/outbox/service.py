@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.outbox.buttons import Rows
 from core.outbox.models import OutboxMessage
 
 
@@ -18,7 +19,7 @@ async def enqueue(
     user_id: int,
     text: str,
     idempotency_key: str,
-    buttons: list[list[dict[str, Any]]] | None = None,
+    buttons: Rows | None = None,
     media: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """Queue a message for a user; a second call with the same key returns the first message."""
@@ -31,7 +32,7 @@ async def enqueue(
         idempotency_key=idempotency_key,
         user_id=user_id,
         text=text,
-        buttons=buttons or [],
+        buttons=_stored(buttons or []),
         media=media,
     )
     session.add(message)
@@ -46,7 +47,7 @@ class Outgoing:
     user_id: int
     text: str
     idempotency_key: str
-    buttons: list[list[dict[str, Any]]] = field(default_factory=list)
+    buttons: Rows = field(default_factory=list)
     media: dict[str, Any] | None = None  # a photo or document, `text` being its caption
 
 
@@ -74,10 +75,15 @@ async def enqueue_many(session: AsyncSession, messages: Sequence[Outgoing]) -> i
                 idempotency_key=m.idempotency_key,
                 user_id=m.user_id,
                 text=m.text,
-                buttons=m.buttons,
+                buttons=_stored(m.buttons),
                 media=m.media,
             )
         )
         new += 1
     await session.flush()
     return new
+
+
+def _stored(rows: Rows) -> list[list[dict[str, Any]]]:
+    """Rows as plain JSON lists and dicts."""
+    return [[dict(b) for b in r] for r in rows]

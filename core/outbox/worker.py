@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.config import Settings
 from core.db import unit_of_work, utcnow
+from core.outbox.buttons import Rows
 from core.outbox.models import OutboxMessage
 from core.users.models import User
 
@@ -55,7 +56,7 @@ class Notifier(Protocol):
         self,
         chat_id: int,
         text: str,
-        buttons: list[list[dict[str, Any]]],
+        buttons: Rows,
         media: dict[str, Any] | None = None,
     ) -> None:
         """Send one message (a photo or document captioned `text` when `media` is given);
@@ -85,7 +86,7 @@ class _Lease:
     id: int
     chat_id: int
     text: str
-    buttons: list[list[dict[str, Any]]]
+    buttons: Rows
     attempts: int
     media: dict[str, Any] | None
 

@@ -164,7 +164,7 @@ async def offer_case(session: AsyncSession, case: Case) -> int:
         return 0
     peers = [u for u in await supervisor_ids(session, answerer.unit_id) if u != answerer.id]
     text = texts.case_answered_early(case.number, answerer.full_name)
-    buttons = texts.commend_buttons(SourceKind.CASE.value, case.id)
+    buttons = texts.commend_case_buttons(case.id)
     return await enqueue_many(
         session, [Outgoing(u, text, f"commend-offer:case:{case.id}:u{u}", buttons) for u in peers]
     )

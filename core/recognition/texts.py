@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
+from core.outbox.buttons import Action, Buttons, button, row
 from core.recognition.models import Commendation
 
 
@@ -46,9 +47,9 @@ def case_answered_early(number: str, answerer: str) -> str:
     )
 
 
-def commend_buttons(kind: str, source_id: int) -> list[list[dict[str, str]]]:
-    """One-tap commendation (the bot's CommendCb): "rec:start:<kind>:<id>"."""
-    return [[{"text": "🏅 Biểu dương", "callback_data": f"rec:start:{kind}:{source_id}"}]]
+def commend_case_buttons(case_id: int) -> Buttons:
+    """One-tap commendation of whoever answered the case."""
+    return row(button(Action.COMMEND_CASE, case_id))
 
 
 def to_official(item: Commendation) -> str:

@@ -25,6 +25,7 @@ from core.cases.queueview import deadline_view
 from core.config import Settings
 from core.db import load_row, paged, utcnow
 from core.errors import conflict, forbidden, invalid, not_found
+from core.outbox.buttons import Buttons
 from core.outbox.service import Outgoing, enqueue_many
 from core.tasks import texts
 from core.tasks.access import can_manage, can_report, can_view, visible_clause
@@ -76,7 +77,7 @@ async def notify(
     event: str,
     users: Iterable[int | None],
     text: str,
-    buttons: list[list[dict[str, str]]] | None = None,
+    buttons: Buttons | None = None,
     *,
     skip: Iterable[int | None] = (),
 ) -> None:

@@ -1,7 +1,7 @@
 """Every Vietnamese notification text of the hard-task catalogue (Telegram HTML).
 
-User-supplied strings are escaped here, never by callers. Buttons carry "task:<verb>:<id>"
-(the bot's TaskCb) and "rec:start:task:<id>" (commend the owner, the bot's CommendCb).
+User-supplied strings are escaped here, never by callers. Buttons are core.outbox.buttons
+actions, drawn by the bot.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 from html import escape
 
 from core.cases.texts import when
+from core.outbox.buttons import Action, Buttons, button, row
 from core.tasks.models import HardTask
-
-Buttons = list[list[dict[str, str]]]
 
 
 def head(task: HardTask) -> str:
@@ -21,17 +20,12 @@ def head(task: HardTask) -> str:
 
 def owner_buttons(task_id: int) -> Buttons:
     """Under a message to the owner: add a progress note, mark done."""
-    return [
-        [
-            {"text": "📝 Ghi tiến độ", "callback_data": f"task:note:{task_id}"},
-            {"text": "✅ Hoàn thành", "callback_data": f"task:done:{task_id}"},
-        ]
-    ]
+    return row(button(Action.TASK_NOTE, task_id), button(Action.TASK_DONE, task_id))
 
 
 def commend_buttons(task_id: int) -> Buttons:
     """Under the 'task finished' message to supervisors: commend the owner in one tap."""
-    return [[{"text": "🏅 Biểu dương", "callback_data": f"rec:start:task:{task_id}"}]]
+    return row(button(Action.COMMEND_TASK, task_id))
 
 
 def assigned(task: HardTask, by: str) -> str:

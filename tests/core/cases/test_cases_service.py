@@ -16,6 +16,7 @@ from core.cases.schemas import CaseAnswer, CaseCreate, CaseFeedback, CaseFilter,
 from core.config import Settings
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
+from core.outbox.buttons import Action, button
 from core.outbox.models import OutboxMessage
 
 from .conftest import World, _user, load_user, new_case
@@ -39,7 +40,7 @@ async def test_create_routes_to_unit_supervisors_with_buttons(
     by_user = {m.user_id: m for m in messages}
     assert set(by_user) == {world.sup1, world.sup2, world.cadre}
     buttons = by_user[world.sup1].buttons[0]
-    assert buttons[0]["callback_data"] == f"case:claim:{case.id}"
+    assert buttons[0] == button(Action.CASE_CLAIM, case.id)
     assert "&lt;b&gt;thử&lt;/b&gt;" in by_user[world.sup1].text  # user text is escaped
     assert case.number in by_user[world.cadre].text
 

@@ -25,6 +25,7 @@ from core.drills.scheduled import sweep_drills
 from core.drills.schemas import DrillAnswer, DrillCreate, DrillUpdate, ScheduleUpdate
 from core.drills.weak import weak_topics
 from core.errors import DomainError, ErrorCode
+from core.outbox.buttons import Action, button
 from core.outbox.models import OutboxMessage
 from core.record.service import build
 from core.users.models import User
@@ -106,7 +107,7 @@ async def test_an_approved_precedent_proposes_a_draft_its_proposer_publishes(
             )
         )
         assert told is not None and told.user_id == world.sup1
-        assert told.buttons[0][0]["callback_data"] == f"drill:publish:{drill.id}:0"
+        assert told.buttons == [[button(Action.DRILL_PUBLISH, drill.id)]]
     for outsider in (world.cadre, world.other_sup):
         async with unit_of_work(sessionmaker) as s:
             with pytest.raises(DomainError) as err:
@@ -151,7 +152,11 @@ async def test_delivered_to_the_targeted_positions_and_units_only(
             )
         )
         assert sent is not None and "Luyện tập tình huống" in sent.text
-        assert [b["text"] for b in sent.buttons[0]] == ["A", "B", "C"]
+        assert [(b["action"], b["value"]) for b in sent.buttons[0]] == [
+            (Action.DRILL_PICK, 0),
+            (Action.DRILL_PICK, 1),
+            (Action.DRILL_PICK, 2),
+        ]
         deliveries = list(await s.scalars(select(DrillDelivery)))
         assert [(d.user_id, d.position, d.unit_id) for d in deliveries] == [
             (world.cadre, TUPHAP, world.commune)

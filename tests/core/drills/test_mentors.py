@@ -14,6 +14,7 @@ from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
 from core.feedback.models import QuestionLog
 from core.mentors import service as mentors
+from core.outbox.buttons import Action, button
 from core.outbox.models import OutboxMessage
 from core.users.models import User
 from tests.core.cases.conftest import World, load_user
@@ -79,7 +80,7 @@ async def test_volunteer_ask_and_reply(
         )
         assert told is not None and told.user_id == world.cadre
         assert "không chính thức" in told.text and "hợp tác xã" in told.text
-        assert told.buttons[0][0]["callback_data"] == f"q:esc:{log.id}"
+        assert told.buttons == [[button(Action.QUESTION_ESCALATE, log.id)]]
         actions = list(
             await s.scalars(
                 select(AuditEntry.action)

@@ -14,6 +14,7 @@ from core.audit.models import AuditEntry
 from core.config import Settings
 from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
+from core.outbox.buttons import Action, button
 from core.outbox.models import OutboxMessage
 from core.tasks import service
 from core.tasks.enums import LinkKind, TaskStatus
@@ -214,4 +215,4 @@ async def test_notes_links_and_closing(
     assert [(lk.kind, lk.target_id) for lk in view.links] == [("case", case.id)]
     # Supervisors get the finish with a commend button; the owner who finished is not told.
     assert sorted(m.user_id for m in done_msgs) == [world.sup1, world.sup2]
-    assert all(m.buttons[0][0]["callback_data"] == f"rec:start:task:{task.id}" for m in done_msgs)
+    assert all(m.buttons == [[button(Action.COMMEND_TASK, task.id)]] for m in done_msgs)
