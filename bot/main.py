@@ -36,7 +36,6 @@ from bot.middlewares import DbSessionMiddleware, RateLimitMiddleware
 from bot.ordering import UpdateOrder
 from bot.paste import PasteJoinMiddleware
 from bot.render import esc
-from bot.routing import RouterFactory
 from bot.sender import RetryMiddleware
 from bot.storage import create_storage
 from core.config import Settings
@@ -113,19 +112,7 @@ def routers() -> list[Router]:
         mentors,
         questions,
     )
-    return [_build(module.router) for module in features]
-
-
-def _build(feature: RouterFactory | Router) -> Router:
-    """A new router for this dispatcher (a router attaches to one dispatcher only)."""
-    if isinstance(feature, RouterFactory):
-        return feature.build()
-    # Only bot/handlers/admin_kb.py still owns a Router (it is being rebuilt with the import use
-    # case); until it moves to a RouterFactory its handlers are copied onto a new one.
-    router = Router(name=feature.name)
-    for event, observer in feature.observers.items():
-        router.observers[event].handlers.extend(observer.handlers)
-    return router
+    return [module.router.build() for module in features]
 
 
 async def _tell(event: ErrorEvent, text: str) -> None:

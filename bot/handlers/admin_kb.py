@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -18,6 +18,7 @@ from bot import filters, keyboards, sender, texts
 from bot.callbacks import ImportCb
 from bot.dialogue import advance, prompt
 from bot.render import esc
+from bot.routing import RouterFactory
 from bot.states import Import
 from core.config import Settings
 from core.context import AppContext
@@ -32,7 +33,7 @@ from knowledge.models import KIND_LABELS
 from retrieval.models import MODE_LABELS
 from retrieval.service import Retriever
 
-router = Router(name=__name__)
+router = RouterFactory(__name__)
 
 
 @router.message(StateFilter(None), F.document, filters.ADMIN)
