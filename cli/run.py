@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import subprocess
 import sys
 from collections.abc import Awaitable
@@ -17,6 +18,7 @@ from rich.console import Console
 from core.config import Settings, get_settings
 
 if TYPE_CHECKING:
+    import uvicorn
     from aiogram import Bot
 
     from core.context import AppContext
@@ -241,7 +243,9 @@ def _serve_many(settings: Settings, workers: int, *, others: bool, bot: bool) ->
     context and follows the index in the background), after migrating and seeding once here.
     With `others` the bot and the workers run in one more child process (`--role bot` does
     the bot, `--role worker` the loops: here both, as `troly bot`)."""
+
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     async def once() -> None:
         ctx = await prepare(settings, search=False)
@@ -258,7 +262,8 @@ def _serve_many(settings: Settings, workers: int, *, others: bool, bot: bool) ->
         f"Web và API: http://{settings.api_host}:{settings.api_port} ({workers} tiến trình)"
     )
     try:
-        uvicorn.run(
+        # uvicorn.run's own worker path, with the listening socket from `tcp_listener`.
+        config = uvicorn.Config(
             "api.main:create_app",
             factory=True,
             host=settings.api_host,
@@ -270,7 +275,24 @@ def _serve_many(settings: Settings, workers: int, *, others: bool, bot: bool) ->
             # than uvicorn's default 5 s before it answers the supervisor's first ping.
             timeout_worker_healthcheck=120,
         )
+        Multiprocess(config, sockets=[tcp_listener(config)]).run()
     finally:
         if child is not None:
             child.terminate()
             child.wait(timeout=30)
+
+
+def tcp_listener(config: uvicorn.Config) -> socket.socket:
+    """uvicorn's listening socket for its workers, labelled as TCP.
+
+    uvicorn binds it with `socket.socket(family)`, i.e. protocol 0; the workers rebuild it
+    with that label and asyncio then never sets TCP_NODELAY on accepted connections, so every
+    response on a kept-alive connection waited ~45 ms for the client's delayed ACK
+    (Kludex/uvicorn#3149). The same file descriptor, labelled IPPROTO_TCP, fixes it.
+    """
+    bound = config.bind_socket()
+    if bound.family not in (socket.AF_INET, socket.AF_INET6):
+        return bound
+    sock = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    sock.set_inheritable(True)
+    return sock
