@@ -68,7 +68,7 @@ async def prepare(settings: Settings, clients: int) -> tuple[list[str], list[str
     async with unit_of_work(sm) as s:
         await kb.seed_if_empty(s)
         province = await users.create_unit(
-            s, data=UnitCreate(name="Tỉnh Đo Tải", kind=UnitKind.PROVINCE), actor_id=None
+            s, data=UnitCreate(name="Tỉnh Đo Tải", kind=UnitKind.PROVINCE), actor=None
         )
         communes = []
         for i in range(5):
@@ -81,7 +81,7 @@ async def prepare(settings: Settings, clients: int) -> tuple[list[str], list[str
                         parent_id=province.id,
                         escalates_to_id=province.id,
                     ),
-                    actor_id=None,
+                    actor=None,
                 )
             )
         for i, unit in enumerate(communes):
@@ -90,7 +90,7 @@ async def prepare(settings: Settings, clients: int) -> tuple[list[str], list[str
                 full_name=f"Phụ Trách {i}",
                 role=Role.SUPERVISOR,
                 unit_id=unit.id,
-                actor_id=None,
+                actor=None,
                 supervised_unit_ids=[unit.id],
             )
             supervisor_tokens.append(await users.issue_token(s, user_id=sup.id, label="bench"))
@@ -100,7 +100,7 @@ async def prepare(settings: Settings, clients: int) -> tuple[list[str], list[str
                 full_name=f"Cán Bộ {i}",
                 role=Role.CADRE,
                 unit_id=communes[i % len(communes)].id,
-                actor_id=None,
+                actor=None,
             )
             cadre_tokens.append(await users.issue_token(s, user_id=cadre.id, label="bench"))
     await engine.dispose()

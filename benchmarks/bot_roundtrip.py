@@ -76,12 +76,12 @@ async def main(n: int, users: int) -> None:
         async with unit_of_work(ctx.sessionmaker) as s:
             await kb_service.seed_if_empty(s)
             unit = await user_service.create_unit(
-                s, data=UnitCreate(name="Xã Đo", kind=UnitKind.COMMUNE), actor_id=None
+                s, data=UnitCreate(name="Xã Đo", kind=UnitKind.COMMUNE), actor=None
             )
             for uid in range(1, users + 1):
                 await user_service.create_user(
                     s, full_name=f"Người Đo {uid}", role=Role.CADRE, unit_id=unit.id,
-                    actor_id=None, telegram_id=uid, chat_id=uid,
+                    actor=None, telegram_id=uid, chat_id=uid,
                 )  # fmt: skip
         await ctx.retriever.sync()
         bot = create_bot(settings)

@@ -93,7 +93,7 @@ def unit_add(
             escalates_to_id=ladder_id,
             positions=_split(positions),
         )
-        return await users.create_unit(session, data=data, actor_id=None)
+        return await users.create_unit(session, data=data, actor=None)
 
     unit = _run(work)
     console.print(f"Đã tạo đơn vị #{unit.id}: {unit.name} ({unit.kind})")

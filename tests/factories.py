@@ -44,7 +44,7 @@ async def make_ladder(
         data = UnitCreate(
             name=name, kind=kind, parent_id=parent, escalates_to_id=up, positions=list(positions)
         )
-        return (await users.create_unit(session, data=data, actor_id=None)).id
+        return (await users.create_unit(session, data=data, actor=None)).id
 
     province_id = await unit(province, UnitKind.PROVINCE)
     department_id = None
@@ -96,7 +96,7 @@ async def make_person(
         full_name=name,
         role=role,
         unit_id=unit_id,
-        actor_id=None,
+        actor=None,
         position=position,
         telegram_id=telegram_id,
         chat_id=telegram_id,

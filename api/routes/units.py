@@ -40,7 +40,7 @@ async def get_unit(unit_id: Id, session: SessionDep, _user: CurrentUser) -> Unit
 )
 async def create_unit(data: UnitCreate, session: SessionDep, admin: AdminUser) -> UnitRead:
     """Create a unit; the name must be unique and the ladder must not loop."""
-    unit = await user_service.create_unit(session, data=data, actor_id=admin.id)
+    unit = await user_service.create_unit(session, data=data, actor=admin)
     return UnitRead.model_validate(unit)
 
 
@@ -65,5 +65,5 @@ async def update_unit(
     ),
 ) -> UnitRead:
     """Change only the fields sent."""
-    unit = await user_service.update_unit(session, unit_id=unit_id, data=data, actor_id=admin.id)
+    unit = await user_service.update_unit(session, unit_id=unit_id, data=data, actor=admin)
     return UnitRead.model_validate(unit)

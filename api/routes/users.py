@@ -11,12 +11,10 @@ from pydantic import BaseModel
 from api.deps import AdminUser, CurrentUser, PageDep, SessionDep
 from api.errors import NOT_FOUND_RESPONSE
 from api.schemas import Page
-from core.errors import forbidden
 from core.inputs import Id
 from core.users import service as user_service
-from core.users.authz import is_admin
 from core.users.enums import Role
-from core.users.models import ApiToken, User
+from core.users.models import ApiToken
 from core.users.schemas import TokenCreate, TokenIssued, UserRead, UserUpdate
 from core.users.tokens import create_token
 
@@ -41,11 +39,6 @@ class TokenRead(BaseModel):
             created_at=token.created_at,
             revoked_at=token.revoked_at,
         )
-
-
-def _self_or_admin(user: User, user_id: int) -> None:
-    if user.id != user_id and not is_admin(user):
-        raise forbidden()
 
 
 @router.get("/users/me", response_model=UserRead, summary="Thông tin người đang đăng nhập")
@@ -122,8 +115,7 @@ async def issue_token(
     user_id: Id, data: TokenCreate, session: SessionDep, user: CurrentUser
 ) -> TokenIssued:
     """Issue a token for a user."""
-    _self_or_admin(user, user_id)
-    row, plain = await create_token(session, user_id=user_id, label=data.label, actor_id=user.id)
+    row, plain = await create_token(session, user_id=user_id, label=data.label, actor=user)
     return TokenIssued(
         id=row.id, user_id=row.user_id, label=row.label, token=plain, created_at=row.created_at
     )
@@ -136,8 +128,8 @@ async def issue_token(
 )
 async def list_tokens(user_id: Id, session: SessionDep, user: CurrentUser) -> list[TokenRead]:
     """Token metadata, newest first."""
-    _self_or_admin(user, user_id)
-    return [TokenRead.of(t) for t in await user_service.list_tokens(session, user_id=user_id)]
+    tokens = await user_service.list_tokens(session, user_id=user_id, actor=user)
+    return [TokenRead.of(t) for t in tokens]
 
 
 @router.post(

@@ -106,7 +106,6 @@ async def unit_create(
     positions: Annotated[Text, Form()] = "",
 ) -> Response:
     """Create a unit (name, kind, parent, next rung of the ladder, positions)."""
-    require_admin(auth.user)
     try:
         data = UnitCreate(
             name=name,
@@ -117,7 +116,7 @@ async def unit_create(
         )
     except (ValidationError, ValueError) as exc:
         raise invalid("Thông tin đơn vị chưa hợp lệ (tên từ 2 ký tự, loại đơn vị).") from exc
-    await users.create_unit(session, data=data, actor_id=auth.user.id)
+    await users.create_unit(session, data=data, actor=auth.user)
     return redirect("/admin/units?done=unit")
 
 
@@ -133,7 +132,6 @@ async def unit_update(
 ) -> Response:
     """Rename a unit, change its next rung on the ladder and its positions (loops and duplicate
     names are refused)."""
-    require_admin(auth.user)
     fields: dict[str, object] = {
         "escalates_to_id": _optional_id(escalates_to_id),
         "positions": _lines(positions),
@@ -144,7 +142,7 @@ async def unit_update(
         data = UnitUpdate.model_validate(fields)
     except ValidationError as exc:
         raise invalid("Tên đơn vị cần từ 2 đến 200 ký tự.") from exc
-    await users.update_unit(session, unit_id=unit_id, data=data, actor_id=auth.user.id)
+    await users.update_unit(session, unit_id=unit_id, data=data, actor=auth.user)
     return redirect("/admin/units?done=unit_saved")
 
 

@@ -60,6 +60,14 @@ def require_admin(actor: User, message: str | None = None) -> User:
     return require_role(actor, Role.ADMIN, message=message)
 
 
+def require_admin_or_operator(actor: User | None) -> None:
+    """Raise 403 unless the actor is an active admin; `None` is the operator at the command
+    line (or the install's bootstrap), who already holds the database and is recorded in the
+    audit trail as no user. Web and API fronts always pass the signed-in `User`."""
+    if actor is not None:
+        require_admin(actor)
+
+
 def supervised_unit_ids(actor: User) -> set[int]:
     """Units whose queue this actor works on (empty for non-supervisors)."""
     if not has_role(actor, Role.SUPERVISOR):

@@ -15,7 +15,7 @@ from core.audit.service import record
 from core.errors import conflict, invalid, not_found
 from core.inputs import LIKE_ESCAPE, contains_pattern
 from core.text import fold
-from core.users.authz import require_admin
+from core.users.authz import require_admin, require_admin_or_operator
 from core.users.enums import Role, UnitKind
 from core.users.invites import (
     check_invite,
@@ -133,8 +133,10 @@ async def _check_ladder(
         current = target.escalates_to_id
 
 
-async def create_unit(session: AsyncSession, *, data: UnitCreate, actor_id: int | None) -> Unit:
-    """Create a unit; its name is unique, its parent and ladder target must exist."""
+async def create_unit(session: AsyncSession, *, data: UnitCreate, actor: User | None) -> Unit:
+    """Create a unit (admin only; `actor=None` is the operator at the command line); its name
+    is unique, its parent and ladder target must exist."""
+    require_admin_or_operator(actor)
     if await get_unit_by_name(session, name=data.name) is not None:
         raise conflict(f"Đơn vị “{data.name}” đã tồn tại.", name=data.name)
     if data.parent_id is not None:
@@ -151,7 +153,7 @@ async def create_unit(session: AsyncSession, *, data: UnitCreate, actor_id: int 
     await session.flush()
     await record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id if actor else None,
         action="unit.create",
         entity="unit",
         entity_id=unit.id,
@@ -161,9 +163,11 @@ async def create_unit(session: AsyncSession, *, data: UnitCreate, actor_id: int 
 
 
 async def update_unit(
-    session: AsyncSession, *, unit_id: int, data: UnitUpdate, actor_id: int | None
+    session: AsyncSession, *, unit_id: int, data: UnitUpdate, actor: User | None
 ) -> Unit:
-    """Change the fields sent in `data`; rejects a duplicate name or a looping ladder."""
+    """Change the fields sent in `data` (admin only; `actor=None` is the operator at the
+    command line); rejects a duplicate name or a looping ladder."""
+    require_admin_or_operator(actor)
     unit = await require_unit(session, unit_id=unit_id)
     changes = data.model_dump(mode="json", exclude_unset=True)
     if "name" in changes and changes["name"] != unit.name:
@@ -188,7 +192,7 @@ async def update_unit(
     await session.flush()
     await record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id if actor else None,
         action="unit.update",
         entity="unit",
         entity_id=unit.id,
@@ -288,13 +292,15 @@ async def create_user(
     full_name: str,
     role: Role | str,
     unit_id: int,
-    actor_id: int | None,
+    actor: User | None,
     position: str | None = None,
     telegram_id: int | None = None,
     chat_id: int | None = None,
     supervised_unit_ids: Sequence[int] = (),
 ) -> User:
-    """Create a person directly (bootstrap, tests); normal sign-up goes through an invite."""
+    """Create a person directly (admin only; `actor=None` is the operator at the command line
+    or the install's bootstrap); normal sign-up goes through an invite."""
+    require_admin_or_operator(actor)
     name = " ".join(full_name.split())
     if len(name) < 2:
         raise invalid("Họ tên quá ngắn.")
@@ -315,7 +321,7 @@ async def create_user(
     await session.flush()
     await record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id if actor else None,
         action="user.create",
         entity="user",
         entity_id=user.id,
@@ -383,8 +389,7 @@ async def set_topics(
     An empty list means every topic. New cases at their level reach the supervisors whose
     topics match (core.cases.flows.level_recipients); access rules do not change.
     """
-    if actor is not None:
-        require_admin(actor)
+    require_admin_or_operator(actor)
     user = await require_user(session, user_id=user_id)
     if user.role != Role.SUPERVISOR:
         raise invalid("Chỉ người phụ trách mới được gán lĩnh vực phụ trách.")
@@ -444,10 +449,10 @@ async def bootstrap_admin(
     unit = await get_unit_by_name(session, name=unit_name)
     if unit is None:
         unit = await create_unit(
-            session, data=UnitCreate(name=unit_name, kind=UnitKind.PROVINCE), actor_id=None
+            session, data=UnitCreate(name=unit_name, kind=UnitKind.PROVINCE), actor=None
         )
     user = await create_user(
-        session, full_name=full_name, role=Role.ADMIN, unit_id=unit.id, actor_id=None
+        session, full_name=full_name, role=Role.ADMIN, unit_id=unit.id, actor=None
     )
-    token = await issue_token(session, user_id=user.id, label=label, actor_id=None)
+    token = await issue_token(session, user_id=user.id, label=label, actor=None)
     return user, token

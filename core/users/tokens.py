@@ -22,10 +22,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _require_owner_or_admin(actor: User | None, user_id: int) -> None:
+    """Tokens are managed by their owner, an admin, or the operator at the command line."""
+    if actor is not None and actor.id != user_id and not is_admin(actor):
+        raise forbidden()
+
+
 async def create_token(
-    session: AsyncSession, *, user_id: int, label: str = "", actor_id: int | None
+    session: AsyncSession, *, user_id: int, label: str = "", actor: User | None
 ) -> tuple[ApiToken, str]:
-    """A new token row and its plain value (which is never stored)."""
+    """A new token row and its plain value (which is never stored), for oneself or (admin, or
+    the operator at the command line when `actor` is None) for anyone."""
+    _require_owner_or_admin(actor, user_id)
     user = await session.get(User, user_id)
     if user is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy người dùng số {user_id}.")
@@ -35,7 +43,7 @@ async def create_token(
     await session.flush()
     await record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id if actor else None,
         action="token.issue",
         entity="api_token",
         entity_id=token.id,
@@ -45,10 +53,11 @@ async def create_token(
 
 
 async def issue_token(
-    session: AsyncSession, *, user_id: int, label: str = "", actor_id: int | None = None
+    session: AsyncSession, *, user_id: int, label: str = "", actor: User | None = None
 ) -> str:
-    """Issue a token for a user and return its plain value (shown once)."""
-    _, plain = await create_token(session, user_id=user_id, label=label, actor_id=actor_id)
+    """Issue a token for a user and return its plain value (shown once); `actor` as in
+    `create_token` (the default, None, is the command line, seeds and tests)."""
+    _, plain = await create_token(session, user_id=user_id, label=label, actor=actor)
     return plain
 
 
@@ -66,8 +75,9 @@ async def authenticate_token(session: AsyncSession, token: str) -> User | None:
     return row.user
 
 
-async def list_tokens(session: AsyncSession, *, user_id: int) -> list[ApiToken]:
-    """A user's tokens, newest first (hashes only)."""
+async def list_tokens(session: AsyncSession, *, user_id: int, actor: User | None) -> list[ApiToken]:
+    """A user's tokens, newest first (hashes only); for their owner, an admin or the operator."""
+    _require_owner_or_admin(actor, user_id)
     query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
     return list(await session.scalars(query))
 
@@ -77,8 +87,7 @@ async def revoke_token(session: AsyncSession, *, token_id: int, actor: User | No
     token = await session.get(ApiToken, token_id)
     if token is None:
         raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy mã truy cập số {token_id}.")
-    if actor is not None and token.user_id != actor.id and not is_admin(actor):
-        raise forbidden()
+    _require_owner_or_admin(actor, token.user_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         await session.flush()

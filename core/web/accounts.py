@@ -69,14 +69,14 @@ async def hand_code(
 async def create_account(
     session: AsyncSession, *, settings: Settings, actor: User, data: AccountCreate
 ) -> HandedCode:
-    """Create a person without Telegram and their first one-time sign-in code."""
-    require_admin(actor)
+    """Create a person without Telegram and their first one-time sign-in code (admin only:
+    `create_user` checks)."""
     user = await users.create_user(
         session,
         full_name=data.full_name,
         role=data.role,
         unit_id=data.unit_id,
-        actor_id=actor.id,
+        actor=actor,
         position=data.position or None,
         supervised_unit_ids=data.supervised_unit_ids,
     )

@@ -94,5 +94,5 @@ async def new_token(ctx: AppContext, user_id: int) -> int:
     """A new token of the user; returns its id."""
     async with unit_of_work(ctx.sessionmaker) as s:
         await users.issue_token(s, user_id=user_id, label="thêm")
-        tokens = await users.list_tokens(s, user_id=user_id)
+        tokens = await users.list_tokens(s, user_id=user_id, actor=None)
         return tokens[0].id

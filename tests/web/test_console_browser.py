@@ -248,7 +248,7 @@ async def test_evaluator_scores_an_initiative_blind(
             full_name="Võ Đánh Giá Hai",
             role=Role.EVALUATOR,
             unit_id=world.province_id,
-            actor_id=None,
+            actor=None,
         )
         item, _ = await initiatives.submit_initiative(
             session,

@@ -27,14 +27,14 @@ TG = 5550001
 async def _user(sm: Maker, *, telegram_id: int | None = TG, role: Role = Role.SUPERVISOR) -> int:
     async with unit_of_work(sm) as s:
         unit = await users.create_unit(
-            s, data=UnitCreate(name=f"Xã Thử {telegram_id}", kind=UnitKind.COMMUNE), actor_id=None
+            s, data=UnitCreate(name=f"Xã Thử {telegram_id}", kind=UnitKind.COMMUNE), actor=None
         )
         user = await users.create_user(
             s,
             full_name="Trần Văn Thử",
             role=role,
             unit_id=unit.id,
-            actor_id=None,
+            actor=None,
             telegram_id=telegram_id,
             chat_id=telegram_id,
         )
@@ -108,7 +108,7 @@ async def test_unknown_unregistered_or_inactive_users_get_no_code(
             full_name="Quản Trị",
             role=Role.ADMIN,
             unit_id=(await users.require_user(s, user_id=inactive)).unit_id,
-            actor_id=None,
+            actor=None,
         )
         await users.deactivate(s, user_id=inactive, actor=admin)
     async with unit_of_work(sessionmaker) as s:

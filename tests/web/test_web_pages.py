@@ -157,7 +157,7 @@ async def test_forward_moves_the_case_up_the_ladder(
             full_name="Hồ Cấp Trên",
             role="supervisor",
             unit_id=commune.escalates_to_id,
-            actor_id=None,
+            actor=None,
         )
         cadre = await users.require_user(session, user_id=people.people["cadre"].id)
         case = await cases.create_case(
@@ -183,7 +183,7 @@ async def test_forward_moves_the_case_up_the_ladder(
             full_name="Mai Đồng Cấp",
             role="supervisor",
             unit_id=commune.escalates_to_id,
-            actor_id=None,
+            actor=None,
         )
         upper_token = await tokens.issue_token(session, user_id=upper.id)
     async with httpx.AsyncClient(

@@ -125,7 +125,7 @@ def test_users_cli_sets_topics(cli_env: str) -> None:
         try:
             async with unit_of_work(create_sessionmaker(engine)) as s:
                 user = await users.create_user(
-                    s, full_name="Lê Phụ Trách", role="supervisor", unit_id=1, actor_id=None
+                    s, full_name="Lê Phụ Trách", role="supervisor", unit_id=1, actor=None
                 )
                 return user.id
         finally:

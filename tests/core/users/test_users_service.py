@@ -18,7 +18,7 @@ from core.users import service as users
 from core.users.enums import Role
 from core.users.models import Invite
 from core.users.schemas import UnitCreate, UnitUpdate
-from tests.factories import make_ladder
+from tests.factories import make_ladder, make_person
 
 Maker = async_sessionmaker[AsyncSession]
 POSITIONS = ["Công chức Tư pháp - Hộ tịch", "Công chức Địa chính"]
@@ -46,20 +46,20 @@ async def test_units_create_list_update_and_ladder(sessionmaker: Maker) -> None:
         assert [u.id for u in await users.list_units(s, kind="commune")] == [commune]
         with pytest.raises(DomainError) as dup:
             await users.create_unit(
-                s, data=UnitCreate(name="UBND xã Tân Phú", kind="commune"), actor_id=None
+                s, data=UnitCreate(name="UBND xã Tân Phú", kind="commune"), actor=None
             )
         assert dup.value.code is ErrorCode.CONFLICT
     async with unit_of_work(sessionmaker) as s:
         # province -> commune would close the loop commune -> dept -> province -> commune
         with pytest.raises(DomainError) as loop:
             await users.update_unit(
-                s, unit_id=province, data=UnitUpdate(escalates_to_id=commune), actor_id=None
+                s, unit_id=province, data=UnitUpdate(escalates_to_id=commune), actor=None
             )
         assert loop.value.code is ErrorCode.INVALID
         assert "vòng lặp" in loop.value.message
     async with unit_of_work(sessionmaker) as s:
         changed = await users.update_unit(
-            s, unit_id=commune, data=UnitUpdate(positions=["Chủ tịch UBND"]), actor_id=None
+            s, unit_id=commune, data=UnitUpdate(positions=["Chủ tịch UBND"]), actor=None
         )
         assert changed.positions == ["Chủ tịch UBND"]
         assert changed.escalates_to_id == dept  # untouched field kept
@@ -198,7 +198,7 @@ async def test_tokens_roles_deactivation_and_audit(sessionmaker: Maker) -> None:
         assert me is not None and me.id == admin.id and me.role == "admin"
         assert await users.authenticate_token(s, token + "x") is None
         cadre = await users.create_user(
-            s, full_name="Cán Bộ", role="cadre", unit_id=admin.unit_id, actor_id=admin.id
+            s, full_name="Cán Bộ", role="cadre", unit_id=admin.unit_id, actor=me
         )
         cadre_token = await users.issue_token(s, user_id=cadre.id, label="thử")
         with pytest.raises(DomainError) as denied:
@@ -214,7 +214,7 @@ async def test_tokens_roles_deactivation_and_audit(sessionmaker: Maker) -> None:
         assert await users.authenticate_token(s, cadre_token) is None
         me = await users.authenticate_token(s, token)
         assert me is not None
-        [row] = await users.list_tokens(s, user_id=admin.id)
+        [row] = await users.list_tokens(s, user_id=admin.id, actor=me)
         assert row.token_hash != token and len(row.token_hash) == 64
         await users.revoke_token(s, token_id=row.id, actor=me)
     async with unit_of_work(sessionmaker) as s:
@@ -231,3 +231,44 @@ async def test_tokens_roles_deactivation_and_audit(sessionmaker: Maker) -> None:
         "token.revoke",
     ):
         assert action in actions
+
+
+async def test_only_admins_change_people_and_units_whoever_calls(sessionmaker: Maker) -> None:
+    """Issue 10: the services check the actor themselves, so no front can forget it; the
+    audit trail names the admin (None: the operator at the command line)."""
+    province, _, commune = await _units(sessionmaker)
+    async with unit_of_work(sessionmaker) as s:
+        admin = await make_person(s, role=Role.ADMIN, unit_id=province, name="Quản Trị")
+        cadre = await make_person(s, role=Role.CADRE, unit_id=commune, name="Cán Bộ")
+        sup = await make_person(s, role=Role.SUPERVISOR, unit_id=commune, name="Phụ Trách")
+    for who in (sup.user, cadre.user):
+        async with unit_of_work(sessionmaker) as s:
+            actor = await users.require_user(s, user_id=who.id)
+            attempts = [
+                users.create_unit(s, data=UnitCreate(name="Xã Lạ", kind="commune"), actor=actor),
+                users.update_unit(s, unit_id=commune, data=UnitUpdate(name="Xã Đổi"), actor=actor),
+                users.create_user(
+                    s, full_name="Người Lạ", role="admin", unit_id=commune, actor=actor
+                ),
+                users.issue_token(s, user_id=admin.id, actor=actor),
+            ]
+            for attempt in attempts:
+                with pytest.raises(DomainError) as denied:
+                    await attempt
+                assert denied.value.code is ErrorCode.FORBIDDEN
+    async with unit_of_work(sessionmaker) as s:
+        actor = await users.require_user(s, user_id=admin.id)
+        unit = await users.create_unit(
+            s, data=UnitCreate(name="Xã Mới", kind="commune"), actor=actor
+        )
+        await users.update_unit(s, unit_id=unit.id, data=UnitUpdate(name="Xã Mới Hơn"), actor=actor)
+        await users.issue_token(s, user_id=cadre.id, actor=actor)
+        own = await users.require_user(s, user_id=cadre.id)
+        await users.issue_token(s, user_id=cadre.id, actor=own)  # one's own token
+    async with unit_of_work(sessionmaker) as s:
+        rows = await s.scalars(
+            select(AuditEntry).where(AuditEntry.action.in_(["unit.update", "token.issue"]))
+        )
+        actors = [(e.action, e.actor_id) for e in rows]
+        assert ("unit.update", admin.id) in actors and ("token.issue", cadre.id) in actors
+        assert (await users.require_unit(s, unit_id=unit.id)).name == "Xã Mới Hơn"
