@@ -1,10 +1,14 @@
 """Building the next generation of the index from the last one: cached tokens and vectors are
-reused, and only chunks new to the index are read, tokenised and encoded (in batches)."""
+reused, and only chunks new to the index are read, tokenised and encoded (in batches). BM25 and
+the diacritic model are reused too when the rows are unchanged, and a warm start serves the
+persisted generation with no rebuild at all (`warm`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import faiss
 import numpy as np
@@ -12,8 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from retrieval.dense import DenseIndex
 from retrieval.embedder import Embedder
-from retrieval.engine import IndexState
+from retrieval.engine import ChunkRow, IndexState
+from retrieval.lexical import LexicalIndex
+from retrieval.restore import DiacriticModel
 from retrieval.source import DbView, passage_texts
+from retrieval.store import Persisted, TokenCache
 from retrieval.text import passage_tokens
 
 log = logging.getLogger(__name__)
@@ -22,56 +29,143 @@ log = logging.getLogger(__name__)
 _BATCH = 512
 
 
+@dataclass(frozen=True)
+class Base:
+    """What the last generation holds, as the next one starts from it."""
+
+    chunk_ids: np.ndarray  # sorted; the row order of everything below
+    tokens: Sequence[list[str]]
+    dense: DenseIndex | None
+    model: str | None  # the model `dense` was built with
+    lexical: LexicalIndex | None = None  # prebuilt over exactly these rows
+    diacritics: DiacriticModel | None = None
+    keep: np.ndarray | None = None  # rows whose tokens and vectors are still good (None: all)
+
+    @classmethod
+    def empty(cls) -> Base:
+        return cls(np.zeros(0, dtype=np.int64), [], None, None)
+
+    @classmethod
+    def of(cls, held: IndexState | Persisted) -> Base:
+        """The base of a served state or of the persisted generation."""
+        return cls(
+            held.chunk_ids, held.tokens, held.dense, held.model, held.lexical, held.diacritics
+        )
+
+    def with_stale(self, view: DbView, titles: dict[int, str], live: np.ndarray | None) -> Base:
+        """This base with its rows not `live`, and those of documents renamed since `titles`
+        (the title is part of a passage's indexed text), marked for re-indexing."""
+        keep = live
+        stale = [r.id for r in view.rows if r.document_id in renamed(view, titles)]
+        if stale:
+            fresh = ~np.isin(self.chunk_ids, np.array(stale, dtype=np.int64))
+            keep = fresh if keep is None else keep & fresh
+        if keep is None or bool(keep.all()):
+            return self
+        return replace(self, lexical=None, diacritics=None, keep=keep)
+
+    def usable(self) -> np.ndarray:
+        """Chunk ids whose cached tokens and vectors may be reused."""
+        return self.chunk_ids if self.keep is None else self.chunk_ids[self.keep]
+
+
+def renamed(view: DbView, titles: dict[int, str]) -> set[int]:
+    """Documents whose title differs from the one their passages were indexed with."""
+    return {d.id for d in view.docs.values() if titles.get(d.id, d.title) != d.title}
+
+
+def warm(persisted: Persisted, view: DbView, hybrid: bool) -> IndexState:
+    """The persisted generation as it is, served at once: its rows stay aligned with its BM25
+    files (nothing is rebuilt when they were saved), current metadata from `view`, and rows
+    whose chunk is no longer active or whose document was renamed masked out until the
+    catch-up. Labelled with the revision it was saved at. `hybrid`: serve its vectors too."""
+    by_id = {r.id: r for r in view.rows}
+    stale = renamed(view, persisted.titles)
+    rows: list[ChunkRow] = []
+    live = np.ones(len(persisted.chunk_ids), dtype=bool)
+    for i, cid in enumerate(persisted.chunk_ids.tolist()):
+        row = by_id.get(cid)
+        if row is None or row.document_id in stale:
+            live[i] = False
+        # A chunk gone from the database keeps a placeholder row (never served).
+        rows.append(row or ChunkRow(cid, 0, f"c:{cid}"))
+    return IndexState.build(
+        revision=persisted.revision,
+        rows=rows,
+        tokens=persisted.tokens,
+        dense=persisted.dense if hybrid else None,
+        model=persisted.model if hybrid else None,
+        docs=view.docs,
+        lexical=persisted.lexical,
+        diacritics=persisted.diacritics,
+        live=None if live.all() else live,
+    )
+
+
 async def advance(
     sessionmaker: async_sessionmaker[AsyncSession],
     embedder: Embedder | None,
     model: str | None,
     view: DbView,
-    base_tokens: dict[int, list[str]],
-    base_dense: DenseIndex | None,
-    base_model: str | None,
-    renamed: bool = False,
+    base: Base,
 ) -> IndexState:
-    """The state for `view`: `base_*` is what the last generation holds (tokens by chunk id,
-    vectors of `base_model`); `renamed` re-encodes the chunks whose cached tokens were dropped.
-    `model` names `embedder` (None: lexical-only)."""
+    """The state for `view` from `base`: only chunks it lacks (or does not keep) are read,
+    tokenised and encoded. `model` names `embedder` (None: lexical-only)."""
     active = np.array([r.id for r in view.rows], dtype=np.int64)
+    usable = base.usable()
     dense: DenseIndex | None = None
     need_vectors: list[int] = []
     if embedder is not None:
-        if base_dense is not None and base_model == model:
-            dense = DenseIndex(base_dense.dim, faiss.clone_index(base_dense.index))
+        if base.dense is not None and base.model == model:
+            dense = DenseIndex(base.dense.dim, faiss.clone_index(base.dense.index))
             held = dense.ids()
-            keep = np.array(sorted(base_tokens), dtype=np.int64)
-            stale = np.setdiff1d(held, np.intersect1d(active, keep)) if renamed else None
-            dense.remove(np.setdiff1d(held, active) if stale is None else stale)
-            held = dense.ids()
-            need_vectors = np.setdiff1d(active, held).tolist()
+            dense.remove(np.setdiff1d(held, np.intersect1d(active, usable)))
+            need_vectors = np.setdiff1d(active, dense.ids()).tolist()
         else:
             dense = DenseIndex(embedder.dim)
             need_vectors = active.tolist()
-    need_tokens = [r.id for r in view.rows if r.id not in base_tokens]
+    need_tokens = np.setdiff1d(active, usable).tolist()
     wanted = sorted(set(need_tokens) | set(need_vectors))
     if wanted:
         log.info("indexing %d new chunks (revision %d)", len(wanted), view.revision)
-    tokens = dict(base_tokens)
+    fresh: dict[int, list[str]] = {}
     token_set, vector_set = set(need_tokens), set(need_vectors)
     for start in range(0, len(wanted), _BATCH):
         batch = wanted[start : start + _BATCH]
         texts = await passage_texts(sessionmaker, batch)
         await asyncio.to_thread(
-            _index_batch, embedder, batch, texts, token_set, vector_set, tokens, dense
+            _index_batch, embedder, batch, texts, token_set, vector_set, fresh, dense
         )
     # Building BM25 and the diacritic model is CPU work: off the event loop.
     return await asyncio.to_thread(
-        IndexState.build,
-        revision=view.revision,
-        rows=view.rows,
-        tokens=[tokens[r.id] for r in view.rows],
-        dense=dense,
-        model=model if dense is not None else None,
-        docs=view.docs,
+        _assemble, view, base, active, fresh, dense, model if dense is not None else None
     )
+
+
+def _assemble(
+    view: DbView,
+    base: Base,
+    active: np.ndarray,
+    fresh: dict[int, list[str]],
+    dense: DenseIndex | None,
+    model: str | None,
+) -> IndexState:
+    if not fresh and base.keep is None and np.array_equal(active, base.chunk_ids):
+        # Same rows as the base: its BM25 and diacritic model still hold (no rebuild).
+        return IndexState.build(
+            revision=view.revision, rows=view.rows, tokens=base.tokens, dense=dense,
+            model=model, docs=view.docs, lexical=base.lexical, diacritics=base.diacritics,
+        )  # fmt: skip
+    cached = base.tokens if isinstance(base.tokens, list) else list(base.tokens)
+    row_of = {cid: i for i, cid in enumerate(base.chunk_ids.tolist())}
+    tokens = [fresh[c] if c in fresh else cached[row_of[c]] for c in active.tolist()]
+    del cached
+    return IndexState.build(
+        revision=view.revision, rows=view.rows,
+        # Kept encoded: a list per row would cost several times the memory while serving.
+        tokens=TokenCache.encode(tokens), dense=dense, model=model, docs=view.docs,
+        lexical=LexicalIndex.build(tokens), diacritics=DiacriticModel.from_passages(tokens),
+    )  # fmt: skip
 
 
 def _index_batch(

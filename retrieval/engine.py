@@ -7,6 +7,7 @@ the reference, so searches running in worker threads always see one consistent s
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,12 +78,16 @@ class IndexState:
 
     revision: int
     rows: list[ChunkRow]
-    tokens: list[list[str]]
+    tokens: Sequence[list[str]]  # per row (a list, or the store's lazily decoded cache)
     lexical: LexicalIndex
     dense: DenseIndex | None
     model: str | None
     docs: dict[int, DocMeta]
     diacritics: DiacriticModel  # learned from these passages: restores phone-typed questions
+    # Rows that may be served (None: all). A warm start serves the persisted rows as they are,
+    # aligned with the saved BM25 files, and masks those whose chunk is no longer active or
+    # whose document was renamed since; the catch-up then re-indexes them.
+    live: np.ndarray | None = None
     chunk_ids: np.ndarray = field(init=False)
     doc_ids: np.ndarray = field(init=False)
     # Reranking inputs: rows of each article, token rarity, and article texts built on demand
@@ -115,14 +120,26 @@ class IndexState:
         *,
         revision: int,
         rows: list[ChunkRow],
-        tokens: list[list[str]],
+        tokens: Sequence[list[str]],
         dense: DenseIndex | None,
         model: str | None,
         docs: dict[int, DocMeta],
+        lexical: LexicalIndex | None = None,
+        diacritics: DiacriticModel | None = None,
+        live: np.ndarray | None = None,
     ) -> IndexState:
-        """Assemble a state; rows must be sorted by chunk id and aligned with tokens."""
-        diacritics = DiacriticModel.from_passages(tokens)
-        return cls(revision, rows, tokens, LexicalIndex(tokens), dense, model, docs, diacritics)
+        """Assemble a state; rows must be sorted by chunk id and aligned with tokens. BM25 and
+        the diacritic model are built from the tokens unless given (prebuilt over exactly
+        these rows, e.g. loaded from the persisted generation)."""
+        if lexical is None or diacritics is None:
+            decoded = tokens if isinstance(tokens, list) else list(tokens)
+            if lexical is None:
+                lexical = LexicalIndex.build(decoded)
+            if diacritics is None:
+                diacritics = DiacriticModel.from_passages(decoded)
+        if len(lexical) != len(rows) or len(tokens) != len(rows):
+            raise ValueError("rows, tokens and BM25 index disagree")
+        return cls(revision, rows, tokens, lexical, dense, model, docs, diacritics, live)
 
     def row_mask(self, allowed_docs: set[int] | None) -> np.ndarray | None:
         """Boolean mask of rows whose document is allowed (None: everything is allowed)."""
@@ -143,6 +160,8 @@ class IndexState:
     ) -> Pool:
         """BM25 and dense candidates, exact scores for their union on both sides, min-max
         fusion, best chunk per article (the `depth` best articles)."""
+        if self.live is not None:
+            mask = self.live if mask is None else mask & self.live
         lex, _ = self.lexical.scores(query)
         if fallback is not None:
             # Restored question: the folded twin scores what was typed, so a word the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -25,13 +26,33 @@ B = 0.75
 class _Bm25:
     """One bm25s index plus its vocabulary, scoring every row for a query."""
 
-    def __init__(self, corpus: Sequence[Sequence[str]]) -> None:
-        self.size = len(corpus)
-        self.model = bm25s.BM25(k1=K1, b=B)
-        if self.size:
+    def __init__(self, model: bm25s.BM25, size: int) -> None:
+        self.size = size
+        self.model = model
+        self.vocab: dict[str, int] = dict(model.vocab_dict) if size else {}
+
+    @classmethod
+    def build(cls, corpus: Sequence[Sequence[str]]) -> _Bm25:
+        model = bm25s.BM25(k1=K1, b=B)
+        if corpus:
             # An empty token list is allowed by bm25s (it adds an empty token).
-            self.model.index([list(doc) for doc in corpus], show_progress=False)
-        self.vocab: dict[str, int] = dict(self.model.vocab_dict) if self.size else {}
+            model.index([list(doc) for doc in corpus], show_progress=False)
+        return cls(model, len(corpus))
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> _Bm25:
+        """An index saved by `save`, its score matrix memory-mapped (read-only, shared with
+        the page cache: a replica does not copy it into its own memory)."""
+        model = bm25s.BM25.load(directory, mmap=True, show_progress=False)
+        scores = model.scores
+        if scores.get("num_docs") != size or (model.k1, model.b) != (K1, B):
+            raise ValueError(f"BM25 index in {directory.name} does not match its rows")
+        if len(scores["indptr"]) - 1 > len(model.vocab_dict):
+            raise ValueError(f"BM25 index in {directory.name} is inconsistent")
+        return cls(model, size)
+
+    def save(self, directory: Path) -> None:
+        self.model.save(directory, show_progress=False)
 
     def scores(self, tokens: list[str]) -> tuple[np.ndarray, int]:
         """BM25 score of every row, and how many query tokens the corpus knows."""
@@ -44,15 +65,29 @@ class _Bm25:
 class LexicalIndex:
     """Accented and folded BM25 over the same rows."""
 
-    def __init__(self, accented: Sequence[Sequence[str]]) -> None:
-        # The folded twin is derived, so only the accented tokens need caching on disk.
-        self.accented = _Bm25(accented)
+    def __init__(self, accented: _Bm25, folded: _Bm25) -> None:
+        self.accented = accented
+        self.folded = folded
+
+    @classmethod
+    def build(cls, accented: Sequence[Sequence[str]]) -> LexicalIndex:
+        """Both twins from the accented tokens (the folded ones are derived)."""
         fold_cache: dict[str, str] = {}
         folded = [
             [fold_cache.get(t) or fold_cache.setdefault(t, fold(t)) for t in doc]
             for doc in accented
         ]
-        self.folded = _Bm25(folded)
+        return cls(_Bm25.build(accented), _Bm25.build(folded))
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> LexicalIndex:
+        """The twins saved by `save` under `directory`, for `size` rows."""
+        return cls(_Bm25.load(directory / "accented", size), _Bm25.load(directory / "folded", size))
+
+    def save(self, directory: Path) -> None:
+        """bm25s' own files (npy arrays and JSON, no pickle), one folder per twin."""
+        self.accented.save(directory / "accented")
+        self.folded.save(directory / "folded")
 
     def __len__(self) -> int:
         return self.accented.size

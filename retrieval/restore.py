@@ -17,10 +17,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+
+import numpy as np
 
 from core.text import fold, normalize
 from retrieval.shorthand import QUESTION_PHRASE_WEIGHT, QUESTION_PHRASES
@@ -89,6 +91,13 @@ class DiacriticModel:
                 unigrams[p] = unigrams.get(p, 0.0) + syllable_weight
             for a, b in itertools.pairwise(parts):
                 bigrams[(a, b)] = bigrams.get((a, b), 0.0) + weight
+        return cls.from_counts(unigrams, bigrams)
+
+    @classmethod
+    def from_counts(
+        cls, unigrams: dict[str, float], bigrams: dict[tuple[str, str], float]
+    ) -> DiacriticModel:
+        """The model of final counts (everything else is derived from them)."""
         by_fold: dict[str, list[str]] = defaultdict(list)
         for tok in unigrams:
             by_fold[fold(tok)].append(tok)
@@ -104,6 +113,36 @@ class DiacriticModel:
             unigrams, bigrams, dict(followers), dict(outgoing), candidates,
             sum(unigrams.values()),
         )  # fmt: skip
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The counts as plain arrays (what `from_arrays` reads back; no pickle). Order is
+        kept, so ties between candidates break the same way after a reload."""
+        syllables = list(self.unigrams)
+        position = {s: i for i, s in enumerate(syllables)}
+        pairs = np.array(
+            [(position[a], position[b]) for a, b in self.bigrams], dtype=np.int32
+        ).reshape(-1, 2)
+        return {
+            "syllables": np.array(syllables, dtype=str) if syllables else np.array([], "<U1"),
+            "unigrams": np.fromiter(self.unigrams.values(), np.float64, len(syllables)),
+            "pairs": pairs,
+            "bigrams": np.fromiter(self.bigrams.values(), np.float64, len(self.bigrams)),
+        }
+
+    @classmethod
+    def from_arrays(cls, data: Mapping[str, np.ndarray]) -> DiacriticModel:
+        """The model saved by `arrays`."""
+        syllables: list[str] = data["syllables"].tolist()
+        counts: list[float] = data["unigrams"].tolist()
+        pairs: list[list[int]] = data["pairs"].tolist()
+        weights: list[float] = data["bigrams"].tolist()
+        if len(counts) != len(syllables) or len(pairs) != len(weights):
+            raise ValueError("diacritic model arrays disagree")
+        unigrams = dict(zip(syllables, counts, strict=True))
+        bigrams = {
+            (syllables[a], syllables[b]): w for (a, b), w in zip(pairs, weights, strict=True)
+        }
+        return cls.from_counts(unigrams, bigrams)
 
     @classmethod
     def from_passages(cls, token_lists: Sequence[Sequence[str]]) -> DiacriticModel:

@@ -27,9 +27,8 @@ from core.text import fold, normalize
 from core.users.models import Unit
 from knowledge.models import Chunk
 from retrieval import pinpoint
-from retrieval.building import advance
+from retrieval.building import Base, advance, warm
 from retrieval.calibration import confidence
-from retrieval.dense import DenseIndex
 from retrieval.embedder import Embedder, load_embedder
 from retrieval.engine import IndexState, Pool, Ranking
 from retrieval.filters import allowed, validity_text
@@ -375,9 +374,10 @@ class Retriever:
         return IndexLag(revision, indexed, self.catchup.running)
 
     async def warm_start(self) -> bool:
-        """Serve the persisted index at once, before any catch-up: the chunks it covers that
-        are still active (documents renamed since are left to the catch-up), labelled with the
-        revision it was saved at. False when nothing usable is on disk."""
+        """Serve the persisted index at once, before any catch-up: its rows as saved (BM25 and
+        the diacritic model loaded, not rebuilt), those no longer active or of documents
+        renamed since masked out, labelled with the revision it was saved at (the catch-up
+        then advances it). False when nothing usable is on disk."""
         async with self._lock:
             if self._state is not None:
                 return True
@@ -387,14 +387,13 @@ class Retriever:
             ):
                 return False
             view = await read_view(self.sessionmaker)
-            cached = dict(zip(persisted.chunk_ids.tolist(), persisted.tokens, strict=True))
-            renamed = {
-                d.id for d in view.docs.values() if persisted.titles.get(d.id, d.title) != d.title
-            }
-            rows = [r for r in view.rows if r.id in cached and r.document_id not in renamed]
-            subset = DbView(persisted.revision, view.docs, rows)
-            tokens = {r.id: cached[r.id] for r in rows}
-            self._state = await self._advance(subset, tokens, persisted.dense, persisted.model)
+            hybrid = self.embedder is not None
+            state = await asyncio.to_thread(warm, persisted, view, hybrid)
+            self._state = state
+            if persisted.lexical is None:  # built from the tokens: saved for the next start
+                await asyncio.to_thread(
+                    self.store.attach_lexical, persisted.generation, state.lexical, state.diacritics
+                )
             return True
 
     async def sync(self) -> None:
@@ -406,41 +405,33 @@ class Retriever:
         """Advance from `state` (None: from the persisted generation) to the database's
         revision, serve the result and persist it. Call under `_lock`."""
         view = await read_view(self.sessionmaker)
+        base_revision = -1
+        bare = ""  # the persisted generation, when it lacks its BM25 files
         if state is None:
             persisted = await asyncio.to_thread(self._load_persisted)
-            base_tokens = (
-                dict(zip(persisted.chunk_ids.tolist(), persisted.tokens, strict=True))
-                if persisted
-                else {}
-            )
-            base_dense = persisted.dense if persisted else None
-            base_model = persisted.model if persisted else None
-            base_revision = persisted.revision if persisted else -1
-            base_titles = persisted.titles if persisted else {}
+            base = Base.empty()
+            if persisted is not None:
+                base = Base.of(persisted).with_stale(view, persisted.titles, None)
+                base_revision = persisted.revision
+                bare = persisted.generation if persisted.lexical is None else ""
         else:
-            base_tokens = {r.id: t for r, t in zip(state.rows, state.tokens, strict=True)}
-            base_dense, base_model, base_revision = state.dense, state.model, state.revision
-            base_titles = {d.id: d.title for d in state.docs.values()}
-        if state is not None and base_revision == view.revision:
-            return
-        # A renamed document's passages are re-indexed: its title is part of their text.
-        renamed = {d.id for d in view.docs.values() if base_titles.get(d.id, d.title) != d.title}
-        if renamed:
-            base_tokens = {
-                r.id: base_tokens[r.id]
-                for r in view.rows
-                if r.id in base_tokens and r.document_id not in renamed
-            }
-        new = await self._advance(view, base_tokens, base_dense, base_model, bool(renamed))
+            if state.revision == view.revision:
+                return
+            titles = {d.id: d.title for d in state.docs.values()}
+            base = Base.of(state).with_stale(view, titles, state.live)
+        new = await self._advance(view, base)
         self._state = new
         # Unchanged start-up (files already reflect this revision and model): no rewrite.
         same_files = (
             base_revision == view.revision
-            and len(new.rows) == len(base_tokens)
+            and base.keep is None
+            and len(new.rows) == len(base.chunk_ids)
             # Lexical-only over a hybrid index leaves the vectors on disk for later.
-            and (self.embedder is None or (base_dense is not None and new.model == base_model))
+            and (self.embedder is None or (base.dense is not None and new.model == base.model))
         )
-        if not same_files and not self._awaiting_model:
+        if same_files and bare:  # BM25 was built from the same rows: saved for next time
+            await asyncio.to_thread(self.store.attach_lexical, bare, new.lexical, new.diacritics)
+        elif not same_files and not self._awaiting_model:
             await asyncio.to_thread(self._persist, new)
 
     def _load_persisted(self) -> Persisted | None:
@@ -450,22 +441,12 @@ class Retriever:
     def _persist(self, state: IndexState) -> None:
         with self.store.lock():
             titles = {d.id: d.title for d in state.docs.values()}
-            self.store.save(
-                Persisted(
-                    state.revision, state.chunk_ids, state.tokens, state.model, state.dense, titles
-                )
+            persisted = Persisted(
+                state.revision, state.chunk_ids, state.tokens, state.model, state.dense, titles
             )
+            persisted.lexical, persisted.diacritics = state.lexical, state.diacritics
+            self.store.save(persisted)
 
-    async def _advance(
-        self,
-        view: DbView,
-        base_tokens: dict[int, list[str]],
-        base_dense: DenseIndex | None,
-        base_model: str | None,
-        renamed: bool = False,
-    ) -> IndexState:
+    async def _advance(self, view: DbView, base: Base) -> IndexState:
         """The next state for `view` (retrieval/building.py) with this retriever's model."""
-        return await advance(
-            self.sessionmaker, self.embedder, self.model_name, view,
-            base_tokens, base_dense, base_model, renamed,
-        )  # fmt: skip
+        return await advance(self.sessionmaker, self.embedder, self.model_name, view, base)

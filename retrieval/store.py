@@ -1,10 +1,13 @@
-"""The persisted index in settings.index_dir: token cache, FAISS file and a manifest.
+"""The persisted index in settings.index_dir: token cache, FAISS file, lexical folder (both BM25
+twins and the diacritic model, so a warm start rebuilds neither) and a manifest.
 
 Every save writes a new *generation* of data files under fresh names, then atomically
 replaces `manifest.json` (temp file + fsync + rename) to point at them. The manifest rename is
 the commit point: a crash at any moment leaves either the old or the new generation complete,
 and the manifest's revision says which knowledge-base revision it reflects. Anything that does
-not load cleanly is reported as missing, and the caller rebuilds from the database.
+not load cleanly is reported as missing, and the caller rebuilds from the database; a manifest
+without a lexical folder (written before it existed) or with an unreadable one loads without
+it, and the caller rebuilds those parts from the tokens.
 """
 
 from __future__ import annotations
@@ -14,14 +17,18 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 
 from retrieval.dense import DenseIndex
+from retrieval.lexical import LexicalIndex
+from retrieval.restore import DiacriticModel
 from retrieval.text import TOKENIZER_VERSION
 
 log = logging.getLogger(__name__)
@@ -30,17 +37,79 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 
 
+class TokenCache(Sequence[list[str]]):
+    """BM25 tokens per row, kept encoded (vocabulary ids and row offsets): a row is decoded
+    when read. A loaded generation costs ~4 bytes a token instead of a Python list per row,
+    and nothing is decoded until a rebuild needs every row."""
+
+    def __init__(self, ids: np.ndarray, offsets: np.ndarray, vocab: np.ndarray) -> None:
+        if len(offsets) < 1 or int(offsets[-1]) != len(ids) or int(offsets[0]) != 0:
+            raise ValueError("token cache offsets disagree with its ids")
+        if len(ids) and int(ids.max()) >= len(vocab):
+            raise ValueError("token cache ids outside its vocabulary")
+        self.ids, self.offsets = ids, offsets
+        self.vocab = np.array(vocab.tolist(), dtype=object)  # str objects, shared by rows
+
+    @classmethod
+    def encode(cls, tokens: Sequence[Sequence[str]]) -> TokenCache:
+        if isinstance(tokens, TokenCache):
+            return tokens
+        vocab: dict[str, int] = {}
+        ids = np.fromiter(
+            (vocab.setdefault(t, len(vocab)) for doc in tokens for t in doc),
+            dtype=np.uint32,
+            count=sum(len(doc) for doc in tokens),
+        )
+        offsets = np.zeros(len(tokens) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(doc) for doc in tokens])
+        words = np.array(list(vocab), dtype=str) if vocab else np.array([], dtype="<U1")
+        return cls(ids, offsets, words)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        words = self.vocab.astype(str) if len(self.vocab) else np.array([], dtype="<U1")
+        return {"ids": self.ids, "offsets": self.offsets, "vocab": words}
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @overload
+    def __getitem__(self, row: int) -> list[str]: ...
+    @overload
+    def __getitem__(self, row: slice) -> list[list[str]]: ...
+    def __getitem__(self, row: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(row, slice):
+            return [self[r] for r in range(*row.indices(len(self)))]
+        if not -len(self) <= row < len(self):
+            raise IndexError(row)
+        row %= len(self)
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        words: list[str] = self.vocab[self.ids[start:end]].tolist()
+        return words
+
+    def __iter__(self) -> Iterator[list[str]]:
+        # One vectorised lookup for all rows, then a slice per row.
+        words = self.vocab[self.ids] if len(self.ids) else np.array([], dtype=object)
+        bounds = self.offsets.tolist()
+        for r in range(len(self)):
+            yield words[bounds[r] : bounds[r + 1]].tolist()
+
+
 @dataclass
 class Persisted:
     """What a manifest generation holds."""
 
     revision: int
     chunk_ids: np.ndarray  # int64, row order of the token cache
-    tokens: list[list[str]]  # accented BM25 tokens per row
+    tokens: Sequence[list[str]]  # accented BM25 tokens per row (a TokenCache when loaded)
     model: str | None  # embedding model name the dense file was built with
     dense: DenseIndex | None
     # Document titles the passages were indexed with (the title is part of the indexed text).
     titles: dict[int, str]
+    # Both BM25 twins and the diacritic model over these rows; None when not saved (older
+    # generations) or unreadable: the caller builds them from the tokens.
+    lexical: LexicalIndex | None = None
+    diacritics: DiacriticModel | None = None
+    generation: str = ""  # set when loaded (see `attach_lexical`)
 
 
 def _fsync_write(path: Path, write: object) -> None:
@@ -52,24 +121,28 @@ def _fsync_write(path: Path, write: object) -> None:
     os.replace(tmp, path)
 
 
-def _encode_tokens(tokens: list[list[str]]) -> dict[str, np.ndarray]:
-    vocab: dict[str, int] = {}
-    ids = np.fromiter(
-        (vocab.setdefault(t, len(vocab)) for doc in tokens for t in doc),
-        dtype=np.uint32,
-        count=sum(len(doc) for doc in tokens),
-    )
-    offsets = np.zeros(len(tokens) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(doc) for doc in tokens])
-    words = np.array(list(vocab), dtype=str) if vocab else np.array([], dtype="<U1")
-    return {"ids": ids, "offsets": offsets, "vocab": words}
+def _save_lexical(path: Path, lexical: LexicalIndex, diacritics: DiacriticModel) -> None:
+    """Write the lexical folder beside, fsync every file, then rename it into place."""
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    lexical.save(tmp)
+    a = diacritics.arrays()
+    np.savez(
+        tmp / "diacritics.npz",
+        syllables=a["syllables"], unigrams=a["unigrams"], pairs=a["pairs"], bigrams=a["bigrams"],
+    )  # fmt: skip
+    for file in tmp.rglob("*"):
+        if file.is_file():
+            with open(file, "rb") as fh:
+                os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
-def _decode_tokens(data: dict[str, np.ndarray]) -> list[list[str]]:
-    vocab = data["vocab"].tolist()
-    ids, offsets = data["ids"], data["offsets"]
-    words = [vocab[i] for i in ids.tolist()]
-    return [words[offsets[r] : offsets[r + 1]] for r in range(len(offsets) - 1)]
+def _load_lexical(path: Path, rows: int) -> tuple[LexicalIndex, DiacriticModel]:
+    lexical = LexicalIndex.load(path, rows)
+    with np.load(path / "diacritics.npz", allow_pickle=False) as npz:
+        diacritics = DiacriticModel.from_arrays({k: npz[k] for k in npz.files})
+    return lexical, diacritics
 
 
 class IndexStore:
@@ -110,7 +183,7 @@ class IndexStore:
         try:
             chunk_ids = np.asarray(m["chunk_ids"], dtype=np.int64)
             with np.load(self.dir / str(m["tokens_file"]), allow_pickle=False) as npz:
-                tokens = _decode_tokens({k: npz[k] for k in ("ids", "offsets", "vocab")})
+                tokens = TokenCache(npz["ids"], npz["offsets"], npz["vocab"])
             if len(tokens) != len(chunk_ids):
                 raise ValueError("token cache and manifest disagree")
             dense = None
@@ -127,15 +200,26 @@ class IndexStore:
         titles = (
             {int(k): str(v) for k, v in raw_titles.items()} if isinstance(raw_titles, dict) else {}
         )
-        return Persisted(
+        persisted = Persisted(
             revision, chunk_ids, tokens, model if isinstance(model, str) else None, dense, titles
         )
+        persisted.generation = str(m.get("generation", ""))
+        if m.get("lexical_dir"):
+            try:
+                if np.any(np.diff(chunk_ids) <= 0):  # rows are addressed by sorted chunk id
+                    raise ValueError("rows are not sorted by chunk id")
+                persisted.lexical, persisted.diacritics = _load_lexical(
+                    self.dir / str(m["lexical_dir"]), len(chunk_ids)
+                )
+            except Exception as exc:  # the tokens and vectors are still good: rebuild these
+                log.warning("BM25 files in %s are unreadable (%s); rebuilding them", self.dir, exc)
+        return persisted
 
     def save(self, state: Persisted) -> None:
         """Write a new generation and switch the manifest to it (call under lock())."""
         gen = uuid.uuid4().hex[:12]
         tokens_file = f"tokens-{gen}.npz"
-        arrays = _encode_tokens(state.tokens)
+        arrays = TokenCache.encode(state.tokens).arrays()
         _fsync_write(
             self.dir / tokens_file,
             lambda fh: np.savez(
@@ -150,6 +234,10 @@ class IndexStore:
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.dir / dense_file)
+        lexical_dir = None
+        if state.lexical is not None and state.diacritics is not None and len(state.chunk_ids):
+            lexical_dir = f"lexical-{gen}"
+            _save_lexical(self.dir / lexical_dir, state.lexical, state.diacritics)
         manifest = {
             "format": FORMAT,
             "tokenizer": TOKENIZER_VERSION,
@@ -158,13 +246,31 @@ class IndexStore:
             "generation": gen,
             "tokens_file": tokens_file,
             "dense_file": dense_file,
+            "lexical_dir": lexical_dir,
             "count": len(state.chunk_ids),
             "chunk_ids": state.chunk_ids.tolist(),
             "titles": {str(k): v for k, v in state.titles.items()},
         }
         body = json.dumps(manifest).encode("utf-8")
         _fsync_write(self.dir / MANIFEST, lambda fh: fh.write(body))
-        self._collect(keep={tokens_file, dense_file})
+        self._collect(keep={tokens_file, dense_file, lexical_dir})
+
+    def attach_lexical(
+        self, generation: str, lexical: LexicalIndex, diacritics: DiacriticModel
+    ) -> bool:
+        """Add BM25 and the diacritic model to `generation`, written before they were saved,
+        if it is still the current one (takes the lock). Its tokens and vectors stay."""
+        with self.lock():
+            m = self.manifest()
+            if m is None or m.get("generation") != generation or m.get("lexical_dir"):
+                return False
+            if not generation or not m.get("count"):
+                return False
+            lexical_dir = f"lexical-{generation}"
+            _save_lexical(self.dir / lexical_dir, lexical, diacritics)
+            body = json.dumps({**m, "lexical_dir": lexical_dir}).encode("utf-8")
+            _fsync_write(self.dir / MANIFEST, lambda fh: fh.write(body))
+            return True
 
     def _collect(self, keep: set[str | None]) -> None:
         """Delete data files of older generations (and temp files left by a crash)."""
@@ -174,3 +280,5 @@ class IndexStore:
             if path.name.startswith(("tokens-", "dense-", MANIFEST + ".tmp")):
                 with contextlib.suppress(OSError):
                     path.unlink()
+            elif path.name.startswith("lexical-"):
+                shutil.rmtree(path, ignore_errors=True)

@@ -8,8 +8,10 @@ import numpy as np
 
 from retrieval.dense import DenseIndex
 from retrieval.fusion import best_per_group, fuse, fuse_articles, minmax
-from retrieval.store import IndexStore, Persisted
-from retrieval.text import is_unaccented, passage_tokens, query_tokens
+from retrieval.lexical import LexicalIndex
+from retrieval.restore import DiacriticModel
+from retrieval.store import IndexStore, Persisted, TokenCache
+from retrieval.text import QueryTokens, is_unaccented, passage_tokens, query_tokens
 
 
 def test_tokens_unify_tone_marks_and_keep_compounds() -> None:
@@ -55,7 +57,7 @@ def test_store_round_trip_and_corruption(tmp_path: Path) -> None:
     store.save(Persisted(5, np.array([7, 8, 9]), tokens, "m", dense, {1: "Luật A"}))
     loaded = store.load()
     assert loaded is not None
-    assert loaded.revision == 5 and loaded.tokens == tokens and loaded.titles == {1: "Luật A"}
+    assert loaded.revision == 5 and list(loaded.tokens) == tokens and loaded.titles == {1: "Luật A"}
     assert loaded.dense is not None and sorted(loaded.dense.ids().tolist()) == [7, 8, 9]
     ids, _ = loaded.dense.search(vecs[1], 2, allowed=np.array([8, 9]))
     assert ids.tolist()[0] == 8 and len(ids) == 2
@@ -64,3 +66,32 @@ def test_store_round_trip_and_corruption(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("tokens-*.npz"))) == 1 and not list(tmp_path.glob("dense-*"))
     (tmp_path / "manifest.json").write_text("{not json")
     assert store.load() is None
+
+
+def test_store_keeps_bm25_and_diacritic_model_per_generation(tmp_path: Path) -> None:
+    texts = ["Cán bộ xã được nghỉ phép hằng năm", "Tiếp công dân tại trụ sở xã", "Lưu trữ hồ sơ"]
+    tokens = [passage_tokens(t)[0] for t in texts]
+    lexical, model = LexicalIndex.build(tokens), DiacriticModel.from_passages(tokens)
+    store = IndexStore(tmp_path)
+    saved = Persisted(3, np.array([4, 5, 6]), tokens, None, None, {}, lexical, model)
+    store.save(saved)
+    loaded = store.load()
+    assert loaded is not None and loaded.lexical is not None and loaded.diacritics is not None
+    assert isinstance(loaded.tokens, TokenCache) and loaded.tokens[1] == tokens[1]
+    for query in (query_tokens("nghỉ phép của cán bộ"), QueryTokens(["tiep", "cong", "dan"], True)):
+        want, got = lexical.scores(query)[0], loaded.lexical.scores(query)[0]
+        assert got.any() and np.array_equal(want, got)
+    assert loaded.lexical.folded_idf() == lexical.folded_idf()
+    assert loaded.diacritics == model  # counts and derived tables, candidate order included
+    first = next(tmp_path.glob("lexical-*"))
+    # An older generation (no lexical folder) still loads, without those parts.
+    store.save(Persisted(4, np.array([4, 5, 6]), loaded.tokens, None, None, {}))
+    old = store.load()
+    assert old is not None and old.lexical is None and list(old.tokens) == tokens
+    assert not first.exists()  # collected with its generation
+    # A damaged BM25 file costs the lexical parts only: tokens and revision still load.
+    store.save(saved)
+    (data,) = tmp_path.glob("lexical-*/folded/data.csc.index.npy")
+    data.write_bytes(data.read_bytes()[:100])
+    damaged = store.load()
+    assert damaged is not None and damaged.revision == 3 and damaged.lexical is None
