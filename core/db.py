@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData, Select, event, func, select
+from sqlalchemy import JSON, DateTime, MetaData, Select, event, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -151,16 +151,32 @@ async def paged(
 ModelT = TypeVar("ModelT", bound=Base)
 
 
+def _reread(
+    session: AsyncSession, model: type[ModelT], row_id: int, *, lock: bool, skip_locked: bool
+) -> Select[ModelT]:
+    """The select of `model`'s row `row_id` (its one-column primary key) that refreshes the
+    identity map's copy, row-locked on PostgreSQL when `lock` (SQLite: the transaction holds
+    the write lock, BEGIN IMMEDIATE)."""
+    key = inspect(model).primary_key[0]
+    stmt = select(model).where(key == row_id).execution_options(populate_existing=True)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=model, skip_locked=skip_locked)
+    return stmt
+
+
 async def load_row(
     session: AsyncSession, model: type[ModelT], row_id: int, what: str, *, lock: bool = False
 ) -> ModelT:
     """`model`'s row `row_id` re-read from the database (not the identity map's stale copy),
-    row-locked on PostgreSQL when `lock` (SQLite serialises writers anyway); NOT_FOUND naming
-    `what` (Vietnamese, e.g. "xin ý kiến") when it does not exist."""
-    stmt = select(model).where(model.id == row_id).execution_options(populate_existing=True)  # type: ignore[attr-defined]
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=model)
-    row = await session.scalar(stmt)
+    row-locked on PostgreSQL when `lock`; NOT_FOUND naming `what` (Vietnamese, e.g. "xin ý
+    kiến") when it does not exist."""
+    row = await session.scalar(_reread(session, model, row_id, lock=lock, skip_locked=False))
     if row is None:
         raise not_found(what)
     return row
+
+
+async def try_lock_row(session: AsyncSession, model: type[ModelT], row_id: int) -> ModelT | None:
+    """`model`'s row `row_id` re-read and locked for a background job; None when another
+    process holds it (PostgreSQL: FOR UPDATE SKIP LOCKED) or it is gone."""
+    return await session.scalar(_reread(session, model, row_id, lock=True, skip_locked=True))

@@ -8,8 +8,6 @@ the markers under the lock. Markers and notification idempotency keys make a rep
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,23 +21,39 @@ from core.cases.enums import OPEN_STATUSES, CaseStatus
 from core.cases.flows import level_recipients, tell
 from core.cases.ladder import escalate_overdue
 from core.cases.models import Case
-from core.cases.store import guarded_update, load_case, try_lock
+from core.cases.store import guarded_update, load_case
 from core.config import Settings
-from core.db import unit_of_work, utcnow
-from core.periodic import every
-
-log = logging.getLogger(__name__)
+from core.db import try_lock_row, utcnow
+from core.periodic import each_row, sweep_loop
 
 
 @dataclass
 class SweepReport:
-    """What one sweep did, by case id."""
+    """What one deadline sweep did, by row id (cases here, hard tasks in core.tasks)."""
 
-    reminded: list[tuple[int, int]] = field(default_factory=list)  # (case id, percent)
+    reminded: list[tuple[int, int]] = field(default_factory=list)  # (id, percent)
     escalated: list[int] = field(default_factory=list)
     overdue: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)  # locked by another process
     errors: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, outcomes: list[tuple[int, str]]) -> SweepReport:
+        """From core.periodic.each_row's outcomes: "remind50", "remind80", "escalated",
+        "overdue", "skipped", "error" ("noop" is left out)."""
+        report = cls()
+        for row_id, outcome in outcomes:
+            if outcome.startswith("remind"):
+                report.reminded.append((row_id, int(outcome[6:])))
+            elif outcome == "escalated":
+                report.escalated.append(row_id)
+            elif outcome == "overdue":
+                report.overdue.append(row_id)
+            elif outcome == "skipped":
+                report.skipped.append(row_id)
+            elif outcome == "error":
+                report.errors.append(row_id)
+        return report
 
 
 def _due_clause(now: datetime) -> ColumnElement[bool]:
@@ -85,7 +99,7 @@ async def handle_case(
 ) -> str:
     """Act on one case under its row lock: "escalated", "overdue", "remind80", "remind50",
     "skipped" (locked elsewhere) or "noop" (another sweeper already did it)."""
-    case = await try_lock(session, case_id)
+    case = await try_lock_row(session, Case, case_id)
     if case is None:
         return "skipped"
     if case.status not in OPEN_STATUSES:
@@ -111,38 +125,11 @@ async def sweep(
 ) -> SweepReport:
     """One pass over open cases whose next mark has passed; each case in its own transaction."""
     now = now or utcnow()
-    report = SweepReport()
-    async with sessionmaker() as session:
-        ids = list(
-            await session.scalars(
-                select(Case.id).where(_due_clause(now)).order_by(Case.due_at).limit(limit)
-            )
-        )
-    for case_id in ids:
-        try:
-            async with unit_of_work(sessionmaker) as session:
-                outcome = await handle_case(session, case_id, settings, now)
-        except Exception:
-            # One bad case must not stop the others; it is retried on the next sweep.
-            log.exception("deadline sweep failed for case %s", case_id)
-            report.errors.append(case_id)
-            continue
-        if outcome.startswith("remind"):
-            report.reminded.append((case_id, int(outcome[6:])))
-        elif outcome == "escalated":
-            report.escalated.append(case_id)
-        elif outcome == "overdue":
-            report.overdue.append(case_id)
-        elif outcome == "skipped":
-            report.skipped.append(case_id)
-    return report
+    due = select(Case.id).where(_due_clause(now)).order_by(Case.due_at).limit(limit)
+    outcomes = await each_row(
+        sessionmaker, due, lambda s, i: handle_case(s, i, settings, now), "deadline sweep: case"
+    )
+    return SweepReport.of(outcomes)
 
 
-async def run_sweep_loop(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
-) -> None:
-    """Sweep every worker_interval_seconds until `stop` is set."""
-    await every(
-        settings.worker_interval_seconds, lambda: sweep(sessionmaker, settings), stop,
-        "deadline sweep",
-    )  # fmt: skip
+run_sweep_loop = sweep_loop(sweep, "deadline sweep")

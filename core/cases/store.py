@@ -24,18 +24,6 @@ async def load_case(session: AsyncSession, case_id: int, *, lock: bool = False) 
     return await load_row(session, Case, case_id, "xin ý kiến", lock=lock)
 
 
-async def try_lock(session: AsyncSession, case_id: int) -> Case | None:
-    """Lock the case row for a background job; None if another process holds it.
-
-    PostgreSQL: FOR UPDATE SKIP LOCKED. SQLite: the transaction already holds the database
-    write lock (BEGIN IMMEDIATE in core.db), so a plain read is serialised.
-    """
-    stmt = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Case, skip_locked=True)
-    return await session.scalar(stmt)
-
-
 async def guarded_update(
     session: AsyncSession,
     case_id: int,

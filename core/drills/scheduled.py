@@ -10,8 +10,6 @@ a drill reaches a cadre once (unique delivery), so several sweepers never double
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,18 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.audit.service import record
 from core.cases.calendar import WorkCalendar, add_working_time, calendar_for
 from core.config import Settings
-from core.db import unit_of_work
 from core.drills import texts
 from core.drills.enums import DrillStatus
 from core.drills.models import DEFAULT_INTERVAL_DAYS, Drill, DrillDelivery, DrillSchedule
 from core.drills.service import next_slot, targets
 from core.outbox.service import enqueue
-from core.periodic import every
+from core.periodic import each_row, sweep_loop
 from core.tasks.service import at
 from core.users.enums import Role
 from core.users.models import Unit, User
 
-log = logging.getLogger(__name__)
 # With nothing new to send, look again after this many office hours (a drill published
 # meanwhile reaches the cadre the same or the next working day).
 IDLE_HOURS = 4.0
@@ -45,6 +41,17 @@ class DrillSweepReport:
     idle: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     errors: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, outcomes: list[tuple[int, str]]) -> DrillSweepReport:
+        """From core.periodic.each_row's outcomes ("noop" is left out)."""
+        report = cls()
+        lists = {"delivered": report.delivered, "idle": report.idle,
+                 "skipped": report.skipped, "error": report.errors}  # fmt: skip
+        for user_id, outcome in outcomes:
+            if outcome in lists:
+                lists[outcome].append(user_id)
+        return report
 
 
 def in_office_hours(now: datetime, calendar: WorkCalendar) -> bool:
@@ -132,54 +139,31 @@ async def sweep_drills(
 ) -> DrillSweepReport:
     """One pass over due cadres (never outside office hours); each in its own transaction."""
     now = at(now)
-    report = DrillSweepReport()
     calendar = calendar_for(settings)
     if not in_office_hours(now, calendar):
-        return report
+        return DrillSweepReport()
     async with sessionmaker() as session:
         has_drills = await session.scalar(
             select(Drill.id).where(Drill.status == DrillStatus.PUBLISHED).limit(1)
         )
-        if has_drills is None:
-            return report
-        due = or_(
-            DrillSchedule.user_id.is_(None),
-            (DrillSchedule.paused.is_(False)) & (DrillSchedule.next_at <= now),
-        )
-        ids = list(
-            await session.scalars(
-                select(User.id)
-                .outerjoin(DrillSchedule, DrillSchedule.user_id == User.id)
-                .where(User.role == Role.CADRE, User.active.is_(True), due)
-                .order_by(DrillSchedule.next_at.is_not(None), DrillSchedule.next_at, User.id)
-                .limit(limit)
-            )
-        )
-    for user_id in ids:
-        try:
-            async with unit_of_work(sessionmaker) as session:
-                outcome = await handle_cadre(session, user_id, calendar, now)
-        except IntegrityError:
-            report.skipped.append(user_id)  # another sweeper handled this cadre first
-            continue
-        except Exception:
-            log.exception("drill sweep failed for user %s", user_id)
-            report.errors.append(user_id)
-            continue
-        if outcome == "delivered":
-            report.delivered.append(user_id)
-        elif outcome == "idle":
-            report.idle.append(user_id)
-        elif outcome == "skipped":
-            report.skipped.append(user_id)
-    return report
-
-
-async def run_drill_sweep_loop(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
-) -> None:
-    """Sweep every worker_interval_seconds until `stop` is set (started by `troly run`)."""
-    await every(
-        settings.worker_interval_seconds, lambda: sweep_drills(sessionmaker, settings), stop,
-        "drill sweep",
+    if has_drills is None:
+        return DrillSweepReport()
+    schedule_due = or_(
+        DrillSchedule.user_id.is_(None),
+        (DrillSchedule.paused.is_(False)) & (DrillSchedule.next_at <= now),
+    )
+    due = (
+        select(User.id)
+        .outerjoin(DrillSchedule, DrillSchedule.user_id == User.id)
+        .where(User.role == Role.CADRE, User.active.is_(True), schedule_due)
+        .order_by(DrillSchedule.next_at.is_not(None), DrillSchedule.next_at, User.id)
+        .limit(limit)
+    )
+    outcomes = await each_row(
+        sessionmaker, due, lambda s, i: handle_cadre(s, i, calendar, now), "drill sweep: user",
+        taken=(IntegrityError,),  # another sweeper created this cadre's schedule first
     )  # fmt: skip
+    return DrillSweepReport.of(outcomes)
+
+
+run_drill_sweep_loop = sweep_loop(sweep_drills, "drill sweep")

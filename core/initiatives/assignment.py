@@ -7,7 +7,6 @@ suggestions and manual assignment alike.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -31,7 +30,7 @@ from core.initiatives.service import (
     transition,
 )
 from core.initiatives.views import author_ids
-from core.periodic import every
+from core.periodic import sweep_loop
 from core.users.authz import require_active, require_admin
 from core.users.enums import Role
 from core.users.models import User, supervisor_units
@@ -327,11 +326,4 @@ async def sweep_reminders(
         return 0
 
 
-async def run_reminder_loop(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
-) -> None:
-    """Send evaluation reminders every worker_interval_seconds until `stop` is set."""
-    await every(
-        settings.worker_interval_seconds, lambda: sweep_reminders(sessionmaker, settings), stop,
-        "initiative reminder sweep",
-    )  # fmt: skip
+run_reminder_loop = sweep_loop(sweep_reminders, "initiative reminder sweep")

@@ -12,8 +12,6 @@ sweepers never double-handle a task.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -25,14 +23,12 @@ from core.cases.flows import admins, level_recipients, route_level, unit_name, u
 from core.cases.ladder import next_level
 from core.cases.scheduled import SweepReport
 from core.config import Settings
-from core.db import unit_of_work
-from core.periodic import every
+from core.db import try_lock_row
+from core.periodic import each_row, sweep_loop
 from core.tasks import texts
 from core.tasks.enums import TaskStatus
 from core.tasks.models import HardTask
 from core.tasks.service import at, load_task, notify
-
-log = logging.getLogger(__name__)
 
 
 def _due_clause(now: datetime) -> ColumnElement[bool]:
@@ -45,13 +41,6 @@ def _due_clause(now: datetime) -> ColumnElement[bool]:
             and_(HardTask.remind_50_at <= now, HardTask.reminded_50_at.is_(None)),
         ),
     )
-
-
-async def _try_lock(session: AsyncSession, task_id: int) -> HardTask | None:
-    stmt = select(HardTask).where(HardTask.id == task_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=HardTask, skip_locked=True)
-    return await session.scalar(stmt)
 
 
 def _next_window(settings: Settings, now: datetime) -> datetime:
@@ -136,7 +125,7 @@ async def handle_task(
     session: AsyncSession, task_id: int, settings: Settings, now: datetime
 ) -> str:
     """Act on one task under its row lock; returns what was done ("noop" when nothing)."""
-    locked = await _try_lock(session, task_id)
+    locked = await try_lock_row(session, HardTask, task_id)
     if locked is None:
         return "skipped"
     task = await load_task(session, locked.id)
@@ -162,37 +151,11 @@ async def sweep_tasks(
 ) -> SweepReport:
     """One pass over open tasks whose next mark has passed; each in its own transaction."""
     now = at(now)
-    report = SweepReport()
-    async with sessionmaker() as session:
-        ids = list(
-            await session.scalars(
-                select(HardTask.id).where(_due_clause(now)).order_by(HardTask.due_at).limit(limit)
-            )
-        )
-    for task_id in ids:
-        try:
-            async with unit_of_work(sessionmaker) as session:
-                outcome = await handle_task(session, task_id, settings, now)
-        except Exception:
-            log.exception("task sweep failed for task %s", task_id)
-            report.errors.append(task_id)
-            continue
-        if outcome.startswith("remind"):
-            report.reminded.append((task_id, int(outcome[6:])))
-        elif outcome == "escalated":
-            report.escalated.append(task_id)
-        elif outcome == "overdue":
-            report.overdue.append(task_id)
-        elif outcome == "skipped":
-            report.skipped.append(task_id)
-    return report
+    due = select(HardTask.id).where(_due_clause(now)).order_by(HardTask.due_at).limit(limit)
+    outcomes = await each_row(
+        sessionmaker, due, lambda s, i: handle_task(s, i, settings, now), "task sweep: task"
+    )
+    return SweepReport.of(outcomes)
 
 
-async def run_task_sweep_loop(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
-) -> None:
-    """Sweep every worker_interval_seconds until `stop` is set (started by `troly run`)."""
-    await every(
-        settings.worker_interval_seconds, lambda: sweep_tasks(sessionmaker, settings), stop,
-        "task sweep",
-    )  # fmt: skip
+run_task_sweep_loop = sweep_loop(sweep_tasks, "task sweep")
