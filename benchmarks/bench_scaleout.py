@@ -263,6 +263,8 @@ async def fill(settings: Settings, chunks: int, per_doc: int = 50) -> tuple[int,
     from core.migrate import upgrade
     from knowledge.models import Chunk, Document, DocumentVersion
     from knowledge.store import bump_revision
+    from retrieval.lexical import LexicalIndex
+    from retrieval.restore import DiacriticModel
     from retrieval.store import IndexStore, Persisted
 
     settings.ensure_dirs()
@@ -300,13 +302,14 @@ async def fill(settings: Settings, chunks: int, per_doc: int = 50) -> tuple[int,
         ids = np.array(sorted(await s.scalars(select(Chunk.id))), dtype=np.int64)
     await engine.dispose()
     tokens, _ = synthetic_tokens(rng, len(ids))
+    dense = random_dense(ids, 384)
+    # As a running replica saves it: BM25 and the diacritic model included.
+    snapshot = Persisted(revision, ids, tokens, settings.embedding_model, dense, titles)
+    snapshot.lexical = LexicalIndex.build(tokens)
+    snapshot.diacritics = DiacriticModel.from_passages(tokens)
     store = IndexStore(settings.index_dir)
     with store.lock():
-        store.save(
-            Persisted(
-                revision, ids, tokens, settings.embedding_model, random_dense(ids, 384), titles
-            )
-        )
+        store.save(snapshot)
     return revision, ids
 
 
