@@ -1,4 +1,5 @@
-"""`troly users ...` commands: units, invitations, API tokens, topics and the first admin."""
+"""`troly users ...` commands: units, invitations, accounts without Telegram and their one-time
+sign-in codes, API tokens, topics and the first admin."""
 
 from __future__ import annotations
 
@@ -7,19 +8,23 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.errors import VALIDATION_MESSAGE, validation_details
 from core.clock import local
 from core.config import get_settings
 from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.errors import DomainError, not_found
 from core.migrate import upgrade
 from core.users import service as users
+from core.users.authz import ROLE_LABELS_VI
 from core.users.enums import Role, UnitKind
 from core.users.models import Unit
 from core.users.schemas import UnitCreate
+from core.web import accounts
 
 app = typer.Typer(no_args_is_help=True)
 unit_app = typer.Typer(no_args_is_help=True, help="Administrative units.")
@@ -54,6 +59,10 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except DomainError as exc:
         console.print(f"[red]Lỗi:[/red] {exc.message}")
+        raise typer.Exit(1) from exc
+    except ValidationError as exc:  # an option the schema refuses (a one-letter name, ...)
+        bad = validation_details([dict(e) for e in exc.errors()])[0]
+        console.print(f"[red]Lỗi:[/red] {VALIDATION_MESSAGE}: {bad['field']} — {bad['message']}.")
         raise typer.Exit(1) from exc
 
 
@@ -149,6 +158,63 @@ def invite(
     if link:
         console.print(f"Đường dẫn: {link}")
     console.print(f"Hoặc gửi cho bot: {users.start_command(code)}")
+
+
+def _print_code(handed: tuple[str, str]) -> None:
+    """A one-time console sign-in code (shown only now) and when it expires, in local time."""
+    code, expires = handed
+    console.print(f"Mã đăng nhập một lần: [bold]{code}[/bold]  (hết hạn {expires})")
+    console.print("Mã chỉ hiện lần này và dùng được một lần, tại /login (“Bằng mã một lần”).")
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Option(help="Full name")],
+    role: Annotated[Role, typer.Option(help="cadre, supervisor, evaluator or admin")],
+    unit: Annotated[str, typer.Option(help="Their unit (id or name)")],
+    position: Annotated[str | None, typer.Option(help="Job title")] = None,
+    supervises: Annotated[
+        str | None, typer.Option(help='Supervisors only: units they supervise, ";"-separated')
+    ] = None,
+) -> None:
+    """Create an account without Telegram and print its one-time console sign-in code."""
+
+    async def work(session: AsyncSession) -> tuple[int, str, str, tuple[str, str]]:
+        home = await _unit(session, unit)
+        supervised = [(await _unit(session, ref)).id for ref in _split(supervises)]
+        data = accounts.AccountCreate(
+            full_name=name,
+            role=role,
+            unit_id=home.id,
+            position=(position or "").strip() or None,
+            supervised_unit_ids=supervised,
+        )
+        handed = await accounts.create_account(
+            session, settings=get_settings(), actor=None, data=data
+        )
+        user = handed.user
+        return user.id, user.full_name, home.name, (handed.code, local(handed.expires_at))
+
+    user_id, full_name, unit_name, handed = _run(work)
+    console.print(
+        f"Đã tạo tài khoản #{user_id}: {full_name} ({ROLE_LABELS_VI[role]}, {unit_name})."
+    )
+    _print_code(handed)
+
+
+@app.command("signin-code")
+def signin_code(user_id: int) -> None:
+    """Issue a new one-time console sign-in code for a person (older unused codes stop working)."""
+
+    async def work(session: AsyncSession) -> tuple[str, tuple[str, str]]:
+        handed = await accounts.hand_code(
+            session, settings=get_settings(), actor=None, user_id=user_id
+        )
+        return handed.user.full_name, (handed.code, local(handed.expires_at))
+
+    full_name, handed = _run(work)
+    console.print(f"Mã đăng nhập mới cho {full_name}; các mã cũ chưa dùng không còn hiệu lực.")
+    _print_code(handed)
 
 
 @app.command("token")

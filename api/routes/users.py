@@ -1,14 +1,15 @@
-"""People: who am I, list/read/change users (admin), issue and revoke API tokens."""
+"""People: who am I, list/read/create/change users (admin), one-time console sign-in codes
+(admin), issue and revoke API tokens."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from api.deps import AdminUser, CurrentUser, PageDep, SessionDep
+from api.deps import AdminUser, CtxDep, CurrentUser, PageDep, SessionDep
 from api.errors import NOT_FOUND_RESPONSE
 from api.schemas import Page
 from core.inputs import Id
@@ -17,6 +18,8 @@ from core.users.enums import Role
 from core.users.models import ApiToken
 from core.users.schemas import TokenCreate, TokenIssued, UserRead, UserUpdate
 from core.users.tokens import create_token
+from core.web import accounts
+from core.web.accounts import AccountCreate, HandedCode
 
 router = APIRouter(tags=["users"])
 
@@ -39,6 +42,36 @@ class TokenRead(BaseModel):
             created_at=token.created_at,
             revoked_at=token.revoked_at,
         )
+
+
+class SigninCodeIssued(BaseModel):
+    """A one-time console sign-in code, shown only this once (only its keyed hash is stored)."""
+
+    user: UserRead
+    code: str = Field(
+        description="Mã đăng nhập dùng một lần, dạng ABCD-EFGH", examples=["K7PX-M3QD"]
+    )
+    expires_at: datetime = Field(description="Hết hạn lúc (UTC)")
+    signin_path: str = Field(
+        description="Đường dẫn đăng nhập trên trang quản lý, đã điền sẵn mã",
+        examples=["/login?code=K7PX-M3QD"],
+    )
+
+    @classmethod
+    def of(cls, handed: HandedCode) -> SigninCodeIssued:
+        return cls(
+            user=UserRead.of(handed.user),
+            code=handed.code,
+            expires_at=handed.expires_at,
+            signin_path=f"/login?code={handed.code}",
+        )
+
+
+SIGNIN_CODE_NOTE = (
+    "Mã đăng nhập chỉ hiện một lần, dùng được một lần tại trang đăng nhập của bảng điều khiển "
+    f"(mục “Bằng mã một lần”) và hết hạn sau {accounts.HANDED_CODE_TTL // timedelta(hours=1)} "
+    "giờ; mã cấp sau thay thế mã cũ chưa dùng."
+)
 
 
 @router.get("/users/me", response_model=UserRead, summary="Thông tin người đang đăng nhập")
@@ -73,6 +106,38 @@ async def list_users(
 async def get_user(user_id: Id, session: SessionDep, _admin: AdminUser) -> UserRead:
     """One user."""
     return UserRead.of(await user_service.require_user(session, user_id=user_id))
+
+
+@router.post(
+    "/users",
+    response_model=SigninCodeIssued,
+    status_code=201,
+    summary="Tạo tài khoản không cần Telegram, kèm mã đăng nhập một lần (quản trị)",
+    description=SIGNIN_CODE_NOTE,
+    responses=NOT_FOUND_RESPONSE,
+)
+async def create_user(
+    data: AccountCreate, session: SessionDep, ctx: CtxDep, admin: AdminUser
+) -> SigninCodeIssued:
+    """Create a person who signs in to the console with a code the admin hands over."""
+    handed = await accounts.create_account(session, settings=ctx.settings, actor=admin, data=data)
+    return SigninCodeIssued.of(handed)
+
+
+@router.post(
+    "/users/{user_id}/signin-code",
+    response_model=SigninCodeIssued,
+    status_code=201,
+    summary="Cấp mã đăng nhập một lần mới cho một người (quản trị)",
+    description=SIGNIN_CODE_NOTE,
+    responses=NOT_FOUND_RESPONSE,
+)
+async def issue_signin_code(
+    user_id: Id, session: SessionDep, ctx: CtxDep, admin: AdminUser
+) -> SigninCodeIssued:
+    """A new one-time code for an active person (their older unused codes stop working)."""
+    handed = await accounts.hand_code(session, settings=ctx.settings, actor=admin, user_id=user_id)
+    return SigninCodeIssued.of(handed)
 
 
 @router.patch(

@@ -240,6 +240,14 @@ ROWS = [
     Row("PATCH", "/users/{cadre}", ADMIN, json=lambda p: {"active": True}),
     Row(
         "POST",
+        "/users",
+        ADMIN,
+        201,
+        json=lambda p: {"full_name": "Ngô Thị Mới", "role": "cadre", "unit_id": p["unit"]},
+    ),
+    Row("POST", "/users/{cadre}/signin-code", ADMIN, 201),
+    Row(
+        "POST",
         "/users/{cadre}/tokens",
         frozenset({"cadre", "admin"}),
         201,

@@ -5,15 +5,22 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from core.clock import zone
 from core.config import get_settings
 from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.users import service as users
+from core.web.service import redeem_login_code
+
+CODE_RE = re.compile(
+    r"Mã đăng nhập một lần: ([A-Z0-9]{4}-[A-Z0-9]{4})\s+\(hết hạn ([0-9/]+ [0-9:]+)\)"
+)
 
 
 @pytest.fixture
@@ -137,3 +144,62 @@ def test_users_cli_sets_topics(cli_env: str) -> None:
     assert "mọi lĩnh vực" in run("topics", "--user", str(sup), "")
     admin = CliRunner().invoke(app, ["users", "topics", "--user", "1", "Địa chính"])
     assert admin.exit_code == 1 and "Chỉ người phụ trách" in admin.output
+
+
+def redeem(db_url: str, code: str) -> str:
+    """Sign in on the console with a one-time code (as /login/code does); the person's name."""
+
+    async def go() -> str:
+        engine = create_engine(db_url)
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as s:
+                user = await redeem_login_code(s, settings=get_settings(), code=code)
+                return user.full_name
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def test_users_cli_adds_an_account_without_telegram(cli_env: str) -> None:
+    """Issue 11 #10: the operator creates a console account and hands over a one-time code."""
+    run("bootstrap-admin", "--name", "Nguyễn Quản Trị", "--unit", "Tỉnh Mẫu")
+    run("unit", "add", "UBND xã Tân Phú", "--kind", "commune", "--parent", "Tỉnh Mẫu")
+    before = datetime.now(UTC)
+    out = run(
+        "add",
+        "--name",
+        "Ngô  Thị Mới",
+        "--role",
+        "supervisor",
+        "--unit",
+        "UBND xã Tân Phú",
+        "--position",
+        "Công chức Địa chính",
+        "--supervises",
+        "UBND xã Tân Phú; Tỉnh Mẫu",
+    )
+    assert "Đã tạo tài khoản #2: Ngô Thị Mới (người phụ trách, UBND xã Tân Phú)." in out
+    found = CODE_RE.search(out)
+    assert found, out
+    code, expires = found.groups()
+    # Shown in local time (Asia/Ho_Chi_Minh by default), 72 hours from now.
+    shown = datetime.strptime(expires, "%d/%m/%Y %H:%M").replace(tzinfo=zone())
+    assert timedelta(hours=71, minutes=58) < shown - before <= timedelta(hours=72, minutes=1)
+    listed = run("list", "--unit", "UBND xã Tân Phú")
+    assert "Ngô Thị Mới" in listed and "Công chức Địa chính" in listed and "chưa" in listed
+    assert redeem(cli_env, code) == "Ngô Thị Mới"
+
+    again = run("signin-code", "2")
+    assert "Mã đăng nhập mới cho Ngô Thị Mới" in again
+    newer = CODE_RE.search(again)
+    assert newer and newer.group(1) != code
+    assert redeem(cli_env, newer.group(1)) == "Ngô Thị Mới"
+
+    for args, message in (
+        (["signin-code", "99"], "Không tìm thấy người dùng số 99"),
+        (["add", "--name", "Ai Đó", "--role", "cadre", "--unit", "Xã Không Có"], "Không tìm thấy"),
+        (["add", "--name", "A", "--role", "cadre", "--unit", "1"], "full_name — quá ngắn"),
+    ):
+        result = CliRunner().invoke(app, ["users", *args])
+        assert result.exit_code != 0 and message in result.output, result.output
