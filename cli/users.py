@@ -145,7 +145,7 @@ def invite(
             session,
             role=role,
             unit_id=home.id,
-            created_by_id=None,
+            actor=None,
             uses=uses,
             valid_days=days,
             supervised_unit_ids=supervised,

@@ -56,7 +56,7 @@ async def create_invite(
         session,
         role=data.role,
         unit_id=data.unit_id,
-        created_by_id=admin.id,
+        actor=admin,
         uses=data.uses,
         valid_days=data.valid_days,
         supervised_unit_ids=data.supervised_unit_ids,

@@ -157,7 +157,6 @@ async def invite_create(
     valid_days: Annotated[int, Form()] = 7,
 ) -> Response:
     """Create an invitation code the person types into the bot (/start CODE)."""
-    require_admin(auth.user)
     try:
         role_value = Role(role)
     except ValueError as exc:
@@ -166,7 +165,7 @@ async def invite_create(
         session,
         role=role_value,
         unit_id=unit_id,
-        created_by_id=auth.user.id,
+        actor=auth.user,
         uses=uses,
         valid_days=valid_days,
     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.service import record
 from core.db import utcnow
 from core.errors import DomainError, ErrorCode, conflict, invalid
-from core.users.authz import require_admin
+from core.users.authz import require_admin, require_admin_or_operator
 from core.users.enums import Role
 from core.users.models import Invite, Unit, User
 
@@ -45,12 +45,14 @@ async def create_invite(
     *,
     role: Role | str,
     unit_id: int,
-    created_by_id: int | None,
+    actor: User | None,
     uses: int = 1,
     valid_days: int = 7,
     supervised_unit_ids: Sequence[int] = (),
 ) -> Invite:
-    """A new random code for `role` in `unit_id`, usable `uses` times for `valid_days` days."""
+    """A new random code for `role` in `unit_id`, usable `uses` times for `valid_days` days
+    (admin only; `actor=None` is the operator at the command line)."""
+    require_admin_or_operator(actor)
     role = Role(str(role))
     if not 1 <= uses <= 10_000:
         raise invalid("Số lượt dùng phải từ 1 đến 10.000.", uses=uses)
@@ -71,13 +73,13 @@ async def create_invite(
         supervised_unit_ids=supervised,
         uses_left=uses,
         expires_at=utcnow() + timedelta(days=valid_days),
-        created_by_id=created_by_id,
+        created_by_id=actor.id if actor else None,
     )
     session.add(invite)
     await session.flush()
     await record(
         session,
-        actor_id=created_by_id,
+        actor_id=invite.created_by_id,
         action="invite.create",
         entity="invite",
         entity_id=invite.id,

@@ -130,9 +130,7 @@ async def _invite(ctx: AppContext, world: World) -> dict[str, Any]:
     from core.users import service as users
 
     async with unit_of_work(ctx.sessionmaker) as s:
-        invite = await users.create_invite(
-            s, role="cadre", unit_id=world.commune_id, created_by_id=None
-        )
+        invite = await users.create_invite(s, role="cadre", unit_id=world.commune_id, actor=None)
         return {"invite": invite.id}
 
 

@@ -46,7 +46,7 @@ async def test_every_dialogue_step_refuses_control_characters(
     """Registration has no check of its own: the bot-wide guard refuses the name."""
     async with unit_of_work(ctx.sessionmaker) as s:
         invite = await user_service.create_invite(
-            s, role=Role.CADRE, unit_id=people.commune_id, created_by_id=None, uses=1
+            s, role=Role.CADRE, unit_id=people.commune_id, actor=None, uses=1
         )
         code = invite.code
     newbie = FakeUser(7777, "An")

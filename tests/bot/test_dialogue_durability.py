@@ -104,7 +104,7 @@ async def test_registration_steps_are_committed_before_their_prompts(
     spy = StateAtSend(ctx, fake)
     async with unit_of_work(ctx.sessionmaker) as s:
         invite = await user_service.create_invite(
-            s, role=Role.CADRE, unit_id=people.commune_id, created_by_id=None, uses=1
+            s, role=Role.CADRE, unit_id=people.commune_id, actor=None, uses=1
         )
         code = invite.code
     newbie = FakeUser(5556, "An")

@@ -103,7 +103,7 @@ async def test_supervisor_registers_without_a_job_title(
 ) -> None:
     async with unit_of_work(ctx.sessionmaker) as s:
         invite = await user_service.create_invite(
-            s, role=Role.SUPERVISOR, unit_id=people.commune_id, created_by_id=None, uses=1
+            s, role=Role.SUPERVISOR, unit_id=people.commune_id, actor=None, uses=1
         )
         code = invite.code
     newbie = FakeUser(5557, "Hà")

@@ -18,7 +18,7 @@ async def test_register_with_code_name_and_position(
 ) -> None:
     async with unit_of_work(ctx.sessionmaker) as s:
         invite = await user_service.create_invite(
-            s, role=Role.CADRE, unit_id=people.commune_id, created_by_id=None, uses=1
+            s, role=Role.CADRE, unit_id=people.commune_id, actor=None, uses=1
         )
         code = invite.code
     newbie = FakeUser(5555, "An")

@@ -50,7 +50,7 @@ async def test_people_admin(
     page, width = sized, request.node.callspec.params["sized"]
     async with unit_of_work(sessionmaker) as s:
         invite = await invites.create_invite(
-            s, role=Role.CADRE, unit_id=world.commune_id, created_by_id=None
+            s, role=Role.CADRE, unit_id=world.commune_id, actor=None
         )
     login_with_token(page, live, world.people["admin"].token, "/admin/units")
 

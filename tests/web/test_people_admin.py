@@ -95,6 +95,8 @@ async def test_only_admins_manage_people(
         ("/admin/accounts", {"full_name": "Ai Đó", "role": "admin", "unit_id": "1"}),
         (f"/admin/users/{people.people['cadre'].id}/signin-code", {}),
         ("/admin/invites/1/revoke", {}),
+        ("/admin/invites", {"role": "admin", "unit_id": str(people.commune_id)}),
+        ("/admin/units", {"name": "Xã Mới Lập", "kind": "commune"}),
         (f"/admin/units/{people.commune_id}", {"name": "Xã Đổi Tên"}),
     ):
         response = await client.post(path, data={"csrf_token": token, **data})
@@ -113,7 +115,7 @@ async def test_revoke_invitation_rename_unit_and_search_people(
     token = await login(client, people.people["admin"].token)
     async with unit_of_work(ctx.sessionmaker) as s:
         invite = await invites.create_invite(
-            s, role=Role.CADRE, unit_id=people.commune_id, created_by_id=None, uses=5
+            s, role=Role.CADRE, unit_id=people.commune_id, actor=None, uses=5
         )
     page = (await client.get("/admin/units")).text
     assert f'action="/admin/invites/{invite.id}/revoke"' in page

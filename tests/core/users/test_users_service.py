@@ -68,7 +68,7 @@ async def test_units_create_list_update_and_ladder(sessionmaker: Maker) -> None:
 async def test_invite_redeem_registers_with_role_unit_and_position(sessionmaker: Maker) -> None:
     _, _, commune = await _units(sessionmaker)
     async with unit_of_work(sessionmaker) as s:
-        invite = await users.create_invite(s, role="cadre", unit_id=commune, created_by_id=None)
+        invite = await users.create_invite(s, role="cadre", unit_id=commune, actor=None)
         code = invite.code
     assert 16 <= len(code) <= 64 and all(c.isalnum() or c in "-_" for c in code)
     assert users.deep_link(code, "@trolybot") == f"https://t.me/trolybot?start={code}"
@@ -111,12 +111,12 @@ async def test_supervisor_invite_links_supervised_units(sessionmaker: Maker) -> 
             s,
             role=Role.SUPERVISOR,
             unit_id=dept,
-            created_by_id=None,
+            actor=None,
             supervised_unit_ids=[commune, dept],
         )
         with pytest.raises(DomainError):
             await users.create_invite(
-                s, role="cadre", unit_id=dept, created_by_id=None, supervised_unit_ids=[commune]
+                s, role="cadre", unit_id=dept, actor=None, supervised_unit_ids=[commune]
             )
     async with unit_of_work(sessionmaker) as s:
         sup = await users.redeem_invite(
@@ -131,8 +131,8 @@ async def test_supervisor_invite_links_supervised_units(sessionmaker: Maker) -> 
 async def test_expired_invite_and_already_registered(sessionmaker: Maker) -> None:
     _, dept, _ = await _units(sessionmaker)
     async with unit_of_work(sessionmaker) as s:
-        a = await users.create_invite(s, role="evaluator", unit_id=dept, created_by_id=None, uses=5)
-        b = await users.create_invite(s, role="evaluator", unit_id=dept, created_by_id=None)
+        a = await users.create_invite(s, role="evaluator", unit_id=dept, actor=None, uses=5)
+        b = await users.create_invite(s, role="evaluator", unit_id=dept, actor=None)
         await s.execute(
             update(Invite).where(Invite.id == b.id).values(expires_at=utcnow() - timedelta(1))
         )
@@ -160,9 +160,7 @@ async def test_expired_invite_and_already_registered(sessionmaker: Maker) -> Non
 async def test_concurrent_redeems_never_exceed_uses(sessionmaker: Maker) -> None:
     _, _, commune = await _units(sessionmaker)
     async with unit_of_work(sessionmaker) as s:
-        invite = await users.create_invite(
-            s, role="cadre", unit_id=commune, created_by_id=None, uses=3
-        )
+        invite = await users.create_invite(s, role="cadre", unit_id=commune, actor=None, uses=3)
 
     async def attempt(i: int) -> bool:
         try:
@@ -234,8 +232,8 @@ async def test_tokens_roles_deactivation_and_audit(sessionmaker: Maker) -> None:
 
 
 async def test_only_admins_change_people_and_units_whoever_calls(sessionmaker: Maker) -> None:
-    """Issue 10: the services check the actor themselves, so no front can forget it; the
-    audit trail names the admin (None: the operator at the command line)."""
+    """Issue 10: the services check the actor themselves (units, people, tokens, invitations), so
+    no front can forget it; the audit trail names the admin (None: the command-line operator)."""
     province, _, commune = await _units(sessionmaker)
     async with unit_of_work(sessionmaker) as s:
         admin = await make_person(s, role=Role.ADMIN, unit_id=province, name="Quản Trị")
@@ -251,6 +249,7 @@ async def test_only_admins_change_people_and_units_whoever_calls(sessionmaker: M
                     s, full_name="Người Lạ", role="admin", unit_id=commune, actor=actor
                 ),
                 users.issue_token(s, user_id=admin.id, actor=actor),
+                users.create_invite(s, role="admin", unit_id=commune, actor=actor),
             ]
             for attempt in attempts:
                 with pytest.raises(DomainError) as denied:
@@ -263,6 +262,8 @@ async def test_only_admins_change_people_and_units_whoever_calls(sessionmaker: M
         )
         await users.update_unit(s, unit_id=unit.id, data=UnitUpdate(name="Xã Mới Hơn"), actor=actor)
         await users.issue_token(s, user_id=cadre.id, actor=actor)
+        invite = await users.create_invite(s, role="cadre", unit_id=commune, actor=actor)
+        assert invite.created_by_id == admin.id
         own = await users.require_user(s, user_id=cadre.id)
         await users.issue_token(s, user_id=cadre.id, actor=own)  # one's own token
     async with unit_of_work(sessionmaker) as s:
