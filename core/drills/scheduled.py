@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.audit.service import record
 from core.cases.calendar import WorkCalendar, add_working_time, calendar_for
 from core.config import Settings
+from core.db import try_lock_row
 from core.drills import texts
 from core.drills.enums import DrillStatus
 from core.drills.models import DEFAULT_INTERVAL_DAYS, Drill, DrillDelivery, DrillSchedule
@@ -79,10 +80,7 @@ async def next_drill(session: AsyncSession, user: User) -> Drill | None:
 async def _locked_schedule(
     session: AsyncSession, user_id: int, now: datetime
 ) -> DrillSchedule | None:
-    stmt = select(DrillSchedule).where(DrillSchedule.user_id == user_id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    item = await session.scalar(stmt.execution_options(populate_existing=True))
+    item = await try_lock_row(session, DrillSchedule, user_id)
     if item is not None:
         return item
     if await session.get(DrillSchedule, user_id) is not None:
