@@ -20,8 +20,9 @@ from retrieval.engine import ChunkRow, IndexState
 from retrieval.lexical import LexicalIndex
 from retrieval.restore import DiacriticModel
 from retrieval.source import DbView, passage_texts
-from retrieval.store import Persisted, TokenCache
+from retrieval.store import Persisted
 from retrieval.text import passage_tokens
+from retrieval.tokencache import TokenCache
 
 log = logging.getLogger(__name__)
 
@@ -156,15 +157,19 @@ def _assemble(
             revision=view.revision, rows=view.rows, tokens=base.tokens, dense=dense,
             model=model, docs=view.docs, lexical=base.lexical, diacritics=base.diacritics,
         )  # fmt: skip
-    cached = base.tokens if isinstance(base.tokens, list) else list(base.tokens)
-    row_of = {cid: i for i, cid in enumerate(base.chunk_ids.tolist())}
-    tokens = [fresh[c] if c in fresh else cached[row_of[c]] for c in active.tolist()]
-    del cached
+    # The new token cache: kept rows gathered by position, fresh rows appended, then put in
+    # chunk id order; nothing already cached is decoded.
+    is_fresh = np.isin(active, np.fromiter(fresh, dtype=np.int64, count=len(fresh)))
+    kept = np.searchsorted(base.chunk_ids, active[~is_fresh])
+    combined = TokenCache.encode(base.tokens).take(kept)
+    combined = combined.extended([fresh[int(c)] for c in active[is_fresh]])
+    position = np.empty(len(active), dtype=np.int64)
+    position[~is_fresh] = np.arange(len(kept))
+    position[is_fresh] = len(kept) + np.arange(int(is_fresh.sum()))
+    tokens = combined.take(position)
     return IndexState.build(
-        revision=view.revision, rows=view.rows,
-        # Kept encoded: a list per row would cost several times the memory while serving.
-        tokens=TokenCache.encode(tokens), dense=dense, model=model, docs=view.docs,
-        lexical=LexicalIndex.build(tokens), diacritics=DiacriticModel.from_passages(tokens),
+        revision=view.revision, rows=view.rows, tokens=tokens, dense=dense, model=model,
+        docs=view.docs,
     )  # fmt: skip
 
 

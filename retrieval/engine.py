@@ -131,12 +131,10 @@ class IndexState:
         """Assemble a state; rows must be sorted by chunk id and aligned with tokens. BM25 and
         the diacritic model are built from the tokens unless given (prebuilt over exactly
         these rows, e.g. loaded from the persisted generation)."""
-        if lexical is None or diacritics is None:
-            decoded = tokens if isinstance(tokens, list) else list(tokens)
-            if lexical is None:
-                lexical = LexicalIndex.build(decoded)
-            if diacritics is None:
-                diacritics = DiacriticModel.from_passages(decoded)
+        if lexical is None:
+            lexical = LexicalIndex.build(tokens)
+        if diacritics is None:
+            diacritics = DiacriticModel.from_passages(tokens)
         if len(lexical) != len(rows) or len(tokens) != len(rows):
             raise ValueError("rows, tokens and BM25 index disagree")
         return cls(revision, rows, tokens, lexical, dense, model, docs, diacritics, live)

@@ -16,6 +16,7 @@ import numpy as np
 
 from core.text import fold
 from retrieval.text import QueryTokens
+from retrieval.tokencache import TokenCache
 
 # Lucene BM25 constants (bm25s defaults); k1 1.2-1.5 and b 0.75 are the usual choice for
 # passages of ~150 words, and no dev-set tuning is done here on purpose.
@@ -32,12 +33,49 @@ class _Bm25:
         self.vocab: dict[str, int] = dict(model.vocab_dict) if size else {}
 
     @classmethod
-    def build(cls, corpus: Sequence[Sequence[str]]) -> _Bm25:
+    def build(cls, ids: np.ndarray, offsets: np.ndarray, vocab: Sequence[str]) -> _Bm25:
+        """The index bm25s' `index` builds (same float32 scores: the same operations on the
+        same values, checked by tests), computed with whole-array numpy operations from token
+        ids instead of a Python loop over every token. At 100k passages that is ~10x faster
+        and mostly runs with the GIL released, so searches are not held up meanwhile."""
         model = bm25s.BM25(k1=K1, b=B)
-        if corpus:
-            # An empty token list is allowed by bm25s (it adds an empty token).
-            model.index([list(doc) for doc in corpus], show_progress=False)
-        return cls(model, len(corpus))
+        n = len(offsets) - 1
+        if n == 0:
+            return cls(model, 0)
+        # Only the words present get a column (a cache's vocabulary may hold retired ones).
+        present = np.bincount(ids, minlength=len(vocab)) > 0
+        used = np.flatnonzero(present)
+        tok_of = (np.cumsum(present) - 1)[ids]
+        bits = max(len(used) - 1, 1).bit_length()
+        lengths = np.diff(offsets)
+        doc_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        # Row-major keys are nearly sorted already: a cheap sort, then one stable sort by word.
+        pairs, tf = np.unique((doc_of << bits) | tok_of, return_counts=True)
+        doc, tok = pairs >> bits, pairs & ((1 << bits) - 1)
+        order = np.argsort(tok.astype(np.uint16 if bits <= 16 else np.uint32), kind="stable")
+        doc, tok, tf = doc[order], tok[order], tf[order]  # token-major (CSC), rows ascending
+        df = np.bincount(tok, minlength=len(used))
+        idf = np.array(
+            [math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df.tolist()], dtype=np.float32
+        )
+        tf32 = tf.astype(np.float32)
+        # bm25s' Lucene term weight, term for term: tf / (k1 * (1 - b + b * dl / avgdl) + tf).
+        tfc = tf32 / (K1 * ((1 - B) + B * lengths[doc] / lengths.mean()) + tf32)
+        indptr = np.zeros(len(used) + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        model.scores = {
+            "data": (idf[tok] * tfc).astype(np.float32),
+            "indices": doc.astype(np.int32),
+            "indptr": indptr,
+            "num_docs": n,
+        }
+        words = [vocab[int(i)] for i in used]
+        model.vocab_dict = {w: i for i, w in enumerate(words)}
+        # bm25s adds an empty token (no column) for queries that match nothing.
+        model.vocab_dict.setdefault("", len(words))
+        model.unique_token_ids_set = set(model.vocab_dict.values())
+        model.nonoccurrence_array = None
+        return cls(model, n)
 
     @classmethod
     def load(cls, directory: Path, size: int) -> _Bm25:
@@ -71,13 +109,16 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, accented: Sequence[Sequence[str]]) -> LexicalIndex:
-        """Both twins from the accented tokens (the folded ones are derived)."""
-        fold_cache: dict[str, str] = {}
-        folded = [
-            [fold_cache.get(t) or fold_cache.setdefault(t, fold(t)) for t in doc]
-            for doc in accented
-        ]
-        return cls(_Bm25.build(accented), _Bm25.build(folded))
+        """Both twins from the accented tokens (the folded ones are derived: each word of the
+        vocabulary is folded once, and the rows' ids mapped)."""
+        cache = TokenCache.encode(accented)
+        words: list[str] = cache.vocab.tolist()
+        folded: dict[str, int] = {}
+        to_folded = np.array([folded.setdefault(fold(w), len(folded)) for w in words], np.uint32)
+        return cls(
+            _Bm25.build(cache.ids, cache.offsets, words),
+            _Bm25.build(to_folded[cache.ids], cache.offsets, list(folded)),
+        )
 
     @classmethod
     def load(cls, directory: Path, size: int) -> LexicalIndex:

@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import overload
 
 import numpy as np
 
@@ -30,68 +29,12 @@ from retrieval.dense import DenseIndex
 from retrieval.lexical import LexicalIndex
 from retrieval.restore import DiacriticModel
 from retrieval.text import TOKENIZER_VERSION
+from retrieval.tokencache import TokenCache
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-
-
-class TokenCache(Sequence[list[str]]):
-    """BM25 tokens per row, kept encoded (vocabulary ids and row offsets): a row is decoded
-    when read. A loaded generation costs ~4 bytes a token instead of a Python list per row,
-    and nothing is decoded until a rebuild needs every row."""
-
-    def __init__(self, ids: np.ndarray, offsets: np.ndarray, vocab: np.ndarray) -> None:
-        if len(offsets) < 1 or int(offsets[-1]) != len(ids) or int(offsets[0]) != 0:
-            raise ValueError("token cache offsets disagree with its ids")
-        if len(ids) and int(ids.max()) >= len(vocab):
-            raise ValueError("token cache ids outside its vocabulary")
-        self.ids, self.offsets = ids, offsets
-        self.vocab = np.array(vocab.tolist(), dtype=object)  # str objects, shared by rows
-
-    @classmethod
-    def encode(cls, tokens: Sequence[Sequence[str]]) -> TokenCache:
-        if isinstance(tokens, TokenCache):
-            return tokens
-        vocab: dict[str, int] = {}
-        ids = np.fromiter(
-            (vocab.setdefault(t, len(vocab)) for doc in tokens for t in doc),
-            dtype=np.uint32,
-            count=sum(len(doc) for doc in tokens),
-        )
-        offsets = np.zeros(len(tokens) + 1, dtype=np.int64)
-        offsets[1:] = np.cumsum([len(doc) for doc in tokens])
-        words = np.array(list(vocab), dtype=str) if vocab else np.array([], dtype="<U1")
-        return cls(ids, offsets, words)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        words = self.vocab.astype(str) if len(self.vocab) else np.array([], dtype="<U1")
-        return {"ids": self.ids, "offsets": self.offsets, "vocab": words}
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    @overload
-    def __getitem__(self, row: int) -> list[str]: ...
-    @overload
-    def __getitem__(self, row: slice) -> list[list[str]]: ...
-    def __getitem__(self, row: int | slice) -> list[str] | list[list[str]]:
-        if isinstance(row, slice):
-            return [self[r] for r in range(*row.indices(len(self)))]
-        if not -len(self) <= row < len(self):
-            raise IndexError(row)
-        row %= len(self)
-        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
-        words: list[str] = self.vocab[self.ids[start:end]].tolist()
-        return words
-
-    def __iter__(self) -> Iterator[list[str]]:
-        # One vectorised lookup for all rows, then a slice per row.
-        words = self.vocab[self.ids] if len(self.ids) else np.array([], dtype=object)
-        bounds = self.offsets.tolist()
-        for r in range(len(self)):
-            yield words[bounds[r] : bounds[r + 1]].tolist()
 
 
 @dataclass

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import bm25s
 import numpy as np
 
+from core.text import fold
 from retrieval.dense import DenseIndex
 from retrieval.fusion import best_per_group, fuse, fuse_articles, minmax
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import K1, B, LexicalIndex
 from retrieval.restore import DiacriticModel
-from retrieval.store import IndexStore, Persisted, TokenCache
+from retrieval.store import IndexStore, Persisted
 from retrieval.text import QueryTokens, is_unaccented, passage_tokens, query_tokens
+from retrieval.tokencache import TokenCache
 
 
 def test_tokens_unify_tone_marks_and_keep_compounds() -> None:
@@ -95,3 +98,33 @@ def test_store_keeps_bm25_and_diacritic_model_per_generation(tmp_path: Path) -> 
     data.write_bytes(data.read_bytes()[:100])
     damaged = store.load()
     assert damaged is not None and damaged.revision == 3 and damaged.lexical is None
+
+
+def test_bm25_twins_score_exactly_as_bm25s_builds_them() -> None:
+    texts = [
+        "Cán bộ xã được nghỉ phép hằng năm mười hai ngày, cán bộ làm đơn",
+        "Chủ tịch xã tiếp công dân tại trụ sở mỗi tuần",
+        "",
+        "Văn thư xã lập danh mục hồ sơ, hồ sơ nộp lưu vào kho lưu trữ",
+        "Con dấu do công chức văn phòng giữ; cạn bỗ khác cán bộ",
+    ]
+    tokens = [passage_tokens(t)[0] for t in texts]
+    lexical = LexicalIndex.build(tokens)
+    for twin, rows in (
+        (lexical.accented, tokens),
+        (lexical.folded, [[fold(t) for t in doc] for doc in tokens]),
+    ):
+        reference = bm25s.BM25(k1=K1, b=B)
+        reference.index(rows, show_progress=False)
+        assert set(twin.vocab) == set(reference.vocab_dict)
+        for word in reference.vocab_dict:
+            if word:  # the empty placeholder has no column
+                assert np.array_equal(twin.model.get_scores([word]), reference.get_scores([word]))
+
+
+def test_token_cache_takes_and_extends_rows_without_decoding_others() -> None:
+    cache = TokenCache.encode([["a", "b"], [], ["c", "a", "c"]])
+    assert list(cache.take(np.array([2, 0, 1]))) == [["c", "a", "c"], ["a", "b"], []]
+    grown = cache.take(np.array([2])).extended([["d", "a"], []])
+    assert list(grown) == [["c", "a", "c"], ["d", "a"], []] and grown[-2] == ["d", "a"]
+    assert list(TokenCache(**grown.arrays())) == list(grown)

@@ -19,7 +19,7 @@ from retrieval.lexical import LexicalIndex
 from retrieval.models import SearchRequest
 from retrieval.restore import DiacriticModel
 from retrieval.service import Retriever
-from tests.retrieval.conftest import LEAVE, import_texts
+from tests.retrieval.conftest import EXTRA, LEAVE, import_texts
 
 QUERIES = (
     "Cán bộ, công chức xã được nghỉ phép hằng năm bao nhiêu ngày?",
@@ -166,3 +166,23 @@ async def test_documents_retired_or_renamed_after_the_snapshot_are_not_served(
     assert resp.hits[0].document_title == "Nội quy cơ quan Ủy ban nhân dân xã Sơn Thủy"
     hits = (await restarted.search(SearchRequest(query="đăng ký khai sinh quá hạn", k=10))).hits
     assert civil not in {h.document_id for h in hits}
+
+
+async def test_incremental_catch_up_ranks_as_a_full_build(
+    lexical_settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    documents: list[int],
+    tmp_path: Path,
+) -> None:
+    running = await Retriever.create(lexical_settings, sessionmaker)
+    await import_texts(sessionmaker, tmp_path, {"seal.md": EXTRA})
+    async with unit_of_work(sessionmaker) as session:
+        await kb.retire_document(session, document_id=documents[1])
+    await running.sync()  # kept rows gathered from the token cache, new rows appended
+    shutil.rmtree(lexical_settings.index_dir)
+    rebuilt = await Retriever.create(lexical_settings, sessionmaker)  # from the database
+    assert running._state is not None and rebuilt._state is not None
+    assert list(running._state.tokens) == list(rebuilt._state.tokens)
+    assert await ranked(running) == await ranked(rebuilt)
+    hits = (await running.search(SearchRequest(query="ai giữ con dấu của xã", k=3))).hits
+    assert hits and hits[0].document_title == "Quy định mẫu về quản lý con dấu"
