@@ -77,7 +77,7 @@ def create_dispatcher(ctx: AppContext, *, storage: BaseStorage | None = None) ->
     # updates already handled): the limiter grants slots in arrival order, so the turns follow
     # it, and a message delayed by the limit does not hold the chat's turn while it waits.
     dp.update.outer_middleware.unregister(dp.fsm)
-    dp.update.outer_middleware(PasteJoinMiddleware())
+    dp.update.outer_middleware(PasteJoinMiddleware(ctx.shared))
     dp.update.outer_middleware(
         RateLimitMiddleware(
             ctx.shared, ctx.settings.rate_limit_per_minute, ctx.settings.rate_limit_window_seconds

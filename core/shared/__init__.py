@@ -46,6 +46,10 @@ class SharedState(ABC):
         """Store a value for `ttl` seconds."""
 
     @abstractmethod
+    async def delete(self, key: str) -> None:
+        """Forget a stored value (no error when it is missing)."""
+
+    @abstractmethod
     def lock(self, key: str, timeout: float) -> AbstractAsyncContextManager[None]:
         """Mutual exclusion on `key` across every process sharing this state. A live holder
         keeps it as long as it needs (the lease is renewed); one that dies loses it within

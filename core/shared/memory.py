@@ -66,6 +66,9 @@ class MemoryState(SharedState):
         while len(self._values) > MAX_KEYS:
             self._values.popitem(last=False)
 
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)
+
     def lock(self, key: str, timeout: float) -> AbstractAsyncContextManager[None]:
         # One process: a holder cannot die without the lock going with it, so no timeout.
         return self._locked(key)

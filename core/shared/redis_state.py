@@ -95,6 +95,9 @@ class RedisState(SharedState):
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         await self.client.set(self._key(f"value:{key}"), value, px=_ms(ttl))
 
+    async def delete(self, key: str) -> None:
+        await self.client.delete(self._key(f"value:{key}"))
+
     def lock(self, key: str, timeout: float) -> AbstractAsyncContextManager[None]:
         return self._locked(key, lease=timeout)
 

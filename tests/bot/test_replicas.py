@@ -7,6 +7,7 @@ Shown here, over HTTP only:
 - a document imported through replica 1 is found through replica 2 within a few seconds;
 - one chat's webhook updates, sent alternately to both while earlier ones are still being
   handled, are handled in order and once each, a retried duplicate included;
+- the parts of one long paste, landing on both, are joined into one message;
 - kill -9 of a replica in the middle of a flow loses no acknowledged question, answer,
   escalation or initiative; a client's retry of what failed (same Idempotency-Key, other
   replica) creates nothing twice; the update being handled when it died is handled once after
@@ -305,6 +306,33 @@ async def test_one_chats_webhook_updates_in_order_once_each(cluster: Cluster) ->
         # And a late retry of the first one, long after it was handled.
         assert await _deliver(http, cluster.two.webhook, _update(first_id, chat, texts[0])) == 200
     assert await _questions_of(cluster, "cadre", tag) == texts
+
+
+async def test_a_paste_split_over_both_replicas_is_one_message(cluster: Cluster) -> None:
+    """Telegram cuts a 10,000-character paste into three messages; their webhook calls reach
+    one, two, one. The parts are joined wherever they land: one reply for the whole paste."""
+    chat = 900 + 4
+    text = ("Công dân đề nghị xác nhận nơi cư trú để làm hồ sơ vay vốn. " * 200)[:10_000]
+    parts = [text[i : i + 4096] for i in range(0, len(text), 4096)]
+    first_id = 8_000_000 + int(time.time()) % 1_000_000 * 10
+    mark = cluster.fake.mark()
+    async with httpx.AsyncClient(timeout=60) as http:
+        calls = []
+        for n, part in enumerate(parts):
+            replica = (cluster.one, cluster.two)[n % 2]
+            calls.append(
+                asyncio.create_task(
+                    _deliver(http, replica.webhook, _update(first_id + n, chat, part))
+                )
+            )
+            await asyncio.sleep(0.1)  # arrival order, as Telegram sends them
+        assert set(await asyncio.gather(*calls)) == {200}
+    refused = await cluster.fake.wait_message(chat, "vượt giới hạn", after=mark)
+    assert "10000 ký tự" in refused.text
+    replies = [
+        c for c in cluster.fake.calls[mark:] if c.method == "sendMessage" and c.chat_id == chat
+    ]
+    assert [c.text for c in replies] == [refused.text]
 
 
 async def test_kill_9_mid_flow_loses_nothing(cluster: Cluster) -> None:

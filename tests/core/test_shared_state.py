@@ -83,6 +83,14 @@ async def test_flags_and_values_expire(make: Factory) -> None:
     assert await state.mark("told:1", 0.3) is False
 
 
+async def test_a_deleted_value_is_gone_for_every_handle(make: Factory) -> None:
+    state, other = make(), make()
+    await state.put("paste", b"parts", 30)
+    await other.delete("paste")
+    assert await state.get("paste") is None
+    await state.delete("never-stored")  # no error
+
+
 async def test_lock_is_exclusive_across_handles(make: Factory) -> None:
     handles = [make() for _ in range(3)]
     inside = 0
