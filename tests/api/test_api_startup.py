@@ -10,12 +10,13 @@ import asyncio
 import contextlib
 import socket
 import threading
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any, cast
 
 import httpx
 import pytest
-from apikit import build_world
+from apikit import World, build_world
 from prometheus_client.parser import text_string_to_metric_families
 
 from cli.run import _serve
@@ -23,9 +24,9 @@ from core.config import Settings
 from core.context import AppContext
 from core.db import create_engine, create_sessionmaker
 from retrieval import service
-from retrieval.embedder import Embedder
 from retrieval.model_install import find_model
-from retrieval.store import IndexStore, Persisted
+from retrieval.store import IndexStore
+from tests.gates import hold
 
 QUESTION = {"query": "đăng ký khai sinh cho trẻ em", "k": 3}
 
@@ -57,63 +58,63 @@ async def _until(http: httpx.AsyncClient, url: str, status: int, within: float) 
         await asyncio.sleep(0.1)
 
 
-async def test_serves_lexical_while_the_model_loads_then_turns_hybrid(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if find_model(settings) is None:
-        pytest.skip(f"embedding model not built in {settings.resolved_models_dir}")
-    gate = threading.Event()
-    real_load = service.load_embedder
-
-    def gated_load(s: Settings) -> Embedder | None:
-        gate.wait(timeout=600)
-        return real_load(s)
-
-    monkeypatch.setattr(service, "load_embedder", gated_load)
+@contextlib.asynccontextmanager
+async def _served(
+    settings: Settings, gate: threading.Event
+) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+    """`troly run`'s server (API only) once it answers /healthz, and the test's people; the
+    gate is released and the server stopped on the way out."""
     settings.api_port = _free_port()
-    settings.duplicate_similarity = 1.01
-    base = f"http://127.0.0.1:{settings.api_port}"
     task = asyncio.create_task(_serve(settings, api=True, bot_enabled=False, workers=False))
     engine = create_engine(settings.resolved_database_url)
+    base = f"http://127.0.0.1:{settings.api_port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=300) as http:
             alive = await _until(http, "/healthz", 200, within=120)
-            assert alive.json() == {"status": "ok"}
-            assert not gate.is_set()  # answered with the model still held
-
-            loading = await http.get("/readyz")
-            assert loading.status_code == 503
-            body = loading.json()
-            assert body["checks"]["model"] == "loading"
-            assert body["checks"]["search_mode"] == "lexical"
-            assert any("model loading" in reason for reason in body["reasons"])
-
+            assert alive.json() == {"status": "ok"} and not gate.is_set()
             fake_ctx = SimpleNamespace(sessionmaker=create_sessionmaker(engine))
-            world = await build_world(cast(AppContext, fake_ctx))
-            lexical = await http.post("/api/v1/search", json=QUESTION, headers=world.auth("cadre"))
-            assert lexical.status_code == 200, lexical.text
-            assert lexical.json()["mode"] == "lexical" and lexical.json()["hits"]
-
-            gauges = _gauges((await http.get("/metrics")).text)
-            assert gauges["troly_model_loading{}"] == 1
-            assert gauges["troly_search_mode{mode=lexical}"] == 1
-            assert gauges["troly_searches_total{mode=lexical}"] >= 1
-
-            gate.set()
-            ready: dict[str, Any] = (await _until(http, "/readyz", 200, within=300)).json()
-            assert ready["checks"]["search_mode"] == "hybrid"
-            assert ready["checks"]["model"] == settings.embedding_model
-            hybrid = await http.post("/api/v1/search", json=QUESTION, headers=world.auth("cadre"))
-            assert hybrid.status_code == 200 and hybrid.json()["mode"] == "hybrid"
-            gauges = _gauges((await http.get("/metrics")).text)
-            assert gauges["troly_model_loading{}"] == 0
-            assert gauges["troly_search_mode{mode=hybrid}"] == 1
+            yield http, await build_world(cast(AppContext, fake_ctx))
     finally:
         gate.set()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await engine.dispose()
+
+
+async def test_serves_lexical_while_the_model_loads_then_turns_hybrid(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if find_model(settings) is None:
+        pytest.skip(f"embedding model not built in {settings.resolved_models_dir}")
+    gate = hold(monkeypatch, service, "load_embedder")
+    settings.duplicate_similarity = 1.01
+    async with _served(settings, gate) as (http, world):
+        loading = await http.get("/readyz")
+        assert loading.status_code == 503
+        body = loading.json()
+        assert body["checks"]["model"] == "loading"
+        assert body["checks"]["search_mode"] == "lexical"
+        assert any("model loading" in reason for reason in body["reasons"])
+
+        lexical = await http.post("/api/v1/search", json=QUESTION, headers=world.auth("cadre"))
+        assert lexical.status_code == 200, lexical.text
+        assert lexical.json()["mode"] == "lexical" and lexical.json()["hits"]
+
+        gauges = _gauges((await http.get("/metrics")).text)
+        assert gauges["troly_model_loading{}"] == 1
+        assert gauges["troly_search_mode{mode=lexical}"] == 1
+        assert gauges["troly_searches_total{mode=lexical}"] >= 1
+
+        gate.set()
+        ready: dict[str, Any] = (await _until(http, "/readyz", 200, within=300)).json()
+        assert ready["checks"]["search_mode"] == "hybrid"
+        assert ready["checks"]["model"] == settings.embedding_model
+        hybrid = await http.post("/api/v1/search", json=QUESTION, headers=world.auth("cadre"))
+        assert hybrid.status_code == 200 and hybrid.json()["mode"] == "hybrid"
+        gauges = _gauges((await http.get("/metrics")).text)
+        assert gauges["troly_model_loading{}"] == 0
+        assert gauges["troly_search_mode{mode=hybrid}"] == 1
 
 
 async def test_answers_at_once_while_the_index_loads_in_the_background(
@@ -122,40 +123,19 @@ async def test_answers_at_once_while_the_index_loads_in_the_background(
     """Issue 10: at 100k chunks loading the index took tens of seconds before the server
     answered anything. The load is held at a gate here: /healthz answers, /readyz says why
     it is not ready, and a search waits for the index instead of failing."""
-    gate = threading.Event()
-    real_load = IndexStore.load
+    gate = hold(monkeypatch, IndexStore, "load")
+    async with _served(settings, gate) as (http, world):
+        loading = await http.get("/readyz")
+        assert loading.status_code == 503
+        assert loading.json()["checks"]["index"]["index_revision"] is None
+        assert "Đang nạp chỉ mục tìm kiếm (index loading)." in loading.json()["reasons"]
 
-    def gated_load(store: IndexStore) -> Persisted | None:
-        gate.wait(timeout=600)
-        return real_load(store)
-
-    monkeypatch.setattr(IndexStore, "load", gated_load)
-    settings.api_port = _free_port()
-    base = f"http://127.0.0.1:{settings.api_port}"
-    task = asyncio.create_task(_serve(settings, api=True, bot_enabled=False, workers=False))
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=300) as http:
-            await _until(http, "/healthz", 200, within=120)
-            loading = await http.get("/readyz")
-            assert loading.status_code == 503 and not gate.is_set()
-            assert loading.json()["checks"]["index"]["index_revision"] is None
-            assert "Đang nạp chỉ mục tìm kiếm (index loading)." in loading.json()["reasons"]
-
-            fake_ctx = SimpleNamespace(sessionmaker=create_sessionmaker(engine))
-            world = await build_world(cast(AppContext, fake_ctx))
-            search = asyncio.create_task(
-                http.post("/api/v1/search", json=QUESTION, headers=world.auth("cadre"))
-            )
-            await asyncio.sleep(0.5)
-            assert not search.done()  # waits for the index rather than failing
-            assert (await http.get("/healthz")).status_code == 200  # the loop stays free
-            gate.set()
-            answered = await search
-            assert answered.status_code == 200 and answered.json()["hits"], answered.text
-    finally:
+        search = asyncio.create_task(
+            http.post("/api/v1/search", json=QUESTION, headers=world.auth("cadre"))
+        )
+        await asyncio.sleep(0.5)
+        assert not search.done()  # waits for the index rather than failing
+        assert (await http.get("/healthz")).status_code == 200  # the loop stays free
         gate.set()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await engine.dispose()
+        answered = await search
+        assert answered.status_code == 200 and answered.json()["hits"], answered.text

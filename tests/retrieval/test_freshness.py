@@ -5,7 +5,6 @@ never waits long for a rebuild."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from pathlib import Path
 
@@ -19,7 +18,8 @@ from knowledge import service as kb
 from retrieval.freshness import CatchUp
 from retrieval.models import SearchRequest
 from retrieval.service import Retriever
-from retrieval.store import IndexStore, Persisted
+from retrieval.store import IndexStore
+from tests.gates import hold
 from tests.retrieval.conftest import EXTRA, import_texts
 
 SEAL_Q = "ai giữ con dấu của ủy ban nhân dân xã"
@@ -74,14 +74,7 @@ async def test_a_restart_returns_at_once_and_searches_wait_for_the_index_load(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await Retriever.create(settings, sessionmaker)  # an index on disk, as after a redeploy
-    gate = threading.Event()
-    real_load = IndexStore.load
-
-    def gated_load(store: IndexStore) -> Persisted | None:
-        gate.wait(timeout=120)
-        return real_load(store)
-
-    monkeypatch.setattr(IndexStore, "load", gated_load)
+    gate = hold(monkeypatch, IndexStore, "load")
     restarted = await Retriever.create(settings, sessionmaker, sync=False)
     search = asyncio.create_task(restarted.search(SearchRequest(query=LEAVE_Q, k=3)))
     await asyncio.sleep(0.3)
