@@ -166,7 +166,8 @@ def _assemble(
     position = np.empty(len(active), dtype=np.int64)
     position[~is_fresh] = np.arange(len(kept))
     position[is_fresh] = len(kept) + np.arange(int(is_fresh.sum()))
-    tokens = combined.take(position)
+    # New chunks usually come last already (ids grow); re-indexed ones move into place.
+    tokens = combined if bool(np.all(np.diff(position) > 0)) else combined.take(position)
     return IndexState.build(
         revision=view.revision, rows=view.rows, tokens=tokens, dense=dense, model=model,
         docs=view.docs,
