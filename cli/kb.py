@@ -160,8 +160,10 @@ def import_(
                     # isolated child under the caps, stored in committed batches.
                     job = await _submit(settings, sm, path, fields)
                     async for step in imports.steps(sm, settings, job, None):
+                        # A large document's passages move step by step too.
+                        phase = step.job.phase_label.rstrip("…") or "Đã nhập"
                         progress.update(
-                            task, description=f"Nhập {path.name} (đoạn)",
+                            task, description=f"{path.name}: {phase} (đoạn)",
                             total=step.job.chunks_total, completed=step.job.chunks_indexed,
                         )  # fmt: skip
                         results.extend(step.results)

@@ -13,7 +13,7 @@ from core.recognition.models import Commendation, PrecedentReuse
 from core.tasks.models import HardTask, TaskLink, TaskNote
 from core.users.models import ApiToken, Invite, Unit, User
 from core.web.models import LoginCode, WebSession
-from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState
+from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState, StagedPassage
 
 __all__ = [
     "ApiToken",
@@ -36,6 +36,7 @@ __all__ = [
     "OutboxMessage",
     "PrecedentProposal",
     "PrecedentReuse",
+    "StagedPassage",
     "TaskLink",
     "TaskNote",
     "Unit",

@@ -95,19 +95,11 @@ class DocumentVersion(Base):
     document: Mapped[Document] = relationship(back_populates="versions")
 
 
-class Chunk(Base):
-    """A searchable passage with its citation path. `id` doubles as the dense-index id."""
+class PassageColumns:
+    """A passage's text and citation path: what a chunk holds and a staged passage waits with."""
 
-    __tablename__ = "chunks"
-    __table_args__ = (Index("ix_chunks_active", "active"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("document_versions.id", ondelete="CASCADE"), index=True
-    )
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     # Caller-supplied id (JSONL `id`, e.g. "Luật Viên chức#29"); article windows share it.
-    external_id: Mapped[str | None] = mapped_column(String(300), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(300))
     ordinal: Mapped[int]
     # Human citation, e.g. "Luật Viên chức, Điều 29, khoản 1, điểm a".
     citation: Mapped[str] = mapped_column(String(500))
@@ -116,8 +108,44 @@ class Chunk(Base):
     point: Mapped[str | None] = mapped_column(String(20))
     heading: Mapped[str] = mapped_column(String(500), default="")  # article title
     text: Mapped[str] = mapped_column(Text)
+
+
+# The columns `PassageColumns` adds, in one list for copying staged passages into chunks.
+PASSAGE_COLUMNS = (
+    "external_id", "ordinal", "citation", "article", "clause", "point", "heading", "text"
+)  # fmt: skip
+
+
+class Chunk(PassageColumns, Base):
+    """A searchable passage with its citation path. `id` doubles as the dense-index id."""
+
+    __tablename__ = "chunks"
+    __table_args__ = (
+        Index("ix_chunks_active", "active"),
+        Index("ix_chunks_external_id", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("document_versions.id", ondelete="CASCADE"), index=True
+    )
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     # Only chunks of the current version of a non-retired document are active (searchable).
     active: Mapped[bool] = mapped_column(default=True)
+
+
+class StagedPassage(PassageColumns, Base):
+    """A passage of a large document stored ahead of its import, in steps that commit on their
+    own (`knowledge.store.stage_passages`). Nothing reads these but the import that copies them
+    into `chunks` and deletes them in one transaction, so no listing, version history or search
+    ever sees half a document, and a worker that died midway leaves nothing visible behind."""
+
+    __tablename__ = "staged_passages"
+    __table_args__ = (UniqueConstraint("batch", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Whose passages these are: the importer's key for one document's content.
+    batch: Mapped[str] = mapped_column(String(120))
 
 
 class KnowledgeState(Base):

@@ -2,7 +2,10 @@
 
 Every change bumps `KnowledgeState.revision` (so the search index can tell it is stale) and
 writes an audit entry, in the caller's transaction: services flush, the edge commits, and after
-committing the edge calls `retriever.sync()`.
+committing the edge calls `retriever.sync()`. A document too large for one step of an import
+job has its passages staged first (`stage_passages`, committed step by step, read by nothing
+else), and `import_parsed(..., staged=...)` copies them in: it becomes visible, and the revision
+moves, only then.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
@@ -20,7 +23,15 @@ from core.text import fold
 from core.users.authz import require_admin
 from core.users.models import Unit, User
 from knowledge.importers.base import DocumentMeta, ParsedDocument, apply_fields
-from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState, Scope
+from knowledge.models import (
+    PASSAGE_COLUMNS,
+    Chunk,
+    Document,
+    DocumentVersion,
+    KnowledgeState,
+    Scope,
+    StagedPassage,
+)
 from knowledge.queries import get_document
 
 ADMIN_ONLY = "Chỉ quản trị viên mới được thay đổi cơ sở tri thức."
@@ -99,19 +110,68 @@ async def plan_import(session: AsyncSession, parsed: ParsedDocument) -> PlannedI
     return PlannedImport(max(v[0] for v in versions) + 1, current[0])
 
 
+def needs_passages(planned: PlannedImport) -> bool:
+    """Whether the planned import writes a new version's passages (not a no-op or metadata)."""
+    return planned.version_number != planned.current
+
+
+async def staged_count(session: AsyncSession, batch: str) -> int:
+    """How many passages are staged under `batch` (they are staged in order from the first)."""
+    count = await session.scalar(
+        select(func.count()).select_from(StagedPassage).where(StagedPassage.batch == batch)
+    )
+    return int(count or 0)
+
+
+async def stage_passages(
+    session: AsyncSession, batch: str, parsed: ParsedDocument, stop: int
+) -> int:
+    """Stage the passages of `parsed` after those already under `batch`, up to `stop`, for an
+    import that writes them in several transactions; returns how many are staged now. The
+    batch names the content (e.g. its hash), so a resumed import continues where it stopped."""
+    start = await staged_count(session, batch)
+    rows = [{"batch": batch, **row} for row in _passages(parsed, start, stop)]
+    if rows:
+        await session.execute(insert(StagedPassage), rows)
+    return max(start, min(stop, len(parsed.chunks)))
+
+
+async def discard_staged(session: AsyncSession, prefix: str) -> None:
+    """Delete the staged passages whose batch starts with `prefix` (an import that ended)."""
+    await session.execute(delete(StagedPassage).where(StagedPassage.batch.startswith(prefix)))
+
+
 async def import_parsed(
     session: AsyncSession,
     parsed: ParsedDocument,
     *,
     actor: User | None = None,
     revive: bool = True,
+    staged: str | None = None,
 ) -> ImportResult:
     """Store a parsed document: unchanged content is a no-op, changed content a new version.
 
     The old version's chunks are deactivated (kept for audit). `revive=False` leaves a retired
     document retired instead of bringing it back. `actor=None` means the system (CLI, seed);
-    otherwise the acting user must be an admin.
+    otherwise the acting user must be an admin. With `staged`, the new version's passages are
+    the ones staged under that batch (`stage_passages`, completed here), copied in this
+    transaction; the staged rows are removed whatever the outcome.
     """
+    if staged is None:
+        return await _import(session, parsed, actor, revive, None)
+    await stage_passages(session, staged, parsed, len(parsed.chunks))
+    result = await _import(session, parsed, actor, revive, staged)
+    await discard_staged(session, staged)
+    return result
+
+
+async def _import(
+    session: AsyncSession,
+    parsed: ParsedDocument,
+    actor: User | None,
+    revive: bool,
+    staged: str | None,
+) -> ImportResult:
     actor_id = _admin_id(actor)
     meta = parsed.meta
     unit_id = await _resolve_unit(session, meta)
@@ -122,7 +182,7 @@ async def import_parsed(
         session.add(doc)
         await session.flush()
         links = await _supersede(session, doc, meta)
-        version = await _add_version(session, doc, parsed, actor_id)
+        version = await _add_version(session, doc, parsed, actor_id, staged)
         return await _finish(session, doc, version, parsed, "created", actor_id, links)
 
     current = next((v for v in doc.versions if v.is_current), None)
@@ -142,7 +202,7 @@ async def import_parsed(
         current.retired_at = utcnow()
         await _set_active(session, current.id, False)
     doc.retired_at = None
-    version = await _add_version(session, doc, parsed, actor_id)
+    version = await _add_version(session, doc, parsed, actor_id, staged)
     return await _finish(session, doc, version, parsed, "new_version", actor_id, changed)
 
 
@@ -341,7 +401,11 @@ async def _supersede(session: AsyncSession, doc: Document, meta: DocumentMeta) -
 
 
 async def _add_version(
-    session: AsyncSession, doc: Document, parsed: ParsedDocument, actor_id: int | None
+    session: AsyncSession,
+    doc: Document,
+    parsed: ParsedDocument,
+    actor_id: int | None,
+    staged: str | None,
 ) -> DocumentVersion:
     number = max((v.number for v in doc.versions), default=0) + 1
     version = DocumentVersion(
@@ -356,10 +420,30 @@ async def _add_version(
     )
     doc.versions.append(version)
     await session.flush()
-    rows = [
+    owner = {"version_id": version.id, "document_id": doc.id, "active": True}
+    if staged is not None:
+        # Copied inside the database, in passage order (chunk ids follow it, as below).
+        source = (
+            select(
+                *(literal(v) for v in owner.values()),
+                *(getattr(StagedPassage, c) for c in PASSAGE_COLUMNS),
+            )
+            .where(StagedPassage.batch == staged)
+            .order_by(StagedPassage.ordinal)
+        )
+        await session.execute(insert(Chunk).from_select([*owner, *PASSAGE_COLUMNS], source))
+        return version
+    rows = [{**owner, **row} for row in _passages(parsed, 0, len(parsed.chunks))]
+    if rows:
+        # One executemany: thousands of chunks insert in well under a second.
+        await session.execute(insert(Chunk), rows)
+    return version
+
+
+def _passages(parsed: ParsedDocument, start: int, stop: int) -> list[dict[str, Any]]:
+    """The `PassageColumns` of passages `start` to `stop` of a parsed document."""
+    return [
         {
-            "version_id": version.id,
-            "document_id": doc.id,
             "external_id": c.external_id[:300] if c.external_id else None,
             "ordinal": i,
             "citation": c.citation[:500],
@@ -368,14 +452,9 @@ async def _add_version(
             "point": c.point[:20] if c.point else None,
             "heading": c.heading[:500],
             "text": c.text,
-            "active": True,
         }
-        for i, c in enumerate(parsed.chunks)
+        for i, c in enumerate(parsed.chunks[start:stop], start)
     ]
-    if rows:
-        # One executemany: thousands of chunks insert in well under a second.
-        await session.execute(insert(Chunk), rows)
-    return version
 
 
 async def _set_active(session: AsyncSession, version_id: int, active: bool) -> None:

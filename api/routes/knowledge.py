@@ -358,6 +358,9 @@ class ImportJobOut(BaseModel):
 
     id: int
     status: Literal["queued", "running", "done", "failed"]
+    phase: Literal["waiting", "reading", "storing", "indexing", "ended"] = Field(
+        description="Việc đang làm: chờ, đọc tệp, lưu vào kho, cập nhật chỉ mục tìm kiếm, xong"
+    )
     filename: str
     documents_total: int
     documents_done: int

@@ -6,7 +6,9 @@ compare-and-set on its status (two replicas never run the same job; a job whose 
 claimed again once its lease has run out, and importing is idempotent by content hash) and
 runs its `steps`: parse in the isolated child process, store the documents in batches of about
 `BATCH_CHUNKS` passages (each batch commits with the job's counts, so a progress page reads
-them), bring the search index up to date, and end as done or failed with a Vietnamese error.
+them; a larger document is staged that many passages per step and made visible whole in its
+last step), bring the search index up to date, and end as done or failed with a Vietnamese
+error.
 The staged file is removed when the job ends; the bot's uploader hears the result through the
 outbox. Jobs run in this process's background tasks (`start`, right after submitting) and in
 `troly run`'s worker loop (`run_import_loop`), which also picks up jobs of other replicas.
@@ -40,7 +42,16 @@ from knowledge.importers import ParsedDocument
 from knowledge.importers.base import DocumentMeta, apply_fields, override
 from knowledge.importers.isolated import parse_upload
 from knowledge.models import SCOPE_LABELS
-from knowledge.store import ImportResult, PlannedImport, import_parsed, plan_import
+from knowledge.store import (
+    ImportResult,
+    PlannedImport,
+    discard_staged,
+    import_parsed,
+    needs_passages,
+    plan_import,
+    stage_passages,
+    staged_count,
+)
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +240,65 @@ async def _scope(session: AsyncSession, fields: Fields) -> str | None:
     return SCOPE_LABELS.get(scope, scope) + (f" ({unit.name})" if unit else "")
 
 
+def _prefix(job_id: int) -> str:
+    """What the job's staged passages are named after (`_store_large`)."""
+    return f"import-{job_id}:"
+
+
+async def _store(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    job_id: int,
+    batch: list[ParsedDocument],
+    *,
+    staged: str | None = None,
+    counted: int = 0,
+) -> Step:
+    """Import a batch of documents in one transaction with the job's counts (`counted` of
+    their passages were counted by earlier steps)."""
+    async with unit_of_work(sessionmaker) as session:
+        job = await _row(session, job_id)
+        actor = await session.get(User, job.actor_id) if job.actor_id is not None else None
+        results = [await import_parsed(session, d, actor=actor, staged=staged) for d in batch]
+        job.documents_done += len(batch)
+        job.chunks_indexed += sum(len(d.chunks) for d in batch) - counted
+        tally = Counter(job.outcome) + Counter(r.status for r in results)
+        job.outcome = dict(tally)
+        job.document_id, job.title = results[-1].document_id, results[-1].title
+        job.lease_until = utcnow() + _lease(settings)
+    return Step(job, results)
+
+
+async def _store_large(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    job_id: int,
+    position: int,
+    doc: ParsedDocument,
+) -> AsyncIterator[Step]:
+    """A document of more than `BATCH_CHUNKS` passages: they are staged that many per committed
+    step (the job counts them), and the last step imports the document from them in one
+    transaction, so search, listings and the revision see it only whole. A job claimed again
+    after its worker died goes on after the passages already staged (named by the document's
+    place in the file and content); `_end` removes whatever a failed job staged."""
+    batch = f"{_prefix(job_id)}{position}:{doc.content_hash[:16]}"
+    async with unit_of_work(sessionmaker) as session:
+        large = needs_passages(await plan_import(session, doc))  # not a no-op re-import
+        stored = await staged_count(session, batch) if large else 0
+    counted = 0
+    while large and len(doc.chunks) - stored > BATCH_CHUNKS:
+        async with unit_of_work(sessionmaker) as session:
+            stored = await stage_passages(session, batch, doc, stored + BATCH_CHUNKS)
+            job = await _row(session, job_id)
+            job.chunks_indexed += stored - counted
+            job.lease_until = utcnow() + _lease(settings)
+        counted = stored
+        yield Step(job)
+    yield await _store(
+        sessionmaker, settings, job_id, [doc], staged=batch if large else None, counted=counted
+    )
+
+
 async def _end(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -243,6 +313,7 @@ async def _end(
         job.error_code = error.code.name if error else None
         job.finished_at = utcnow()
         job.lease_until = None
+        await discard_staged(session, _prefix(job_id))  # a document left half-staged
         if job.notify and job.actor_id is not None:
             text = texts.result(job, await _scope(session, job.fields))
             await enqueue(
@@ -262,7 +333,7 @@ async def steps(
     the end. `index` brings the search index up to date (None: the caller does it later)."""
     async with unit_of_work(sessionmaker) as session:
         job = await _row(session, job_id)
-        staged, filename, fields, actor_id = job.staged, job.filename, job.fields, job.actor_id
+        staged, filename, fields = job.staged, job.filename, job.fields
     try:
         if not (staging_dir(settings) / staged).is_file():
             raise DomainError(ErrorCode.NOT_FOUND, texts.FILE_GONE)
@@ -274,18 +345,14 @@ async def steps(
             job.articles_parsed = sum(d.articles for d in documents)
             job.chunks_total = sum(len(d.chunks) for d in documents)
         yield Step(job)
+        position = 0
         for batch in _batches(documents):
-            async with unit_of_work(sessionmaker) as session:
-                actor = await session.get(User, actor_id) if actor_id is not None else None
-                results = [await import_parsed(session, d, actor=actor) for d in batch]
-                job = await _row(session, job_id)
-                job.documents_done += len(batch)
-                job.chunks_indexed += sum(len(d.chunks) for d in batch)
-                tally = Counter(job.outcome) + Counter(r.status for r in results)
-                job.outcome = dict(tally)
-                job.document_id, job.title = results[-1].document_id, results[-1].title
-                job.lease_until = utcnow() + _lease(settings)
-            yield Step(job, results)
+            if len(batch[0].chunks) > BATCH_CHUNKS:  # alone in its batch
+                async for step in _store_large(sessionmaker, settings, job_id, position, batch[0]):
+                    yield step
+            else:
+                yield await _store(sessionmaker, settings, job_id, batch)
+            position += len(batch)
         if index is not None:
             await index()
     except DomainError as exc:

@@ -27,6 +27,25 @@ JOB_STATUS_LABELS = {
 }
 
 
+class JobPhase(StrEnum):
+    """What a job is doing, read from its status and counts (each step commits them)."""
+
+    WAITING = "waiting"
+    READING = "reading"  # parsing the file in the isolated child
+    STORING = "storing"  # documents, or a large document's passages, committed step by step
+    INDEXING = "indexing"  # every document stored; the search index is catching up
+    ENDED = "ended"
+
+
+JOB_PHASE_LABELS = {
+    JobPhase.WAITING: "Đang chờ đến lượt nhập…",
+    JobPhase.READING: "Đang đọc tệp…",
+    JobPhase.STORING: "Đang lưu vào kho tri thức…",
+    JobPhase.INDEXING: "Đang cập nhật chỉ mục tìm kiếm…",
+    JobPhase.ENDED: "",
+}
+
+
 class ImportJob(Base):
     """A staged file being imported; the counts are committed as the work goes."""
 
@@ -67,3 +86,20 @@ class ImportJob(Base):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def phase(self) -> JobPhase:
+        if self.finished:
+            return JobPhase.ENDED
+        if self.status == JobStatus.QUEUED:
+            return JobPhase.WAITING
+        if not self.documents_total:
+            return JobPhase.READING
+        if self.documents_done < self.documents_total:
+            return JobPhase.STORING
+        return JobPhase.INDEXING
+
+    @property
+    def phase_label(self) -> str:
+        """The phase in Vietnamese, for the progress page, the CLI and the bot."""
+        return JOB_PHASE_LABELS[self.phase]

@@ -120,5 +120,5 @@ def test_kb_import_prints_the_jobs_progress(cli_env: Path) -> None:
     path = cli_env / "quy-che.md"
     path.write_text(HANDBOOK, encoding="utf-8")
     out = _ok("kb", "import", str(path), "--no-index")
-    assert re.search(r"Nhập quy-che\.md \(đoạn\) .* 2/2", out), out
+    assert re.search(r"quy-che\.md: Đã nhập \(đoạn\) .* 2/2", out), out
     assert list((cli_env / "data" / "uploads").iterdir()) == []
