@@ -86,6 +86,11 @@ class SearchOut(BaseModel):
     question_id: int | None = Field(default=None, description="Mã câu hỏi đã ghi nhận")
     understood: UnderstoodOut | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Thời gian từng bước")
+    also_in: list[str] = Field(
+        default_factory=list,
+        description="Câu hỏi chỉ nêu số điều mà không nêu văn bản: các văn bản khác cũng có "
+        "điều đó (độ tin cậy được giữ ở ngưỡng)",
+    )
 
     @classmethod
     def of(cls, response: SearchResponse, question_id: int | None) -> SearchOut:
@@ -106,4 +111,5 @@ class SearchOut(BaseModel):
             question_id=question_id,
             understood=understood,
             timings_ms=response.timings,
+            also_in=list(response.also_in),
         )

@@ -48,10 +48,12 @@ def answer(
     novel: bool,
     lexical: bool = False,
     understood: str | None = None,
+    note: str | None = None,
 ) -> str:
     """The reply to a question: the clause that answers it first, with its exact citation and
     validity, then the confidence. Other passages and the whole article are one tap away.
-    `understood` is shown when the question was read differently from how it was typed."""
+    `understood` is shown when the question was read differently from how it was typed, and
+    `note` (core.answers: e.g. which other documents have the cited article) after it."""
     if not passages:
         return "\n\n".join([texts.NOT_COVERED.format(percent=percent(confidence)),
                               texts.NO_PASSAGES])  # fmt: skip
@@ -68,6 +70,8 @@ def answer(
         parts = [block, texts.ANSWER_CONFIDENCE.format(percent=percent(confidence))]
     if understood:
         parts.append(texts.ANSWER_UNDERSTOOD.format(text=esc(understood)))
+    if note:
+        parts.append(esc(note))
     if lexical:
         parts.append(texts.ANSWER_LEXICAL)
     return "\n\n".join(parts)

@@ -66,6 +66,9 @@ class SearchResponse:
     mode: Literal["hybrid", "lexical"] = "hybrid"
     understood: Understood | None = None  # the question as search read it
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+    # Other documents with the article a question cites without naming its document
+    # (retrieval/citations.py): the answer asks which one was meant.
+    also_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

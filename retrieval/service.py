@@ -26,7 +26,7 @@ from core.errors import DomainError, ErrorCode
 from core.text import fold, normalize
 from core.users.models import Unit
 from knowledge.models import Chunk
-from retrieval import pinpoint
+from retrieval import citations, pinpoint
 from retrieval.building import Base, advance, warm
 from retrieval.calibration import confidence
 from retrieval.embedder import Embedder, load_embedder
@@ -192,7 +192,8 @@ class Retriever:
             return SearchResponse(query=request.query, mode=mode)
         units = await self._unit_chain(request.unit_id) if request.unit_id else None
         on_date = request.on_date or datetime.now(ZoneInfo(self.settings.timezone)).date()
-        mask = state.row_mask(self._allowed_docs(state, request, units, on_date))
+        allowed = self._allowed_docs(state, request, units, on_date)
+        mask = state.row_mask(allowed)
         timer.lap("filters")
         plan, ranking = await asyncio.to_thread(
             self._plan_and_rank, state, request.query, mask, max(request.k, 1), timer
@@ -200,9 +201,13 @@ class Retriever:
         conf = calibrated(plan, ranking)
         hits = await self._hits(state, ranking)
         timer.lap("read")
+        also: tuple[str, ...] = ()
         if hits:
             hits[0] = await self._pinpoint(state, plan, hits[0])
             timer.lap("pinpoint")
+            also = citations.also_in(state, plan.understood, hits[0], allowed)
+            if also:  # "điều 3 nói gì": which document's Điều 3 is a guess
+                conf = min(conf, self.settings.novel_threshold)
         return SearchResponse(
             query=request.query,
             understood=plan.understood,
@@ -211,6 +216,7 @@ class Retriever:
             novel=conf < self.settings.novel_threshold,
             mode=mode,
             timings=timer.laps,
+            also_in=also,
         )
 
     def plan(self, query: str, state: IndexState | None = None) -> QueryPlan:

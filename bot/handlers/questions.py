@@ -56,6 +56,7 @@ async def ask(
             result.passages, confidence=response.confidence, novel=response.novel,
             lexical=response.mode == "lexical",
             understood=understood.text if understood and understood.changed else None,
+            note=result.also_in_note,
         )  # fmt: skip
         markup = keyboards.answer(
             result.question_id, novel=response.novel, has_more=len(result.passages) > 1,

@@ -23,6 +23,11 @@ from retrieval.models import Hit, SearchRequest, SearchResponse
 from retrieval.pinpoint import article_citation
 from retrieval.service import Retriever
 
+ALSO_IN = (
+    "📚 Câu hỏi chưa nêu tên văn bản, và Điều {article} còn có trong: {titles}. "
+    "Nếu bạn hỏi văn bản khác, hãy hỏi lại kèm tên văn bản đó."
+)
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -37,6 +42,14 @@ class Answer:
         """The question had too little content: show how to ask, not an answer."""
         understood = self.response.understood
         return understood is not None and understood.too_short
+
+    @property
+    def also_in_note(self) -> str | None:
+        """For "điều 3 nói gì": which other documents have that article (both fronts show it)."""
+        also, hits = self.response.also_in, self.response.hits
+        if not also or not hits:
+            return None
+        return ALSO_IN.format(article=hits[0].article, titles="; ".join(also))
 
 
 def snapshot(hit: Hit, *, lead: bool) -> dict[str, Any]:

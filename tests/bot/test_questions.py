@@ -9,6 +9,8 @@ from bot import texts
 from core.context import AppContext
 from core.db import unit_of_work
 from core.feedback.models import QuestionLog
+from knowledge import service as kb_service
+from knowledge.importers import parse_file
 
 
 async def test_question_gets_cited_answer_and_feedback(
@@ -81,3 +83,21 @@ async def test_too_short_gets_a_hint_not_an_answer(
         assert "Độ tin cậy" not in reply.text and not reply.buttons()
     async with unit_of_work(ctx.sessionmaker) as s:
         assert await s.scalar(select(QuestionLog)) is None  # nothing to log or rate
+
+
+async def test_a_bare_article_number_asks_which_document(
+    ctx: AppContext, people, fake: FakeTelegram, runner
+) -> None:
+    """With two documents that each have an Điều 3, "điều 3 nói gì" names the other one
+    (issue 9)."""
+    second = "---\ntitle: Quy định mẫu về lưu trữ hồ sơ\n---\n" + "".join(
+        f"Điều {n}. Việc thứ {n}\nVăn thư xã lưu trữ hồ sơ loại {n} trong kho của xã.\n\n"
+        for n in (1, 2, 3)
+    )
+    async with unit_of_work(ctx.sessionmaker) as s:
+        await kb_service.import_parsed(s, parse_file(second.encode(), "luu_tru.md"))
+    cadre = people.fakes["cadre"]
+    mark = fake.mark()
+    await fake.send_text(cadre, "dieu 3 noi gi")
+    reply = await fake.wait_message(cadre.id, "Điều 3 còn có trong", after=mark)
+    assert "chưa nêu tên văn bản" in reply.text

@@ -312,3 +312,23 @@ async def test_try_shows_what_the_bot_would_send(
         line = _plain(part)
         if line:
             assert line in main, line
+
+    # A bare "Điều 3", which two documents have: both fronts say where else it is.
+    other = "# Quy định lưu trữ mẫu\n\n" + "".join(
+        f"Điều {n}. Việc thứ {n}\nVăn thư xã lưu trữ hồ sơ loại {n} trong kho.\n\n"
+        for n in (1, 2, 3)
+    )
+    async with unit_of_work(ctx.sessionmaker) as session:
+        await kb.import_parsed(session, parse_file(other.encode(), "luu-tru.md"))
+    await ctx.retriever.sync()
+    bare = await client.post(
+        "/try", data={"question": "dieu 3 noi gi"},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )  # fmt: skip
+    result = await answers.ask(None, ctx.retriever, user=user, query="dieu 3 noi gi", k=5)
+    assert result.also_in_note and "Điều 3 còn có trong" in result.also_in_note
+    assert result.also_in_note in _plain(bare.text)
+    assert bot_render.esc(result.also_in_note) in bot_render.answer(
+        result.passages, confidence=result.response.confidence, novel=result.response.novel,
+        note=result.also_in_note,
+    )  # fmt: skip
