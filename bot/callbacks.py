@@ -157,6 +157,12 @@ class ImportCb(CallbackData, prefix="imp"):
     unit_id: int = 0
 
 
+class ImportJobCb(CallbackData, prefix="impjob"):
+    """An admin's background import: show its progress so far."""
+
+    job_id: int
+
+
 class TaskCb(CallbackData, prefix="task"):
     """A hard task's owner buttons: "task:<action>:<id>".
     Actions: note (add a progress note), done (mark finished)."""

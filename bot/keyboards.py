@@ -20,6 +20,7 @@ from bot.callbacks import (
     EscalationCb,
     ImportAction,
     ImportCb,
+    ImportJobCb,
     InitiativeAction,
     InitiativeCb,
     MentorAction,
@@ -165,6 +166,13 @@ def import_units(units: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
     rows = [[_button(name, ImportCb(action=ImportAction.UNIT, unit_id=uid))] for uid, name in units]
     rows.append([_button(texts.BTN_CANCEL, ImportCb(action=ImportAction.NO))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def import_progress(job_id: int) -> InlineKeyboardMarkup:
+    """Under a background import's message: show how far it has got."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(texts.BTN_IMPORT_PROGRESS, ImportJobCb(job_id=job_id))]]
+    )
 
 
 def precedent_scope(proposal_id: int) -> InlineKeyboardMarkup:

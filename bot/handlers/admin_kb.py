@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import filters, keyboards, sender, texts
-from bot.callbacks import ImportCb
+from bot.callbacks import ImportCb, ImportJobCb
 from bot.dialogue import advance, prompt
 from bot.render import esc
 from bot.routing import RouterFactory
@@ -126,7 +126,7 @@ async def confirm(
     if scope_unit:
         fields["scope_unit_id"] = str(scope_unit)
     name = str(data.get("name", ""))
-    await imports.submit(
+    job = await imports.submit(
         session, settings, actor=user, staged=str(data.get("staged", "")), filename=name,
         fields=fields, notify=True,
     )  # fmt: skip
@@ -139,7 +139,27 @@ async def confirm(
         await sender.edit(
             bot, chat_id=query.from_user.id, message_id=query.message.message_id,
             text=import_texts.QUEUED.format(filename=esc(name)),
+            markup=keyboards.import_progress(job.id),
         )  # fmt: skip
+
+
+@router.callback_query(ImportJobCb.filter())
+async def import_progress(
+    query: CallbackQuery, callback_data: ImportJobCb, session: AsyncSession, user: User, bot: Bot
+) -> None:
+    """🔄 Xem tiến độ: the message shows the job's counts so far (admins only, like the job's
+    page); the button stays until the job ends, whose result also arrives as its own message."""
+    job = await imports.get_job(session, job_id=callback_data.job_id, actor=user)
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    ended = job.finished
+    # Best effort: Telegram refuses an edit that changes nothing (a tap with no progress).
+    await sender.edit(
+        bot, chat_id=query.from_user.id, message_id=query.message.message_id,
+        text=import_texts.result(job, None) if ended else import_texts.progress(job),
+        markup=None if ended else keyboards.import_progress(job.id),
+    )  # fmt: skip
 
 
 @router.callback_query(Import.confirm, ImportCb.filter(F.action == "no"))

@@ -22,6 +22,17 @@ def outcome(job: ImportJob) -> str:
     return f"{job.documents_total} văn bản ({tally}), {counts}"
 
 
+def progress(job: ImportJob) -> str:
+    """The bot's progress line for a job not yet ended: its phase and what is stored so far."""
+    line = f"⏳ “{escape(job.filename)}”: {job.phase_label}"
+    if job.documents_total:
+        line += (
+            f" Đã lưu {job.documents_done}/{job.documents_total} văn bản, "
+            f"{job.chunks_indexed}/{job.chunks_total} đoạn."
+        )
+    return line
+
+
 def result(job: ImportJob, scope: str | None) -> str:
     """The bot's reply when the job ends."""
     if job.status == "failed":

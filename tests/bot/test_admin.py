@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fake_telegram import FakeTelegram
 from sqlalchemy import select
 
 from bot import texts
 from core.context import AppContext
 from core.db import unit_of_work
+from core.knowledge import imports
 from knowledge.models import Document
 
 GUIDE = """---
@@ -63,6 +65,41 @@ async def test_admin_imports_document_after_preview(
     await fake.send_document(admin, "huong_dan_sat_lo_v2.md", changed.encode(), "text/markdown")
     again = await fake.wait_message(admin.id, "sẽ thành phiên bản 2", after=mark)
     assert "Xem trước tài liệu" in again.text
+
+
+async def test_admin_follows_a_background_import_with_the_progress_button(
+    ctx: AppContext, people, fake: FakeTelegram, runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11 #9: the queued message has 🔄 Xem tiến độ; a tap shows the job's phase and
+    counts so far, a document larger than a step (one passage here) moving passage by passage."""
+    monkeypatch.setattr(imports, "start", lambda *_args: None)  # the test drives the job
+    monkeypatch.setattr(imports, "BATCH_CHUNKS", 1)
+    admin = people.fakes["admin"]
+    mark = fake.mark()
+    await fake.send_document(admin, "huong_dan_sat_lo.md", GUIDE.encode(), "text/markdown")
+    preview = await fake.wait_message(admin.id, "Xem trước tài liệu", after=mark)
+    await fake.press(admin, preview, "Nhập")
+    queued = await fake.wait_message(admin.id, "Đang nhập “huong_dan_sat_lo.md”", after=mark)
+    await fake.press(admin, queued, "Xem tiến độ")
+    await fake.wait_message(admin.id, "“huong_dan_sat_lo.md”: Đang chờ đến lượt nhập…", after=mark)
+
+    job_id = await imports.claim(ctx.sessionmaker, ctx.settings)
+    assert job_id is not None
+    steps = imports.steps(ctx.sessionmaker, ctx.settings, job_id, ctx.retriever.sync)
+    await anext(steps)  # parsed
+    await anext(steps)  # the first passage staged
+    mark = fake.mark()
+    await fake.press(admin, queued, "Xem tiến độ")
+    shown = await fake.wait_message(admin.id, "Đang lưu vào kho tri thức…", after=mark)
+    assert "Đã lưu 0/1 văn bản, 1/2 đoạn." in shown.text
+    assert [b["text"] for b in shown.buttons()] == [texts.BTN_IMPORT_PROGRESS]
+    async for _ in steps:
+        pass
+    await fake.wait_message(admin.id, "Đã nhập", after=mark)  # the result, through the outbox
+    mark = fake.mark()
+    await fake.press(admin, queued, "Xem tiến độ")
+    done = await fake.wait_message(admin.id, "Đã nhập", after=mark)  # the message, edited
+    assert "đã thêm mới, 2 điều, 2 đoạn" in done.text and done.buttons() == []
 
 
 async def test_admin_picks_a_unit_scope_after_preview(
