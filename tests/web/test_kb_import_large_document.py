@@ -83,6 +83,7 @@ async def test_a_large_document_is_stored_in_steps_and_seen_only_whole(
     client: httpx.AsyncClient, ctx: AppContext, people: World
 ) -> None:
     await login(client, str(people.people["admin"].token), "/kb")
+    bearer = {"Authorization": f"Bearer {people.people['admin'].token}"}
     before = await _seen(ctx)
     assert before[:3] == (0, 0, [])
     indexed = len((await read_view(ctx.sessionmaker)).rows)
@@ -98,6 +99,8 @@ async def test_a_large_document_is_stored_in_steps_and_seen_only_whole(
         panel = (await client.get(f"/kb/imports/{job_id}/progress")).text
         assert f"0/1 văn bản, {stored}/{ARTICLES} đoạn" in panel, panel
         assert "Đang lưu vào kho tri thức…" in panel
+        api = await client.get(f"/api/v1/knowledge/imports/{job_id}", headers=bearer)
+        assert (api.json()["phase"], api.json()["chunks_indexed"]) == ("storing", stored)
         assert await _count(ctx, StagedPassage) == stored
         # A concurrent reader sees none of it: not listed, no version, same revision, not
         # in what the index is built from, not found by search.
