@@ -16,7 +16,7 @@ import numpy as np
 
 from core.text import fold
 from retrieval.text import QueryTokens
-from retrieval.tokencache import TokenCache
+from retrieval.tokencache import TokenCache, token_rows
 
 # Lucene BM25 constants (bm25s defaults); k1 1.2-1.5 and b 0.75 are the usual choice for
 # passages of ~150 words, and no dev-set tuning is done here on purpose.
@@ -48,10 +48,7 @@ class _Bm25:
         tok_of = (np.cumsum(present) - 1)[ids]
         bits = max(len(used) - 1, 1).bit_length()
         lengths = np.diff(offsets)
-        # The row of every token: a count of the row starts up to it (np.repeat would hold
-        # the GIL for a quarter of a second at 100k rows; this does not).
-        starts = np.bincount(offsets[1:-1], minlength=len(ids) + 1)[: len(ids)]
-        doc_of = np.cumsum(starts)
+        doc_of = token_rows(offsets)
         # Row-major keys are nearly sorted already: a cheap sort, then one stable sort by word.
         keys = (doc_of << bits) | tok_of
         del doc_of, tok_of  # peak memory: a few arrays of every token at a time

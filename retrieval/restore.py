@@ -26,6 +26,7 @@ import numpy as np
 
 from core.text import fold, normalize
 from retrieval.shorthand import QUESTION_PHRASE_WEIGHT, QUESTION_PHRASES
+from retrieval.tokencache import TokenCache, token_rows
 
 # Weight of one pyvi lexicon word's syllable pairs, in KB occurrences: enough to prefer a real
 # word over a non-word. Its syllables count far less (a syllable sits in dozens of lexicon
@@ -53,6 +54,13 @@ def _is_syllable(token: str) -> bool:
     return token.isalpha()
 
 
+def _first_seen(keys: np.ndarray) -> list[tuple[int, float]]:
+    """(key, count) of each distinct key, in order of first occurrence."""
+    distinct, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    return list(zip(distinct[order].tolist(), counts[order].astype(float).tolist(), strict=True))
+
+
 @dataclass(frozen=True)
 class DiacriticModel:
     """Unigram and bigram counts over accented syllables, indexed by folded spelling."""
@@ -67,20 +75,25 @@ class DiacriticModel:
     @classmethod
     def build(cls, sequences: Iterable[Sequence[str]]) -> DiacriticModel:
         """Counts from syllable sequences (lower-cased, normalised), plus the lexicon."""
-        uni: Counter[str] = Counter()
-        bi: Counter[tuple[str, str]] = Counter()
-        for seq in sequences:
-            prev = ""
-            for tok in seq:
-                if not _is_syllable(tok):
-                    prev = ""
-                    continue
-                uni[tok] += 1
-                if prev:
-                    bi[(prev, tok)] += 1
-                prev = tok
-        unigrams: dict[str, float] = {k: float(v) for k, v in uni.items()}
-        bigrams: dict[tuple[str, str], float] = {k: float(v) for k, v in bi.items()}
+        return cls._counted(TokenCache.encode(list(sequences)))
+
+    @classmethod
+    def _counted(cls, cache: TokenCache, skip: np.ndarray | None = None) -> DiacriticModel:
+        """Syllable and adjacent-pair counts of the rows with whole-array operations (token
+        ids, no loop over tokens), in order of first occurrence as a counting loop would
+        insert them; a non-syllable breaks a pair. `skip`: vocabulary ids left out entirely
+        (their neighbours become adjacent)."""
+        words: list[str] = cache.vocab.tolist()
+        ids, rows = cache.ids.astype(np.int64), token_rows(cache.offsets)
+        if skip is not None:
+            kept = ~skip[ids]
+            ids, rows = ids[kept], rows[kept]
+        syllable = np.array([_is_syllable(w) for w in words], dtype=bool)[ids]
+        unigrams = {words[i]: c for i, c in _first_seen(ids[syllable])}
+        paired = syllable[1:] & syllable[:-1] & (rows[1:] == rows[:-1])
+        width = max(len(words), 1)
+        keys = ids[:-1][paired] * width + ids[1:][paired]
+        bigrams = {(words[k // width], words[k % width]): c for k, c in _first_seen(keys)}
         extra = [(w, LEXICON_WEIGHT, LEXICON_SYLLABLE_WEIGHT) for w in lexicon_words()]
         extra += [(p, QUESTION_PHRASE_WEIGHT, QUESTION_PHRASE_WEIGHT) for p in QUESTION_PHRASES]
         for word, weight, syllable_weight in extra:
@@ -147,8 +160,10 @@ class DiacriticModel:
     @classmethod
     def from_passages(cls, token_lists: Sequence[Sequence[str]]) -> DiacriticModel:
         """The model of an index: plain syllables of (at most MAX_PASSAGES) indexed passages."""
-        step = max(1, len(token_lists) // MAX_PASSAGES)
-        return cls.build([t for t in tokens if "_" not in t] for tokens in token_lists[::step])
+        cache = TokenCache.encode(token_lists)
+        step = max(1, len(cache) // MAX_PASSAGES)
+        compounds = np.array(["_" in w for w in cache.vocab.tolist()], dtype=bool)
+        return cls._counted(cache.take(np.arange(0, len(cache), step)), skip=compounds)
 
     def _options(self, token: str) -> tuple[str, ...]:
         if not _is_syllable(token) or fold(token) != token:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
+import pytest
 
 from core.text import fold
 from retrieval.dense import DenseIndex
@@ -128,3 +130,26 @@ def test_token_cache_takes_and_extends_rows_without_decoding_others() -> None:
     grown = cache.take(np.array([2])).extended([["d", "a"], []])
     assert list(grown) == [["c", "a", "c"], ["d", "a"], []] and grown[-2] == ["d", "a"]
     assert list(TokenCache(**grown.arrays())) == list(grown)
+
+
+def test_diacritic_counts_follow_the_token_stream() -> None:
+    lexicon_only = DiacriticModel.build([])
+    model = DiacriticModel.build([["cán", "bộ", "12", "xã", "cán"], [], ["a1", "xã", "xa"]])
+
+    def kb(counts: dict[Any, float], base: dict[Any, float]) -> dict[Any, float]:
+        return {k: v - base.get(k, 0.0) for k, v in counts.items() if v != base.get(k, 0.0)}
+
+    # Syllables in order of first occurrence; a non-syllable breaks a pair, a row ends one.
+    assert list(model.unigrams)[:4] == ["cán", "bộ", "xã", "xa"]
+    assert kb(model.unigrams, lexicon_only.unigrams) == pytest.approx(
+        {"cán": 2, "bộ": 1, "xã": 2, "xa": 1}
+    )
+    assert kb(model.bigrams, lexicon_only.bigrams) == pytest.approx(
+        {("cán", "bộ"): 1, ("xã", "cán"): 1, ("xã", "xa"): 1}
+    )
+    # Passages: compounds are left out, so the syllables around one become a pair.
+    passages = DiacriticModel.from_passages(TokenCache.encode([["cán", "cán_bộ", "bộ"]]))
+    assert kb(passages.bigrams, lexicon_only.bigrams) == pytest.approx({("cán", "bộ"): 1})
+    # Saved and read back: the same counts in the same order.
+    again = DiacriticModel.from_arrays(model.arrays())
+    assert again == model and list(again.unigrams) == list(model.unigrams)
