@@ -254,7 +254,7 @@ def list_users(
     async def work(session: AsyncSession) -> list[tuple[str, ...]]:
         unit_id = (await _unit(session, unit)).id if unit else None
         names = {u.id: u.name for u in await users.list_units(session)}
-        rows = await users.list_users(session, unit_id=unit_id, role=role, limit=10_000)
+        rows = await users.list_users(session, actor=None, unit_id=unit_id, role=role, limit=10_000)
         return [
             (
                 str(u.id),

@@ -28,13 +28,15 @@ def _read(invite: Invite, bot_username: str) -> InviteRead:
 async def list_invites(
     session: SessionDep,
     ctx: CtxDep,
-    _admin: AdminUser,
+    admin: AdminUser,
     page: PageDep,
     unit_id: Annotated[Id | None, Query(description="Chỉ đơn vị này")] = None,
     usable: Annotated[bool, Query(description="Chỉ mã còn dùng được")] = False,
 ) -> Page[InviteRead]:
     """Invitations newest first."""
-    rows = await user_service.list_invites(session, unit_id=unit_id, usable_only=usable)
+    rows = await user_service.list_invites(
+        session, actor=admin, unit_id=unit_id, usable_only=usable
+    )
     window = rows[page.offset : page.offset + page.limit]
     return Page.of([_read(i, ctx.settings.bot_username) for i in window], len(rows), page)
 

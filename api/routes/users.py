@@ -83,7 +83,7 @@ async def me(user: CurrentUser) -> UserRead:
 @router.get("/users", response_model=Page[UserRead], summary="Danh sách người dùng (quản trị)")
 async def list_users(
     session: SessionDep,
-    _admin: AdminUser,
+    admin: AdminUser,
     page: PageDep,
     unit_id: Annotated[Id | None, Query(description="Chỉ đơn vị này")] = None,
     role: Annotated[Role | None, Query(description="Chỉ vai trò này")] = None,
@@ -91,9 +91,12 @@ async def list_users(
 ) -> Page[UserRead]:
     """Users by id, filtered and paginated."""
     rows = await user_service.list_users(
-        session, unit_id=unit_id, role=role, active=active, offset=page.offset, limit=page.limit
+        session, actor=admin, unit_id=unit_id, role=role, active=active,
+        offset=page.offset, limit=page.limit,
+    )  # fmt: skip
+    total = await user_service.count_users(
+        session, actor=admin, unit_id=unit_id, role=role, active=active
     )
-    total = await user_service.count_users(session, unit_id=unit_id, role=role, active=active)
     return Page.of([UserRead.of(u) for u in rows], total, page)
 
 

@@ -68,8 +68,8 @@ async def _people_page(
 ) -> HTMLResponse:
     require_admin(auth.user)
     units = await users.list_units(session)
-    people = await users.list_users(session, q=q, limit=500)
-    codes = await invites.list_invites(session, usable_only=True)
+    people = await users.list_users(session, actor=auth.user, q=q, limit=500)
+    codes = await invites.list_invites(session, actor=auth.user, usable_only=True)
     response = render(
         request,
         "admin_units.html",
@@ -314,7 +314,9 @@ async def audit_page(
     term = (q or entity).strip()
     rows = await audit.search(session, term=term, limit=size, offset=(page - 1) * size)
     report = await audit.verify_anchored(session, ctx.settings) if verify else None
-    names = {u.id: u.full_name for u in await users.list_users(session, limit=1000)}
+    names = {
+        u.id: u.full_name for u in await users.list_users(session, actor=auth.user, limit=1000)
+    }
     return render(
         request,
         "admin_audit.html",

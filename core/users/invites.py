@@ -100,9 +100,15 @@ async def get_invite(session: AsyncSession, *, invite_id: int) -> Invite | None:
 
 
 async def list_invites(
-    session: AsyncSession, *, unit_id: int | None = None, usable_only: bool = False
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    unit_id: int | None = None,
+    usable_only: bool = False,
 ) -> list[Invite]:
-    """Invitations newest first, optionally of one unit and only those still usable."""
+    """Invitations newest first, optionally of one unit and only those still usable (admins
+    only; None: the operator at the command line)."""
+    require_admin_or_operator(actor)
     query = select(Invite).order_by(Invite.id.desc())
     if unit_id is not None:
         query = query.where(Invite.unit_id == unit_id)

@@ -242,6 +242,7 @@ def _user_filters(
 async def list_users(
     session: AsyncSession,
     *,
+    actor: User | None,
     unit_id: int | None = None,
     role: Role | str | None = None,
     active: bool | None = None,
@@ -250,7 +251,8 @@ async def list_users(
     limit: int = 100,
 ) -> list[User]:
     """Users ordered by id, filtered by unit, role, activity and a name search (`q`, with or
-    without diacritics)."""
+    without diacritics). Admins only (None: the operator at the command line)."""
+    require_admin_or_operator(actor)
     query = select(User).where(*_user_filters(unit_id, role, active, q))
     return list(await session.scalars(query.order_by(User.id).offset(offset).limit(limit)))
 
@@ -258,12 +260,14 @@ async def list_users(
 async def count_users(
     session: AsyncSession,
     *,
+    actor: User | None,
     unit_id: int | None = None,
     role: Role | str | None = None,
     active: bool | None = None,
     q: str | None = None,
 ) -> int:
-    """How many users match the same filters as `list_users`."""
+    """How many users match the same filters as `list_users` (admins only, as it)."""
+    require_admin_or_operator(actor)
     query = select(func.count(User.id)).where(*_user_filters(unit_id, role, active, q))
     return int(await session.scalar(query) or 0)
 

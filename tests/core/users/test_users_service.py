@@ -181,7 +181,7 @@ async def test_concurrent_redeems_never_exceed_uses(sessionmaker: Maker) -> None
     assert sum(results) == 3
     async with unit_of_work(sessionmaker) as s:
         assert await s.scalar(select(Invite.uses_left).where(Invite.id == invite.id)) == 0
-        assert await users.count_users(s, unit_id=commune) == 3
+        assert await users.count_users(s, actor=None, unit_id=commune) == 3
 
 
 async def test_tokens_roles_deactivation_and_audit(sessionmaker: Maker) -> None:
@@ -232,8 +232,8 @@ async def test_tokens_roles_deactivation_and_audit(sessionmaker: Maker) -> None:
 
 
 async def test_only_admins_change_people_and_units_whoever_calls(sessionmaker: Maker) -> None:
-    """Issue 10: the services check the actor themselves (units, people, tokens, invitations), so
-    no front can forget it; the audit trail names the admin (None: the command-line operator)."""
+    """Issue 10: the services check the actor themselves (units, people and their lists, tokens,
+    invitations), so no front can forget it; the audit trail names the admin (None: the command-line operator)."""
     province, _, commune = await _units(sessionmaker)
     async with unit_of_work(sessionmaker) as s:
         admin = await make_person(s, role=Role.ADMIN, unit_id=province, name="Quản Trị")
@@ -250,6 +250,9 @@ async def test_only_admins_change_people_and_units_whoever_calls(sessionmaker: M
                 ),
                 users.issue_token(s, user_id=admin.id, actor=actor),
                 users.create_invite(s, role="admin", unit_id=commune, actor=actor),
+                users.list_users(s, actor=actor),
+                users.count_users(s, actor=actor),
+                users.list_invites(s, actor=actor),
             ]
             for attempt in attempts:
                 with pytest.raises(DomainError) as denied:
