@@ -13,12 +13,12 @@ from knowledge.importers.base import (
     ParsedDocument,
 )
 from knowledge.importers.doc import to_docx
-from knowledge.importers.docx import parse_docx
-from knowledge.importers.html import parse_html
+from knowledge.importers.docx import docx_text
+from knowledge.importers.html import html_text
 from knowledge.importers.jsonl import parse_jsonl
 from knowledge.importers.limits import DEFAULT_LIMITS, ImportLimits
-from knowledge.importers.pdf import parse_pdf
-from knowledge.importers.text import parse_text
+from knowledge.importers.pdf import pdf_text
+from knowledge.importers.text import parse_body, parse_text
 
 __all__ = [
     "ACCEPTED_TYPES",
@@ -84,17 +84,30 @@ def parse_documents(
     opts = {"chunk_words": chunk_words, "chunk_step": chunk_step}
     if suffix in (".md", ".markdown", ".txt"):
         return [parse_text(data, name, limits=limits, **opts)]
-    if suffix == ".docx":
-        return [parse_docx(data, name, limits=limits, **opts)]
-    if suffix == ".doc":  # Word 97, through LibreOffice when it is installed
-        return [parse_docx(to_docx(data, name, limits), name, limits=limits, **opts)]
-    if suffix == ".pdf":
-        return [parse_pdf(data, name, limits=limits, **opts)]
-    if suffix in (".html", ".htm"):
-        return [parse_html(data, name, limits=limits, **opts)]
     if suffix == ".jsonl":
         return parse_jsonl(data, name, limits=limits, **opts)
-    raise unsupported(name)
+    # Word, PDF and HTML differ only in how their text is read; the text is parsed as one.
+    title: str | None = None
+    if suffix == ".docx":
+        body = docx_text(data, name, limits)
+    elif suffix == ".doc":  # Word 97, through LibreOffice when it is installed
+        body = docx_text(to_docx(data, name, limits), name, limits)
+    elif suffix == ".pdf":
+        body = pdf_text(data, name, limits)
+    elif suffix in (".html", ".htm"):
+        body, title = html_text(data, name, limits)
+    else:
+        raise unsupported(name)
+    return [
+        parse_body(
+            body,
+            name,
+            fallback_title=title or None,
+            chunk_words=chunk_words,
+            chunk_step=chunk_step,
+            limits=limits,
+        )
+    ]
 
 
 def parse_file(

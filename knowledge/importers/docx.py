@@ -7,9 +7,7 @@ import io
 import re
 
 from core.errors import DomainError, ErrorCode
-from knowledge.importers.base import DEFAULT_CHUNK_STEP, DEFAULT_CHUNK_WORDS, ParsedDocument
 from knowledge.importers.limits import DEFAULT_LIMITS, CharBudget, ImportLimits, check_zip
-from knowledge.importers.text import parse_body
 
 _HEADING_STYLE = re.compile(r"^(?:Heading|Tiêu đề|Title)\s*(\d*)$", re.IGNORECASE)
 
@@ -57,21 +55,3 @@ def docx_text(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS)
         else:
             lines.append(text)
     return "\n".join(lines)
-
-
-def parse_docx(
-    data: bytes,
-    filename: str,
-    *,
-    chunk_words: int = DEFAULT_CHUNK_WORDS,
-    chunk_step: int = DEFAULT_CHUNK_STEP,
-    limits: ImportLimits = DEFAULT_LIMITS,
-) -> ParsedDocument:
-    """Parse a .docx file into a document ready to import."""
-    return parse_body(
-        docx_text(data, filename, limits),
-        filename,
-        chunk_words=chunk_words,
-        chunk_step=chunk_step,
-        limits=limits,
-    )

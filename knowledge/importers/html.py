@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from knowledge.importers.base import DEFAULT_CHUNK_STEP, DEFAULT_CHUNK_WORDS, ParsedDocument
 from knowledge.importers.limits import DEFAULT_LIMITS, CharBudget, ImportLimits
-from knowledge.importers.text import decode_text, parse_body
+from knowledge.importers.text import decode_text
 
 # Elements whose content is never document text.
 _SKIP = {"script", "style", "head", "nav", "noscript", "template", "svg", "button", "select"}
@@ -70,23 +69,3 @@ def html_text(data: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS)
     parser.close()
     parser._break()
     return "\n".join(parser.lines), " ".join("".join(parser.title).split())
-
-
-def parse_html(
-    data: bytes,
-    filename: str,
-    *,
-    chunk_words: int = DEFAULT_CHUNK_WORDS,
-    chunk_step: int = DEFAULT_CHUNK_STEP,
-    limits: ImportLimits = DEFAULT_LIMITS,
-) -> ParsedDocument:
-    """Parse a saved .html page into a document ready to import."""
-    text, title = html_text(data, filename, limits)
-    return parse_body(
-        text,
-        filename,
-        fallback_title=title or None,
-        chunk_words=chunk_words,
-        chunk_step=chunk_step,
-        limits=limits,
-    )

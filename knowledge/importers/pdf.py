@@ -7,9 +7,7 @@ import re
 
 from core.errors import DomainError, ErrorCode
 from knowledge.chunking import ARTICLE_RE, CLAUSE_RE, DIVISION_RE, POINT_RE
-from knowledge.importers.base import DEFAULT_CHUNK_STEP, DEFAULT_CHUNK_WORDS, ParsedDocument
 from knowledge.importers.limits import DEFAULT_LIMITS, CharBudget, ImportLimits, check_pages
-from knowledge.importers.text import parse_body
 
 _SENTENCE_END = re.compile(r"[.:;!?…)\]”\"]$")
 
@@ -67,21 +65,3 @@ def unwrap_lines(text: str) -> str:
         else:
             out.append(line)
     return "\n".join(out)
-
-
-def parse_pdf(
-    data: bytes,
-    filename: str,
-    *,
-    chunk_words: int = DEFAULT_CHUNK_WORDS,
-    chunk_step: int = DEFAULT_CHUNK_STEP,
-    limits: ImportLimits = DEFAULT_LIMITS,
-) -> ParsedDocument:
-    """Parse a PDF with a text layer into a document ready to import."""
-    return parse_body(
-        pdf_text(data, filename, limits),
-        filename,
-        chunk_words=chunk_words,
-        chunk_step=chunk_step,
-        limits=limits,
-    )
