@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import filters, keyboards, texts
@@ -58,8 +58,11 @@ async def _pending(
     return proposal
 
 
-@router.callback_query(PrecedentCb.filter(F.action == PrecedentAction.APPROVE), filters.ADMIN)
-async def approve_start(
+@router.callback_query(
+    PrecedentCb.filter(F.action.in_((PrecedentAction.APPROVE, PrecedentAction.REJECT))),
+    filters.ADMIN,
+)
+async def review_start(
     query: CallbackQuery,
     callback_data: PrecedentCb,
     state: FSMContext,
@@ -67,14 +70,19 @@ async def approve_start(
     user: User,
     bot: Bot,
 ) -> None:
+    """[Phê duyệt] asks for the scope, [Từ chối] for the reason; both only while undecided."""
     proposal = await _pending(query, session, user, callback_data.proposal_id)
     if proposal is None:
         return
     await query.answer()
-    text = texts.PREC_ASK_SCOPE.format(number=esc(proposal.case.number), title=esc(proposal.title))
+    number = esc(proposal.case.number)
+    markup: InlineKeyboardMarkup | None = None
+    text, step = texts.PREC_ASK_REASON.format(number=number), PrecedentReview.reason
+    if callback_data.action == PrecedentAction.APPROVE:
+        text = texts.PREC_ASK_SCOPE.format(number=number, title=esc(proposal.title))
+        markup, step = keyboards.precedent_scope(proposal.id), PrecedentReview.scope
     await prompt(
-        bot, state, chat_id=query.from_user.id, text=text,
-        markup=keyboards.precedent_scope(proposal.id), state=PrecedentReview.scope,
+        bot, state, chat_id=query.from_user.id, text=text, markup=markup, state=step,
         data={"proposal_id": proposal.id, "number": proposal.case.number},
     )  # fmt: skip
 
@@ -152,27 +160,6 @@ async def _approve(
             number=esc(proposal.case.number), scope=SCOPE_LABELS[scope], expiry=expiry
         ),
     )
-
-
-@router.callback_query(PrecedentCb.filter(F.action == PrecedentAction.REJECT), filters.ADMIN)
-async def reject_start(
-    query: CallbackQuery,
-    callback_data: PrecedentCb,
-    state: FSMContext,
-    session: AsyncSession,
-    user: User,
-    bot: Bot,
-) -> None:
-    proposal = await _pending(query, session, user, callback_data.proposal_id)
-    if proposal is None:
-        return
-    await query.answer()
-    await prompt(
-        bot, state, chat_id=query.from_user.id,
-        text=texts.PREC_ASK_REASON.format(number=esc(proposal.case.number)),
-        state=PrecedentReview.reason,
-        data={"proposal_id": proposal.id, "number": proposal.case.number},
-    )  # fmt: skip
 
 
 @router.message(PrecedentReview.reason, TEXT)
