@@ -3,6 +3,7 @@ initiatives, and the bundled starter (sample) knowledge base."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.text import normalize, normalize_line
+from core.users.models import User
 from knowledge.chunking import Section, chunk_section
 from knowledge.importers import parse_documents
 from knowledge.importers.base import (
@@ -62,12 +64,6 @@ async def create_precedent(
         title=f"{normalize_line(title)} (tiền lệ theo phiếu {case_number}, duyệt {today:%d/%m/%Y})",
         kind=DocumentKind.PRECEDENT.value,
         number=case_number,
-        issuer=approver.full_name,
-        issued_on=today,
-        effective_from=today,
-        expires_on=expires_on,
-        scope=scope,
-        scope_unit_id=scope_unit_id,
         key=f"precedent:{case_number}",
         extra={
             "case_number": case_number,
@@ -75,7 +71,8 @@ async def create_precedent(
             "approved_on": today.isoformat(),
         },
     )
-    return await _publish_plain(session, meta, body, approved_by_id, "kb.precedent")
+    reach = _Reach(scope, scope_unit_id, expires_on)
+    return await _publish_plain(session, meta, body, approver, today, reach, "kb.precedent")
 
 
 async def create_good_practice(
@@ -108,12 +105,6 @@ async def create_good_practice(
         title=f"Thực tiễn tốt: {normalize_line(title)} (sáng kiến {initiative_number})",
         kind=DocumentKind.GUIDANCE.value,
         number=initiative_number,
-        issuer=recogniser.full_name,
-        issued_on=today,
-        effective_from=today,
-        expires_on=expires_on,
-        scope=scope,
-        scope_unit_id=scope_unit_id,
         key=f"initiative:{initiative_number}",
         extra={
             "initiative_number": initiative_number,
@@ -121,7 +112,8 @@ async def create_good_practice(
             "recognised_on": today.isoformat(),
         },
     )
-    return await _publish_plain(session, meta, body, recognised_by_id, "kb.good_practice")
+    reach = _Reach(scope, scope_unit_id, expires_on)
+    return await _publish_plain(session, meta, body, recogniser, today, reach, "kb.good_practice")
 
 
 async def seed_starter(
@@ -167,9 +159,35 @@ async def seed_if_empty(
 # --- helpers -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Reach:
+    """Who an authored document is for and until when."""
+
+    scope: str
+    scope_unit_id: int | None
+    expires_on: date | None
+
+
 async def _publish_plain(
-    session: AsyncSession, meta: DocumentMeta, body: str, actor_id: int, action: str
+    session: AsyncSession,
+    meta: DocumentMeta,
+    body: str,
+    signer: User,
+    today: date,
+    reach: _Reach,
+    action: str,
 ) -> Document:
+    """Store a document the product wrote, issued and in force from today in the signer's
+    name, and record who published it."""
+    meta = replace(
+        meta,
+        issuer=signer.full_name,
+        issued_on=today,
+        effective_from=today,
+        expires_on=reach.expires_on,
+        scope=reach.scope,
+        scope_unit_id=reach.scope_unit_id,
+    )
     # Answers may quote "Điều 5. ..." lines: chunk as one plain section, never as articles.
     text = normalize(body)
     chunks = chunk_section(
@@ -183,7 +201,7 @@ async def _publish_plain(
     doc = await get_document(session, document_id=result.document_id)
     await record(
         session,
-        actor_id=actor_id,
+        actor_id=signer.id,
         action=action,
         entity="document",
         entity_id=doc.id,
