@@ -226,15 +226,7 @@ async def retire_document(
         raise DomainError(ErrorCode.CONFLICT, "Văn bản này đã được gỡ khỏi cơ sở tri thức.")
     doc.retired_at = doc.updated_at = utcnow()
     await session.execute(update(Chunk).where(Chunk.document_id == doc.id).values(active=False))
-    revision = await bump_revision(session)
-    await record(
-        session,
-        actor_id=actor_id,
-        action="kb.retire",
-        entity="document",
-        entity_id=doc.id,
-        data={"title": doc.title, "revision": revision},
-    )
+    await _revise(session, doc, actor_id, "kb.retire")
     return doc
 
 
@@ -251,15 +243,7 @@ async def unretire_document(
     doc.updated_at = utcnow()
     if current is not None:
         await _set_active(session, current.id, True)
-    revision = await bump_revision(session)
-    await record(
-        session,
-        actor_id=actor_id,
-        action="kb.unretire",
-        entity="document",
-        entity_id=doc.id,
-        data={"title": doc.title, "revision": revision},
-    )
+    await _revise(session, doc, actor_id, "kb.unretire")
     return doc
 
 
@@ -294,15 +278,7 @@ async def update_metadata(
     apply_fields(meta, dict(fields))
     changed = _apply_meta(doc, meta, await _resolve_unit(session, meta))
     if changed:
-        revision = await bump_revision(session)
-        await record(
-            session,
-            actor_id=actor_id,
-            action="kb.metadata",
-            entity="document",
-            entity_id=doc.id,
-            data={"title": doc.title, "changed": changed, "revision": revision},
-        )
+        await _revise(session, doc, actor_id, "kb.metadata", changed=changed)
     return changed
 
 
@@ -323,6 +299,21 @@ async def bump_revision(session: AsyncSession) -> int:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+async def _revise(
+    session: AsyncSession, doc: Document, actor_id: int | None, action: str, **data: Any
+) -> None:
+    """A change search must see: bump the revision and audit it (title, details, revision)."""
+    revision = await bump_revision(session)
+    await record(
+        session,
+        actor_id=actor_id,
+        action=action,
+        entity="document",
+        entity_id=doc.id,
+        data={"title": doc.title, **data, "revision": revision},
+    )
 
 
 def _admin_id(actor: User | None) -> int | None:
@@ -470,22 +461,16 @@ async def _finish(
     actor_id: int | None,
     changed: list[str] | None = None,
 ) -> ImportResult:
-    revision = await bump_revision(session)
-    await record(
+    await _revise(
         session,
-        actor_id=actor_id,
-        action=f"kb.{status}",
-        entity="document",
-        entity_id=doc.id,
-        data={
-            "title": doc.title,
-            "version": version.number,
-            "content_hash": version.content_hash,
-            "chunks": len(parsed.chunks),
-            "source": parsed.source_name,
-            "changed": changed or [],
-            "revision": revision,
-        },
+        doc,
+        actor_id,
+        f"kb.{status}",
+        version=version.number,
+        content_hash=version.content_hash,
+        chunks=len(parsed.chunks),
+        source=parsed.source_name,
+        changed=changed or [],
     )
     return _result(doc, version, parsed, status)
 
