@@ -33,6 +33,7 @@ from retrieval.embedder import Embedder, load_embedder
 from retrieval.engine import IndexState, Pool, Ranking
 from retrieval.filters import allowed, validity_text
 from retrieval.freshness import CatchUp, IndexLag, kb_revision
+from retrieval.lexical import LexicalIndex
 from retrieval.model_install import find_model
 from retrieval.models import Hit, QueryPlan, SearchRequest, SearchResponse, Timer
 from retrieval.source import DbView, read_view
@@ -438,20 +439,22 @@ class Retriever:
         if same_files and bare:  # BM25 was built from the same rows: saved for next time
             await asyncio.to_thread(self.store.attach_lexical, bare, new.lexical, new.diacritics)
         elif not same_files and not self._awaiting_model:
-            await asyncio.to_thread(self._persist, new)
+            mapped = await asyncio.to_thread(self._persist, new)
+            if mapped is not None:  # the saved twins, memory-mapped: drop the built copies
+                self._state = await asyncio.to_thread(replace, new, lexical=mapped)
 
     def _load_persisted(self) -> Persisted | None:
         with self.store.lock():
             return self.store.load()
 
-    def _persist(self, state: IndexState) -> None:
+    def _persist(self, state: IndexState) -> LexicalIndex | None:
         with self.store.lock():
             titles = {d.id: d.title for d in state.docs.values()}
             persisted = Persisted(
                 state.revision, state.chunk_ids, state.tokens, state.model, state.dense, titles
             )
             persisted.lexical, persisted.diacritics = state.lexical, state.diacritics
-            self.store.save(persisted)
+            return self.store.save(persisted)
 
     async def _advance(self, view: DbView, base: Base) -> IndexState:
         """The next state for `view` (retrieval/building.py) with this retriever's model."""

@@ -158,8 +158,10 @@ class IndexStore:
                 log.warning("BM25 files in %s are unreadable (%s); rebuilding them", self.dir, exc)
         return persisted
 
-    def save(self, state: Persisted) -> None:
-        """Write a new generation and switch the manifest to it (call under lock())."""
+    def save(self, state: Persisted) -> LexicalIndex | None:
+        """Write a new generation and switch the manifest to it (call under lock()). Returns
+        its BM25 twins memory-mapped from the files just written (same scores as
+        `state.lexical`; a process serving them holds no private copy)."""
         gen = uuid.uuid4().hex[:12]
         tokens_file = f"tokens-{gen}.npz"
         arrays = TokenCache.encode(state.tokens).arrays()
@@ -197,6 +199,13 @@ class IndexStore:
         body = json.dumps(manifest).encode("utf-8")
         _fsync_write(self.dir / MANIFEST, lambda fh: fh.write(body))
         self._collect(keep={tokens_file, dense_file, lexical_dir})
+        if lexical_dir is None:
+            return None
+        try:
+            return LexicalIndex.load(self.dir / lexical_dir, len(state.chunk_ids))
+        except Exception as exc:  # saved all the same; the caller keeps its own copy
+            log.warning("BM25 files just written to %s do not load (%s)", self.dir, exc)
+            return None
 
     def attach_lexical(
         self, generation: str, lexical: LexicalIndex, diacritics: DiacriticModel

@@ -179,6 +179,9 @@ async def test_incremental_catch_up_ranks_as_a_full_build(
     async with unit_of_work(sessionmaker) as session:
         await kb.retire_document(session, document_id=documents[1])
     await running.sync()  # kept rows gathered from the token cache, new rows appended
+    served = running._state
+    assert served is not None  # and BM25 served from the files just saved, not a copy
+    assert isinstance(served.lexical.accented.model.scores["data"], np.memmap)
     shutil.rmtree(lexical_settings.index_dir)
     rebuilt = await Retriever.create(lexical_settings, sessionmaker)  # from the database
     assert running._state is not None and rebuilt._state is not None
