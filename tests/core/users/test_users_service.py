@@ -233,7 +233,8 @@ async def test_tokens_roles_deactivation_and_audit(sessionmaker: Maker) -> None:
 
 async def test_only_admins_change_people_and_units_whoever_calls(sessionmaker: Maker) -> None:
     """Issue 10: the services check the actor themselves (units, people and their lists, tokens,
-    invitations), so no front can forget it; the audit trail names the admin (None: the command-line operator)."""
+    invitations), so no front can forget it; the audit trail names the admin (None: the
+    command-line operator)."""
     province, _, commune = await _units(sessionmaker)
     async with unit_of_work(sessionmaker) as s:
         admin = await make_person(s, role=Role.ADMIN, unit_id=province, name="Quản Trị")
