@@ -88,6 +88,13 @@ async def end_transaction(session: AsyncSession) -> None:
     await session.commit()
 
 
+async def publish_to_search(session: AsyncSession, ctx: AppContext) -> None:
+    """Commit a knowledge-base change, then bring the search index up to it, so the change is
+    searchable when the request answers (commit first: see `end_transaction`)."""
+    await end_transaction(session)
+    await ctx.retriever.sync()
+
+
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="BearerToken",

@@ -13,7 +13,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AdminUser, CtxDep, CurrentUser, PageDep, SessionDep, end_transaction
+from api.deps import (
+    AdminUser,
+    CtxDep,
+    CurrentUser,
+    PageDep,
+    SessionDep,
+    end_transaction,
+    publish_to_search,
+)
 from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
 from api.schemas import Page
 from core.errors import DomainError, ErrorCode
@@ -416,8 +424,7 @@ async def update_document(
 ) -> DocumentRead:
     """Change a document's metadata; the search index follows before this answers."""
     await kb.update_metadata(session, document_id=document_id, fields=data.fields(), actor=admin)
-    await end_transaction(session)
-    await ctx.retriever.sync()
+    await publish_to_search(session, ctx)
     doc = await kb.get_document(session, document_id=document_id)
     counts = await kb.chunk_counts(session, document_ids=[doc.id])
     return DocumentRead.of(doc, counts[doc.id])
@@ -436,8 +443,7 @@ async def retire_document(
     """Take a document out of search."""
     doc = await kb.retire_document(session, document_id=document_id, actor=admin)
     out = DocumentRead.of(doc, 0)
-    await end_transaction(session)
-    await ctx.retriever.sync()
+    await publish_to_search(session, ctx)
     return out
 
 
@@ -472,6 +478,5 @@ async def index_status(session: SessionDep, ctx: CtxDep, _user: CurrentUser) -> 
 )
 async def reindex(session: SessionDep, ctx: CtxDep, _admin: AdminUser) -> IndexStatusOut:
     """Bring the persisted index up to date with the database."""
-    await end_transaction(session)
-    await ctx.retriever.sync()
+    await publish_to_search(session, ctx)
     return await _status(session, ctx)

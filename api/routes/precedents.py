@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AdminUser, CtxDep, PageDep, SessionDep, end_transaction, roles
+from api.deps import AdminUser, CtxDep, PageDep, SessionDep, publish_to_search, roles
 from api.errors import CONFLICT_RESPONSE, NOT_FOUND_RESPONSE
 from api.schemas import Page
 from core.cases import precedents as precedent_service
@@ -131,8 +131,7 @@ async def approve(
         session, actor=admin, proposal_id=proposal_id, data=data
     )
     out = PrecedentRead.model_validate(proposal)
-    await end_transaction(session)
-    await ctx.retriever.sync()
+    await publish_to_search(session, ctx)
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import SessionDep, end_transaction
+from api.deps import SessionDep, end_transaction, publish_to_search
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
 from core.context import AppContext
 from core.errors import DomainError, ErrorCode, invalid
@@ -250,8 +250,7 @@ async def kb_edit_meta(
     require_admin(auth.user)
     ctx = ctx_of(request)
     await kb.update_metadata(session, document_id=document_id, fields=fields, actor=auth.user)
-    await end_transaction(session)  # publish before the index reads it
-    await ctx.retriever.sync()
+    await publish_to_search(session, ctx)
     return redirect(f"/kb/{document_id}?done=meta")
 
 
@@ -301,8 +300,7 @@ async def kb_retire(
     require_admin(auth.user)
     ctx = ctx_of(request)
     await kb.retire_document(session, document_id=document_id, actor=auth.user)
-    await end_transaction(session)
-    await ctx.retriever.sync()
+    await publish_to_search(session, ctx)
     return redirect(f"/kb/{document_id}")
 
 
@@ -314,8 +312,7 @@ async def kb_unretire(
     require_admin(auth.user)
     ctx = ctx_of(request)
     await kb.unretire_document(session, document_id=document_id, actor=auth.user)
-    await end_transaction(session)
-    await ctx.retriever.sync()
+    await publish_to_search(session, ctx)
     return redirect(f"/kb/{document_id}")
 
 

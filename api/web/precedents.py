@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from api.deps import SessionDep, end_transaction
+from api.deps import SessionDep, publish_to_search
 from api.web.common import Actor, Viewer, WebRoute, ctx_of, redirect, render
 from core.cases import precedents
 from core.cases.enums import PROPOSAL_LABELS, ProposalStatus
@@ -76,8 +76,7 @@ async def precedent_approve(
     except (ValidationError, ValueError) as exc:
         raise invalid("Thông tin duyệt chưa hợp lệ (phạm vi, ngày hết hiệu lực…).") from exc
     await precedents.approve(session, actor=auth.user, proposal_id=proposal_id, data=data)
-    await end_transaction(session)  # publish before the index reads it
-    await ctx.retriever.sync()
+    await publish_to_search(session, ctx)
     return redirect("/precedents?done=approved")
 
 
