@@ -28,8 +28,8 @@ def _documents_by_article(state: IndexState) -> dict[str, set[int]]:
     global _by_article
     if _by_article is None or _by_article[0] is not state:
         table: dict[str, set[int]] = {}
-        for row in state.rows:
-            if row.article:
+        for i, row in enumerate(state.rows):
+            if row.article and (state.live is None or state.live[i]):
                 table.setdefault(row.article, set()).add(row.document_id)
         _by_article = (state, table)
     return _by_article[1]

@@ -172,10 +172,13 @@ class Retriever:
     def status(self) -> IndexStatus:
         """Mode, model, indexed chunk count and the knowledge-base revision it reflects."""
         state = self._state
+        chunks = 0 if state is None else len(state.rows)
+        if state is not None and state.live is not None:  # a warm start masks gone rows
+            chunks = int(state.live.sum())
         return IndexStatus(
             mode=self.mode,
             model=self.model_name,
-            chunks=len(state.rows) if state else 0,
+            chunks=chunks,
             revision=state.revision if state else -1,
             index_dir=str(self.settings.index_dir),
             model_loading=self.model_loading,

@@ -43,6 +43,7 @@ async def test_restart_serves_disk_index_at_once_then_catches_up(
     restarted = Retriever(quick, sessionmaker, first.embedder)
     assert await restarted.warm_start()  # the first step of a restart's background catch-up
     assert restarted.status().revision == saved  # the disk index, served as it is
+    assert restarted.status().chunks < first.status().chunks  # the retired one's are masked
     lag = await restarted.lag(catch_up=False)
     assert not lag.current and lag.revisions_behind == 2 and not lag.catching_up
 
