@@ -164,6 +164,15 @@ def _reread(
     return stmt
 
 
+async def get_row(session: AsyncSession, model: type[ModelT], row_id: int, what: str) -> ModelT:
+    """`model`'s row `row_id` (the identity map's copy when already loaded); NOT_FOUND naming
+    `what` (Vietnamese, e.g. "người dùng số 5") when it does not exist."""
+    row = await session.get(model, row_id)
+    if row is None:
+        raise not_found(what)
+    return row
+
+
 async def load_row(
     session: AsyncSession, model: type[ModelT], row_id: int, what: str, *, lock: bool = False
 ) -> ModelT:

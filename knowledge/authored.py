@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
+from core.db import get_row
 from core.text import normalize, normalize_line
 from core.users.models import User
 from knowledge.chunking import Section, chunk_section
@@ -25,7 +26,7 @@ from knowledge.importers.base import (
 )
 from knowledge.models import Document, DocumentKind, DocumentVersion, Scope
 from knowledge.queries import get_document
-from knowledge.store import ImportResult, import_parsed, user_by_id
+from knowledge.store import ImportResult, import_parsed
 
 STARTER_DIR = Path(__file__).resolve().parent / "starter"
 STARTER_SOURCE_PREFIX = "starter/"
@@ -50,7 +51,7 @@ async def create_precedent(
     Called by the fast-consultation queue once an admin approves (the caller checks that right).
     Approving the same case again creates a new version of the same document.
     """
-    approver = await user_by_id(session, approved_by_id)
+    approver = await get_row(session, User, approved_by_id, "người dùng")
     today = datetime.now(_VN_TZ).date()
     source = (
         f"Nguồn: trả lời phiếu xin ý kiến số {case_number}; phê duyệt bởi {approver.full_name} "
@@ -93,7 +94,7 @@ async def create_good_practice(
 
     Called by the initiatives service after recognition (the caller checks that right).
     """
-    recogniser = await user_by_id(session, recognised_by_id)
+    recogniser = await get_row(session, User, recognised_by_id, "người dùng")
     today = datetime.now(_VN_TZ).date()
     by = f" của {authors}" if authors else ""
     body = (

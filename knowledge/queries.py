@@ -8,6 +8,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import get_row
 from core.errors import not_found
 from core.text import fold
 from knowledge.models import Chunk, Document, DocumentVersion, KnowledgeState
@@ -40,10 +41,7 @@ class KnowledgeStats:
 
 async def get_document(session: AsyncSession, *, document_id: int) -> Document:
     """A document with its versions, or NOT_FOUND."""
-    doc = await session.get(Document, document_id)
-    if doc is None:
-        raise not_found("văn bản")
-    return doc
+    return await get_row(session, Document, document_id, "văn bản")
 
 
 async def get_version_text(session: AsyncSession, *, version_id: int) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.db import utcnow
-from core.errors import DomainError, ErrorCode, not_found
+from core.errors import DomainError, ErrorCode
 from core.text import fold
 from core.users.authz import require_admin
 from core.users.models import Unit, User
@@ -322,13 +322,6 @@ def _admin_id(actor: User | None) -> int | None:
     if actor is None:
         return None
     return require_admin(actor, ADMIN_ONLY).id
-
-
-async def user_by_id(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise not_found("người dùng")
-    return user
 
 
 async def _resolve_unit(session: AsyncSession, meta: DocumentMeta) -> int | None:

@@ -20,7 +20,7 @@ from core.cases.access import supervised_ids
 from core.cases.calendar import WorkCalendar, add_working_time
 from core.cases.enums import ProposalStatus
 from core.cases.models import PrecedentProposal
-from core.db import load_row
+from core.db import get_row, load_row
 from core.drills import texts
 from core.drills.enums import DrillSource, DrillStatus
 from core.drills.models import DEFAULT_INTERVAL_DAYS, Drill, DrillDelivery, DrillSchedule
@@ -149,9 +149,7 @@ async def create_drill(
     require_role(actor, Role.SUPERVISOR, Role.ADMIN)
     units = await supervised_ids(session, actor)
     if data.precedent_id is not None:
-        proposal = await session.get(PrecedentProposal, data.precedent_id)
-        if proposal is None:
-            raise not_found("tiền lệ")
+        proposal = await get_row(session, PrecedentProposal, data.precedent_id, "tiền lệ")
         if proposal.status != ProposalStatus.APPROVED:
             raise invalid("Chỉ tạo bài luyện tập từ tiền lệ đã được duyệt.")
         fields = _from_precedent(proposal)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.audit.service import record
 from core.cases.calendar import WorkCalendar, add_working_time, working_time_between
 from core.config import Settings
-from core.db import unit_of_work, utcnow
+from core.db import get_row, unit_of_work, utcnow
 from core.errors import conflict, invalid, not_found
 from core.initiatives import notify
 from core.initiatives.enums import AuthorStatus, EvaluationStatus, InitiativeStatus
@@ -88,9 +88,7 @@ async def suggest_evaluators(
 ) -> list[User]:
     """Admin: up to `count` conflict-free evaluators, least loaded first."""
     require_admin(actor, ADMIN_ONLY)
-    initiative = await session.get(Initiative, initiative_id)
-    if initiative is None:
-        raise not_found("sáng kiến")
+    initiative = await get_row(session, Initiative, initiative_id, "sáng kiến")
     return await _suggest(session, initiative, count)
 
 

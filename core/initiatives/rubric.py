@@ -9,7 +9,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
-from core.errors import invalid, not_found
+from core.db import get_row
+from core.errors import invalid
 from core.initiatives.models import RubricVersion
 from core.users.authz import require_admin
 from core.users.models import User
@@ -240,10 +241,7 @@ async def current_rubric(session: AsyncSession) -> RubricVersion:
 
 async def get_rubric_version(session: AsyncSession, *, rubric_version_id: int) -> RubricVersion:
     """One rubric version by id."""
-    rubric = await session.get(RubricVersion, rubric_version_id)
-    if rubric is None:
-        raise not_found("bộ tiêu chí")
-    return rubric
+    return await get_row(session, RubricVersion, rubric_version_id, "bộ tiêu chí")
 
 
 async def update_rubric(

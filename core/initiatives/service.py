@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
 from core.config import Settings
-from core.db import utcnow
+from core.db import get_row, utcnow
 from core.errors import conflict, forbidden, invalid, not_found
 from core.initiatives import notify
 from core.initiatives.enums import (
@@ -76,10 +76,7 @@ async def is_assigned(session: AsyncSession, *, initiative_id: int, user_id: int
 
 async def fetch(session: AsyncSession, initiative_id: int) -> Initiative:
     """One initiative by id, without an access check (the caller checks)."""
-    initiative = await session.get(Initiative, initiative_id)
-    if initiative is None:
-        raise not_found("sáng kiến")
-    return initiative
+    return await get_row(session, Initiative, initiative_id, "sáng kiến")
 
 
 async def lock_initiative(session: AsyncSession, initiative_id: int) -> Initiative:

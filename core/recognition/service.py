@@ -19,6 +19,7 @@ from core.cases.access import supervised_ids
 from core.cases.enums import CaseStatus, ProposalStatus
 from core.cases.flows import supervisor_ids
 from core.cases.models import Case, PrecedentProposal
+from core.db import get_row
 from core.errors import conflict, forbidden, invalid, not_found
 from core.outbox.service import Outgoing, enqueue, enqueue_many
 from core.recognition import texts
@@ -77,22 +78,16 @@ def _precedent_source(proposal: PrecedentProposal, reused: int = 0) -> Source:
 async def resolve(session: AsyncSession, kind: SourceKind, source_id: int) -> Source:
     """The source and its official; INVALID when it is not (yet) something to commend."""
     if kind == SourceKind.TASK:
-        task = await session.get(HardTask, source_id)
-        if task is None:
-            raise not_found("việc khó")
+        task = await get_row(session, HardTask, source_id, "việc khó")
         if task.status != TaskStatus.DONE:
             raise invalid(f"Việc khó #{task.id} chưa hoàn thành nên chưa thể biểu dương.")
         return _task_source(task)
     if kind == SourceKind.CASE:
-        case = await session.get(Case, source_id)
-        if case is None:
-            raise not_found("xin ý kiến")
+        case = await get_row(session, Case, source_id, "xin ý kiến")
         if case.answered_by_id is None or case.answered_at is None:
             raise invalid(f"Xin ý kiến {case.number} chưa được trả lời nên chưa thể biểu dương.")
         return _case_source(case)
-    proposal = await session.get(PrecedentProposal, source_id)
-    if proposal is None:
-        raise not_found("tiền lệ")
+    proposal = await get_row(session, PrecedentProposal, source_id, "tiền lệ")
     if proposal.status != ProposalStatus.APPROVED:
         raise invalid("Đề xuất tiền lệ này chưa được duyệt nên chưa thể biểu dương.")
     reused = await other_units(session, [proposal.id])

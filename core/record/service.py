@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.cases.access import supervised_ids
 from core.cases.enums import ProposalStatus
 from core.cases.models import Case, PrecedentProposal
+from core.db import get_row
 from core.drills.models import DrillDelivery
-from core.errors import forbidden, not_found
+from core.errors import forbidden
 from core.initiatives.enums import AuthorStatus, InitiativeStatus
 from core.initiatives.models import Initiative, InitiativeAuthor
 from core.recognition.models import Commendation, PrecedentReuse
@@ -76,9 +77,7 @@ async def _tasks(session: AsyncSession, *where: ColumnElement[bool]) -> list[Evi
 
 async def build(session: AsyncSession, *, actor: User, user_id: int) -> OutputRecord:
     """The record of `user_id` as `actor` may see it (FORBIDDEN otherwise)."""
-    official = await session.get(User, user_id)
-    if official is None:
-        raise not_found("người dùng")
+    official = await get_row(session, User, user_id, "người dùng")
     if not await may_view(session, actor, official):
         raise forbidden("Bạn chỉ xem được hồ sơ công vụ của mình hoặc của đơn vị mình phụ trách.")
     uid = official.id

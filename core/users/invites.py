@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
-from core.db import utcnow
+from core.db import get_row, utcnow
 from core.errors import DomainError, ErrorCode, conflict, invalid
 from core.users.authz import require_admin, require_admin_or_operator
 from core.users.enums import Role
@@ -34,10 +34,7 @@ def deep_link(code: str, bot_username: str | None) -> str | None:
 
 
 async def _require_unit(session: AsyncSession, unit_id: int) -> Unit:
-    unit = await session.get(Unit, unit_id)
-    if unit is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy đơn vị số {unit_id}.")
-    return unit
+    return await get_row(session, Unit, unit_id, f"đơn vị số {unit_id}")
 
 
 async def create_invite(
@@ -228,9 +225,7 @@ async def redeem_invite(
 async def revoke_invite(session: AsyncSession, *, invite_id: int, actor: User) -> Invite:
     """Make an invitation unusable (its remaining uses drop to zero); admins only."""
     require_admin(actor)
-    invite = await session.get(Invite, invite_id)
-    if invite is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy mã mời số {invite_id}.")
+    invite = await get_row(session, Invite, invite_id, f"mã mời số {invite_id}")
     if invite.uses_left > 0:
         invite.uses_left = 0
         await session.flush()

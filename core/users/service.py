@@ -12,7 +12,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
-from core.errors import conflict, invalid, not_found
+from core.db import get_row
+from core.errors import conflict, invalid
 from core.inputs import LIKE_ESCAPE, contains_pattern
 from core.text import fold
 from core.users.authz import require_admin, require_admin_or_operator
@@ -77,10 +78,7 @@ async def get_unit(session: AsyncSession, *, unit_id: int) -> Unit | None:
 
 async def require_unit(session: AsyncSession, *, unit_id: int) -> Unit:
     """The unit with this id, or a not-found error."""
-    unit = await session.get(Unit, unit_id)
-    if unit is None:
-        raise not_found(f"đơn vị số {unit_id}")
-    return unit
+    return await get_row(session, Unit, unit_id, f"đơn vị số {unit_id}")
 
 
 async def get_unit_by_name(session: AsyncSession, *, name: str) -> Unit | None:
@@ -127,9 +125,7 @@ async def _check_ladder(
         if current in seen:
             raise invalid("Tuyến chuyển cấp trên tạo thành vòng lặp.", escalates_to_id=escalates_to)
         seen.add(current)
-        target = await session.get(Unit, current)
-        if target is None:
-            raise not_found(f"đơn vị cấp trên số {current}")
+        target = await get_row(session, Unit, current, f"đơn vị cấp trên số {current}")
         current = target.escalates_to_id
 
 
@@ -211,10 +207,7 @@ async def get(session: AsyncSession, *, user_id: int) -> User | None:
 
 async def require_user(session: AsyncSession, *, user_id: int) -> User:
     """The user with this id, or a not-found error."""
-    user = await session.get(User, user_id)
-    if user is None:
-        raise not_found(f"người dùng số {user_id}")
-    return user
+    return await get_row(session, User, user_id, f"người dùng số {user_id}")
 
 
 async def get_by_telegram_id(session: AsyncSession, *, telegram_id: int) -> User | None:

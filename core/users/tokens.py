@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.service import record
-from core.db import utcnow
-from core.errors import DomainError, ErrorCode, forbidden
+from core.db import get_row, utcnow
+from core.errors import forbidden
 from core.users.authz import is_admin
 from core.users.models import ApiToken, User
 
@@ -34,9 +34,7 @@ async def create_token(
     """A new token row and its plain value (which is never stored), for oneself or (admin, or
     the operator at the command line when `actor` is None) for anyone."""
     _require_owner_or_admin(actor, user_id)
-    user = await session.get(User, user_id)
-    if user is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy người dùng số {user_id}.")
+    user = await get_row(session, User, user_id, f"người dùng số {user_id}")
     plain = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, token_hash=hash_token(plain), label=label.strip()[:100])
     session.add(token)
@@ -84,9 +82,7 @@ async def list_tokens(session: AsyncSession, *, user_id: int, actor: User | None
 
 async def revoke_token(session: AsyncSession, *, token_id: int, actor: User | None) -> ApiToken:
     """Revoke a token; its owner, an admin or the CLI operator (actor None) may do it."""
-    token = await session.get(ApiToken, token_id)
-    if token is None:
-        raise DomainError(ErrorCode.NOT_FOUND, f"Không tìm thấy mã truy cập số {token_id}.")
+    token = await get_row(session, ApiToken, token_id, f"mã truy cập số {token_id}")
     _require_owner_or_admin(actor, token.user_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
