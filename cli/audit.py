@@ -10,16 +10,16 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cli.database import on_database
 from core.anchoring import anchor_now
 from core.audit import anchors
 from core.audit import service as audit
 from core.audit.labels import action_label, data_text, entity_label
 from core.clock import local
-from core.config import get_settings
-from core.db import create_engine, create_sessionmaker, unit_of_work
-from core.migrate import upgrade
+from core.config import Settings, get_settings
+from core.db import unit_of_work
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -29,22 +29,14 @@ T = TypeVar("T")
 def _read(work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False) -> T:
     """Run `work` against the configured (migrated) database; `write` commits it."""
 
-    async def main() -> T:
-        settings = get_settings()
-        settings.ensure_dirs()
-        engine = create_engine(settings.resolved_database_url)
-        try:
-            await upgrade(engine)
-            sessionmaker = create_sessionmaker(engine)
-            if write:
-                async with unit_of_work(sessionmaker) as session:
-                    return await work(session)
-            async with sessionmaker() as session:
+    async def in_session(_: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> T:
+        if write:
+            async with unit_of_work(sessionmaker) as session:
                 return await work(session)
-        finally:
-            await engine.dispose()
+        async with sessionmaker() as session:
+            return await work(session)
 
-    return asyncio.run(main())
+    return asyncio.run(on_database(in_session))
 
 
 @app.command("verify")

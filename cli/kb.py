@@ -19,12 +19,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cli.database import on_database
 from core.clock import local
-from core.config import Settings, get_settings
-from core.db import create_engine, create_sessionmaker, unit_of_work
+from core.config import Settings
+from core.db import unit_of_work
 from core.errors import DomainError, ErrorCode
 from core.knowledge import imports, staging
-from core.migrate import upgrade
 from knowledge import service as kb
 from knowledge.importers import ACCEPTED_TYPES, accepts
 from knowledge.queries import DocumentStatus
@@ -46,18 +46,8 @@ _STATUS_VI = {
 def _run(work: Callable[[Settings, async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     """Run `work` against the configured, migrated database."""
 
-    async def main() -> T:
-        settings = get_settings()
-        settings.ensure_dirs()
-        engine = create_engine(settings.resolved_database_url)
-        try:
-            await upgrade(engine)
-            return await work(settings, create_sessionmaker(engine))
-        finally:
-            await engine.dispose()
-
     try:
-        return asyncio.run(main())
+        return asyncio.run(on_database(work))
     except DomainError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from None

@@ -11,14 +11,14 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import VALIDATION_MESSAGE, validation_details
+from cli.database import on_database
 from core.clock import local
-from core.config import get_settings
-from core.db import create_engine, create_sessionmaker, unit_of_work
+from core.config import Settings, get_settings
+from core.db import unit_of_work
 from core.errors import DomainError, not_found
-from core.migrate import upgrade
 from core.users import service as users
 from core.users.authz import ROLE_LABELS_VI
 from core.users.enums import Role, UnitKind
@@ -44,19 +44,12 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     A plain engine is enough here: these commands never need the retriever.
     """
 
-    async def main() -> T:
-        settings = get_settings()
-        settings.ensure_dirs()
-        engine = create_engine(settings.resolved_database_url)
-        try:
-            await upgrade(engine)
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
+    async def in_transaction(_: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> T:
+        async with unit_of_work(sessionmaker) as session:
+            return await work(session)
 
     try:
-        return asyncio.run(main())
+        return asyncio.run(on_database(in_transaction))
     except DomainError as exc:
         console.print(f"[red]Lỗi:[/red] {exc.message}")
         raise typer.Exit(1) from exc
