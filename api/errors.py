@@ -205,6 +205,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await error_answer(request, exc.status_code, code, message, headers=headers)
 
 
+class TrackedSend:
+    """An ASGI `send` that notes whether the response has started: a middleware can answer a
+    failure with a response of its own only before that."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
+
+
 class UnexpectedErrorMiddleware:
     """Answers an unexpected exception with the 500 error and does not re-raise it.
 
@@ -220,18 +233,12 @@ class UnexpectedErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
             await self.app(scope, receive, tracked)
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            if not started:  # else the answer is half sent; the server ends it
+            if not tracked.started:  # else the answer is half sent; the server ends it
                 answer = await error_answer(Request(scope), 500, "internal", INTERNAL_MESSAGE)
                 await answer(scope, receive, send)
 

@@ -14,9 +14,9 @@ import random
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import error_body
+from api.errors import TrackedSend, error_body
 from api.limits import read_body, replay, send_json
 
 log = logging.getLogger(__name__)
@@ -51,19 +51,12 @@ class RetryMiddleware:
             return
         body = await read_body(receive)
         for attempt in range(1, self.attempts + 1):
-            started = False
-
-            async def tracking_send(message: Message) -> None:
-                nonlocal started
-                if message["type"] == "http.response.start":
-                    started = True
-                await send(message)
-
+            tracked = TrackedSend(send)
             try:
-                await self.app(scope, replay(body), tracking_send)
+                await self.app(scope, replay(body), tracked)
                 return
             except Exception as exc:
-                if started or not retryable(exc):
+                if tracked.started or not retryable(exc):
                     raise
                 log.warning(
                     "retryable database error on %s %s (attempt %d): %s",
