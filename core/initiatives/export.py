@@ -16,8 +16,8 @@ from core.initiatives.enums import EvaluationStatus
 from core.initiatives.models import Evaluation, Initiative
 from core.initiatives.rubric import get_rubric_version, parse_criteria
 from core.initiatives.scoring import aggregate
-from core.initiatives.service import visible
-from core.initiatives.views import HIDDEN, check_unit_filter, view_for
+from core.initiatives.service import filtered
+from core.initiatives.views import HIDDEN, view_for
 from core.sheets import csv_bytes, safe_row
 from core.users.authz import is_admin, require_active, require_role
 from core.users.enums import Role
@@ -68,14 +68,7 @@ async def result_rows(
         Role.EVALUATOR,
         message="Chỉ quản trị viên và người đánh giá mới xuất kết quả chấm.",
     )
-    check_unit_filter(actor, unit_id)
-    stmt = visible(select(Initiative), actor)
-    if status:
-        stmt = stmt.where(Initiative.status == status)
-    if period:
-        stmt = stmt.where(Initiative.period == period)
-    if unit_id:
-        stmt = stmt.where(Initiative.unit_id == unit_id)
+    stmt = filtered(actor, status=status, period=period, unit_id=unit_id)
     initiatives = list((await session.scalars(stmt.order_by(Initiative.id))).unique())
     sheets: dict[int, list[Evaluation]] = {i.id: [] for i in initiatives}
     if initiatives:

@@ -219,20 +219,17 @@ def visible(stmt: Select[Any], actor: User) -> Select[Any]:
     return stmt.where(Initiative.id.in_(authored))
 
 
-async def list_initiatives(
-    session: AsyncSession,
-    *,
+def filtered(
     actor: User,
+    *,
     status: str | None = None,
     unit_id: int | None = None,
     field: str | None = None,
     period: str | None = None,
     query: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Initiative], int]:
-    """A page of the initiatives the actor may see, newest first, and the total count."""
-    require_active(actor)
+) -> Select[Any]:
+    """The initiatives the actor may see, narrowed by status, unit, field, period and a search
+    in title or number (a unit filter the actor may not use is refused)."""
     check_unit_filter(actor, unit_id)
     stmt = visible(select(Initiative), actor)
     if status:
@@ -251,6 +248,24 @@ async def list_initiatives(
                 Initiative.number.ilike(like, escape=LIKE_ESCAPE),
             )
         )
+    return stmt
+
+
+async def list_initiatives(
+    session: AsyncSession,
+    *,
+    actor: User,
+    status: str | None = None,
+    unit_id: int | None = None,
+    field: str | None = None,
+    period: str | None = None,
+    query: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Initiative], int]:
+    """A page of the initiatives the actor may see, newest first, and the total count."""
+    require_active(actor)
+    stmt = filtered(actor, status=status, unit_id=unit_id, field=field, period=period, query=query)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     limit, offset = min(max(limit, 1), 200), max(offset, 0)
     rows = await session.scalars(stmt.order_by(Initiative.id.desc()).offset(offset).limit(limit))
