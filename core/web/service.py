@@ -175,11 +175,14 @@ async def open_session(
     return OpenedSession(raw_id, record)
 
 
+async def _by_cookie(session: AsyncSession, raw_id: str) -> WebSession | None:
+    """The session row a cookie id names (only its hash is stored), in any state."""
+    return await session.scalar(select(WebSession).where(WebSession.token_hash == _sha256(raw_id)))
+
+
 async def resolve_session(session: AsyncSession, *, raw_id: str) -> WebSession | None:
     """The live session for a cookie id, or None if unknown, expired, revoked or user inactive."""
-    record = await session.scalar(
-        select(WebSession).where(WebSession.token_hash == _sha256(raw_id))
-    )
+    record = await _by_cookie(session, raw_id)
     if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
         return None
     if not record.user.active:
@@ -189,9 +192,7 @@ async def resolve_session(session: AsyncSession, *, raw_id: str) -> WebSession |
 
 async def close_session(session: AsyncSession, *, raw_id: str) -> None:
     """Revoke a session (sign-out); unknown ids are ignored."""
-    record = await session.scalar(
-        select(WebSession).where(WebSession.token_hash == _sha256(raw_id))
-    )
+    record = await _by_cookie(session, raw_id)
     if record is not None and record.revoked_at is None:
         record.revoked_at = utcnow()
         await audit.record(
