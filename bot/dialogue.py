@@ -18,6 +18,7 @@ from aiogram.fsm.state import State
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot import texts
+from bot.inputs import refusal
 from bot.storage import current_session
 
 
@@ -31,6 +32,16 @@ KEEP = _Keep.STATE  # advance(..., state=KEEP) changes only the data
 def kept(problem: str) -> str:
     """A refusal inside a dialogue: the user is reassured that the steps so far are kept."""
     return f"{problem} {texts.STEPS_KEPT}"
+
+
+async def step_text(message: Message, *, limit: int) -> str | None:
+    """The text typed at a dialogue step, or None once the user is told why it is refused
+    (a control character, or longer than `limit`; the steps so far are kept)."""
+    text = message.text or ""
+    if (problem := refusal(text, limit=limit)) is not None:
+        await message.answer(kept(problem))
+        return None
+    return text
 
 
 async def commit() -> None:

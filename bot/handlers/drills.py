@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards
 from bot.callbacks import DrillAction, DrillCb
-from bot.dialogue import kept, prompt
-from bot.inputs import refusal
+from bot.dialogue import prompt, step_text
 from bot.routing import RouterFactory
 from bot.states import DrillAnswering
 from core.cases.calendar import calendar_for
@@ -108,9 +107,8 @@ async def start_write(
 async def free_answer(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    text = message.text or ""
-    if (problem := refusal(text, limit=ANSWER_CHARS)) is not None:
-        await message.answer(kept(problem))
+    text = await step_text(message, limit=ANSWER_CHARS)
+    if text is None:
         return
     delivery_id = int((await state.get_data())["delivery_id"])
     delivery = await drills.answer(

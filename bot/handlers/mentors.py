@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards
 from bot.callbacks import MentorAction, MentorCb, QuestionAction, QuestionCb
-from bot.dialogue import kept, prompt
-from bot.inputs import refusal
+from bot.dialogue import prompt, step_text
 from bot.routing import RouterFactory
 from bot.states import MentorReplying
 from core.mentors import service as mentors
@@ -96,9 +95,8 @@ async def start_reply(
 async def reply_text(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    text = message.text or ""
-    if (problem := refusal(text, limit=REPLY_CHARS)) is not None:
-        await message.answer(kept(problem))
+    text = await step_text(message, limit=REPLY_CHARS)
+    if text is None:
         return
     request_id = int((await state.get_data())["request_id"])
     await mentors.reply(session, actor=user, request_id=request_id, text=text)

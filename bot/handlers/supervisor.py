@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import filters, keyboards, render, texts
 from bot.callbacks import CaseCb, CaseStep
-from bot.dialogue import kept, prompt
-from bot.inputs import answer_refusal, refusal
+from bot.dialogue import kept, prompt, step_text
+from bot.inputs import answer_refusal
 from bot.render import esc
 from bot.routing import RouterFactory
 from bot.states import Answering
@@ -136,9 +136,8 @@ async def answer_text(message: Message, state: FSMContext, bot: Bot) -> None:
 async def legal_basis(
     message: Message, state: FSMContext, session: AsyncSession, user: User, bot: Bot
 ) -> None:
-    basis = message.text or ""
-    if (problem := refusal(basis, limit=2000)) is not None:
-        await message.answer(kept(problem))
+    basis = await step_text(message, limit=2000)
+    if basis is None:
         return
     await _deliver(bot, message.chat.id, state, session, user, basis)
 
@@ -152,9 +151,8 @@ async def forward_note(
     settings: Settings,
     bot: Bot,
 ) -> None:
-    note = message.text or ""
-    if (problem := refusal(note, limit=2000)) is not None:
-        await message.answer(kept(problem))
+    note = await step_text(message, limit=2000)
+    if note is None:
         return
     await _forward(bot, message.chat.id, state, session, user, settings, note)
 

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, texts
 from bot.callbacks import CommendAction, CommendCb, TaskAction, TaskCb
-from bot.dialogue import kept, prompt
-from bot.inputs import refusal
+from bot.dialogue import prompt, step_text
 from bot.render import esc
 from bot.routing import RouterFactory
 from bot.states import Commending, TaskReport
@@ -73,9 +72,8 @@ async def start_note(
 
 @router.message(TaskReport.note, TEXT)
 async def note_text(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
-    text = message.text or ""
-    if (problem := refusal(text, limit=2000)) is not None:
-        await message.answer(kept(problem))
+    text = await step_text(message, limit=2000)
+    if text is None:
         return
     task_id = int((await state.get_data())["task_id"])
     await task_service.add_note(
@@ -130,9 +128,8 @@ async def start_commend(
 async def citation_text(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    text = message.text or ""
-    if (problem := refusal(text, limit=CITATION_CHARS)) is not None:
-        await message.answer(kept(problem))
+    text = await step_text(message, limit=CITATION_CHARS)
+    if text is None:
         return
     data = await state.get_data()
     await _commend(message.chat.id, message.bot, state, session, user, str(data["kind"]),
