@@ -57,12 +57,17 @@ async def _sync_index(settings: Settings) -> None:
     """Open the app context (model + index) and bring the index up to date with the database."""
     from core.context import AppContext
 
-    with console.status("Đang cập nhật chỉ mục tìm kiếm…"):
-        ctx = await AppContext.create(settings, migrate=False)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("Đang cập nhật chỉ mục tìm kiếm (đoạn)", total=None)
+        ctx = await AppContext.create(settings, migrate=False, sync_index=False)
         try:
-            await ctx.retriever.sync()
+            await ctx.retriever.sync(
+                progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
             status = ctx.retriever.status()
         finally:
+            await ctx.retriever.catchup.stop()
             await ctx.close()
     mode = "kết hợp ngữ nghĩa + từ khóa" if status.mode == "hybrid" else "chỉ từ khóa"
     console.print(f"Chỉ mục tìm kiếm: {status.chunks} đoạn, phiên bản {status.revision} ({mode}).")

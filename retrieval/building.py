@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import faiss
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # Chunks whose text is read and encoded per round trip while syncing.
 _BATCH = 512
+# Told how many of the chunks new to the index are done, of how many (import progress).
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,11 @@ async def advance(
     model: str | None,
     view: DbView,
     base: Base,
+    progress: Progress | None = None,
 ) -> IndexState:
     """The state for `view` from `base`: only chunks it lacks (or does not keep) are read,
-    tokenised and encoded. `model` names `embedder` (None: lexical-only)."""
+    tokenised and encoded. `model` names `embedder` (None: lexical-only). `progress(done,
+    total)` hears how many of the new chunks are done after each batch."""
     active = np.array([r.id for r in view.rows], dtype=np.int64)
     usable = base.usable()
     dense: DenseIndex | None = None
@@ -137,6 +141,8 @@ async def advance(
         await asyncio.to_thread(
             _index_batch, embedder, batch, texts, token_set, vector_set, fresh, dense
         )
+        if progress is not None:
+            progress(start + len(batch), len(wanted))
     # Building BM25 and the diacritic model is CPU work: off the event loop.
     return await asyncio.to_thread(
         _assemble, view, base, active, fresh, dense, model if dense is not None else None

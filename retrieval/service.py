@@ -27,7 +27,7 @@ from core.text import fold, normalize
 from core.users.models import Unit
 from knowledge.models import Chunk
 from retrieval import citations, pinpoint
-from retrieval.building import Base, advance, warm
+from retrieval.building import Base, Progress, advance, warm
 from retrieval.calibration import confidence
 from retrieval.embedder import Embedder, load_embedder
 from retrieval.engine import IndexState, Pool, Ranking
@@ -93,6 +93,8 @@ class Retriever:
         # Set once the background catch-up has a state to serve (a fresh process's first
         # searches wait for it, not for the whole catch-up).
         self._serving = asyncio.Event()
+        # Who wants to hear indexing progress (see `sync`).
+        self._listeners: set[Progress] = set()
         # Set while the model loads in the background (start_model_load): nothing lexical is
         # persisted meanwhile, so the vectors on disk stay for the switch to hybrid.
         self._awaiting_model = False
@@ -406,10 +408,22 @@ class Retriever:
                 )
             return True
 
-    async def sync(self) -> None:
-        """Bring the index up to date with the database (incrementally) and persist it."""
-        async with self._lock:
-            await self._sync_from(self._state)
+    async def sync(self, progress: Progress | None = None) -> None:
+        """Bring the index up to date with the database (incrementally) and persist it.
+        `progress(done, total)` hears the new chunks indexed so far, by this sync or by one
+        already running that it waits for (an import's progress page shows them)."""
+        if progress is not None:
+            self._listeners.add(progress)
+        try:
+            async with self._lock:
+                await self._sync_from(self._state)
+        finally:
+            if progress is not None:
+                self._listeners.discard(progress)
+
+    def _heard(self, done: int, total: int) -> None:
+        for listener in list(self._listeners):
+            listener(done, total)
 
     async def _sync_from(self, state: IndexState | None) -> None:
         """Advance from `state` (None: from the persisted generation) to the database's
@@ -461,4 +475,6 @@ class Retriever:
 
     async def _advance(self, view: DbView, base: Base) -> IndexState:
         """The next state for `view` (retrieval/building.py) with this retriever's model."""
-        return await advance(self.sessionmaker, self.embedder, self.model_name, view, base)
+        return await advance(
+            self.sessionmaker, self.embedder, self.model_name, view, base, self._heard
+        )

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -62,7 +62,14 @@ BATCH_CHUNKS = 200
 # most), larger ones in the background with a progress page; both go through a job.
 WAIT_BYTES = 200_000
 Fields = dict[str, Any]
-Index = Callable[[], Awaitable[object]]
+# Seconds between commits of the index step's progress (and renewals of the job's lease).
+INDEX_PROGRESS_SECONDS = 1.0
+
+
+class Index(Protocol):
+    """Brings the search index up to date (Retriever.sync), telling `progress(done, total)`."""
+
+    def __call__(self, progress: Callable[[int, int], None] | None = None) -> Awaitable[None]: ...
 
 
 @dataclass(frozen=True)
@@ -354,7 +361,7 @@ async def steps(
                 yield await _store(sessionmaker, settings, job_id, batch)
             position += len(batch)
         if index is not None:
-            await index()
+            await _index(sessionmaker, settings, job_id, index)
     except DomainError as exc:
         yield Step(await _end(sessionmaker, settings, job_id, exc))
         return
@@ -364,6 +371,26 @@ async def steps(
         yield Step(await _end(sessionmaker, settings, job_id, unexpected))
         return
     yield Step(await _end(sessionmaker, settings, job_id, None))
+
+
+async def _index(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, job_id: int, index: Index
+) -> None:
+    """The index step: while the search index takes in the new passages (a minute for a
+    2,000-article law), its count is committed about every second and the lease renewed."""
+    heard: list[tuple[int, int]] = []
+    task = asyncio.ensure_future(index(progress=lambda done, total: heard.append((done, total))))
+    while heard or not task.done():
+        if not task.done():
+            await asyncio.wait({task}, timeout=INDEX_PROGRESS_SECONDS)
+        if heard:
+            latest = heard[-1]
+            heard.clear()  # before committing: more may arrive meanwhile
+            async with unit_of_work(sessionmaker) as session:
+                job = await _row(session, job_id)
+                job.index_done, job.index_total = latest
+                job.lease_until = utcnow() + _lease(settings)
+    await task  # its failure ends the job as failed
 
 
 async def run_job(

@@ -68,6 +68,9 @@ class ImportJob(Base):
     articles_parsed: Mapped[int] = mapped_column(default=0)
     chunks_total: Mapped[int] = mapped_column(default=0)
     chunks_indexed: Mapped[int] = mapped_column(default=0)
+    # New passages the search index has taken in so far, while it catches up after the import.
+    index_done: Mapped[int] = mapped_column(default=0)
+    index_total: Mapped[int] = mapped_column(default=0)
     # How many documents ended in each import status ("created": 3, ...).
     outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The last document imported (the console opens it when the file held one).
@@ -102,4 +105,7 @@ class ImportJob(Base):
     @property
     def phase_label(self) -> str:
         """The phase in Vietnamese, for the progress page, the CLI and the bot."""
-        return JOB_PHASE_LABELS[self.phase]
+        label = JOB_PHASE_LABELS[self.phase]
+        if self.phase is JobPhase.INDEXING and self.index_total:
+            return f"{label} ({self.index_done}/{self.index_total} đoạn)"
+        return label

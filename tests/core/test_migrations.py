@@ -28,5 +28,5 @@ async def test_migrated_from_empty_to_head(engine: AsyncEngine) -> None:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         revision = (await conn.execute(text("SELECT revision FROM knowledge_state"))).scalar()
     assert {"units", "users", "documents", "chunks", "audit_log", "outbox"} <= tables
-    assert version == "0015"
+    assert version == "0016"
     assert revision == 0
