@@ -59,7 +59,8 @@ class Base:
         """This base with its rows not `live`, and those of documents renamed since `titles`
         (the title is part of a passage's indexed text), marked for re-indexing."""
         keep = live
-        stale = [r.id for r in view.rows if r.document_id in renamed(view, titles)]
+        gone = renamed(view, titles)
+        stale = [r.id for r in view.rows if r.document_id in gone] if gone else []
         if stale:
             fresh = ~np.isin(self.chunk_ids, np.array(stale, dtype=np.int64))
             keep = fresh if keep is None else keep & fresh
