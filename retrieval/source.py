@@ -7,6 +7,7 @@ view look older than it is (and be synced again), never newer.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from knowledge.models import Chunk, Document, KnowledgeState
 from retrieval.engine import ChunkRow, group_key
 from retrieval.filters import DocMeta
+
+# Chunk rows read per slice by `read_view`.
+_SLICE = 2000
 
 
 @dataclass
@@ -67,12 +71,20 @@ async def read_view(sessionmaker: async_sessionmaker[AsyncSession]) -> DbView:
             )
             for d in result
         }
-        result = await session.execute(
+        # Streamed in slices, so 100k rows never hold the event loop more than a few ms at a
+        # time (a replica catching up keeps answering while it reads).
+        stream = await session.stream(
             select(Chunk.id, Chunk.document_id, Chunk.external_id, Chunk.article, Chunk.heading)
             .where(Chunk.active.is_(True))
             .order_by(Chunk.id)
+            .execution_options(yield_per=_SLICE)
         )
-        rows = [ChunkRow(r[0], r[1], group_key(r[0], r[1], r[2], r[3]), r[4], r[3]) for r in result]
+        rows: list[ChunkRow] = []
+        async for part in stream.partitions(_SLICE):
+            rows.extend(
+                ChunkRow(r[0], r[1], group_key(r[0], r[1], r[2], r[3]), r[4], r[3]) for r in part
+            )
+            await asyncio.sleep(0)  # let waiting requests run between slices
     return DbView(revision or 0, docs, rows)
 
 
