@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import socket
 import threading
 from collections.abc import AsyncIterator
@@ -115,6 +116,9 @@ async def test_serves_lexical_while_the_model_loads_then_turns_hybrid(
         gauges = _gauges((await http.get("/metrics")).text)
         assert gauges["troly_model_loading{}"] == 0
         assert gauges["troly_search_mode{mode=hybrid}"] == 1
+        # What is loaded for good is kept off the collector's full passes (no request pauses
+        # while a catch-up allocates a new index generation).
+        assert gc.get_freeze_count() > 0
 
 
 async def test_answers_at_once_while_the_index_loads_in_the_background(
