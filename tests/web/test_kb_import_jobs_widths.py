@@ -78,8 +78,9 @@ async def test_import_progress_page_follows_the_job_and_the_kb_page_links_it(
     # Driven on this test's engine; the index sync runs on the server's loop (its retriever).
     assert await imports.claim(sessionmaker, ctx.settings) == job_id
     steps = imports.steps(
-        sessionmaker, ctx.settings, job_id, lambda: live.call(ctx.retriever.sync())
-    )
+        sessionmaker, ctx.settings, job_id,
+        lambda progress=None: live.call(ctx.retriever.sync(progress=progress)),
+    )  # fmt: skip
     await anext(steps)  # parsed
     assert shows(page, "#import-status", "Đang nhập"), text_of(page, "#import-status")
     assert shows(page, "#import-counts", "Đã đọc 3 văn bản, 300 điều"), text_of(
