@@ -8,14 +8,12 @@ not-covered threshold: answered, but never shown as certain.
 
 from __future__ import annotations
 
-import re
-
 from core.text import fold
 from retrieval.engine import IndexState
 from retrieval.models import Hit
+from retrieval.text import cited_articles
 from retrieval.understand import Understood
 
-_CITED = re.compile(r"\bdieu (\d{1,4})\b")
 # Content syllables a question may have beyond "điều N" and still say nothing of its subject
 # ("điều 3 nói gì": "nói").
 _THIN = 1
@@ -40,7 +38,7 @@ def also_in(
 ) -> tuple[str, ...]:
     """Titles of the other documents (that the asker may see) having the article the question
     cites, when the question is only that citation; else ()."""
-    cited = _CITED.findall(fold(understood.text).lower())
+    cited = cited_articles(fold(understood.text).lower())
     if lead.article is None or lead.article not in cited:
         return ()
     if understood.content_syllables - 2 * len(cited) > _THIN:

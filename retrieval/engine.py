@@ -20,12 +20,11 @@ from retrieval.filters import DocMeta
 from retrieval.fusion import Ranked, best_per_group, fuse, fuse_articles
 from retrieval.lexical import LexicalIndex
 from retrieval.restore import DiacriticModel
-from retrieval.text import QueryTokens
+from retrieval.text import QueryTokens, cited_articles
 from retrieval.understand import is_stop
 
 _NON_WORD = re.compile(r"[^\w]+")
 # "Điều 6" in a question (folded, punctuation gone): officials cite the article they mean.
-_CITED = re.compile(r"\bdieu (\d{1,4})\b")
 
 # Fuse at the article level (each engine's article score = its best chunk's) rather than per
 # chunk: a long article may match lexically in one window and semantically in another. On the
@@ -266,7 +265,7 @@ class IndexState:
         named = frozenset(
             key for key in self.titles if f" {key} " in f" {title_key(folded_query)} "
         )
-        cited = frozenset(_CITED.findall(folded_query))
+        cited = frozenset(cited_articles(folded_query))
         q = rerank.QueryText(syllables, named, cited, rerank.question_kinds(folded_query))
         articles = [self._article(g) for g in groups]
         fused = np.array([r.score for r in ranked], dtype=np.float32)

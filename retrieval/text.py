@@ -19,6 +19,8 @@ from core.text import fold, normalize
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Punctuation that ends a phrase: bigrams never cross it.
 _BREAK = re.compile(r"[.,;:!?()\[\]\"“”'/\n]+")
+# "điều 6" in a question, matched on the folded text.
+_CITED = re.compile(r"\bdieu (\d{1,4})\b")
 # A query counts as typed without diacritics when fewer than this share of its syllables
 # carry any mark: ordinary Vietnamese prose has well over half its syllables marked,
 # and a folded query has none (a stray accented word or two should not flip the mode).
@@ -90,3 +92,8 @@ def query_tokens(query: str) -> QueryTokens:
     phrases = _phrases(text)
     tokens = [w for words in phrases for w in words] + _bigrams(phrases)
     return QueryTokens(tokens=tokens, folded=folded)
+
+
+def cited_articles(folded: str) -> list[str]:
+    """Article numbers a folded, lower-cased question cites ("dieu 3 noi gi" -> ["3"])."""
+    return _CITED.findall(folded)
