@@ -21,7 +21,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
@@ -88,9 +88,17 @@ class Step:
     results: list[ImportResult] = field(default_factory=list)
 
 
-def _lease(settings: Settings) -> timedelta:
-    # Longer than the slowest step (the parse is capped by the import timeout).
-    return timedelta(seconds=max(300.0, 4 * settings.import_timeout_seconds))
+def _lease_end(settings: Settings, now: datetime | None = None) -> datetime:
+    """When a lease taken or renewed at `now` (default: this instant) runs out: longer than
+    the slowest step (the parse is capped by the import timeout)."""
+    start = utcnow() if now is None else now
+    return start + timedelta(seconds=max(300.0, 4 * settings.import_timeout_seconds))
+
+
+def _renew(job: ImportJob, settings: Settings, now: datetime | None = None) -> None:
+    """Extend the job's lease (or take it, for a job created claimed): its worker is alive
+    and on it, so no other one claims it."""
+    job.lease_until = _lease_end(settings, now)
 
 
 async def read(
@@ -153,7 +161,7 @@ async def submit(
     if run_here:
         now = utcnow()
         job.status, job.attempts, job.started_at = JobStatus.RUNNING, 1, now
-        job.lease_until = now + _lease(settings)
+        _renew(job, settings, now)
     session.add(job)
     await session.flush()
     return job
@@ -210,7 +218,7 @@ async def claim(
                 .values(
                     status=JobStatus.RUNNING,
                     attempts=ImportJob.attempts + 1,
-                    lease_until=now + _lease(settings),
+                    lease_until=_lease_end(settings, now),
                     started_at=now,
                     **_FRESH,
                 )
@@ -272,7 +280,7 @@ async def _store(
         tally = Counter(job.outcome) + Counter(r.status for r in results)
         job.outcome = dict(tally)
         job.document_id, job.title = results[-1].document_id, results[-1].title
-        job.lease_until = utcnow() + _lease(settings)
+        _renew(job, settings)
     return Step(job, results)
 
 
@@ -298,7 +306,7 @@ async def _store_large(
             stored = await stage_passages(session, batch, doc, stored + BATCH_CHUNKS)
             job = await _row(session, job_id)
             job.chunks_indexed += stored - counted
-            job.lease_until = utcnow() + _lease(settings)
+            _renew(job, settings)
         counted = stored
         yield Step(job)
     yield await _store(
@@ -389,7 +397,7 @@ async def _index(
             async with unit_of_work(sessionmaker) as session:
                 job = await _row(session, job_id)
                 job.index_done, job.index_total = latest
-                job.lease_until = utcnow() + _lease(settings)
+                _renew(job, settings)
     await task  # its failure ends the job as failed
 
 
