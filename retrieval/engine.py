@@ -6,6 +6,7 @@ the reference, so searches running in worker threads always see one consistent s
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -137,6 +138,17 @@ class IndexState:
         if len(lexical) != len(rows) or len(tokens) != len(rows):
             raise ValueError("rows, tokens and BM25 index disagree")
         return cls(revision, rows, tokens, lexical, dense, model, docs, diacritics, live)
+
+    def with_lexical(self, lexical: LexicalIndex) -> IndexState:
+        """This state served from `lexical`, a copy of its BM25 over the same rows (the saved
+        twins, memory-mapped). The derived fields and the article cache are carried over, not
+        recomputed as `dataclasses.replace` would (its idf table alone holds the GIL for
+        tens of milliseconds on a large index)."""
+        if len(lexical) != len(self.rows):
+            raise ValueError("rows and BM25 index disagree")
+        twin = copy.copy(self)
+        object.__setattr__(twin, "lexical", lexical)
+        return twin
 
     def row_mask(self, allowed_docs: set[int] | None) -> np.ndarray | None:
         """Boolean mask of rows whose document is allowed (None: everything is allowed)."""

@@ -458,7 +458,7 @@ class Retriever:
         elif not same_files and not self._awaiting_model:
             mapped = await asyncio.to_thread(self._persist, new)
             if mapped is not None:  # the saved twins, memory-mapped: drop the built copies
-                self._state = await asyncio.to_thread(replace, new, lexical=mapped)
+                self._state = new.with_lexical(mapped)
 
     def _load_persisted(self) -> Persisted | None:
         with self.store.lock():

@@ -182,6 +182,7 @@ async def test_incremental_catch_up_ranks_as_a_full_build(
     served = running._state
     assert served is not None  # and BM25 served from the files just saved, not a copy
     assert isinstance(served.lexical.accented.model.scores["data"], np.memmap)
+    assert served.idf == served.lexical.folded_idf()  # carried over, as the files would give
     shutil.rmtree(lexical_settings.index_dir)
     rebuilt = await Retriever.create(lexical_settings, sessionmaker)  # from the database
     assert running._state is not None and rebuilt._state is not None
