@@ -93,6 +93,9 @@ def status() -> None:
         raise typer.Exit(1)
 
 
+RUNTIMES_AGREE = 0.999
+
+
 def _self_test(path: Path) -> bool:
     """Load the model and check that a question ranks the matching passage first."""
     from retrieval.embedder import load_embedder
@@ -110,11 +113,15 @@ def _self_test(path: Path) -> bool:
     p = embedder.encode_passages(passages)
     took = (time.monotonic() - started) * 1000
     scores = [float(x) for x in p @ q[0]]
-    ok = scores[0] > scores[1]
+    # The ONNX graph and torch must give the same vectors (bfloat16 differs in the 4th digit).
+    agree = embedder.runtimes_agree(passages)
+    ok = scores[0] > scores[1] and agree >= RUNTIMES_AGREE
+    runtime = "ONNX Runtime" if embedder.runtime == "onnx" else "torch"
     verdict = "[green]đạt[/green]" if ok else "[red]KHÔNG ĐẠT[/red]"
     console.print(
-        f"Tự kiểm tra {verdict}: {embedder.dim} chiều, {embedder.dtype}, "
-        f"{embedder.threads} luồng khi mã hóa theo lô, nạp trong {loaded:.1f} giây, "
+        f"Tự kiểm tra {verdict}: {embedder.dim} chiều, câu hỏi qua {runtime}, lô lớn qua "
+        f"torch {embedder.dtype} trên {embedder.threads} luồng (hai bên khớp: cosine "
+        f"{agree:.5f}), nạp trong {loaded:.1f} giây, "
         f"mã hóa 3 câu trong {took:.0f} ms, cosine câu liên quan {scores[0]:.3f} "
         f"so với câu không liên quan {scores[1]:.3f}"
     )

