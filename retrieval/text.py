@@ -11,7 +11,6 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from pyvi import ViTokenizer
 
 from core.text import fold, normalize
 
@@ -55,6 +54,10 @@ def _bigrams(phrases: list[list[str]]) -> list[str]:
 
 def _compounds(text: str) -> list[str]:
     """Multi-syllable words found by pyvi's segmenter ("cán_bộ", "hợp_đồng_lao_động")."""
+    # Imported here: its CRF pulls in scikit-learn and SciPy (~0.8 s, ~70 MB), which only
+    # indexing needs; a replica serving from a persisted index never loads them.
+    from pyvi import ViTokenizer
+
     segmented = ViTokenizer.tokenize(text.lower())
     return [w for w in segmented.split() if "_" in w and _WORD.fullmatch(w.replace("_", "a"))]
 
