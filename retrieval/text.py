@@ -11,7 +11,6 @@ import itertools
 import re
 from dataclasses import dataclass
 
-
 from core.text import fold, normalize
 
 # Letters and digits; Vietnamese letters are all \w in Python's Unicode regex.
