@@ -64,3 +64,26 @@ def test_a_question_is_answered_without_importing_torch(models_dir: Path) -> Non
     before, after, norm = json.loads(out.stdout.strip().splitlines()[-1])
     assert before is False and after is True
     assert np.isclose(norm, 1.0)
+
+
+def test_a_question_does_not_wait_behind_an_indexing_batch(exact: Embedder) -> None:
+    import threading
+    import time
+
+    finished: list[str] = []
+    started = threading.Event()
+
+    def index() -> None:
+        started.set()
+        exact.encode_passages([" ".join(PASSAGES)] * 160)  # torch: seconds of work
+        finished.append("index")
+
+    exact.model  # noqa: B018 - torch loaded first: the race is about encoding, not loading
+    worker = threading.Thread(target=index)
+    worker.start()
+    started.wait()
+    time.sleep(0.5)  # the batch is running by now: it takes seconds
+    exact.encode_queries(["Công chức xã được nghỉ phép năm bao nhiêu ngày?"])
+    finished.append("question")
+    worker.join()
+    assert finished == ["question", "index"]
