@@ -1,8 +1,9 @@
 """Loading the embedding model after the process already serves (issues 10 and 13).
 
-Loading e5 takes 8-25 s. Until it is in, search runs lexical-only (the answer and /metrics say
-so, /readyz is 503 with the reason); then the retriever builds its hybrid index beside the
-lexical one and swaps it in, without a restart.
+Loading e5 takes under a second through ONNX Runtime (8-25 s when torch must load it, for a
+folder without the exported graph). Until it is in, search runs lexical-only (the answer and
+/metrics say so, /readyz is 503 with the reason); then the retriever builds its hybrid index
+beside the lexical one and swaps it in, without a restart.
 
 The load runs in a daemon thread rather than the event loop's executor: a model half-loaded
 when the process is told to stop must not hold up its exit (asyncio.run joins executor
