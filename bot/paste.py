@@ -51,15 +51,20 @@ class PasteJoinMiddleware(BaseMiddleware):
         if message is None or text is None or text.startswith("/"):
             return await handler(event, data)
         key = f"paste:{message.chat.id}"
+        first = [(message.message_id, text)]
         async with self.shared.lock(key, timeout=10.0):
             parts = await self._parts(key)
             if parts is not None:  # a paste of this chat is open (here or on another replica)
                 await self._store(key, [*parts, (message.message_id, text)])
                 return None  # handled with the first part
-            if len(text) < self.part_chars:
-                return await handler(event, data)  # outside the lock: it may take a while
-            first = [(message.message_id, text)]
-            await self._store(key, first)
+            opens = len(text) >= self.part_chars
+            if opens:
+                await self._store(key, first)
+        if not opens:
+            # Handled outside the lock: held while the handler ran, it made the chat's next
+            # updates, on every replica, race for it (in no order) instead of queueing for
+            # their turn (bot.ordering).
+            return await handler(event, data)
         parts = await self._collect(key, first)
         if len(parts) > 1:
             joined = message.model_copy(
