@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -42,6 +43,7 @@ from fake_telegram import FakeTelegram
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.ordering import Queue, turns_key
 from core.cases.enums import CaseStatus
 from core.cases.models import Case
 from core.config import Settings
@@ -51,6 +53,7 @@ from core.feedback.models import QuestionLog
 from core.initiatives.models import Initiative
 from core.migrate import upgrade
 from core.outbox.models import OutboxMessage
+from core.shared.redis_state import RedisState
 from knowledge import service as kb_service
 from tests.api.apikit import World, build_world
 
@@ -129,6 +132,7 @@ class Cluster:
     engine: AsyncEngine
     world: World
     fake: FakeTelegram
+    redis_prefix: str
 
     async def count(self, stmt: Any) -> int:
         async with self.engine.connect() as conn:
@@ -174,12 +178,13 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
             )
         world = await build_world(cast(AppContext, SimpleNamespace(sessionmaker=maker)))
         await fake.start()
+        prefix = f"troly-rep-{uuid.uuid4().hex[:8]}"
         common = {
             **{k: v for k, v in os.environ.items() if not k.startswith("TROLY_")},
             "PYTHONPATH": str(REPO),  # the replicas run this checkout's code
             "TROLY_DATABASE_URL": url,
             "TROLY_REDIS_URL": REDIS_URL,
-            "TROLY_REDIS_PREFIX": f"troly-rep-{uuid.uuid4().hex[:8]}",
+            "TROLY_REDIS_PREFIX": prefix,
             "TROLY_SECRET_KEY": uuid.uuid4().hex * 2,
             "TROLY_MODELS_DIR": str(root / "no-models"),  # lexical-only, see the docstring
             "TROLY_BOT_TOKEN": fake.token,
@@ -207,7 +212,7 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
         async with httpx.AsyncClient(timeout=10) as http:
             for replica in replicas:
                 await _until_ready(http, replica)
-        yield Cluster(replicas[0], replicas[1], engine, world, fake)
+        yield Cluster(replicas[0], replicas[1], engine, world, fake, prefix)
     finally:
         for replica in replicas:
             replica.stop()
@@ -287,11 +292,31 @@ async def _questions_of(cluster: Cluster, user: str, tag: str) -> list[str]:
         return [row[0] for row in rows]
 
 
+async def _queued(shared: RedisState, key: str, update_id: int) -> int:
+    """Wait until a replica has put `update_id` in the chat's turn queue; return how many
+    updates the queue held then."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        entries = json.loads(await shared.get(key) or b"{}")
+        if str(update_id) in entries:
+            return len(entries)
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"update {update_id} never reached a replica: {entries}")
+
+
 async def test_one_chats_webhook_updates_in_order_once_each(cluster: Cluster) -> None:
     chat = 900 + 4  # the world's cadre (telegram ids 901.. in its order)
     tag = uuid.uuid4().hex[:6]
     texts = [f"Hỏi {n} ({tag}): thủ tục đăng ký khai sinh cần giấy tờ gì?" for n in range(1, 7)]
     first_id = 7_000_000 + int(time.time()) % 1_000_000 * 10
+    shared = RedisState.from_url(REDIS_URL, cluster.redis_prefix)
+    key = turns_key(int(cluster.fake.token.split(":")[0]), chat)
+    # An earlier update of this chat is still being handled somewhere: everything that
+    # arrives now must wait its turn (without it, a question is handled faster than the next
+    # webhook call arrives, and nothing would ever queue).
+    earlier = Queue(shared, key, "an-earlier-delivery", lease=60)
+    assert await earlier.enter(first_id - 1)
+    waiting: list[int] = []
     async with httpx.AsyncClient(timeout=60) as http:
         calls = []
         for n, question in enumerate(texts):
@@ -299,12 +324,18 @@ async def test_one_chats_webhook_updates_in_order_once_each(cluster: Cluster) ->
             calls.append(asyncio.create_task(
                 _deliver(http, (cluster.one, cluster.two)[n % 2].webhook, update)
             ))  # fmt: skip
-            if n == 2:  # Telegram retries update 3 on the other replica while it still runs
+            if n == 2:  # Telegram retries update 3 on the other replica while it waits
                 calls.append(asyncio.create_task(_deliver(http, cluster.one.webhook, update)))
-            await asyncio.sleep(0.05)  # arrival order; a question takes longer than this
+            # Arrival order is the order replicas receive the calls: send the next once
+            # this one is in the queue.
+            waiting.append(await _queued(shared, key, first_id + n))
+        assert waiting == [2, 3, 4, 5, 6, 7]  # all queued, behind the earlier one
+        assert await _questions_of(cluster, "cadre", tag) == []
+        await earlier.leave(first_id - 1)
         assert set(await asyncio.gather(*calls)) == {200}
         # And a late retry of the first one, long after it was handled.
         assert await _deliver(http, cluster.two.webhook, _update(first_id, chat, texts[0])) == 200
+    await shared.client.aclose()
     assert await _questions_of(cluster, "cadre", tag) == texts
 
 
