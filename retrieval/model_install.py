@@ -274,7 +274,7 @@ def _build(
     return target
 
 
-_EXPORTING = "Đang xuất bộ mã hoá câu hỏi sang ONNX (trả lời nhanh, khởi động nhanh)…"
+_EXPORTING = "Đang xuất bộ mã hóa câu hỏi sang ONNX (trả lời nhanh, khởi động nhanh)…"
 
 
 def _upgrade_in_place(settings: Settings, progress: Progress | None) -> bool:
