@@ -40,7 +40,7 @@ from retrieval.source import DbView, read_view
 from retrieval.store import IndexStore, Persisted
 from retrieval.text import QueryTokens, query_tokens
 from retrieval.understand import understand
-from retrieval.warmup import ModelLoad
+from retrieval.warmup import MODEL_FIRST_SECONDS, ModelLoad, freeze_heap
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,8 @@ class Retriever:
         async with self._lock:
             self.embedder = embedder
             self._awaiting_model = False
+            if self._state is None:
+                return  # nothing served yet: the first warm start is hybrid at once
             await self._sync_from(None)
 
     @property
@@ -371,8 +373,12 @@ class Retriever:
     async def _catch_up(self) -> None:
         """The background catch-up. A fresh process first serves the persisted generation
         (seconds, no encoding), then advances it to the knowledge base's revision."""
-        if self._state is None and await self.warm_start():
-            self._serving.set()
+        if self._state is None:
+            await self.model_load.wait_briefly(MODEL_FIRST_SECONDS)
+            if await self.warm_start():
+                self._serving.set()
+                if self.embedder is not None:
+                    freeze_heap()  # the model came first: the index is the last big piece
         await self.sync()
         self._serving.set()
 

@@ -28,6 +28,9 @@ T = TypeVar("T")
 
 # Pause before retrying a failed switch to hybrid (e.g. the database was briefly unreachable).
 RETRY_SECONDS = 5.0
+# How long a fresh process's first index waits for the model (ModelLoad.wait_briefly); a torch
+# load (8-25 s, folders without the ONNX graph) takes longer: lexical first, hybrid after.
+MODEL_FIRST_SECONDS = 3.0
 
 
 def in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
@@ -53,6 +56,13 @@ def in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
 
     threading.Thread(target=run, name="model-load", daemon=True).start()
     return future
+
+
+def freeze_heap() -> None:
+    """The model, its libraries and the index are in for good: keep the garbage collector's
+    full passes off them (each scanned ~2M objects, a ~0.3 s pause in every request whenever
+    a catch-up made one run). Called once hybrid search serves; again is harmless."""
+    gc.freeze()
 
 
 class ModelLoad:
@@ -83,6 +93,14 @@ class ModelLoad:
         if self._task is not None:
             await asyncio.shield(self._task)
 
+    async def wait_briefly(self, seconds: float) -> None:
+        """Until the model is in, for at most `seconds`: through ONNX Runtime it loads in
+        about a second, and a fresh process's first index is then built once, hybrid,
+        rather than lexical and again with the vectors (at 100k chunks, seconds of work)."""
+        if self.running:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wait(), seconds)
+
     async def _run(self) -> None:
         try:
             embedder = await in_daemon_thread(self._load)
@@ -97,10 +115,7 @@ class ModelLoad:
             try:
                 await self._adopt(embedder)
                 log.info("search is hybrid now")
-                # The model, its libraries and the index are in for good: keep the garbage
-                # collector's full passes off them (each scanned ~2M objects, a ~0.3 s pause
-                # in every request whenever a catch-up made one run).
-                gc.freeze()
+                freeze_heap()
                 return
             except Exception:
                 log.exception("switching search to hybrid failed; retrying")

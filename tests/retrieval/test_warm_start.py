@@ -190,3 +190,22 @@ async def test_incremental_catch_up_ranks_as_a_full_build(
     assert await ranked(running) == await ranked(rebuilt)
     hits = (await running.search(SearchRequest(query="ai giữ con dấu của xã", k=3))).hits
     assert hits and hits[0].document_title == "Quy định mẫu về quản lý con dấu"
+
+
+async def test_a_fresh_process_serves_hybrid_from_its_first_search(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    documents: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the model loading in the background (as `troly run` starts) and a persisted index,
+    the model (ONNX Runtime, about a second) comes first: the first state is built once,
+    hybrid, instead of lexical and then again with the vectors."""
+    first = await Retriever.create(settings, sessionmaker)
+    expected = await ranked(first)
+    no_rebuild(monkeypatch)
+    fresh = await Retriever.create(settings, sessionmaker, sync=False, model_in_background=True)
+    response = await fresh.search(SearchRequest(query=QUERIES[0], k=5))
+    assert response.mode == "hybrid"
+    assert await ranked(fresh) == expected
+    await fresh.model_load.stop()
