@@ -127,7 +127,6 @@ class Embedder:
         # Torch threads for batches (indexing); 0 means every core this process may use.
         self.threads = threads if threads > 0 else available_cores()
         self.dim: int = fast.dim if fast is not None else _dimension(self.model)
-        self.runtime = "onnx" if fast is not None else "torch"
         # One forward pass per runtime at a time: parallel calls would only oversubscribe the
         # cores. The runtimes have a lock each, so a question (ONNX, one thread) never waits
         # behind an indexing batch on torch (~1 s for 32 long passages).
@@ -143,6 +142,11 @@ class Embedder:
             if self._model is None:
                 self._model = _load_torch(self.path, self.dtype)
             return self._model
+
+    @property
+    def runtime(self) -> Literal["onnx", "torch"]:
+        """What encodes questions: ONNX Runtime when the folder has the exported graph."""
+        return "onnx" if self._fast is not None else "torch"
 
     @property
     def dtype(self) -> Dtype:
@@ -176,14 +180,14 @@ class Embedder:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._fast is not None and len(texts) <= ONNX_MAX_INPUT:
-            with self._lock:
-                vectors = self._fast.encode([prompt + t for t in texts])
-        else:
-            vectors = self._encode_torch(texts, prompt, batch_size)
-        # Normalise in float32 even when the model ran in bfloat16.
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors /= np.maximum(norms, 1e-12)
-        return np.ascontiguousarray(vectors)
+            return _unit_rows(self._encode_onnx(self._fast, texts, prompt))
+        return _unit_rows(self._encode_torch(texts, prompt, batch_size))
+
+    def _encode_onnx(
+        self, fast: OnnxEncoder, texts: Sequence[str], prompt: str
+    ) -> npt.NDArray[np.float32]:
+        with self._lock:
+            return fast.encode([prompt + t for t in texts])
 
     def _encode_torch(
         self, texts: Sequence[str], prompt: str, batch_size: int
@@ -208,15 +212,19 @@ class Embedder:
         only torch runs): the self-test that the exported graph is the model."""
         if self._fast is None:
             return 1.0
-        with self._lock:
-            fast = self._fast.encode([PROMPTS["passage"] + t for t in texts])
-        slow = self._encode_torch(texts, PROMPTS["passage"], len(texts))
-        for matrix in (fast, slow):
-            matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        prompt = PROMPTS["passage"]
+        fast = _unit_rows(self._encode_onnx(self._fast, texts, prompt))
+        slow = _unit_rows(self._encode_torch(texts, prompt, len(texts)))
         return float(np.min(np.sum(fast * slow, axis=1)))
 
     def __repr__(self) -> str:
         return f"Embedder({self.name!r}, dim={self.dim}, {self.runtime}, path={self.path})"
+
+
+def _unit_rows(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Rows scaled to unit length, in float32 even when the model ran in bfloat16."""
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return np.ascontiguousarray(vectors)
 
 
 def _dimension(model: SentenceTransformer) -> int:
