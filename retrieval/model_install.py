@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings
+from core.files import write_atomic
 from retrieval.e5_format import (
     E5Weights,
     build_tokenizer_json,
@@ -126,16 +127,17 @@ def built_model(settings: Settings, *, current: bool = False) -> Path | None:
     """Our finished build of the model, if one exists (complete and from the pinned source;
     with `current`, only one of this BUILD_VERSION)."""
     folder = built_model_dir(settings)
-    marker = _read_marker(folder)
     versions = (BUILD_VERSION,) if current else USABLE_BUILDS
-    if (
-        marker is None
-        or marker.get("weights_sha256") != WEIGHTS_SHA256
-        or marker.get("build_version") not in versions
-        or not _is_st_folder(folder)
-    ):
-        return None
-    return folder
+    return folder if _usable(folder, _read_marker(folder), versions) else None
+
+
+def _usable(folder: Path, marker: dict[str, Any] | None, versions: tuple[int, ...]) -> bool:
+    return (
+        marker is not None
+        and marker.get("weights_sha256") == WEIGHTS_SHA256
+        and marker.get("build_version") in versions
+        and _is_st_folder(folder)
+    )
 
 
 def find_model(settings: Settings) -> Path | None:
@@ -283,15 +285,13 @@ def _upgrade_in_place(settings: Settings, progress: Progress | None) -> bool:
     last, so a killed upgrade is simply redone."""
     folder = built_model_dir(settings)
     marker = _read_marker(folder)
-    if built_model(settings) is None or marker is None or marker.get("build_version") != 2:
+    if marker is None or not _usable(folder, marker, (2,)):
         return False
     _say(progress, _EXPORTING)
     export_onnx(folder)
     marker["build_version"] = BUILD_VERSION
-    marker_path = folder / MARKER
-    staging = marker_path.with_name(f".{MARKER}.new")
-    staging.write_text(json.dumps(marker, indent=2), encoding="utf-8")
-    os.replace(staging, marker_path)
+    body = json.dumps(marker, indent=2).encode("utf-8")
+    write_atomic(folder / MARKER, lambda fh: fh.write(body))
     _publishable(folder)
     return True
 

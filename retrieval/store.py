@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.files import write_atomic
 from retrieval.dense import DenseIndex
 from retrieval.lexical import LexicalIndex
 from retrieval.restore import DiacriticModel
@@ -53,15 +54,6 @@ class Persisted:
     lexical: LexicalIndex | None = None
     diacritics: DiacriticModel | None = None
     generation: str = ""  # set when loaded (see `attach_lexical`)
-
-
-def _fsync_write(path: Path, write: object) -> None:
-    tmp = path.with_name(path.name + f".tmp-{uuid.uuid4().hex[:8]}")
-    with open(tmp, "wb") as fh:
-        write(fh)  # type: ignore[operator]
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _save_lexical(path: Path, lexical: LexicalIndex, diacritics: DiacriticModel) -> None:
@@ -165,7 +157,7 @@ class IndexStore:
         gen = uuid.uuid4().hex[:12]
         tokens_file = f"tokens-{gen}.npz"
         arrays = TokenCache.encode(state.tokens).arrays()
-        _fsync_write(
+        write_atomic(
             self.dir / tokens_file,
             lambda fh: np.savez(
                 fh, ids=arrays["ids"], offsets=arrays["offsets"], vocab=arrays["vocab"]
@@ -197,7 +189,7 @@ class IndexStore:
             "titles": {str(k): v for k, v in state.titles.items()},
         }
         body = json.dumps(manifest).encode("utf-8")
-        _fsync_write(self.dir / MANIFEST, lambda fh: fh.write(body))
+        write_atomic(self.dir / MANIFEST, lambda fh: fh.write(body))
         self._collect(keep={tokens_file, dense_file, lexical_dir})
         if lexical_dir is None:
             return None
@@ -221,7 +213,7 @@ class IndexStore:
             lexical_dir = f"lexical-{generation}"
             _save_lexical(self.dir / lexical_dir, lexical, diacritics)
             body = json.dumps({**m, "lexical_dir": lexical_dir}).encode("utf-8")
-            _fsync_write(self.dir / MANIFEST, lambda fh: fh.write(body))
+            write_atomic(self.dir / MANIFEST, lambda fh: fh.write(body))
             return True
 
     def _collect(self, keep: set[str | None]) -> None:

@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, ...]] = [
         "core.migrate",
         "core.text",
         "core.inputs",
+        "core.files",
         "core.audit",
         "core.outbox.models",
         "core.outbox.buttons",
