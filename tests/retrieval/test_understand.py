@@ -59,6 +59,9 @@ def test_accented_question_is_left_as_typed(model: DiacriticModel) -> None:
         ("ký hđ lao động", "ký hợp đồng lao động", "hđ → hợp đồng / hoạt động / hội đồng"),
         ("lam so do mat bao lau", "làm giấy chứng nhận quyền sử dụng đất mất bao lâu",
          "so do → giấy chứng nhận quyền sử dụng đất"),
+        ("phieu khan tl trong bn gio", "phiếu khẩn trả lời trong bao nhiêu giờ", "tl → trả lời"),
+        ("cc tu phap ht can nl gi", "công chức tư pháp hộ tịch cần năng lực gì",
+         "ht → hộ tịch / hệ thống / hỗ trợ"),
     ],
 )  # fmt: skip
 def test_expands_shorthand_and_picks_the_reading_that_fits(
