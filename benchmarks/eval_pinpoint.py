@@ -1,22 +1,24 @@
 """Pinpoint accuracy and honest confidence on the starter knowledge base, as officials ask.
 
-    .venv/bin/python benchmarks/eval_pinpoint.py [--questions benchmarks/pinpoint_questions.jsonl]
-        [--uncovered benchmarks/starter_uncovered_questions.jsonl]
+    .venv/bin/python benchmarks/eval_pinpoint.py [--verbose]
 
-The labelled set (benchmarks/pinpoint_questions.jsonl) was written by hand for this product:
-34 questions against the bundled starter knowledge base (our own sample text), each labelled
-with the document number, Điều, khoản and điểm that answer it. The questions paraphrase the
-clause rather than copy it. Each is also run without diacritics and in phone shorthand.
+Four hand-written sets against the bundled starter knowledge base (our own sample text), all
+in benchmarks/ (STARTER_SETS; `benchmarks/calibrate.py` also fits on them):
+- pinpoint_questions.jsonl: 34 well-formed questions, each labelled with the document number,
+  Điều, khoản and điểm that answer it. They paraphrase the clause rather than copy it. Each is
+  also asked without diacritics and in phone shorthand.
+- phone_questions.jsonl: 65 questions typed as officials type on a phone (no diacritics,
+  shorthand the dictionary does not all know, dropped words), labelled with document and Điều.
+- starter_uncovered_questions.jsonl (20, well-formed, also asked in the two other forms) and
+  phone_uncovered_questions.jsonl (20, phone-typed): questions a commune official plausibly
+  asks that the starter knowledge base does not answer (leave days, fees, land procedures...).
+  Several share words with a general clause ("tiếp công dân", "hòa giải tranh chấp đất đai").
 
-The uncovered set (benchmarks/starter_uncovered_questions.jsonl), also written by hand, holds
-20 questions a commune official plausibly asks that the starter knowledge base does not answer
-(leave days, fees, land procedures...). Several share words with a general clause ("tiếp công
-dân", "hòa giải tranh chấp đất đai"), which is what makes them hard. Per variant the script
-reports how many right answers are flagged "not covered" and how many uncovered questions are
-not: the two sides of the threshold, on short questions unlike the development set's.
-
-The starter knowledge base is seeded into a throwaway database; every question goes through
-`Retriever.search`, as the bot's does.
+Per set and form: how often the right article comes first, how often the answer leads with the
+labelled clause, how many right answers are flagged "not covered", and how many uncovered
+questions are not: the two sides of the threshold, on short questions unlike the development
+set's. Every question goes through `Retriever.search`, as the bot's does.
+Run with TROLY_PINPOINT_DENSE=true to measure the clause choice by meaning as well.
 """
 
 from __future__ import annotations
@@ -30,102 +32,93 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import select
 
 from core.config import Settings
-from core.db import create_engine, create_sessionmaker, unit_of_work
-from core.migrate import upgrade
-from knowledge import service as kb
-from knowledge.models import Document
-from retrieval.evaluation import as_variant, read_jsonl
+from retrieval.evaluation import VARIANTS, StarterIndex, as_variant, open_starter_index, read_jsonl
 from retrieval.models import SearchRequest
-from retrieval.service import Retriever
 
-VARIANTS = ("accented", "unaccented", "shorthand")
+HERE = Path(__file__).resolve().parent
+# (file, forms each question is asked in): phone sets are already typed as on a phone.
+STARTER_SETS = (
+    ("pinpoint_questions.jsonl", VARIANTS),
+    ("phone_questions.jsonl", ("accented",)),
+    ("starter_uncovered_questions.jsonl", VARIANTS),
+    ("phone_uncovered_questions.jsonl", ("accented",)),
+)
 
 
-async def main(
-    args: argparse.Namespace, questions: list[dict[str, Any]], uncovered: list[dict[str, Any]]
-) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Settings()
-        settings = base.model_copy(
-            update={
-                "data_dir": Path(tmp),
-                "database_url": "",
-                "models_dir": base.resolved_models_dir.resolve(),
-            }
+def want(q: dict[str, Any]) -> str | None:
+    """The citation tail the answer should lead with, when the clause is labelled."""
+    if "clause" not in q:
+        return None
+    parts = [f"Điều {q['article']}"]
+    parts += [f"khoản {q['clause']}"] if q["clause"] else []
+    parts += [f"điểm {q['point']}"] if q.get("point") else []
+    return ", ".join(parts)
+
+
+async def covered(
+    starter: StarterIndex, name: str, rows: list[dict[str, Any]], variant: str, verbose: bool
+) -> str:
+    art = pin = labelled = flagged = 0
+    for q in rows:
+        text = as_variant(q["text"], variant)
+        resp = await starter.retriever.search(SearchRequest(query=text, k=3))
+        if not resp.hits or not starter.answers(resp.hits[0], q):
+            if verbose:
+                got = resp.hits[0].lead_citation if resp.hits else "-"
+                print(f"  article miss: {text} -> {got}")
+            continue
+        art += 1
+        flagged += resp.novel
+        if verbose and resp.novel:
+            print(f"  right but flagged ({resp.confidence:.2f}): {text}")
+        tail = want(q)
+        if tail is not None:
+            labelled += 1
+            pin += resp.hits[0].lead_citation.endswith(tail)
+            if verbose and not resp.hits[0].lead_citation.endswith(tail):
+                print(f"  clause miss: {text} -> {resp.hits[0].lead_citation}, want {tail}")
+    clause = f"; clause right {pin}/{labelled}" if labelled else ""
+    return (
+        f"{name:18} {variant:10}: article right {art}/{len(rows)}{clause}; "
+        f"right answers flagged {flagged}/{art}"
+    )
+
+
+async def uncovered(
+    starter: StarterIndex, name: str, rows: list[dict[str, Any]], variant: str, verbose: bool
+) -> str:
+    confs: list[float] = []
+    for q in rows:
+        resp = await starter.retriever.search(
+            SearchRequest(query=as_variant(q["text"], variant), k=3)
         )
-        settings.ensure_dirs()
-        engine = create_engine(settings.resolved_database_url)
-        await upgrade(engine)
-        sm = create_sessionmaker(engine)
-        async with unit_of_work(sm) as session:
-            await kb.seed_starter(
-                session, chunk_words=settings.chunk_words, chunk_step=settings.chunk_step
-            )
-            numbers = {d.id: d.number for d in await session.scalars(select(Document))}
-        retriever = await Retriever.create(settings, sm)
-        for dense in (False, True)[: 1 if args.verbose else 2]:
-            retriever.settings = settings.model_copy(update={"pinpoint_dense": dense})
-            for variant in VARIANTS:
-                art = pin = right_flagged = 0
-                for q in questions:
-                    text = as_variant(q["text"], variant)
-                    resp = await retriever.search(SearchRequest(query=text, k=3))
-                    if not resp.hits:
-                        continue
-                    top = resp.hits[0]
-                    if numbers.get(top.document_id) != q["doc"] or top.article != q["article"]:
-                        if args.verbose:
-                            print("  article miss:", text, "->", top.lead_citation)
-                        continue
-                    art += 1
-                    right_flagged += resp.novel
-                    if args.verbose and resp.novel:
-                        print(f"  right but flagged ({resp.confidence:.2f}):", text)
-                    want = ", ".join(
-                        [f"Điều {q['article']}"]
-                        + ([f"khoản {q['clause']}"] if q["clause"] else [])
-                        + ([f"điểm {q['point']}"] if q["point"] else [])
-                    )
-                    pin += top.lead_citation.endswith(want)
-                    if args.verbose and not top.lead_citation.endswith(want):
-                        print("  clause miss:", text, "->", top.lead_citation, "want", want)
-                n = len(questions)
-                print(
-                    f"pinpoint_dense={dense!s:5} {variant:10}: article right {art}/{n} "
-                    f"({art / n:.2f}); clause right {pin}/{n} ({pin / n:.2f}), "
-                    f"{pin}/{art} of the right articles; flagged {right_flagged}/{art} of them"
-                )
-        retriever.settings = settings
-        for variant in VARIANTS:
-            confs: list[float] = []
-            for q in uncovered:
-                text = as_variant(q["text"], variant)
-                resp = await retriever.search(SearchRequest(query=text, k=3))
-                confs.append(resp.confidence)
-                if args.verbose and not resp.novel:
-                    print(f"  uncovered but answered ({resp.confidence:.2f}):", q["text"])
-            flagged = sum(c < settings.novel_threshold for c in confs)
-            print(
-                f"uncovered {variant:10}: flagged {flagged}/{len(confs)}, "
-                f"highest confidence {max(confs, default=0.0):.2f}"
-            )
-        await engine.dispose()
+        confs.append(resp.confidence)
+        if verbose and not resp.novel:
+            print(f"  uncovered but answered ({resp.confidence:.2f}): {q['text']}")
+    limit = starter.retriever.settings.novel_threshold
+    return (
+        f"{name:18} {variant:10}: flagged {sum(c < limit for c in confs)}/{len(confs)}, "
+        f"highest confidence {max(confs, default=0.0):.2f}"
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        starter = await open_starter_index(Settings(), Path(tmp))
+        try:
+            for file, variants in STARTER_SETS:
+                rows = list(read_jsonl(HERE / file))
+                name = file.removesuffix("_questions.jsonl")
+                run = covered if any("doc" in q for q in rows) else uncovered
+                for variant in variants:
+                    print(await run(starter, name, rows, variant, args.verbose))
+        finally:
+            await starter.dispose()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--questions",
-        default=str(Path(__file__).resolve().parent / "pinpoint_questions.jsonl"),
-    )
-    parser.add_argument(
-        "--uncovered",
-        default=str(Path(__file__).resolve().parent / "starter_uncovered_questions.jsonl"),
-    )
     parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args()
-    rows = list(read_jsonl(Path(args.questions)))
-    asyncio.run(main(args, rows, list(read_jsonl(Path(args.uncovered)))))
+    asyncio.run(main(parser.parse_args()))

@@ -20,7 +20,7 @@ from core.config import Settings
 from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.migrate import upgrade
 from core.text import fold
-from retrieval.models import SearchRequest, SearchResponse
+from retrieval.models import Hit, SearchRequest, SearchResponse
 from retrieval.novelty import NoveltyReport, novelty_report
 from retrieval.service import Retriever
 from retrieval.shorthand import to_shorthand
@@ -261,3 +261,43 @@ async def open_eval_index(
         f"({retriever.mode})."
     )
     return retriever, engine.dispose
+
+
+@dataclass(frozen=True)
+class StarterIndex:
+    """A retriever over the bundled starter knowledge base, for hand-labelled question sets
+    (benchmarks/*_questions.jsonl name the answer by document number and Điều)."""
+
+    retriever: Retriever
+    numbers: dict[int, str]  # document id -> its number ("MAU-01/TLCS")
+    dispose: Callable[[], Awaitable[None]]
+
+    def answers(self, hit: Hit, q: dict[str, Any]) -> bool:
+        """Whether `hit` is the article labelled in `q` ("doc", "article")."""
+        return self.numbers.get(hit.document_id) == q.get("doc") and hit.article == q.get("article")
+
+
+async def open_starter_index(settings: Settings, workdir: Path) -> StarterIndex:
+    """The starter knowledge base seeded into a fresh database under `workdir`, indexed."""
+    from sqlalchemy import select
+
+    from knowledge import service as kb
+    from knowledge.models import Document
+
+    temp = settings.model_copy(
+        update={
+            "data_dir": workdir,
+            "database_url": "",
+            "models_dir": settings.resolved_models_dir.resolve(),
+        }
+    )
+    temp.ensure_dirs()
+    engine = create_engine(temp.resolved_database_url)
+    await upgrade(engine)
+    sm = create_sessionmaker(engine)
+    async with unit_of_work(sm) as session:
+        await kb.seed_starter(session, chunk_words=temp.chunk_words, chunk_step=temp.chunk_step)
+        docs = await session.scalars(select(Document))
+        numbers = {d.id: d.number or "" for d in docs}
+    retriever = await Retriever.create(temp, sm)
+    return StarterIndex(retriever, numbers, engine.dispose)
