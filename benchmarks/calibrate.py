@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from eval_pinpoint import HERE, STARTER_SETS
+
 from core.config import Settings
 from retrieval.calibration import FEATURE_NAMES
 from retrieval.engine import IndexState
-from retrieval.evaluation import as_variant, open_eval_index, read_jsonl
+from retrieval.evaluation import (
+    StarterIndex,
+    as_variant,
+    open_eval_index,
+    open_starter_index,
+    read_jsonl,
+)
 from retrieval.evaluation_math import auroc
 from retrieval.novelty import held_out_documents, without
 from retrieval.service import Retriever
@@ -73,6 +82,33 @@ def examples(
     return out
 
 
+STARTER_NAMES = frozenset(f.removesuffix("_questions.jsonl") for f, _ in STARTER_SETS)
+
+
+def starter_examples(starter: StarterIndex) -> list[Example]:
+    """Each starter question in each of its forms, labelled 1 when the top article is the
+    labelled one (never, for the uncovered sets)."""
+    retriever = starter.retriever
+    state = retriever._state
+    assert state is not None
+    out: list[Example] = []
+    for file, variants in STARTER_SETS:
+        name = file.removesuffix("_questions.jsonl")
+        for q in read_jsonl(HERE / file):
+            for variant in variants:
+                plan = retriever.plan(as_variant(q["text"], variant), state)
+                ranking = retriever.rank(state, plan, None, 1)
+                label = 0
+                if ranking.chunk_ids and q.get("doc"):
+                    row = state.rows[int(np.searchsorted(state.chunk_ids, ranking.chunk_ids[0]))]
+                    doc = starter.numbers.get(row.document_id)
+                    label = int(doc == q["doc"] and row.article == q["article"])
+                qid = f"{name}:{q.get('id') or q['text']}"
+                hybrid = plan.vector is not None
+                out.append((qid, f"{name}/{variant}", ranking.features.vector(), label, hybrid))
+    return out
+
+
 def collect(retriever: Retriever, questions: list[Any], offtopic: list[Any]) -> list[Example]:
     state = retriever._state
     assert state is not None
@@ -86,14 +122,24 @@ def collect(retriever: Retriever, questions: list[Any], offtopic: list[Any]) -> 
     return data
 
 
-def fit(data: list[Example], threshold: float, cols: list[int], name: str) -> None:
-    """Fit on `cols` of the features (the others get weight 0) and report held-out quality."""
+def fit(
+    data: list[Example], threshold: float, cols: list[int], name: str, starter_share: float
+) -> None:
+    """Fit on `cols` of the features (the others get weight 0) and report held-out quality.
+    The starter examples together weigh `starter_share` of the development ones: there are
+    few of them, and they are the short questions officials actually type."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.array([d[2] for d in data])[:, cols]
     y = np.array([d[3] for d in data])
     test = np.array([held_out(d[0]) for d in data])
     sets = np.array([d[1] for d in data])
+    starter = np.array([d[0].split(":")[0] in STARTER_NAMES for d in data])
+    weight = np.ones(len(data))
+    if starter.any() and starter_share > 0:
+        weight[starter] = starter_share * (~starter).sum() / starter.sum()
+    else:
+        weight[starter] = 0.0
     # Standardise so the L2 penalty treats features alike, then map back to raw units. Every
     # signal is evidence FOR a match, so a weight that comes out negative (collinear signals
     # trading off) drops its feature and the rest are refitted: the confidence stays monotonic.
@@ -101,7 +147,9 @@ def fit(data: list[Example], threshold: float, cols: list[int], name: str) -> No
     while True:
         train = x[~test][:, keep]
         mean, std = train.mean(axis=0), train.std(axis=0) + 1e-9
-        model = LogisticRegression(C=1.0, max_iter=2000).fit((train - mean) / std, y[~test])
+        model = LogisticRegression(C=1.0, max_iter=2000).fit(
+            (train - mean) / std, y[~test], sample_weight=weight[~test]
+        )
         if (model.coef_[0] >= 0).all():
             break
         keep.pop(int(np.argmin(model.coef_[0])))
@@ -162,11 +210,24 @@ async def main(args: argparse.Namespace) -> None:
             cache.write_text(json.dumps(data))
     finally:
         await dispose()
+    starter_cache = Path(args.workdir) / "calibration-starter-examples.json"
+    if args.reuse and starter_cache.exists():
+        data += [tuple(d) for d in json.loads(starter_cache.read_text())]
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            starter = await open_starter_index(settings, Path(tmp))
+            try:
+                more = await asyncio.to_thread(starter_examples, starter)
+            finally:
+                await starter.dispose()
+        starter_cache.write_text(json.dumps(more))
+        data += more
     every = list(range(len(FEATURE_NAMES)))
-    fit(data, settings.novel_threshold, every, "hybrid")
+    share = args.starter_share
+    fit(data, settings.novel_threshold, every, "hybrid", share)
     # Lexical-only mode has no cosines: the same examples without the two dense signals (an
     # approximation: without a model the first stage itself ranks by BM25 alone).
-    fit(data, settings.novel_threshold, every[2:], "lexical-only")
+    fit(data, settings.novel_threshold, every[2:], "lexical-only", share)
 
 
 if __name__ == "__main__":
@@ -177,5 +238,11 @@ if __name__ == "__main__":
     parser.add_argument("--workdir", required=True)
     parser.add_argument(
         "--reuse", action="store_true", help="Refit on the examples of the last run (same code)"
+    )
+    parser.add_argument(
+        "--starter-share",
+        type=float,
+        default=0.25,
+        help="Weight of the starter knowledge base's questions, as a share of the others'",
     )
     asyncio.run(main(parser.parse_args()))

@@ -244,6 +244,7 @@ class IndexState:
             top_row=matrix[int(order[0])],
             rerank_scores=[float(new[int(i)]) for i in order[:2]],
             known=self.known_share(query),
+            content=len(_content(query)),
         )
         top = ranked[:k]
         return Ranking(
@@ -253,7 +254,7 @@ class IndexState:
     def known_share(self, query: QueryTokens) -> float:
         """Share of the question's content syllables that occur anywhere in the index: a
         question about a subject no document mentions uses words the knowledge base lacks."""
-        content = [fold(t) for t in query.tokens if "_" not in t and not is_stop(t)]
+        content = _content(query)
         if not content:
             return 0.0
         return sum(1 for t in content if t in self.idf) / len(content)
@@ -297,6 +298,11 @@ class IndexState:
             )
             self._articles[group] = cached
         return cached
+
+
+def _content(query: QueryTokens) -> list[str]:
+    """The question's content syllables, folded (no compounds, no stop words)."""
+    return [fold(t) for t in query.tokens if "_" not in t and not is_stop(t)]
 
 
 def title_key(title: str) -> str:

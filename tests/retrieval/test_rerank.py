@@ -115,7 +115,8 @@ def test_a_definition_question_meets_the_definitions_article() -> None:
 def test_confidence_never_falls_with_more_evidence(name: str, hybrid: bool) -> None:
     """Monotonic: every signal is evidence for a match (fitted weights are all >= 0), and it
     rises strictly with each signal that carries weight."""
-    base = [0.85, 0.02, 0.5, 0.3, 0.2, 0.3, 0.0, 0.5, 0.9]
+    base = [0.85, 0.02, 0.5, 0.3, 0.2, 0.3, 0.0, 0.5, 0.9, 0.4]
+    assert len(base) == len(FEATURE_NAMES)
     i = FEATURE_NAMES.index(name)
     weight = (HYBRID_COEF if hybrid else LEXICAL_COEF)[i + 1]
     assert weight >= 0
@@ -128,7 +129,8 @@ def test_confidence_never_falls_with_more_evidence(name: str, hybrid: bool) -> N
 
 def test_confidence_is_a_probability_and_zero_without_candidates() -> None:
     assert confidence(Features.empty(), hybrid=True) == 0.0
-    for values in ([1.0] * 9, [-1.0] * 9, [0.0] * 9):
+    n = len(FEATURE_NAMES)
+    for values in ([1.0] * n, [-1.0] * n, [0.0] * n):
         for coef_hybrid in (True, False):
             assert 0.0 <= confidence(Features(tuple(values)), hybrid=coef_hybrid) <= 1.0
     assert LEXICAL_COEF[1] == LEXICAL_COEF[2] == 0.0  # no cosines without a model
@@ -139,3 +141,17 @@ def test_auroc() -> None:
     assert auroc(scores, np.array([True, True, False, False])) == 1.0
     assert auroc(scores, np.array([False, False, True, True])) == 0.0
     assert auroc(np.array([0.5, 0.5]), np.array([True, False])) == 0.5
+
+
+@pytest.mark.parametrize(("content", "brevity"), [(3, 0.75), (6, 0.5), (12, 0.0), (30, 0.0)])
+def test_brevity_is_how_far_a_question_falls_short_of_a_long_one(
+    content: int, brevity: float
+) -> None:
+    features = Features.of(
+        dense=[0.9, 0.85],
+        top_row=np.zeros(len(rerank.FEATURE_NAMES), dtype=np.float32),
+        rerank_scores=[3.0, 1.0],
+        known=1.0,
+        content=content,
+    )
+    assert features.values[FEATURE_NAMES.index("brevity")] == pytest.approx(brevity)
