@@ -235,11 +235,8 @@ def _imported_stamp(corpus: Path, workdir: Path) -> str | None:
     return stamp
 
 
-async def open_eval_index(
-    settings: Settings, corpus: Path, workdir: Path, progress: Progress | None = None
-) -> tuple[Retriever, Callable[[], Awaitable[None]]]:
-    """A retriever over `corpus` imported into its own database under `workdir`."""
-    say = progress or (lambda _msg: None)
+def _throwaway(settings: Settings, workdir: Path) -> Settings:
+    """Settings for a knowledge base of its own under `workdir`, sharing the built model."""
     temp = settings.model_copy(
         update={
             "data_dir": workdir,
@@ -248,6 +245,15 @@ async def open_eval_index(
         }
     )
     temp.ensure_dirs()
+    return temp
+
+
+async def open_eval_index(
+    settings: Settings, corpus: Path, workdir: Path, progress: Progress | None = None
+) -> tuple[Retriever, Callable[[], Awaitable[None]]]:
+    """A retriever over `corpus` imported into its own database under `workdir`."""
+    say = progress or (lambda _msg: None)
+    temp = _throwaway(settings, workdir)
     started = time.perf_counter()
     stamp = await asyncio.to_thread(_imported_stamp, corpus, workdir)
     if stamp is not None:
@@ -284,14 +290,7 @@ async def open_starter_index(settings: Settings, workdir: Path) -> StarterIndex:
     from knowledge import service as kb
     from knowledge.models import Document
 
-    temp = settings.model_copy(
-        update={
-            "data_dir": workdir,
-            "database_url": "",
-            "models_dir": settings.resolved_models_dir.resolve(),
-        }
-    )
-    temp.ensure_dirs()
+    temp = _throwaway(settings, workdir)
     engine = create_engine(temp.resolved_database_url)
     await upgrade(engine)
     sm = create_sessionmaker(engine)
