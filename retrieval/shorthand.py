@@ -37,6 +37,10 @@ SHORTHAND: dict[str, tuple[str, ...]] = {
     "bt": ("bình thường",),
     "tl": ("trả lời",),
     "lm": ("làm",),
+    "ms": ("mới",),
+    "nhg": ("nhưng",),
+    "h": ("giờ",),  # "mấy h"; after "điểm" it stays a legal point
+    "bh": ("bao giờ", "bảo hiểm"),
     # administrative abbreviations
     "dk": ("đăng ký", "điều kiện"),
     "hd": ("hợp đồng", "hoạt động", "hội đồng"),
@@ -102,6 +106,12 @@ SHORTHAND: dict[str, tuple[str, ...]] = {
     "kntc": ("khiếu nại tố cáo",),
     "tcd": ("tiếp công dân",),
     "dvc": ("dịch vụ công",),
+    "kq": ("kết quả",),
+    "xn": ("xác nhận",),
+    "tgia": ("tham gia",),
+    "cty": ("công ty",),
+    "vn": ("việt nam",),
+    "qh": ("quy hoạch", "quốc hội"),
 }
 
 # Two-word slang for documents: matched as a pair of folded tokens.

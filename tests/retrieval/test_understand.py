@@ -62,6 +62,7 @@ def test_accented_question_is_left_as_typed(model: DiacriticModel) -> None:
         ("phieu khan tl trong bn gio", "phiếu khẩn trả lời trong bao nhiêu giờ", "tl → trả lời"),
         ("cc tu phap ht can nl gi", "công chức tư pháp hộ tịch cần năng lực gì",
          "ht → hộ tịch / hệ thống / hỗ trợ"),
+        ("giờ làm việc bắt đầu từ mấy h", "giờ làm việc bắt đầu từ mấy giờ", "h → giờ"),
     ],
 )  # fmt: skip
 def test_expands_shorthand_and_picks_the_reading_that_fits(
