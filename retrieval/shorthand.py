@@ -164,6 +164,18 @@ QUESTION_PHRASES: tuple[str, ...] = (
     "nghỉ phép",
     "tối đa",
     "tối thiểu",
+    # The commune is the subject of most questions, and legal text rarely writes "xã" before a
+    # verb: without these, "xa co" reads "xạ có" (from the lexicon's "phản xạ có điều kiện").
+    "xã có",
+    "xã được",
+    "xã phải",
+    "xã nào",
+    "ở xã",
+    "tại xã",
+    "của xã",
+    "cán bộ xã",
+    "công chức xã",
+    "công an xã",
 )
 # Weight of a question phrase (its pairs and its syllables), in knowledge-base occurrences:
 # questions use them constantly, legal text hardly ever.

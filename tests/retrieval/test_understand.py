@@ -10,7 +10,7 @@ import pytest
 from core.text import fold, normalize
 from retrieval.restore import DiacriticModel
 from retrieval.shorthand import SHORTHAND, to_shorthand
-from retrieval.text import marked_share
+from retrieval.text import marked_share, passage_tokens
 from retrieval.understand import understand
 
 STARTER = Path(__file__).resolve().parents[2] / "knowledge" / "starter"
@@ -103,3 +103,29 @@ def test_shorthand_round_trip_for_measurement() -> None:
     assert phone == "ubnd xã có dc cấp gcn ko"
     for key, expansions in SHORTHAND.items():
         assert key == fold(key).lower() and all(normalize(e) == e for e in expansions)
+
+
+@pytest.fixture(scope="module")
+def index_model() -> DiacriticModel:
+    """The starter knowledge base's model built the way an index builds it (its passages'
+    tokens, sampled, compounds skipped), which weighs the lexicon more than the raw text does."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(STARTER.glob("*.md")))
+    return DiacriticModel.from_passages(
+        [passage_tokens(line)[0] for line in text.splitlines() if line.strip()]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("xa co dc tu choi nhan hs ko", "xã có được từ chối nhận hồ sơ không"),
+        ("cong an xa co duoc xu phat khong", "công an xã có được xử phạt không"),
+        ("xa co tham quyen cap giay phep khong", "xã có thẩm quyền cấp giấy phép không"),
+    ],
+)
+def test_the_commune_is_read_as_the_commune(
+    index_model: DiacriticModel, typed: str, meant: str
+) -> None:
+    """ "xa" is "xã" in a question officials ask, even where the knowledge base never writes
+    "xã có" and the lexicon does hold "phản xạ có điều kiện"."""
+    assert understand(typed, index_model).text == meant
