@@ -14,7 +14,9 @@ unmarked ("ban", "cho"). Syllables the model has never seen are left alone.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,6 +40,14 @@ LEXICON_SYLLABLE_WEIGHT = 0.1
 MAX_PASSAGES = 20_000
 # Candidates kept per folded syllable (by frequency); more only slows decoding.
 _MAX_CANDIDATES = 8
+# What a model is built from besides the passages: a persisted model whose key differs was
+# built from other phrases or weights and is rebuilt from the saved tokens, not reused.
+INPUTS_KEY = hashlib.sha256(
+    json.dumps(
+        [QUESTION_PHRASES, QUESTION_PHRASE_WEIGHT, LEXICON_WEIGHT, LEXICON_SYLLABLE_WEIGHT,
+         _MAX_CANDIDATES]
+    ).encode("utf-8")
+).hexdigest()[:12]  # fmt: skip
 
 
 @lru_cache(maxsize=1)

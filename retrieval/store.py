@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from core.files import write_atomic
+from retrieval import restore
 from retrieval.dense import DenseIndex
 from retrieval.lexical import LexicalIndex
 from retrieval.restore import DiacriticModel
@@ -139,7 +140,9 @@ class IndexStore:
             revision, chunk_ids, tokens, model if isinstance(model, str) else None, dense, titles
         )
         persisted.generation = str(m.get("generation", ""))
-        if m.get("lexical_dir"):
+        if m.get("lexical_dir") and m.get("restorer") != restore.INPUTS_KEY:
+            log.info("diacritic model in %s was built from other phrases; rebuilding", self.dir)
+        elif m.get("lexical_dir"):
             try:
                 if np.any(np.diff(chunk_ids) <= 0):  # rows are addressed by sorted chunk id
                     raise ValueError("rows are not sorted by chunk id")
@@ -184,6 +187,7 @@ class IndexStore:
             "tokens_file": tokens_file,
             "dense_file": dense_file,
             "lexical_dir": lexical_dir,
+            "restorer": restore.INPUTS_KEY,
             "count": len(state.chunk_ids),
             "chunk_ids": state.chunk_ids.tolist(),
             "titles": {str(k): v for k, v in state.titles.items()},
@@ -202,18 +206,23 @@ class IndexStore:
     def attach_lexical(
         self, generation: str, lexical: LexicalIndex, diacritics: DiacriticModel
     ) -> bool:
-        """Add BM25 and the diacritic model to `generation`, written before they were saved,
-        if it is still the current one (takes the lock). Its tokens and vectors stay."""
+        """Add BM25 and the diacritic model to `generation`, written before they were saved
+        (or saved with a diacritic model of other inputs), if it is still the current one
+        (takes the lock). Its tokens and vectors stay."""
         with self.lock():
             m = self.manifest()
-            if m is None or m.get("generation") != generation or m.get("lexical_dir"):
+            if m is None or m.get("generation") != generation or not generation:
                 return False
-            if not generation or not m.get("count"):
+            stale = m.get("lexical_dir")
+            if (stale and m.get("restorer") == restore.INPUTS_KEY) or not m.get("count"):
                 return False
-            lexical_dir = f"lexical-{generation}"
+            lexical_dir = f"lexical-{generation}-{restore.INPUTS_KEY}"
             _save_lexical(self.dir / lexical_dir, lexical, diacritics)
-            body = json.dumps({**m, "lexical_dir": lexical_dir}).encode("utf-8")
+            fresh = {**m, "lexical_dir": lexical_dir, "restorer": restore.INPUTS_KEY}
+            body = json.dumps(fresh).encode("utf-8")
             write_atomic(self.dir / MANIFEST, lambda fh: fh.write(body))
+            if stale and stale != lexical_dir:  # a replica still mapping it keeps its pages
+                shutil.rmtree(self.dir / str(stale), ignore_errors=True)
             return True
 
     def _collect(self, keep: set[str | None]) -> None:

@@ -17,7 +17,7 @@ from core.db import unit_of_work
 from knowledge import service as kb
 from retrieval.lexical import LexicalIndex
 from retrieval.models import SearchRequest
-from retrieval.restore import DiacriticModel
+from retrieval.restore import INPUTS_KEY, DiacriticModel
 from retrieval.service import Retriever
 from tests.retrieval.conftest import EXTRA, LEAVE, import_texts
 
@@ -100,6 +100,27 @@ async def test_older_generation_loads_and_gains_its_bm25_files_without_reencodin
         }
         upgraded = restarted.store.load()
         assert upgraded is not None and upgraded.lexical is not None
+
+
+async def test_a_diacritic_model_built_from_other_phrases_is_rebuilt_and_saved(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], documents: list[int]
+) -> None:
+    """An upgrade that changes the question phrases must reach installations whose index was
+    saved before it, without waiting for the knowledge base to change."""
+    first = await Retriever.create(settings, sessionmaker)
+    expected = await ranked(first)
+    manifest_path = settings.index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    old_dir = manifest["lexical_dir"]
+    manifest_path.write_text(json.dumps({**manifest, "restorer": "older-phrases"}), "utf-8")
+    restarted = Retriever(settings, sessionmaker, first.embedder)
+    assert await restarted.warm_start()
+    assert await ranked(restarted) == expected
+    upgraded = json.loads(manifest_path.read_text("utf-8"))
+    assert upgraded["restorer"] == INPUTS_KEY and upgraded["lexical_dir"] != old_dir
+    assert not (settings.index_dir / old_dir).exists()
+    again = restarted.store.load()
+    assert again is not None and again.diacritics is not None
 
 
 async def test_damaged_bm25_files_are_rebuilt(
