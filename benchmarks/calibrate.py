@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval_pinpoint import HERE, STARTER_SETS
+from eval_pinpoint import HERE, STARTER_SETS, set_name
 
 from core.config import Settings
 from retrieval.calibration import FEATURE_NAMES
@@ -82,7 +82,7 @@ def examples(
     return out
 
 
-STARTER_NAMES = frozenset(f.removesuffix("_questions.jsonl") for f, _ in STARTER_SETS)
+STARTER_NAMES = frozenset(set_name(f) for f, _ in STARTER_SETS)
 
 
 def starter_examples(starter: StarterIndex) -> list[Example]:
@@ -93,16 +93,15 @@ def starter_examples(starter: StarterIndex) -> list[Example]:
     assert state is not None
     out: list[Example] = []
     for file, variants in STARTER_SETS:
-        name = file.removesuffix("_questions.jsonl")
+        name = set_name(file)
         for q in read_jsonl(HERE / file):
             for variant in variants:
                 plan = retriever.plan(as_variant(q["text"], variant), state)
                 ranking = retriever.rank(state, plan, None, 1)
                 label = 0
-                if ranking.chunk_ids and q.get("doc"):
+                if ranking.chunk_ids:
                     row = state.rows[int(np.searchsorted(state.chunk_ids, ranking.chunk_ids[0]))]
-                    doc = starter.numbers.get(row.document_id)
-                    label = int(doc == q["doc"] and row.article == q["article"])
+                    label = int(starter.answers(row.document_id, row.article, q))
                 qid = f"{name}:{q.get('id') or q['text']}"
                 hybrid = plan.vector is not None
                 out.append((qid, f"{name}/{variant}", ranking.features.vector(), label, hybrid))

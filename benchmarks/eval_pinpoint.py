@@ -47,6 +47,11 @@ STARTER_SETS = (
 )
 
 
+def set_name(file: str) -> str:
+    """A set's name in reports and calibration example ids ("phone" for phone_questions.jsonl)."""
+    return file.removesuffix("_questions.jsonl")
+
+
 def want(q: dict[str, Any]) -> str | None:
     """The citation tail the answer should lead with, when the clause is labelled."""
     if "clause" not in q:
@@ -64,9 +69,10 @@ async def covered(
     for q in rows:
         text = as_variant(q["text"], variant)
         resp = await starter.retriever.search(SearchRequest(query=text, k=3))
-        if not resp.hits or not starter.answers(resp.hits[0], q):
+        top = resp.hits[0] if resp.hits else None
+        if top is None or not starter.answers(top.document_id, top.article, q):
             if verbose:
-                got = resp.hits[0].lead_citation if resp.hits else "-"
+                got = top.lead_citation if top is not None else "-"
                 print(f"  article miss: {text} -> {got}")
             continue
         art += 1
@@ -76,9 +82,9 @@ async def covered(
         tail = want(q)
         if tail is not None:
             labelled += 1
-            pin += resp.hits[0].lead_citation.endswith(tail)
-            if verbose and not resp.hits[0].lead_citation.endswith(tail):
-                print(f"  clause miss: {text} -> {resp.hits[0].lead_citation}, want {tail}")
+            pin += top.lead_citation.endswith(tail)
+            if verbose and not top.lead_citation.endswith(tail):
+                print(f"  clause miss: {text} -> {top.lead_citation}, want {tail}")
     clause = f"; clause right {pin}/{labelled}" if labelled else ""
     return (
         f"{name:18} {variant:10}: article right {art}/{len(rows)}{clause}; "
@@ -110,7 +116,7 @@ async def main(args: argparse.Namespace) -> None:
         try:
             for file, variants in STARTER_SETS:
                 rows = list(read_jsonl(HERE / file))
-                name = file.removesuffix("_questions.jsonl")
+                name = set_name(file)
                 run = covered if any("doc" in q for q in rows) else uncovered
                 for variant in variants:
                     print(await run(starter, name, rows, variant, args.verbose))

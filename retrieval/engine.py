@@ -239,22 +239,22 @@ class IndexState:
                 len(head) :
             ]
         dense_c = pool.dense
+        content = _content(query)
         features = Features.of(
             dense=None if dense_c is None else [float(dense_c[r.index]) for r in ranked[:2]],
             top_row=matrix[int(order[0])],
             rerank_scores=[float(new[int(i)]) for i in order[:2]],
-            known=self.known_share(query),
-            content=len(_content(query)),
+            known=self.known_share(content),
+            content=len(content),
         )
         top = ranked[:k]
         return Ranking(
             [int(self.chunk_ids[pool.cand[r.index]]) for r in top], [r.score for r in top], features
         )
 
-    def known_share(self, query: QueryTokens) -> float:
-        """Share of the question's content syllables that occur anywhere in the index: a
-        question about a subject no document mentions uses words the knowledge base lacks."""
-        content = _content(query)
+    def known_share(self, content: list[str]) -> float:
+        """Share of the question's content syllables (`_content`) that occur anywhere in the
+        index: a question about a subject no document mentions uses words the KB lacks."""
         if not content:
             return 0.0
         return sum(1 for t in content if t in self.idf) / len(content)

@@ -20,7 +20,7 @@ from core.config import Settings
 from core.db import create_engine, create_sessionmaker, unit_of_work
 from core.migrate import upgrade
 from core.text import fold
-from retrieval.models import Hit, SearchRequest, SearchResponse
+from retrieval.models import SearchRequest, SearchResponse
 from retrieval.novelty import NoveltyReport, novelty_report
 from retrieval.service import Retriever
 from retrieval.shorthand import to_shorthand
@@ -278,9 +278,11 @@ class StarterIndex:
     numbers: dict[int, str]  # document id -> its number ("MAU-01/TLCS")
     dispose: Callable[[], Awaitable[None]]
 
-    def answers(self, hit: Hit, q: dict[str, Any]) -> bool:
-        """Whether `hit` is the article labelled in `q` ("doc", "article")."""
-        return self.numbers.get(hit.document_id) == q.get("doc") and hit.article == q.get("article")
+    def answers(self, document_id: int, article: str | None, q: dict[str, Any]) -> bool:
+        """Whether that article of that document is the one labelled in `q` ("doc", "article";
+        never, for a question labelled with none)."""
+        doc = q.get("doc")
+        return doc is not None and self.numbers.get(document_id) == doc and article == q["article"]
 
 
 async def open_starter_index(settings: Settings, workdir: Path) -> StarterIndex:

@@ -81,6 +81,14 @@ def _load_lexical(path: Path, rows: int) -> tuple[LexicalIndex, DiacriticModel]:
     return lexical, diacritics
 
 
+def _current_lexical(manifest: dict[str, object]) -> str | None:
+    """The manifest's BM25 + diacritic folder, if its model was built from today's inputs."""
+    folder = manifest.get("lexical_dir")
+    if not folder or manifest.get("restorer") != restore.INPUTS_KEY:
+        return None
+    return str(folder)
+
+
 class IndexStore:
     """Reads and writes index generations in one directory."""
 
@@ -140,14 +148,15 @@ class IndexStore:
             revision, chunk_ids, tokens, model if isinstance(model, str) else None, dense, titles
         )
         persisted.generation = str(m.get("generation", ""))
-        if m.get("lexical_dir") and m.get("restorer") != restore.INPUTS_KEY:
+        lexical_dir = _current_lexical(m)
+        if m.get("lexical_dir") and lexical_dir is None:
             log.info("diacritic model in %s was built from other phrases; rebuilding", self.dir)
-        elif m.get("lexical_dir"):
+        elif lexical_dir is not None:
             try:
                 if np.any(np.diff(chunk_ids) <= 0):  # rows are addressed by sorted chunk id
                     raise ValueError("rows are not sorted by chunk id")
                 persisted.lexical, persisted.diacritics = _load_lexical(
-                    self.dir / str(m["lexical_dir"]), len(chunk_ids)
+                    self.dir / lexical_dir, len(chunk_ids)
                 )
             except Exception as exc:  # the tokens and vectors are still good: rebuild these
                 log.warning("BM25 files in %s are unreadable (%s); rebuilding them", self.dir, exc)
@@ -213,9 +222,9 @@ class IndexStore:
             m = self.manifest()
             if m is None or m.get("generation") != generation or not generation:
                 return False
-            stale = m.get("lexical_dir")
-            if (stale and m.get("restorer") == restore.INPUTS_KEY) or not m.get("count"):
+            if _current_lexical(m) is not None or not m.get("count"):
                 return False
+            stale = m.get("lexical_dir")
             lexical_dir = f"lexical-{generation}-{restore.INPUTS_KEY}"
             _save_lexical(self.dir / lexical_dir, lexical, diacritics)
             fresh = {**m, "lexical_dir": lexical_dir, "restorer": restore.INPUTS_KEY}
