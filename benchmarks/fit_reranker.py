@@ -4,7 +4,10 @@
         --questions ../shared/data/alqac25/questions.jsonl --workdir /tmp/troly-eval-alqac
 
 Weights are fitted by pairwise logistic regression (relevant article versus each other
-candidate of the same question, i.e. a linear RankNet). Questions are split in two by a hash of
+candidate of the same question, i.e. a linear RankNet), constrained to be >= 0 so that more
+evidence never lowers an article (unconstrained, collinear features took negative weights that
+sent short phone-typed questions to articles covering less of them). Each feature enters twice:
+as is, and times the question's brevity (`rerank.expanded`). Questions are split in two by a hash of
 their id, and the quality reported as "cross-fitted" is honest: each half is ranked with the
 weights fitted on the other half only. The weights that ship are then fitted on all questions
 (the same recipe on twice the data). Each question is used as typed (with diacritics) and folded
@@ -34,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.config import Settings
 from core.text import fold
 from retrieval import rerank
+from retrieval.engine import content_syllables
 from retrieval.evaluation import open_eval_index, read_jsonl
 from retrieval.service import Retriever
 
@@ -56,7 +60,8 @@ def collect(
         ranked = pool.ranked[:depth]
         if not ranked:
             continue
-        matrix = state.rerank_features(plan.tokens, ranked, pool)
+        brevity = rerank.brevity(len(content_syllables(plan.tokens)))
+        matrix = rerank.expanded(state.rerank_features(plan.tokens, ranked, pool), brevity)
         relevant = {f"x:{r}" for r in q["relevant"]}
         labels = np.array(
             [state.rows[int(pool.cand[r.index])].group in relevant for r in ranked], dtype=bool
@@ -114,15 +119,28 @@ def pairs(
 
 
 def fit(rows: list[Any], c: float, focus: Focus = Focus()) -> np.ndarray:
-    from sklearn.linear_model import LogisticRegression
-
     weights = None
     for _ in range(focus.rounds if focus.top else 1):
         x, y, w = pairs(rows, focus, weights)
-        model = LogisticRegression(C=c, fit_intercept=False, max_iter=3000)
-        weights = np.asarray(model.fit(x, y, sample_weight=w).coef_[0])
+        weights = nonnegative_logistic(x, y, w, c)
     assert weights is not None
     return weights
+
+
+def nonnegative_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, c: float) -> np.ndarray:
+    """Weighted logistic regression without intercept, L2 penalty 1 / (2c), weights >= 0."""
+    from scipy.optimize import minimize
+
+    sign = 2.0 * y - 1.0
+
+    def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = sign * (x @ beta)
+        grad = -(w * sign / (1.0 + np.exp(z))) @ x + beta / c
+        return float((w * np.logaddexp(0.0, -z)).sum() + beta @ beta / (2 * c)), grad
+
+    start = np.full(x.shape[1], 0.1)
+    bounds = [(0.0, None)] * x.shape[1]
+    return np.asarray(minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds).x)
 
 
 def cross_fitted(rows: list[Any], halves: tuple[np.ndarray, np.ndarray], total: int) -> str:
@@ -183,7 +201,8 @@ async def main(args: argparse.Namespace) -> None:
         fit([r for r in every if held_out(r[0])], args.c, focus),
     )
     weights = fit(every, args.c, focus)
-    print("features:", ", ".join(rerank.FEATURE_NAMES))
+    names = [*rerank.FEATURE_NAMES, *(f"{n} x brevity" for n in rerank.FEATURE_NAMES)]
+    print("features:", ", ".join(names))
     print("weights: (" + ", ".join(f"{w:.4f}" for w in weights) + ")")
     shipped = np.asarray(rerank.WEIGHTS, dtype=np.float32)
     total = len(questions)

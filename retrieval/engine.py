@@ -229,7 +229,8 @@ class IndexState:
         # reranking is switched off.
         head = ranked[: max(rerank_depth, 2)]
         matrix = self.rerank_features(query, head, pool)
-        new = rerank.scores(matrix)
+        content = content_syllables(query)
+        new = rerank.scores(matrix, rerank.brevity(len(content)))
         reranked = rerank_depth > 1 and len(ranked) > 1
         order = np.argsort(-new, kind="stable") if reranked else np.arange(len(head))
         if reranked:
@@ -239,7 +240,6 @@ class IndexState:
                 len(head) :
             ]
         dense_c = pool.dense
-        content = _content(query)
         features = Features.of(
             dense=None if dense_c is None else [float(dense_c[r.index]) for r in ranked[:2]],
             top_row=matrix[int(order[0])],
@@ -253,8 +253,8 @@ class IndexState:
         )
 
     def known_share(self, content: list[str]) -> float:
-        """Share of the question's content syllables (`_content`) that occur anywhere in the
-        index: a question about a subject no document mentions uses words the KB lacks."""
+        """Share of the question's content syllables (`content_syllables`) found anywhere in
+        the index: a question about a subject no document mentions uses words the KB lacks."""
         if not content:
             return 0.0
         return sum(1 for t in content if t in self.idf) / len(content)
@@ -300,7 +300,7 @@ class IndexState:
         return cached
 
 
-def _content(query: QueryTokens) -> list[str]:
+def content_syllables(query: QueryTokens) -> list[str]:
     """The question's content syllables, folded (no compounds, no stop words)."""
     return [fold(t) for t in query.tokens if "_" not in t and not is_stop(t)]
 

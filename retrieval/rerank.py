@@ -75,21 +75,21 @@ def heading_kind(folded_heading: str) -> str:
     return ""
 
 
-# Fitted by benchmarks/fit_reranker.py: one weight per FEATURE_NAMES entry (raw units).
+# A question of this many content syllables or more counts as not short at all. Officials type
+# 5-10 on a phone, the development questions have about 18; a short question shares few word
+# pairs and triples with even the right article, so its evidence has to be weighed differently.
+BREVITY_SPAN = 12
+# Fitted by benchmarks/fit_reranker.py, all >= 0 (more evidence never lowers an article): one
+# weight per FEATURE_NAMES entry, then one per entry for that feature times the question's
+# brevity (what a feature is worth in a short question beyond a long one).
 WEIGHTS = (
-    10.6514,
-    -1.2795,
-    1.8367,
-    -5.2900,
-    2.2997,
-    8.1308,
-    4.3045,
-    1.3170,
-    3.6552,
-    1.2161,
-    4.4943,
-    7.1422,
-)
+    # as is:
+    5.8387, 0.0000, 15.9126, 0.0000, 0.0000, 9.1266,
+    2.7746, 0.9156, 3.8273, 1.2207, 4.0792, 5.6798,
+    # times brevity:
+    10.3548, 3.8169, 1.8963, 0.0000, 0.0000, 0.0000,
+    0.0000, 11.8075, 0.0044, 0.0000, 0.1758, 13.5173,
+)  # fmt: skip
 # How many first-stage articles are reranked.
 DEPTH = 30
 
@@ -201,8 +201,20 @@ def features(
     return np.asarray(rows, dtype=np.float32).reshape(len(articles), len(FEATURE_NAMES))
 
 
-def scores(matrix: np.ndarray, weights: Sequence[float] = WEIGHTS) -> np.ndarray:
-    """Linear reranking score per article (higher is better)."""
+def brevity(content_syllables: int) -> float:
+    """How short a question is: 1 - content syllables / BREVITY_SPAN, floored at 0."""
+    return max(0.0, 1.0 - content_syllables / BREVITY_SPAN)
+
+
+def expanded(matrix: np.ndarray, brevity: float) -> np.ndarray:
+    """The feature matrix, then the same features times the question's brevity (the columns
+    WEIGHTS is fitted on)."""
+    return np.hstack([matrix, matrix * np.float32(brevity)])
+
+
+def scores(matrix: np.ndarray, brevity: float, weights: Sequence[float] = WEIGHTS) -> np.ndarray:
+    """Linear reranking score per article (higher is better) for a question of that brevity."""
     if not len(matrix):
         return np.empty(0, np.float32)
-    return np.asarray(matrix @ np.asarray(weights, dtype=np.float32), dtype=np.float32)
+    w = np.asarray(weights, dtype=np.float32)
+    return np.asarray(expanded(matrix, brevity) @ w, dtype=np.float32)

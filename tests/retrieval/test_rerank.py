@@ -40,8 +40,9 @@ def test_reranker_prefers_the_article_holding_the_question_phrases() -> None:
     col = {name: i for i, name in enumerate(rerank.FEATURE_NAMES)}
     assert matrix[1, col["phrases"]] > matrix[0, col["phrases"]]
     assert matrix[0, col["first_rank"]] == 1.0 and matrix[1, col["first_rank"]] == 0.5
-    scores = rerank.scores(matrix)
-    assert scores[1] > scores[0]
+    for brevity in (0.0, 0.5, 1.0):  # a long question, a phone-length one, the shortest
+        scores = rerank.scores(matrix, brevity)
+        assert scores[1] > scores[0]
 
 
 def test_a_named_document_wins_over_another_document() -> None:
@@ -53,13 +54,16 @@ def test_a_named_document_wins_over_another_document() -> None:
     )  # fmt: skip
     named = rerank.FEATURE_NAMES.index("named")
     assert list(matrix[:, named]) == [-1.0, 1.0]
-    scores = rerank.scores(matrix)
-    assert scores[1] > scores[0]
+    for brevity in (0.0, 0.5, 1.0):  # a long question, a phone-length one, the shortest
+        scores = rerank.scores(matrix, brevity)
+        assert scores[1] > scores[0]
 
 
 def test_the_cited_article_wins_over_a_neighbour() -> None:
-    """ "Điều 6 ... đề cập gì": the question names the article; its neighbour shares words."""
-    neighbour = rerank.article_text([fold(QUESTION).split()], "muc", "luat mau", number="5")
+    """ "Điều 6 ... đề cập gì": the question names the article; its neighbour shares more of
+    the question's words and phrases, and comes first from the first stage."""
+    shared = fold("người xử lý có được gửi lại mức khẩn không").split()
+    neighbour = rerank.article_text([shared], "muc", "luat mau", number="5")
     cited = rerank.article_text(
         [fold("người xử lý điều chỉnh mức khẩn").split()], "muc", "luat mau", number="6"
     )
@@ -70,13 +74,28 @@ def test_the_cited_article_wins_over_a_neighbour() -> None:
     )  # fmt: skip
     col = rerank.FEATURE_NAMES.index("cited")
     assert list(matrix[:, col]) == [-1.0, 1.0]
-    scores = rerank.scores(matrix)
-    assert scores[1] > scores[0]
+    cover = rerank.FEATURE_NAMES.index("cover")
+    assert matrix[0, cover] > matrix[1, cover]  # the neighbour holds more of the question
+    for brevity in (0.0, 0.5, 1.0):  # a long question, a phone-length one, the shortest
+        scores = rerank.scores(matrix, brevity)
+        assert scores[1] > scores[0]
     uncited = rerank.features(
         _query(), IDF, [neighbour, cited],
         fused=np.array([1.0, 0.9]), lexical=np.array([5.0, 4.0]), dense=np.array([0.86, 0.85]),
     )  # fmt: skip
     assert list(uncited[:, col]) == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("brevity", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("name", rerank.FEATURE_NAMES)
+def test_more_evidence_never_lowers_an_article(name: str, brevity: float) -> None:
+    """The shipped weights are all >= 0, at every question length: an article that covers
+    more of the question, or that the engines score higher, never ranks lower for it."""
+    row = np.full((1, len(rerank.FEATURE_NAMES)), 0.3, dtype=np.float32)
+    more = row.copy()
+    more[0, rerank.FEATURE_NAMES.index(name)] += 0.5
+    assert rerank.scores(more, brevity)[0] >= rerank.scores(row, brevity)[0]
+    assert rerank.brevity(0) == 1.0 and rerank.brevity(rerank.BREVITY_SPAN + 5) == 0.0
 
 
 @pytest.mark.parametrize(
