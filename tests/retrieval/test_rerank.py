@@ -15,6 +15,16 @@ def _article(text: str, heading: str, document: str = "luat mau") -> rerank.Arti
     return rerank.article_text([fold(text.lower()).split()], fold(heading), document)
 
 
+# Question lengths as brevity: a long question, a phone-length one, the shortest.
+LENGTHS = (0.0, 0.5, 1.0)
+
+
+def _second_wins_at_every_length(matrix: np.ndarray) -> None:
+    for brevity in LENGTHS:
+        scores = rerank.scores(matrix, brevity)
+        assert scores[1] > scores[0], brevity
+
+
 QUESTION = "người xử lý có được điều chỉnh mức khẩn không"
 # The first stage put a broadly similar article first; the second one holds the question's
 # own phrases ("điều chỉnh mức khẩn") and should win.
@@ -40,9 +50,7 @@ def test_reranker_prefers_the_article_holding_the_question_phrases() -> None:
     col = {name: i for i, name in enumerate(rerank.FEATURE_NAMES)}
     assert matrix[1, col["phrases"]] > matrix[0, col["phrases"]]
     assert matrix[0, col["first_rank"]] == 1.0 and matrix[1, col["first_rank"]] == 0.5
-    for brevity in (0.0, 0.5, 1.0):  # a long question, a phone-length one, the shortest
-        scores = rerank.scores(matrix, brevity)
-        assert scores[1] > scores[0]
+    _second_wins_at_every_length(matrix)
 
 
 def test_a_named_document_wins_over_another_document() -> None:
@@ -54,9 +62,7 @@ def test_a_named_document_wins_over_another_document() -> None:
     )  # fmt: skip
     named = rerank.FEATURE_NAMES.index("named")
     assert list(matrix[:, named]) == [-1.0, 1.0]
-    for brevity in (0.0, 0.5, 1.0):  # a long question, a phone-length one, the shortest
-        scores = rerank.scores(matrix, brevity)
-        assert scores[1] > scores[0]
+    _second_wins_at_every_length(matrix)
 
 
 def test_the_cited_article_wins_over_a_neighbour() -> None:
@@ -76,9 +82,7 @@ def test_the_cited_article_wins_over_a_neighbour() -> None:
     assert list(matrix[:, col]) == [-1.0, 1.0]
     cover = rerank.FEATURE_NAMES.index("cover")
     assert matrix[0, cover] > matrix[1, cover]  # the neighbour holds more of the question
-    for brevity in (0.0, 0.5, 1.0):  # a long question, a phone-length one, the shortest
-        scores = rerank.scores(matrix, brevity)
-        assert scores[1] > scores[0]
+    _second_wins_at_every_length(matrix)
     uncited = rerank.features(
         _query(), IDF, [neighbour, cited],
         fused=np.array([1.0, 0.9]), lexical=np.array([5.0, 4.0]), dense=np.array([0.86, 0.85]),
@@ -86,7 +90,7 @@ def test_the_cited_article_wins_over_a_neighbour() -> None:
     assert list(uncited[:, col]) == [0.0, 0.0]
 
 
-@pytest.mark.parametrize("brevity", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("brevity", LENGTHS)
 @pytest.mark.parametrize("name", rerank.FEATURE_NAMES)
 def test_more_evidence_never_lowers_an_article(name: str, brevity: float) -> None:
     """The shipped weights are all >= 0, at every question length: an article that covers
@@ -95,7 +99,12 @@ def test_more_evidence_never_lowers_an_article(name: str, brevity: float) -> Non
     more = row.copy()
     more[0, rerank.FEATURE_NAMES.index(name)] += 0.5
     assert rerank.scores(more, brevity)[0] >= rerank.scores(row, brevity)[0]
-    assert rerank.brevity(0) == 1.0 and rerank.brevity(rerank.BREVITY_SPAN + 5) == 0.0
+
+
+def test_brevity_runs_from_one_to_zero() -> None:
+    assert rerank.brevity(0) == 1.0
+    assert rerank.brevity(rerank.BREVITY_SPAN // 2) == 0.5
+    assert rerank.brevity(rerank.BREVITY_SPAN + 5) == 0.0
 
 
 @pytest.mark.parametrize(
