@@ -63,7 +63,7 @@ SHORTHAND: dict[str, tuple[str, ...]] = {
     "vp": ("văn phòng",),
     "tp": ("thành phố",),
     "hc": ("hành chính",),
-    "hs": ("hồ sơ",),
+    "hs": ("hồ sơ", "học sinh"),
     "bc": ("báo cáo",),
     "kt": ("kiểm tra", "kinh tế"),
     "dv": ("đơn vị", "dịch vụ"),
@@ -112,7 +112,30 @@ SHORTHAND: dict[str, tuple[str, ...]] = {
     "cty": ("công ty",),
     "vn": ("việt nam",),
     "qh": ("quy hoạch", "quốc hội"),
+    # everyday life: what citizens bring to the commune
+    "fb": ("facebook",),
+    "mxh": ("mạng xã hội",),
+    "dt": ("điện thoại", "diện tích"),
+    "bv": ("bệnh viện",),
+    "kcn": ("khu công nghiệp",),
+    "tncn": ("thu nhập cá nhân",),
+    "tnhh": ("trách nhiệm hữu hạn",),
+    "thcs": ("trung học cơ sở",),
+    "thpt": ("trung học phổ thông",),
+    "gplx": ("giấy phép lái xe",),
+    "csgt": ("cảnh sát giao thông",),
+    "nvqs": ("nghĩa vụ quân sự",),
 }
+
+# A unit typed straight after a number: "15t" is "15 tuổi", "15tr" is "15 triệu".
+NUMBER_UNITS: dict[str, str] = {
+    "t": "tuổi",
+    "tr": "triệu",
+    "ty": "tỷ",
+    "k": "nghìn",
+    "h": "giờ",
+}
+NUMBER_WITH_UNIT = re.compile(rf"(\d+)({'|'.join(NUMBER_UNITS)})")
 
 # Two-word slang for documents: matched as a pair of folded tokens.
 PHRASES: dict[tuple[str, str], str] = {
@@ -140,6 +163,10 @@ QUESTION_PHRASES: tuple[str, ...] = (
     "mấy tháng",
     "mấy năm",
     "mấy lần",
+    "mấy tuổi",
+    "bao nhiêu tuổi",
+    "bao nhiêu tiền",
+    "bao nhiêu ngày",
     "có được không",
     "được không",
     "hay không",
@@ -176,10 +203,23 @@ QUESTION_PHRASES: tuple[str, ...] = (
     "cán bộ xã",
     "công chức xã",
     "công an xã",
+    # What follows a number (any number: the model reads every number as one token).
+    "1 năm",
+    "3 tháng",
+    "30 ngày",
+    "2 lần",
+    "18 tuổi",
+    "8 giờ",
+    "10 triệu",
+    "2 cấp",
 )
 # Weight of a question phrase (its pairs and its syllables), in knowledge-base occurrences:
 # questions use them constantly, legal text hardly ever.
 QUESTION_PHRASE_WEIGHT = 5.0
+# ... or, when larger, this share of all the pairs the knowledge base starts with the phrase's
+# first word: on a large legal corpus a fixed weight vanishes next to "có" or "xe" ("xe cơ
+# giới" read "xe co phai" as "xe cơ phải").
+QUESTION_PHRASE_SHARE = 0.05
 
 
 def to_shorthand(text: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from core.text import fold, normalize
 from retrieval.restore import DiacriticModel
-from retrieval.shorthand import PHRASES, SHORTHAND
+from retrieval.shorthand import NUMBER_UNITS, NUMBER_WITH_UNIT, PHRASES, SHORTHAND
 from retrieval.text import marked_share
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -84,6 +84,12 @@ def _expand(words: list[str]) -> tuple[list[list[str]], list[str]]:
             slots.append([PHRASES[pair]])
             notes.append(f"{word} {words[i + 1]} → {PHRASES[pair]}")
             i += 2
+            continue
+        unit = NUMBER_WITH_UNIT.fullmatch(fold(word))
+        if unit is not None:
+            slots.append([f"{unit[1]} {NUMBER_UNITS[unit[2]]}"])
+            notes.append(f"{word} → {slots[-1][0]}")
+            i += 1
             continue
         options = SHORTHAND.get(fold(word)) if word.isalpha() else None
         # "điểm k" is a legal point, not "không".

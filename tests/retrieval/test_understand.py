@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.text import fold, normalize
-from retrieval.restore import DiacriticModel
+from retrieval.restore import DiacriticModel, general_frequencies
 from retrieval.shorthand import SHORTHAND, to_shorthand
 from retrieval.text import marked_share, passage_tokens
 from retrieval.understand import understand
@@ -129,3 +129,45 @@ def test_the_commune_is_read_as_the_commune(
     """ "xa" is "xã" in a question officials ask, even where the knowledge base never writes
     "xã có" and the lexicon does hold "phản xạ có điều kiện"."""
     assert understand(typed, index_model).text == meant
+
+
+def test_numbers_are_one_token_so_units_after_them_are_restored() -> None:
+    """The knowledge base writes "05 năm" and "30 ngày", never "1 năm"; as one token, every
+    number teaches the unit after it, even where "nam" (Việt Nam) is the commoner syllable."""
+    text = [["nước", "việt", "nam"]] * 20 + [["thời", "hạn", "05", "năm"]] * 3
+    model = DiacriticModel.build(text + [["trong", "30", "ngày"]] * 3 + [["ngay", "sau"]] * 9)
+    assert model.restore(["vay", "1", "nam"])[1:] == ["1", "năm"]
+    assert model.restore(["mat", "15", "ngay"])[1:] == ["15", "ngày"]
+    assert model.restore(["viet", "nam"]) == ["việt", "nam"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected", "expansion"),
+    [
+        ("con 15t co bi phat ko", "15 tuổi", "15t → 15 tuổi"),
+        ("luong 15tr 1 thang", "15 triệu", "15tr → 15 triệu"),
+        ("hop luc 8h sang", "8 giờ", "8h → 8 giờ"),
+    ],
+)
+def test_a_unit_typed_after_a_number_is_spelled_out(
+    model: DiacriticModel, typed: str, expected: str, expansion: str
+) -> None:
+    got = understand(typed, model)
+    assert expected in got.text and expansion in got.expansions
+
+
+def test_question_phrases_hold_against_a_large_legal_context() -> None:
+    """Legal text continues "có" in thousands of ways and writes "động cơ bị" now and then; a
+    question's "co bi" is still "có bị", because question phrases weigh as a share of the
+    knowledge base's own counts, not a fixed handful."""
+    text = [["cơ", "quan"]] * 500 + [["động", "cơ", "bị"]] * 11 + [["có", "quyền"]] * 2000
+    model = DiacriticModel.build(text + [["bị", "phạt"]] * 20)
+    assert understand("co bi phat ko", model).text == "có bị phạt không"
+
+
+def test_general_frequencies_are_vietnamese_syllables() -> None:
+    freqs = dict(general_frequencies())
+    assert len(freqs) > 5000
+    assert all(w.isalpha() and w == normalize(w).lower() for w in freqs)
+    # Everyday speech, not legal text: "có" far above "cơ" (cơ quan), "đi" above "di" (di dời).
+    assert freqs["có"] > 5 * freqs["cơ"] and freqs["đi"] > freqs["di"]
