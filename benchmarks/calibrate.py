@@ -10,7 +10,12 @@ a relevant one and 0 otherwise:
   full index;
 - the same questions (as typed and without diacritics) against the index with a third of the
   documents held out (retrieval/novelty.py): those whose answer was held out are 0;
-- self-written off-topic questions (as typed and without diacritics): 0.
+- self-written off-topic questions (as typed and without diacritics): 0;
+- `--phone` sets: phone-typed questions over the same corpus, as typed, against the full index
+  (benchmarks/phone_alqac_fit*.jsonl: written to be fitted on; phone_alqac_questions.jsonl and
+  phone_alqac_uncovered.jsonl stay out, to test on), weighted to `--phone-share` of the rest;
+- the starter knowledge base's hand-written sets (`eval_pinpoint.STARTER_SETS`), weighted to
+  `--starter-share` of the rest.
 Questions are split in two halves by a hash of their id; the model is fitted on one half and
 everything printed as "held-out" comes from the other. The printed coefficients are pasted into
 retrieval/calibration.py.
@@ -35,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eval_pinpoint import HERE, STARTER_SETS, set_name
 
 from core.config import Settings
-from retrieval.calibration import FEATURE_NAMES
+from retrieval.calibration import DENSE_ONLY, FEATURE_NAMES
 from retrieval.engine import IndexState
 from retrieval.evaluation import (
     StarterIndex,
@@ -108,11 +113,13 @@ def starter_examples(starter: StarterIndex) -> list[Example]:
     return out
 
 
-def collect(retriever: Retriever, questions: list[Any], offtopic: list[Any]) -> list[Example]:
+def collect(
+    retriever: Retriever, questions: list[Any], offtopic: list[Any], phone: list[Any]
+) -> list[Example]:
     state = retriever._state
     assert state is not None
     subset = without(state, held_out_documents(state))
-    data: list[Example] = []
+    data = examples(retriever, state, phone, "phone_alqac", "accented")
     for variant in ("accented", "unaccented", "shorthand"):
         data += examples(retriever, state, questions, "full", variant)
     for variant in ("accented", "unaccented"):
@@ -122,23 +129,27 @@ def collect(retriever: Retriever, questions: list[Any], offtopic: list[Any]) -> 
 
 
 def fit(
-    data: list[Example], threshold: float, cols: list[int], name: str, starter_share: float
+    data: list[Example], threshold: float, cols: list[int], name: str, shares: dict[str, float]
 ) -> None:
     """Fit on `cols` of the features (the others get weight 0) and report held-out quality.
-    The starter examples together weigh `starter_share` of the development ones: there are
-    few of them, and they are the short questions officials actually type."""
+    The starter examples together weigh `shares["starter"]` of the development ones, and the
+    phone-typed ones `shares["phone"]`: there are few of them, and they are the short questions
+    officials actually type."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.array([d[2] for d in data])[:, cols]
     y = np.array([d[3] for d in data])
     test = np.array([held_out(d[0]) for d in data])
     sets = np.array([d[1] for d in data])
-    starter = np.array([d[0].split(":")[0] in STARTER_NAMES for d in data])
+    groups = {
+        "starter": np.array([d[0].split(":")[0] in STARTER_NAMES for d in data]),
+        "phone": np.char.startswith(sets.astype(str), "phone_alqac/"),
+    }
+    rest = ~(groups["starter"] | groups["phone"])
     weight = np.ones(len(data))
-    if starter.any() and starter_share > 0:
-        weight[starter] = starter_share * (~starter).sum() / starter.sum()
-    else:
-        weight[starter] = 0.0
+    for group, members in groups.items():
+        share = shares[group]
+        weight[members] = share * rest.sum() / members.sum() if members.any() and share else 0.0
     # Standardise so the L2 penalty treats features alike, then map back to raw units. Every
     # signal is evidence FOR a match, so a weight that comes out negative (collinear signals
     # trading off) drops its feature and the rest are refitted: the confidence stays monotonic.
@@ -200,12 +211,13 @@ async def main(args: argparse.Namespace) -> None:
     )
     questions = list(read_jsonl(Path(args.questions)))
     offtopic = list(read_jsonl(Path(args.offtopic)))
+    phone = [q for f in args.phone for q in read_jsonl(Path(f))]
     cache = Path(args.workdir) / "calibration-examples.json"
     try:
         if args.reuse and cache.exists():
             data = [tuple(d) for d in json.loads(cache.read_text())]
         else:
-            data = await asyncio.to_thread(collect, retriever, questions, offtopic)
+            data = await asyncio.to_thread(collect, retriever, questions, offtopic, phone)
             cache.write_text(json.dumps(data))
     finally:
         await dispose()
@@ -221,12 +233,13 @@ async def main(args: argparse.Namespace) -> None:
                 await starter.dispose()
         starter_cache.write_text(json.dumps(more))
         data += more
-    every = list(range(len(FEATURE_NAMES)))
-    share = args.starter_share
-    fit(data, settings.novel_threshold, every, "hybrid", share)
-    # Lexical-only mode has no cosines: the same examples without the two dense signals (an
+    every = [i for i, n in enumerate(FEATURE_NAMES) if n not in args.without.split(",")]
+    shares = {"starter": args.starter_share, "phone": args.phone_share}
+    fit(data, settings.novel_threshold, every, "hybrid", shares)
+    # Lexical-only mode has no cosines: the same examples without the dense signals (an
     # approximation: without a model the first stage itself ranks by BM25 alone).
-    fit(data, settings.novel_threshold, every[2:], "lexical-only", share)
+    lexical = [i for i in every if FEATURE_NAMES[i] not in DENSE_ONLY]
+    fit(data, settings.novel_threshold, lexical, "lexical-only", shares)
 
 
 if __name__ == "__main__":
@@ -235,6 +248,11 @@ if __name__ == "__main__":
     parser.add_argument("--questions", required=True)
     parser.add_argument("--offtopic", required=True)
     parser.add_argument("--workdir", required=True)
+    parser.add_argument("--without", default="", help="Features left out (comma-separated)")
+    parser.add_argument("--phone", nargs="*", default=[], help="Phone-typed sets to fit on")
+    parser.add_argument(
+        "--phone-share", type=float, default=0.25, help="Their weight, as a share of the others'"
+    )
     parser.add_argument(
         "--reuse", action="store_true", help="Refit on the examples of the last run (same code)"
     )

@@ -39,6 +39,8 @@ FEATURE_NAMES = (
     "brevity",  # rerank.brevity: 1 - content syllables / BREVITY_SPAN, floored at 0
 )
 _FROM_RERANK = ("cover", "phrases", "triples", "best_passage", "named")
+# Signals that only exist with the model: lexical-only mode gives them weight 0.
+DENSE_ONLY = ("dense_top", "dense_margin")
 # A rerank margin beyond about the development questions' median (4.5) says nothing more about
 # the answer: on a knowledge base of a few documents the runner-up is often unrelated, so a wide
 # margin only says the knowledge base is small ("phat xay nha ko phep" against three short
@@ -87,13 +89,14 @@ class Features:
         """From the articles' cosines (final order), the top article's reranker features, the
         reranker scores (final order), the share of the question the knowledge base knows and
         the question's number of content syllables."""
-        dense_top = dense[0] if dense else 0.0
-        dense_margin = dense[0] - dense[1] if dense and len(dense) > 1 else 0.0
-        row = {name: float(top_row[rerank.FEATURE_NAMES.index(name)]) for name in _FROM_RERANK}
+        values = {name: float(top_row[rerank.FEATURE_NAMES.index(name)]) for name in _FROM_RERANK}
+        values["dense_top"] = dense[0] if dense else 0.0
+        values["dense_margin"] = dense[0] - dense[1] if dense and len(dense) > 1 else 0.0
         margin = rerank_scores[0] - rerank_scores[1] if len(rerank_scores) > 1 else 1.0
-        margin = min(margin, MARGIN_CAP)
-        values = (dense_top, dense_margin, *(row[name] for name in _FROM_RERANK), margin, known)
-        return cls((*values, rerank.brevity(content)))
+        values["rerank_margin"] = min(margin, MARGIN_CAP)
+        values["known"] = known
+        values["brevity"] = rerank.brevity(content)
+        return cls(tuple(values[name] for name in FEATURE_NAMES))
 
     def vector(self) -> list[float]:
         return list(self.values)

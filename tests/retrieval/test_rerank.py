@@ -7,7 +7,14 @@ import pytest
 
 from core.text import fold
 from retrieval import rerank
-from retrieval.calibration import FEATURE_NAMES, HYBRID_COEF, LEXICAL_COEF, Features, confidence
+from retrieval.calibration import (
+    DENSE_ONLY,
+    FEATURE_NAMES,
+    HYBRID_COEF,
+    LEXICAL_COEF,
+    Features,
+    confidence,
+)
 from retrieval.evaluation_math import auroc
 
 
@@ -161,7 +168,8 @@ def test_confidence_is_a_probability_and_zero_without_candidates() -> None:
     for values in ([1.0] * n, [-1.0] * n, [0.0] * n):
         for coef_hybrid in (True, False):
             assert 0.0 <= confidence(Features(tuple(values)), hybrid=coef_hybrid) <= 1.0
-    assert LEXICAL_COEF[1] == LEXICAL_COEF[2] == 0.0  # no cosines without a model
+    # No cosines without a model.
+    assert all(LEXICAL_COEF[FEATURE_NAMES.index(name) + 1] == 0.0 for name in DENSE_ONLY)
 
 
 def test_auroc() -> None:
