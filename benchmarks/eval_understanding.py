@@ -13,6 +13,9 @@ Reported per set:
 - questions read exactly as meant (every word, marks included);
 - syllable accuracy over the questions whose words line up (same folded spelling and count);
 - questions whose words do not line up: a shorthand read differently, or left as typed.
+
+`--questions` adds the development questions themselves, folded (diacritics removed) and read
+back: long, well-formed legal questions, the opposite end from the phone sets.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import Settings
 from core.text import fold, normalize
-from retrieval.evaluation import open_eval_index, open_starter_index, read_jsonl
+from retrieval.evaluation import as_variant, open_eval_index, open_starter_index, read_jsonl
 from retrieval.restore import DiacriticModel
 from retrieval.understand import understand
 
@@ -97,6 +100,14 @@ async def main(args: argparse.Namespace) -> None:
                     sums = [a + b for a, b in zip(sums, counts, strict=True)]
                     print(report(file, counts))
             print(report("all", (sums[0], sums[1], sums[2], sums[3], sums[4])))
+            if args.questions:
+                state = dev._state
+                assert state is not None
+                rows = [
+                    {"text": as_variant(q["text"], "unaccented"), "intended": q["text"]}
+                    for q in read_jsonl(Path(args.questions))
+                ]
+                print(report("development, folded", score_set(state.diacritics, rows, False)))
         finally:
             await starter.dispose()
             await dispose()
@@ -106,5 +117,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--workdir", required=True)
+    parser.add_argument("--questions", help="Development questions, read back folded")
     parser.add_argument("--verbose", action="store_true")
     asyncio.run(main(parser.parse_args()))

@@ -170,6 +170,7 @@ QUESTION_PHRASES: tuple[str, ...] = (
     "có được không",
     "được không",
     "hay không",
+    "đúng hay sai",
     "có phải",
     "có cần",
     "cần những gì",
