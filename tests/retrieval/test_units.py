@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from core.text import fold
+from retrieval import restore
 from retrieval.dense import DenseIndex
 from retrieval.fusion import best_per_group, fuse, fuse_articles, minmax
 from retrieval.lexical import K1, B, LexicalIndex
@@ -132,24 +133,44 @@ def test_token_cache_takes_and_extends_rows_without_decoding_others() -> None:
     assert list(TokenCache(**grown.arrays())) == list(grown)
 
 
-def test_diacritic_counts_follow_the_token_stream() -> None:
+def test_diacritic_counts_follow_the_token_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(restore, "GENERAL_SHARE", 0.0)  # the knowledge base's counts alone
     lexicon_only = DiacriticModel.build([])
     model = DiacriticModel.build([["cán", "bộ", "12", "xã", "cán"], [], ["a1", "xã", "xa"]])
 
     def kb(counts: dict[Any, float], base: dict[Any, float]) -> dict[Any, float]:
         return {k: v - base.get(k, 0.0) for k, v in counts.items() if v != base.get(k, 0.0)}
 
-    # Syllables in order of first occurrence; a non-syllable breaks a pair, a row ends one.
-    assert list(model.unigrams)[:4] == ["cán", "bộ", "xã", "xa"]
+    # Syllables in order of first occurrence, every number as NUMBER; another non-syllable
+    # breaks a pair, a row ends one.
+    assert list(model.unigrams)[:5] == ["cán", "bộ", restore.NUMBER, "xã", "xa"]
     assert kb(model.unigrams, lexicon_only.unigrams) == pytest.approx(
-        {"cán": 2, "bộ": 1, "xã": 2, "xa": 1}
+        {"cán": 2, "bộ": 1, restore.NUMBER: 1, "xã": 2, "xa": 1}
     )
     assert kb(model.bigrams, lexicon_only.bigrams) == pytest.approx(
-        {("cán", "bộ"): 1, ("xã", "cán"): 1, ("xã", "xa"): 1}
-    )
+        {("cán", "bộ"): 1, ("bộ", restore.NUMBER): 1, (restore.NUMBER, "xã"): 1,
+         ("xã", "cán"): 1, ("xã", "xa"): 1}
+    )  # fmt: skip
     # Passages: compounds are left out, so the syllables around one become a pair.
     passages = DiacriticModel.from_passages(TokenCache.encode([["cán", "cán_bộ", "bộ"]]))
     assert kb(passages.bigrams, lexicon_only.bigrams) == pytest.approx({("cán", "bộ"): 1})
     # Saved and read back: the same counts in the same order.
     again = DiacriticModel.from_arrays(model.arrays())
     assert again == model and list(again.unigrams) == list(model.unigrams)
+
+
+def test_everyday_syllable_counts_are_a_fixed_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """wordfreq's frequencies add GENERAL_SHARE of all syllable counts, whatever the size of
+    the knowledge base, so a small one is not drowned and a large one still hears them."""
+    for rows in (1, 100):
+        text = [["cán", "bộ", "xã"]] * rows
+        mixed = DiacriticModel.build(text)
+        monkeypatch.setattr(restore, "GENERAL_SHARE", 0.0)
+        alone = DiacriticModel.build(text)
+        monkeypatch.undo()
+        added = mixed.total - alone.total
+        expected = sum(f for _, f in restore.general_frequencies()) * 3 * rows
+        assert added == pytest.approx(
+            expected * restore.GENERAL_SHARE / (1 - restore.GENERAL_SHARE)
+        )
+        assert mixed.unigrams["có"] > mixed.unigrams["cơ"]  # everyday speech says "có"
