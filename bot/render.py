@@ -29,6 +29,11 @@ def percent(confidence: float) -> int:
 # these lengths (issue: an answer an official can read on a phone, about 600 characters).
 LEAD_CHARS = 600
 CLOSEST_CHARS = 300
+# The whole reply stays within one phone screen: a long question read back ("🔤 Hiểu câu hỏi
+# là") is clipped, and whatever still overflows comes off the lead clause, down to MIN_LEAD_CHARS.
+ANSWER_CHARS = 900
+UNDERSTOOD_CHARS = 160
+MIN_LEAD_CHARS = 300
 
 
 def passage_block(n: int, passage: dict[str, Any]) -> str:
@@ -57,24 +62,33 @@ def answer(
     if not passages:
         return "\n\n".join([texts.NOT_COVERED.format(percent=percent(confidence)),
                               texts.NO_PASSAGES])  # fmt: skip
-    best = passages[0]
-    block = texts.ANSWER_LEAD.format(
-        citation=esc(best.get("citation", "")),
-        validity=esc(best.get("validity", "")),
-        text=esc(clip(str(best.get("text", "")), CLOSEST_CHARS if novel else LEAD_CHARS)),
-    )
-    if novel:
-        parts = [texts.NOT_COVERED.format(percent=percent(confidence)),
-                 texts.NOT_COVERED_CLOSEST, block]  # fmt: skip
-    else:
-        parts = [block, texts.ANSWER_CONFIDENCE.format(percent=percent(confidence))]
+    extras = []
     if understood:
-        parts.append(texts.ANSWER_UNDERSTOOD.format(text=esc(understood)))
+        extras.append(texts.ANSWER_UNDERSTOOD.format(text=esc(clip(understood, UNDERSTOOD_CHARS))))
     if note:
-        parts.append(esc(note))
+        extras.append(esc(note))
     if lexical:
-        parts.append(texts.ANSWER_LEXICAL)
-    return "\n\n".join(parts)
+        extras.append(texts.ANSWER_LEXICAL)
+
+    def reply(chars: int) -> str:
+        best = passages[0]
+        block = texts.ANSWER_LEAD.format(
+            citation=esc(best.get("citation", "")),
+            validity=esc(best.get("validity", "")),
+            text=esc(clip(str(best.get("text", "")), chars)),
+        )
+        if novel:
+            parts = [texts.NOT_COVERED.format(percent=percent(confidence)),
+                     texts.NOT_COVERED_CLOSEST, block]  # fmt: skip
+        else:
+            parts = [block, texts.ANSWER_CONFIDENCE.format(percent=percent(confidence))]
+        return "\n\n".join(parts + extras)
+
+    chars = CLOSEST_CHARS if novel else LEAD_CHARS
+    text = reply(chars)
+    if len(text) > ANSWER_CHARS:
+        text = reply(max(MIN_LEAD_CHARS, chars - (len(text) - ANSWER_CHARS)))
+    return text
 
 
 def full_article(passage: dict[str, Any]) -> str:

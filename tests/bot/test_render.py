@@ -49,6 +49,23 @@ def test_answer_leads_with_the_clause_and_stays_short() -> None:
     assert body.endswith(" …") and len(body) <= render.LEAD_CHARS + 2  # cut at a word, marked
 
 
+def test_a_long_question_read_back_keeps_the_reply_on_one_screen() -> None:
+    lead = {
+        "citation": "Luật Tố tụng hành chính, Điều 38, khoản 2, điểm b",
+        "validity": "Hiệu lực từ 01/07/2016",
+        "text": "b) Thẩm phán quyết định áp dụng " + "biện pháp khẩn cấp tạm thời " * 40,
+    }
+    understood = "thẩm phán không có quyền quyết định việc áp dụng " * 8
+    note = "Điều 38 cũng có trong: Luật Mẫu A, Luật Mẫu B."
+    text = render.answer([lead], confidence=0.9, novel=False, understood=understood, note=note)
+    assert len(text) <= render.ANSWER_CHARS
+    read_back = next(line for line in text.split("\n") if line.startswith("🔤"))
+    assert read_back.endswith(" …</i>") and len(read_back) < render.UNDERSTOOD_CHARS + 40
+    body = text.split("\n")[2]
+    assert body.endswith(" …") and render.MIN_LEAD_CHARS <= len(body) < render.LEAD_CHARS
+    assert note in text
+
+
 def test_not_covered_shows_the_closest_passage_briefly() -> None:
     lead = {"citation": "Luật Mẫu, Điều 1", "validity": "Hiệu lực", "text": "chữ " * 300}
     text = render.answer([lead], confidence=0.23, novel=True)
