@@ -54,6 +54,7 @@ from retrieval.novelty import held_out_documents, without
 from retrieval.service import Retriever
 
 Example = tuple[str, str, list[float], int, bool]  # qid, set name, features, label, hybrid
+PHONE = "phone_alqac"  # set name of the --phone examples
 
 
 def held_out(qid: str) -> bool:
@@ -119,7 +120,7 @@ def collect(
     state = retriever._state
     assert state is not None
     subset = without(state, held_out_documents(state))
-    data = examples(retriever, state, phone, "phone_alqac", "accented")
+    data = examples(retriever, state, phone, PHONE, "accented")
     for variant in ("accented", "unaccented", "shorthand"):
         data += examples(retriever, state, questions, "full", variant)
     for variant in ("accented", "unaccented"):
@@ -143,7 +144,7 @@ def fit(
     sets = np.array([d[1] for d in data])
     groups = {
         "starter": np.array([d[0].split(":")[0] in STARTER_NAMES for d in data]),
-        "phone": np.char.startswith(sets.astype(str), "phone_alqac/"),
+        "phone": np.char.startswith(sets.astype(str), f"{PHONE}/"),
     }
     rest = ~(groups["starter"] | groups["phone"])
     weight = np.ones(len(data))

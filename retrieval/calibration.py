@@ -84,18 +84,18 @@ class Features:
         top_row: np.ndarray,
         rerank_scores: list[float],
         known: float,
-        content: int,
+        brevity: float,
     ) -> Features:
         """From the articles' cosines (final order), the top article's reranker features, the
         reranker scores (final order), the share of the question the knowledge base knows and
-        the question's number of content syllables."""
+        how short the question is (`rerank.brevity`, as the reranker weighed it)."""
         values = {name: float(top_row[rerank.FEATURE_NAMES.index(name)]) for name in _FROM_RERANK}
         values["dense_top"] = dense[0] if dense else 0.0
         values["dense_margin"] = dense[0] - dense[1] if dense and len(dense) > 1 else 0.0
         margin = rerank_scores[0] - rerank_scores[1] if len(rerank_scores) > 1 else 1.0
         values["rerank_margin"] = min(margin, MARGIN_CAP)
         values["known"] = known
-        values["brevity"] = rerank.brevity(content)
+        values["brevity"] = brevity
         return cls(tuple(values[name] for name in FEATURE_NAMES))
 
     def vector(self) -> list[float]:

@@ -230,7 +230,8 @@ class IndexState:
         head = ranked[: max(rerank_depth, 2)]
         matrix = self.rerank_features(query, head, pool)
         content = content_syllables(query)
-        new = rerank.scores(matrix, rerank.brevity(len(content)))
+        brevity = rerank.brevity(len(content))
+        new = rerank.scores(matrix, brevity)
         reranked = rerank_depth > 1 and len(ranked) > 1
         order = np.argsort(-new, kind="stable") if reranked else np.arange(len(head))
         if reranked:
@@ -245,7 +246,7 @@ class IndexState:
             top_row=matrix[int(order[0])],
             rerank_scores=[float(new[int(i)]) for i in order[:2]],
             known=self.known_share(content),
-            content=len(content),
+            brevity=brevity,
         )
         top = ranked[:k]
         return Ranking(

@@ -127,9 +127,10 @@ class DiacriticModel:
         # Vocabulary ids -> ids of distinct model tokens (all numbers share one).
         names, remap = np.unique(np.array(words or [""], dtype=str), return_inverse=True)
         words = names.tolist()
-        ids, rows = remap[cache.ids.astype(np.int64)], token_rows(cache.offsets)
+        vocab_ids = cache.ids.astype(np.int64)
+        ids, rows = remap[vocab_ids], token_rows(cache.offsets)
         if skip is not None:
-            kept = ~skip[cache.ids.astype(np.int64)]
+            kept = ~skip[vocab_ids]
             ids, rows = ids[kept], rows[kept]
         counted = np.array([_is_syllable(w) or w == NUMBER for w in words], dtype=bool)[ids]
         unigrams = {words[i]: c for i, c in _first_seen(ids[counted])}

@@ -188,6 +188,6 @@ def test_brevity_is_how_far_a_question_falls_short_of_a_long_one(
         top_row=np.zeros(len(rerank.FEATURE_NAMES), dtype=np.float32),
         rerank_scores=[3.0, 1.0],
         known=1.0,
-        content=content,
+        brevity=rerank.brevity(content),
     )
     assert features.values[FEATURE_NAMES.index("brevity")] == pytest.approx(brevity)
