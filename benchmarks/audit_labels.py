@@ -16,12 +16,16 @@ printed, and the strict one stays the number of record.
 from __future__ import annotations
 
 import argparse
-import json
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from retrieval.evaluation import RankMetrics, first_relevant, read_jsonl
 
 _WORD = re.compile(r"\w+")
 
@@ -32,11 +36,6 @@ def syllables(text: str) -> list[str]:
 
 def runs(words: list[str], n: int) -> Iterator[tuple[str, ...]]:
     return (tuple(words[i : i + n]) for i in range(len(words) - n + 1))
-
-
-def read(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def audit(
@@ -73,24 +72,15 @@ def audit(
 
 
 def score(results: list[dict[str, Any]], key: dict[str, set[str]]) -> str:
-    hits = {1: 0, 5: 0, 10: 0}
-    mrr = 0.0
-    for r in results:
-        rank = next((i for i, a in enumerate(r["results"]) if a in key[r["id"]]), None)
-        if rank is None:
-            continue
-        for cut in hits:
-            hits[cut] += rank < cut
-        mrr += 1 / (rank + 1) if rank < 10 else 0.0
-    n = max(len(results), 1)
+    m = RankMetrics.of((first_relevant(r["results"], key[r["id"]]) for r in results), len(results))
     return (
-        f"Hit@1 {hits[1] / n:.4f} ({hits[1]}) Hit@5 {hits[5] / n:.4f} ({hits[5]}) "
-        f"Hit@10 {hits[10] / n:.4f} MRR@10 {mrr / n:.4f}"
+        f"Hit@1 {m.share(1):.4f} ({m.hits[1]}) Hit@5 {m.share(5):.4f} ({m.hits[5]}) "
+        f"Hit@10 {m.share(10):.4f} MRR@10 {m.mrr10:.4f}"
     )
 
 
 def main(args: argparse.Namespace) -> None:
-    corpus, questions = read(Path(args.corpus)), read(Path(args.questions))
+    corpus, questions = list(read_jsonl(Path(args.corpus))), list(read_jsonl(Path(args.questions)))
     extra = audit(corpus, questions, args.long, args.short, args.boilerplate)
     labels = {q["id"]: q["relevant"] for q in questions}
     print(f"{len(extra)} of {len(questions)} questions restate an article not among their labels")
@@ -99,7 +89,7 @@ def main(args: argparse.Namespace) -> None:
     strict = {qid: set(rel) for qid, rel in labels.items()}
     audited = {qid: rel | extra.get(qid, set()) for qid, rel in strict.items()}
     for path in args.results:
-        results = read(Path(path))
+        results = list(read_jsonl(Path(path)))
         print(f"{path}\n  strict : {score(results, strict)}\n  audited: {score(results, audited)}")
 
 

@@ -38,7 +38,7 @@ from core.config import Settings
 from core.text import fold
 from retrieval import rerank
 from retrieval.engine import content_syllables
-from retrieval.evaluation import open_eval_index, read_jsonl
+from retrieval.evaluation import RankMetrics, open_eval_index, read_jsonl
 from retrieval.service import Retriever
 
 
@@ -71,21 +71,13 @@ def collect(
 
 
 def metrics(rows: list[Any], weights: np.ndarray | None, total: int) -> str:
-    hits = {1: 0, 5: 0, 10: 0}
-    mrr = 0.0
+    ranks = []
     for _, matrix, labels in rows:
         order = np.arange(len(labels)) if weights is None else np.argsort(-(matrix @ weights))
-        ranked = labels[order]
-        pos = np.flatnonzero(ranked)
-        if len(pos):
-            r = int(pos[0])
-            for cut in hits:
-                hits[cut] += r < cut
-            mrr += 1 / (r + 1) if r < 10 else 0
-    n = max(total, 1)
-    return (
-        f"H@1 {hits[1] / n:.4f} H@5 {hits[5] / n:.4f} H@10 {hits[10] / n:.4f} MRR@10 {mrr / n:.4f}"
-    )
+        pos = np.flatnonzero(labels[order])
+        ranks.append(int(pos[0]) if len(pos) else None)
+    m = RankMetrics.of(ranks, total)
+    return f"H@1 {m.share(1):.4f} H@5 {m.share(5):.4f} H@10 {m.share(10):.4f} MRR@10 {m.mrr10:.4f}"
 
 
 @dataclass(frozen=True)

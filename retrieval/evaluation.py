@@ -11,7 +11,7 @@ import asyncio
 import json
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,40 @@ def as_variant(text: str, variant: str) -> str:
     raise ValueError(f"unknown variant {variant!r}")
 
 
+@dataclass(frozen=True)
+class RankMetrics:
+    """Hit@k and MRR@10 over a question set, from each question's first relevant rank."""
+
+    hits: dict[int, int]  # questions with a relevant result within the top k, per k in CUTS
+    mrr10: float  # mean reciprocal rank, counting only ranks within the top 10
+    total: int
+
+    CUTS = (1, 5, 10)
+
+    @classmethod
+    def of(cls, ranks: Iterable[int | None], total: int) -> RankMetrics:
+        """`ranks`: 0-based rank of the first relevant result per question (None: not found);
+        `total`: questions asked (those with no ranking count as misses)."""
+        hits = dict.fromkeys(cls.CUTS, 0)
+        mrr = 0.0
+        for rank in ranks:
+            if rank is None:
+                continue
+            for cut in hits:
+                hits[cut] += rank < cut
+            mrr += 1.0 / (rank + 1) if rank < 10 else 0.0
+        n = max(total, 1)
+        return cls(hits, mrr / n, total)
+
+    def share(self, cut: int) -> float:
+        return self.hits[cut] / max(self.total, 1)
+
+
+def first_relevant(ranked: Iterable[str], relevant: set[str]) -> int | None:
+    """0-based position of the first relevant id in a ranking (None: none of them)."""
+    return next((i for i, rid in enumerate(ranked) if rid in relevant), None)
+
+
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Rows of a JSON-lines file (blank lines skipped)."""
     with path.open(encoding="utf-8") as fh:
@@ -122,8 +156,7 @@ async def evaluate(
     variant: str = "accented",
 ) -> EvalReport:
     """Send each question's text through retriever.search and score against `relevant`."""
-    hits = {1: 0, 5: 0, 10: 0}
-    mrr = 0.0
+    ranks: list[int | None] = []
     flagged = 0
     latencies: list[float] = []
     lines: list[str] = []
@@ -135,12 +168,7 @@ async def evaluate(
         ranked = result_ids(resp)
         confidences[str(q["id"])] = resp.confidence
         flagged += resp.novel
-        relevant = set(q.get("relevant") or [])
-        rank = next((i for i, rid in enumerate(ranked) if rid in relevant), None)
-        if rank is not None:
-            for cut in hits:
-                hits[cut] += rank < cut
-            mrr += 1.0 / (rank + 1) if rank < 10 else 0.0
+        ranks.append(first_relevant(ranked, set(q.get("relevant") or [])))
         lines.append(
             json.dumps(
                 {
@@ -158,15 +186,16 @@ async def evaluate(
         body = "\n".join(lines) + ("\n" if lines else "")
         await asyncio.to_thread(out.write_text, body, encoding="utf-8")
     n = max(len(questions), 1)
+    metrics = RankMetrics.of(ranks, len(questions))
     status = retriever.status()
     return EvalReport(
         questions=len(questions),
         chunks=status.chunks,
         mode=status.mode,
-        hit1=hits[1] / n,
-        hit5=hits[5] / n,
-        hit10=hits[10] / n,
-        mrr10=mrr / n,
+        hit1=metrics.share(1),
+        hit5=metrics.share(5),
+        hit10=metrics.share(10),
+        mrr10=metrics.mrr10,
         p50_ms=percentile(latencies, 50),
         p95_ms=percentile(latencies, 95),
         variant=variant,
